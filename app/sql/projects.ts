@@ -1,0 +1,68 @@
+import type { Queryable } from './db.js';
+
+const COLUMNS = `id::text, name, description, version, created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+export type ProjectRow = {
+  id: string;
+  name: string;
+  description: string;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+};
+
+export async function createProject(db: Queryable, accountId: string, p: { name: string; description?: string }) {
+  const { rows } = await db.query<ProjectRow>(
+    `INSERT INTO projects (account_id, name, description) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
+    [accountId, p.name, p.description ?? ''],
+  );
+  return rows[0]!;
+}
+
+export async function getProject(db: Queryable, accountId: string, id: string) {
+  const { rows } = await db.query<ProjectRow>(`SELECT ${COLUMNS} FROM projects WHERE id = $1 AND account_id = $2`, [
+    id,
+    accountId,
+  ]);
+  return rows[0];
+}
+
+/** Newest first, keyset on id. */
+export async function listProjects(db: Queryable, accountId: string, limit: number, afterId: string | null) {
+  const { rows } = await db.query<ProjectRow>(
+    `SELECT ${COLUMNS} FROM projects
+      WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
+      ORDER BY id DESC LIMIT $3`,
+    [accountId, afterId, limit],
+  );
+  return rows;
+}
+
+/**
+ * Update with optimistic concurrency: when `expectedVersion` is given, only that version is
+ * updated. Returns the row, or `conflict` with the current version, or undefined if not found.
+ */
+export async function updateProject(
+  db: Queryable,
+  accountId: string,
+  id: string,
+  patch: { name?: string; description?: string },
+  expectedVersion: number | null,
+): Promise<{ row: ProjectRow } | { conflict: number } | undefined> {
+  const { rows } = await db.query<ProjectRow>(
+    `UPDATE projects SET name = COALESCE($3, name), description = COALESCE($4, description),
+            version = version + 1, updated_at = now()
+      WHERE id = $1 AND account_id = $2 AND ($5::int IS NULL OR version = $5::int)
+      RETURNING ${COLUMNS}`,
+    [id, accountId, patch.name ?? null, patch.description ?? null, expectedVersion],
+  );
+  if (rows[0]) return { row: rows[0] };
+  if (expectedVersion === null) return undefined;
+  const current = await getProject(db, accountId, id);
+  return current ? { conflict: current.version } : undefined;
+}
+
+export async function deleteProject(db: Queryable, accountId: string, id: string): Promise<boolean> {
+  const { rowCount } = await db.query(`DELETE FROM projects WHERE id = $1 AND account_id = $2`, [id, accountId]);
+  return rowCount === 1;
+}

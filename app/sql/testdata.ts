@@ -1,0 +1,285 @@
+/**
+ * Test data by run: seeding (set-based), cleanup by run ID, the TTL reaper, and the row census
+ * that proves a run left nothing behind.
+ *
+ * TEST_DATA_TABLES lists every table with a test_run_id column, children before parents, so
+ * deleting in this order never waits on a cascade. The app checks this list against the
+ * catalogue at start (assertTestDataTables): a migration that adds a test-data table without
+ * adding it here stops the app instead of leaking rows.
+ */
+import type { Queryable } from './db.js';
+import { reserveIds } from './db.js';
+
+export const TEST_DATA_TABLES = [
+  'item_tags',
+  'attachments',
+  'comments',
+  'items',
+  'tags',
+  'projects',
+  'api_tokens',
+  'accounts',
+] as const;
+export type TestDataTable = (typeof TEST_DATA_TABLES)[number];
+export type RowCounts = Record<TestDataTable, number>;
+
+export async function assertTestDataTables(db: Queryable): Promise<void> {
+  const { rows } = await db.query<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.columns
+      WHERE column_name = 'test_run_id' AND table_schema = current_schema()`,
+  );
+  const actual = new Set(rows.map((r) => r.table_name));
+  const listed = new Set<string>(TEST_DATA_TABLES);
+  const missing = [...actual].filter((t) => !listed.has(t));
+  const extra = [...listed].filter((t) => !actual.has(t));
+  if (missing.length || extra.length) {
+    throw new Error(
+      `TEST_DATA_TABLES in app/sql/testdata.ts is out of date with the schema: ` +
+        `not listed: [${missing.join(', ')}]; listed but without test_run_id: [${extra.join(', ')}]`,
+    );
+  }
+}
+
+/** Rows of one run still present, per table, in one round trip. */
+export async function countRunRows(db: Queryable, runId: string): Promise<RowCounts> {
+  const sql = TEST_DATA_TABLES.map((t) => `SELECT '${t}' AS t, count(*)::int AS n FROM ${t} WHERE test_run_id = $1`).join(
+    ' UNION ALL ',
+  );
+  const { rows } = await db.query<{ t: TestDataTable; n: number }>(sql, [runId]);
+  return Object.fromEntries(rows.map((r) => [r.t, r.n])) as RowCounts;
+}
+
+const CHUNK = 5000;
+
+/**
+ * Deletes one run's rows, children first, in chunks: each statement holds its locks briefly and
+ * touches only that run's rows through the partial test_run_id indexes.
+ */
+export async function cleanupRun(db: Queryable, runId: string): Promise<RowCounts> {
+  const deleted = {} as RowCounts;
+  for (const table of TEST_DATA_TABLES) {
+    deleted[table] = 0;
+    const key = table === 'item_tags' ? 'ctid' : 'id';
+    for (;;) {
+      const { rowCount } = await db.query(
+        `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE test_run_id = $1 LIMIT ${CHUNK})`,
+        [runId],
+      );
+      deleted[table] += rowCount ?? 0;
+      if ((rowCount ?? 0) < CHUNK) break;
+    }
+  }
+  await db.query(`UPDATE test_runs SET cleaned_at = now() WHERE run_id = $1`, [runId]);
+  return deleted;
+}
+
+/** Deletes every test row whose expiry has passed, whatever its run: the crash safety net. */
+export async function reapExpired(db: Queryable): Promise<{ deleted: RowCounts; runs: string[] }> {
+  const { rows } = await db.query<{ run_id: string }>(
+    `SELECT DISTINCT test_run_id AS run_id FROM accounts WHERE expires_at < now()`,
+  );
+  const deleted = {} as RowCounts;
+  for (const table of TEST_DATA_TABLES) {
+    const key = table === 'item_tags' ? 'ctid' : 'id';
+    deleted[table] = 0;
+    for (;;) {
+      const { rowCount } = await db.query(
+        `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE expires_at < now() LIMIT ${CHUNK})`,
+      );
+      deleted[table] += rowCount ?? 0;
+      if ((rowCount ?? 0) < CHUNK) break;
+    }
+  }
+  await db.query(`UPDATE test_runs SET cleaned_at = now() WHERE expires_at < now() AND cleaned_at IS NULL`);
+  return { deleted, runs: rows.map((r) => r.run_id) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeding
+
+export type SeedComment = { body: string; createdAt?: string; replyTo?: number };
+export type SeedAttachment = { filename: string; contentType: string; sizeBytes: number; createdAt?: string };
+export type SeedItem = {
+  title: string;
+  body?: string;
+  state?: 'draft' | 'published' | 'archived';
+  createdAt?: string;
+  publishedAt?: string;
+  archivedAt?: string;
+  tags?: string[];
+  comments?: SeedComment[];
+  attachments?: SeedAttachment[];
+};
+export type SeedProject = { name: string; description?: string; createdAt?: string; items?: SeedItem[] };
+export type SeedAccountInput = {
+  runId: string;
+  ttlSeconds: number;
+  seed?: string;
+  profile?: string;
+  account: { name: string; email: string };
+  projects?: SeedProject[];
+};
+
+/** Rows the seed input would write, per table (plus the account and its token). */
+export function countSeedRows(input: SeedAccountInput): RowCounts {
+  const c: RowCounts = { accounts: 1, api_tokens: 1, projects: 0, items: 0, comments: 0, attachments: 0, tags: 0, item_tags: 0 };
+  const tags = new Set<string>();
+  for (const p of input.projects ?? []) {
+    c.projects++;
+    for (const i of p.items ?? []) {
+      c.items++;
+      c.comments += i.comments?.length ?? 0;
+      c.attachments += i.attachments?.length ?? 0;
+      const own = new Set(i.tags ?? []);
+      c.item_tags += own.size;
+      own.forEach((t) => tags.add(t));
+    }
+  }
+  c.tags = tags.size;
+  return c;
+}
+
+/**
+ * Writes one account with its whole tree in a fixed number of set-based statements (ids are
+ * reserved from the sequences first, so children can reference parents without round trips).
+ * Must run inside a transaction: a failure writes nothing.
+ */
+export async function seedAccount(db: Queryable, input: SeedAccountInput, tokenHash: Buffer) {
+  const tag = [input.runId, input.ttlSeconds] as const;
+  const expires = `now() + make_interval(secs => $2)`;
+  const account = (
+    await db.query<{ id: string; name: string; email: string }>(
+      `INSERT INTO accounts (test_run_id, expires_at, name, email) VALUES ($1, ${expires}, $3, $4)
+       RETURNING id::text, name, email`,
+      [...tag, input.account.name, input.account.email],
+    )
+  ).rows[0]!;
+  await db.query(`INSERT INTO api_tokens (test_run_id, expires_at, account_id, token_hash) VALUES ($1, ${expires}, $3, $4)`, [
+    ...tag,
+    account.id,
+    tokenHash,
+  ]);
+
+  const projects = input.projects ?? [];
+  const items = projects.flatMap((p, pi) => (p.items ?? []).map((it) => ({ it, pi })));
+  const comments = items.flatMap(({ it }, ii) => (it.comments ?? []).map((c, ci) => ({ c, ii, ci })));
+  const attachments = items.flatMap(({ it }, ii) => (it.attachments ?? []).map((a) => ({ a, ii })));
+  const tagNames = [...new Set(items.flatMap(({ it }) => it.tags ?? []))];
+
+  const [projectIds, itemIds, commentIds, tagIds] = await Promise.all([
+    reserveIds(db, 'projects', projects.length),
+    reserveIds(db, 'items', items.length),
+    reserveIds(db, 'comments', comments.length),
+    reserveIds(db, 'tags', tagNames.length),
+  ]);
+
+  if (projects.length) {
+    await db.query(
+      `INSERT INTO projects (id, test_run_id, expires_at, account_id, name, description, created_at, updated_at)
+       OVERRIDING SYSTEM VALUE
+       SELECT id, $1, ${expires}, $3, name, description, COALESCE(created, now()), COALESCE(created, now())
+         FROM unnest($4::bigint[], $5::text[], $6::text[], $7::timestamptz[]) AS t(id, name, description, created)`,
+      [...tag, account.id, projectIds, projects.map((p) => p.name), projects.map((p) => p.description ?? ''), projects.map((p) => p.createdAt ?? null)],
+    );
+  }
+  if (items.length) {
+    await db.query(
+      `INSERT INTO items (id, test_run_id, expires_at, account_id, project_id, title, body, state,
+                          created_at, updated_at, published_at, archived_at)
+       OVERRIDING SYSTEM VALUE
+       SELECT id, $1, ${expires}, $3, project_id, title, body, state,
+              COALESCE(created, now()), GREATEST(COALESCE(created, now()), published, archived), published, archived
+         FROM unnest($4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::text[],
+                     $9::timestamptz[], $10::timestamptz[], $11::timestamptz[])
+           AS t(id, project_id, title, body, state, created, published, archived)`,
+      [
+        ...tag,
+        account.id,
+        itemIds,
+        items.map(({ pi }) => projectIds[pi]),
+        items.map(({ it }) => it.title),
+        items.map(({ it }) => it.body ?? ''),
+        items.map(({ it }) => it.state ?? 'draft'),
+        items.map(({ it }) => it.createdAt ?? null),
+        items.map(({ it }) => it.publishedAt ?? null),
+        items.map(({ it }) => it.archivedAt ?? null),
+      ],
+    );
+  }
+  if (tagNames.length) {
+    await db.query(
+      `INSERT INTO tags (id, test_run_id, expires_at, account_id, name) OVERRIDING SYSTEM VALUE
+       SELECT id, $1, ${expires}, $3, name FROM unnest($4::bigint[], $5::text[]) AS t(id, name)`,
+      [...tag, account.id, tagIds, tagNames],
+    );
+    const tagId = new Map(tagNames.map((n, i) => [n, tagIds[i]!]));
+    const pairs = items.flatMap(({ it }, ii) => [...new Set(it.tags ?? [])].map((t) => [itemIds[ii]!, tagId.get(t)!] as const));
+    await db.query(
+      `INSERT INTO item_tags (test_run_id, expires_at, item_id, tag_id)
+       SELECT $1, ${expires}, item_id, tag_id FROM unnest($3::bigint[], $4::bigint[]) AS t(item_id, tag_id)`,
+      [...tag, pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+    );
+  }
+  if (comments.length) {
+    // A reply names its parent by index within the same item's list: map it to the reserved id.
+    const firstOfItem = new Map<number, number>();
+    comments.forEach(({ ii }, k) => firstOfItem.has(ii) || firstOfItem.set(ii, k));
+    await db.query(
+      `INSERT INTO comments (id, test_run_id, expires_at, account_id, item_id, parent_id, author, body, created_at)
+       OVERRIDING SYSTEM VALUE
+       SELECT id, $1, ${expires}, $3, item_id, parent_id, $4, body, COALESCE(created, now())
+         FROM unnest($5::bigint[], $6::bigint[], $7::bigint[], $8::text[], $9::timestamptz[])
+           AS t(id, item_id, parent_id, body, created)`,
+      [
+        ...tag,
+        account.id,
+        input.account.name,
+        commentIds,
+        comments.map(({ ii }) => itemIds[ii]),
+        comments.map(({ c, ii }) => (c.replyTo === undefined ? null : commentIds[firstOfItem.get(ii)! + c.replyTo])),
+        comments.map(({ c }) => c.body),
+        comments.map(({ c }) => c.createdAt ?? null),
+      ],
+    );
+  }
+  if (attachments.length) {
+    await db.query(
+      `INSERT INTO attachments (test_run_id, expires_at, account_id, item_id, filename, content_type, size_bytes, created_at)
+       SELECT $1, ${expires}, $3, item_id, filename, content_type, size_bytes, COALESCE(created, now())
+         FROM unnest($4::bigint[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[])
+           AS t(item_id, filename, content_type, size_bytes, created)`,
+      [
+        ...tag,
+        account.id,
+        attachments.map(({ ii }) => itemIds[ii]),
+        attachments.map(({ a }) => a.filename),
+        attachments.map(({ a }) => a.contentType),
+        attachments.map(({ a }) => a.sizeBytes),
+        attachments.map(({ a }) => a.createdAt ?? null),
+      ],
+    );
+  }
+  return { account, projectIds, itemIds };
+}
+
+/** Records what was seeded for a run, adding to what earlier calls of the same run recorded. */
+export async function recordSeed(
+  db: Queryable,
+  input: Pick<SeedAccountInput, 'runId' | 'ttlSeconds' | 'seed' | 'profile'>,
+  counts: RowCounts,
+  ms: number,
+) {
+  await db.query(
+    `INSERT INTO test_runs (run_id, expires_at, seed, profile, counts, seed_ms)
+     VALUES ($1, now() + make_interval(secs => $2), $3, $4, $5::jsonb, $6)
+     ON CONFLICT (run_id) DO UPDATE SET
+       expires_at = GREATEST(test_runs.expires_at, EXCLUDED.expires_at),
+       seed = COALESCE(EXCLUDED.seed, test_runs.seed),
+       profile = COALESCE(EXCLUDED.profile, test_runs.profile),
+       counts = (SELECT jsonb_object_agg(k, COALESCE((test_runs.counts->>k)::bigint, 0) + COALESCE((EXCLUDED.counts->>k)::bigint, 0))
+                   FROM (SELECT jsonb_object_keys(test_runs.counts || EXCLUDED.counts) AS k) keys),
+       seed_ms = test_runs.seed_ms + EXCLUDED.seed_ms,
+       cleaned_at = NULL`,
+    [input.runId, input.ttlSeconds, input.seed ?? null, input.profile ?? null, JSON.stringify(counts), Math.round(ms)],
+  );
+}
