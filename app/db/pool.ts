@@ -38,6 +38,9 @@ export function createPool(connectionString: string, max: number): pg.Pool {
     options: '-c TimeZone=UTC -c statement_timeout=30000',
     application_name: 'pressure-app',
   });
+  // An idle client dies when the server shuts down or restarts (Playwright signals the whole
+  // process group, postgres included). That is not a crash: the pool replaces the client.
+  pool.on('error', (err) => process.stderr.write(`${JSON.stringify({ msg: 'idle database client closed', error: err.message })}\n`));
   const originalConnect = pool.connect.bind(pool) as (cb?: unknown) => unknown;
 
   (pool as unknown as { connect: unknown }).connect = (cb?: (err: Error | undefined, c?: pg.PoolClient, done?: unknown) => void) => {

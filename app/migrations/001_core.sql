@@ -84,6 +84,7 @@ CREATE TABLE comments (
 CREATE INDEX comments_item_idx ON comments (item_id, created_at, id);
 CREATE INDEX comments_account_created_idx ON comments (account_id, created_at DESC, id DESC);
 CREATE INDEX comments_parent_idx ON comments (parent_id) WHERE parent_id IS NOT NULL;
+CREATE INDEX comments_account_idx ON comments (account_id);
 
 CREATE TABLE attachments (
   id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -98,6 +99,7 @@ CREATE TABLE attachments (
   CHECK ((test_run_id IS NULL) = (expires_at IS NULL))
 );
 CREATE INDEX attachments_item_idx ON attachments (item_id, id);
+CREATE INDEX attachments_account_idx ON attachments (account_id);
 
 CREATE TABLE tags (
   id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
@@ -111,6 +113,7 @@ CREATE TABLE tags (
 
 CREATE TABLE item_tags (
   item_id      bigint NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+  account_id   bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
   tag_id       bigint NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
   test_run_id  text,
   expires_at   timestamptz,
@@ -118,6 +121,7 @@ CREATE TABLE item_tags (
   CHECK ((test_run_id IS NULL) = (expires_at IS NULL))
 );
 CREATE INDEX item_tags_tag_idx ON item_tags (tag_id);
+CREATE INDEX item_tags_account_idx ON item_tags (account_id);
 
 -- Cleanup by run and the TTL reaper: partial, so real data never pays for them.
 CREATE INDEX accounts_run_idx     ON accounts     (test_run_id) WHERE test_run_id IS NOT NULL;

@@ -9,6 +9,7 @@
  */
 import type { Queryable } from './db.js';
 import { reserveIds } from './db.js';
+import type { SeedAccountInput } from '../routes/internal/seed-schema.js';
 
 export const TEST_DATA_TABLES = [
   'item_tags',
@@ -52,23 +53,32 @@ export async function countRunRows(db: Queryable, runId: string): Promise<RowCou
 const CHUNK = 5000;
 
 /**
- * Deletes one run's rows, children first, in chunks: each statement holds its locks briefly and
- * touches only that run's rows through the partial test_run_id indexes.
+ * Deletes matching rows table by table, children first, in chunks: each statement holds its
+ * locks briefly and finds its rows through the partial test_run_id / expires_at indexes.
  */
-export async function cleanupRun(db: Queryable, runId: string): Promise<RowCounts> {
+async function deleteChunked(db: Queryable, where: string, params: unknown[]): Promise<RowCounts> {
   const deleted = {} as RowCounts;
   for (const table of TEST_DATA_TABLES) {
     deleted[table] = 0;
     const key = table === 'item_tags' ? 'ctid' : 'id';
+    // accounts is the one table whose owner column is its own id.
+    const scoped = table === 'accounts' ? where.replaceAll('account_id', 'id') : where;
     for (;;) {
       const { rowCount } = await db.query(
-        `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE test_run_id = $1 LIMIT ${CHUNK})`,
-        [runId],
+        `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${scoped} LIMIT ${CHUNK})`,
+        params,
       );
       deleted[table] += rowCount ?? 0;
       if ((rowCount ?? 0) < CHUNK) break;
     }
   }
+  return deleted;
+}
+
+/** Removes one run's rows, or only one account's rows within that run. */
+export async function cleanupRun(db: Queryable, runId: string, accountId?: string): Promise<RowCounts> {
+  if (accountId !== undefined) return deleteChunked(db, 'test_run_id = $1 AND account_id = $2', [runId, accountId]);
+  const deleted = await deleteChunked(db, 'test_run_id = $1', [runId]);
   await db.query(`UPDATE test_runs SET cleaned_at = now() WHERE run_id = $1`, [runId]);
   return deleted;
 }
@@ -78,47 +88,13 @@ export async function reapExpired(db: Queryable): Promise<{ deleted: RowCounts; 
   const { rows } = await db.query<{ run_id: string }>(
     `SELECT DISTINCT test_run_id AS run_id FROM accounts WHERE expires_at < now()`,
   );
-  const deleted = {} as RowCounts;
-  for (const table of TEST_DATA_TABLES) {
-    const key = table === 'item_tags' ? 'ctid' : 'id';
-    deleted[table] = 0;
-    for (;;) {
-      const { rowCount } = await db.query(
-        `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE expires_at < now() LIMIT ${CHUNK})`,
-      );
-      deleted[table] += rowCount ?? 0;
-      if ((rowCount ?? 0) < CHUNK) break;
-    }
-  }
+  const deleted = await deleteChunked(db, 'expires_at < now()', []);
   await db.query(`UPDATE test_runs SET cleaned_at = now() WHERE expires_at < now() AND cleaned_at IS NULL`);
   return { deleted, runs: rows.map((r) => r.run_id) };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Seeding
-
-export type SeedComment = { body: string; createdAt?: string; replyTo?: number };
-export type SeedAttachment = { filename: string; contentType: string; sizeBytes: number; createdAt?: string };
-export type SeedItem = {
-  title: string;
-  body?: string;
-  state?: 'draft' | 'published' | 'archived';
-  createdAt?: string;
-  publishedAt?: string;
-  archivedAt?: string;
-  tags?: string[];
-  comments?: SeedComment[];
-  attachments?: SeedAttachment[];
-};
-export type SeedProject = { name: string; description?: string; createdAt?: string; items?: SeedItem[] };
-export type SeedAccountInput = {
-  runId: string;
-  ttlSeconds: number;
-  seed?: string;
-  profile?: string;
-  account: { name: string; email: string };
-  projects?: SeedProject[];
-};
 
 /** Rows the seed input would write, per table (plus the account and its token). */
 export function countSeedRows(input: SeedAccountInput): RowCounts {
@@ -166,12 +142,10 @@ export async function seedAccount(db: Queryable, input: SeedAccountInput, tokenH
   const attachments = items.flatMap(({ it }, ii) => (it.attachments ?? []).map((a) => ({ a, ii })));
   const tagNames = [...new Set(items.flatMap(({ it }) => it.tags ?? []))];
 
-  const [projectIds, itemIds, commentIds, tagIds] = await Promise.all([
-    reserveIds(db, 'projects', projects.length),
-    reserveIds(db, 'items', items.length),
-    reserveIds(db, 'comments', comments.length),
-    reserveIds(db, 'tags', tagNames.length),
-  ]);
+  const projectIds = await reserveIds(db, 'projects', projects.length);
+  const itemIds = await reserveIds(db, 'items', items.length);
+  const commentIds = await reserveIds(db, 'comments', comments.length);
+  const tagIds = await reserveIds(db, 'tags', tagNames.length);
 
   if (projects.length) {
     await db.query(
@@ -215,9 +189,9 @@ export async function seedAccount(db: Queryable, input: SeedAccountInput, tokenH
     const tagId = new Map(tagNames.map((n, i) => [n, tagIds[i]!]));
     const pairs = items.flatMap(({ it }, ii) => [...new Set(it.tags ?? [])].map((t) => [itemIds[ii]!, tagId.get(t)!] as const));
     await db.query(
-      `INSERT INTO item_tags (test_run_id, expires_at, item_id, tag_id)
-       SELECT $1, ${expires}, item_id, tag_id FROM unnest($3::bigint[], $4::bigint[]) AS t(item_id, tag_id)`,
-      [...tag, pairs.map((p) => p[0]), pairs.map((p) => p[1])],
+      `INSERT INTO item_tags (test_run_id, expires_at, account_id, item_id, tag_id)
+       SELECT $1, ${expires}, $3, item_id, tag_id FROM unnest($4::bigint[], $5::bigint[]) AS t(item_id, tag_id)`,
+      [...tag, account.id, pairs.map((p) => p[0]), pairs.map((p) => p[1])],
     );
   }
   if (comments.length) {

@@ -10,78 +10,16 @@ import { hashToken, newToken } from '../../plugins/app/auth.js';
 import internalGuard from '../../plugins/app/internal-guard.js';
 import { inTransaction } from '../../sql/db.js';
 import * as testdata from '../../sql/testdata.js';
-import { Body, DateTime, errors, ItemState, Title } from '../schemas.js';
+import { errors, Id } from '../schemas.js';
+import { RunId, SeedBody, type SeedAccountInput } from './seed-schema.js';
 
-export const RUN_ID_PATTERN = '^[a-z0-9][a-z0-9-]{3,63}$';
-const RunId = Type.String({ pattern: RUN_ID_PATTERN, description: 'lowercase letters, digits and dashes, 4-64 long' });
 /** Most rows one seed request may write; more must be split into several requests. */
 export const MAX_ROWS_PER_SEED_REQUEST = 200_000;
 
 const RowCounts = Type.Record(Type.String(), Type.Integer());
 const closed = { additionalProperties: false } as const;
-
-const SeedBody = Type.Object(
-  {
-    runId: RunId,
-    ttlSeconds: Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600 }),
-    seed: Type.Optional(Type.String({ maxLength: 200 })),
-    profile: Type.Optional(Type.String({ maxLength: 50 })),
-    account: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), email: Type.String({ format: 'email', maxLength: 320 }) }, closed),
-    projects: Type.Optional(
-      Type.Array(
-        Type.Object(
-          {
-            name: Type.String({ minLength: 1, maxLength: 200 }),
-            description: Type.Optional(Type.String({ maxLength: 5000 })),
-            createdAt: Type.Optional(DateTime),
-            items: Type.Optional(
-              Type.Array(
-                Type.Object(
-                  {
-                    title: Title,
-                    body: Type.Optional(Body),
-                    state: Type.Optional(ItemState),
-                    createdAt: Type.Optional(DateTime),
-                    publishedAt: Type.Optional(DateTime),
-                    archivedAt: Type.Optional(DateTime),
-                    tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 20 })),
-                    comments: Type.Optional(
-                      Type.Array(
-                        Type.Object(
-                          { body: Type.String({ minLength: 1, maxLength: 10_000 }), createdAt: Type.Optional(DateTime), replyTo: Type.Optional(Type.Integer({ minimum: 0 })) },
-                          closed,
-                        ),
-                      ),
-                    ),
-                    attachments: Type.Optional(
-                      Type.Array(
-                        Type.Object(
-                          {
-                            filename: Type.String({ minLength: 1, maxLength: 255 }),
-                            contentType: Type.String({ minLength: 3, maxLength: 100 }),
-                            sizeBytes: Type.Integer({ minimum: 0 }),
-                            createdAt: Type.Optional(DateTime),
-                          },
-                          closed,
-                        ),
-                      ),
-                    ),
-                  },
-                  closed,
-                ),
-              ),
-            ),
-          },
-          closed,
-        ),
-      ),
-    ),
-  },
-  closed,
-);
-
 /** Checks the schema cannot express: state history, reply indexes. Names the first bad field. */
-function checkSeedConsistency(body: testdata.SeedAccountInput): void {
+function checkSeedConsistency(body: SeedAccountInput): void {
   (body.projects ?? []).forEach((p, pi) =>
     (p.items ?? []).forEach((it, ii) => {
       const at = `body.projects[${pi}].items[${ii}]`;
@@ -125,7 +63,7 @@ const routes: FastifyPluginAsyncTypebox<{ serviceToken: string }> = async (fasti
       },
     },
     async (request, reply) => {
-      const body = request.body as testdata.SeedAccountInput;
+      const body = request.body;
       request.auditRunId = body.runId;
       checkSeedConsistency(body);
       const rows = testdata.countSeedRows(body);
@@ -153,13 +91,13 @@ const routes: FastifyPluginAsyncTypebox<{ serviceToken: string }> = async (fasti
     '/cleanup',
     {
       schema: {
-        querystring: Type.Object({ runId: RunId }, closed),
+        querystring: Type.Object({ runId: RunId, accountId: Type.Optional(Id) }, closed),
         response: { 200: Type.Object({ runId: Type.String(), deleted: RowCounts, remaining: RowCounts }), ...errors(400, 404) },
       },
     },
     async (request) => {
-      const { runId } = request.query;
-      const deleted = await testdata.cleanupRun(fastify.db, runId);
+      const { runId, accountId } = request.query;
+      const deleted = await testdata.cleanupRun(fastify.db, runId, accountId);
       const remaining = await testdata.countRunRows(fastify.db, runId);
       request.auditDetail = { deleted };
       return { runId, deleted, remaining };

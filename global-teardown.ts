@@ -1,0 +1,36 @@
+/**
+ * After the last test: remove everything of this run, then prove it. The proof asks the
+ * backend (GET /internal/test/runs/:runId) and, where the harness can reach the database,
+ * counts again directly in every table that has a test_run_id column. A leak fails the run.
+ */
+import { type FullConfig, request } from '@playwright/test';
+import { censusInDatabase, describeCounts, total } from './seed/census.js';
+import { SeedClient } from './seed/client.js';
+import { harnessOptions } from './seed/contract.js';
+
+export default async function globalTeardown(config: FullConfig): Promise<void> {
+  const runId = process.env.RUN_ID;
+  if (!runId) return; // global setup never got as far as minting one
+  const { baseURL, serviceToken, verifyDatabaseUrl } = harnessOptions(config);
+  const ctx = await request.newContext({ baseURL, extraHTTPHeaders: { 'x-test-service-token': serviceToken } });
+  try {
+    const client = new SeedClient(ctx);
+    const { deleted } = await client.cleanup(runId);
+    const viaApi = (await client.runRows(runId)).rows;
+    const direct = verifyDatabaseUrl ? await censusInDatabase(verifyDatabaseUrl, runId) : undefined;
+
+    const leaks = [
+      total(viaApi) && `the backend reports ${describeCounts(viaApi)}`,
+      direct && total(direct) && `the database holds ${describeCounts(direct)}`,
+    ].filter(Boolean);
+    if (leaks.length) {
+      throw new Error(`LEAK: run ${runId} left rows behind after cleanup: ${leaks.join('; ')}`);
+    }
+    console.log(
+      `cleanup: run ${runId} removed ${total(deleted)} rows; none left (checked via the backend` +
+        `${direct ? ' and directly in the database' : ''})`,
+    );
+  } finally {
+    await ctx.dispose();
+  }
+}

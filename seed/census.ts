@@ -1,0 +1,34 @@
+/**
+ * Counts a run's rows directly in the database, independently of the backend: every table with
+ * a test_run_id column, found in the catalogue (so a new table cannot hide a leak).
+ */
+import pg from 'pg';
+
+export async function censusInDatabase(databaseUrl: string, runId: string): Promise<Record<string, number>> {
+  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'pressure-harness' });
+  await client.connect();
+  try {
+    const tables = await client.query<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.columns
+        WHERE column_name = 'test_run_id' AND table_schema = current_schema() ORDER BY table_name`,
+    );
+    if (tables.rows.length === 0) return {};
+    const sql = tables.rows
+      .map((t) => `SELECT ${pg.escapeLiteral(t.table_name)} AS t, count(*)::int AS n FROM ${pg.escapeIdentifier(t.table_name)} WHERE test_run_id = $1`)
+      .join(' UNION ALL ');
+    const { rows } = await client.query<{ t: string; n: number }>(sql, [runId]);
+    return Object.fromEntries(rows.map((r) => [r.t, r.n]));
+  } finally {
+    await client.end();
+  }
+}
+
+/** `items=3, comments=12` for the non-zero entries. */
+export function describeCounts(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .filter(([, n]) => n > 0)
+    .map(([t, n]) => `${t}=${n}`)
+    .join(', ');
+}
+
+export const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);

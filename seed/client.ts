@@ -1,0 +1,78 @@
+/**
+ * The harness side of the backend contract's test endpoints. Every failure names the endpoint,
+ * the status and the backend's own { code, message }, so a broken seed reads like a sentence.
+ */
+import type { APIRequestContext, APIResponse } from '@playwright/test';
+import type { SeedAccountBody } from './factories.js';
+
+export type SeededAccount = {
+  account: { id: string; name: string; email: string };
+  token: string;
+  projectIds: string[];
+  rows: Record<string, number>;
+};
+export type RowCounts = Record<string, number>;
+
+const MAX_RETRIES = 5;
+
+export class SeedClient {
+  /** `request` must carry X-Test-Service-Token (see the testService fixture). */
+  constructor(private readonly request: APIRequestContext) {}
+
+  async seedAccount(body: SeedAccountBody): Promise<SeededAccount> {
+    const res = await this.send('POST', '/internal/test/seedAccount', { data: body });
+    return (await res.json()) as SeededAccount;
+  }
+
+  /** Removes the run's rows, or only one account's rows of it. */
+  async cleanup(runId: string, accountId?: string): Promise<{ deleted: RowCounts; remaining: RowCounts }> {
+    const params: Record<string, string> = { runId, ...(accountId && { accountId }) };
+    const res = await this.send('POST', '/internal/test/cleanup', { params });
+    return (await res.json()) as { deleted: RowCounts; remaining: RowCounts };
+  }
+
+  async runRows(runId: string): Promise<{ rows: RowCounts; total: number }> {
+    const res = await this.send('GET', `/internal/test/runs/${encodeURIComponent(runId)}`, {});
+    return (await res.json()) as { rows: RowCounts; total: number };
+  }
+
+  async reapExpired(): Promise<{ deleted: RowCounts; runs: string[] }> {
+    const res = await this.send('POST', '/internal/test/reap', {});
+    return (await res.json()) as { deleted: RowCounts; runs: string[] };
+  }
+
+  /** Honours 429/503 Retry-After (the backend's seed budgets) a few times, then gives up loudly. */
+  private async send(method: 'GET' | 'POST', url: string, options: { data?: unknown; params?: Record<string, string> }): Promise<APIResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const res = await this.request.fetch(url, { method, ...options, failOnStatusCode: false, timeout: 120_000 });
+      if (res.ok()) return res;
+      const retryAfter = Number(res.headers()['retry-after']);
+      if ((res.status() === 429 || res.status() === 503) && attempt < MAX_RETRIES && Number.isFinite(retryAfter)) {
+        await new Promise((r) => setTimeout(r, Math.min(retryAfter, 30) * 1000));
+        continue;
+      }
+      throw new Error(`${method} ${url} failed: ${res.status()} ${await describeBody(res)}${hint(res.status(), url)}`);
+    }
+  }
+}
+
+async function describeBody(res: APIResponse): Promise<string> {
+  const text = await res.text().catch(() => '');
+  try {
+    const body = JSON.parse(text) as { code?: string; message?: string };
+    if (body.code) return `${body.code}: ${body.message ?? ''}`;
+  } catch {
+    /* not JSON */
+  }
+  return text.slice(0, 500);
+}
+
+function hint(status: number, url: string): string {
+  if (status === 404 && url.startsWith('/internal/test/')) {
+    return (
+      '\nRecommended fix: the test endpoints answer only loopback callers that send the right X-Test-Service-Token, ' +
+      'and only when the backend does not run with APP_ENV=production. Check TEST_SERVICE_TOKEN and BASE_URL.'
+    );
+  }
+  return '';
+}

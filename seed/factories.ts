@@ -1,0 +1,128 @@
+/**
+ * Factories that turn (seed, path, shape) into the seedAccount request body. Pure functions:
+ * the same arguments give the same body, byte for byte.
+ *
+ * Realism rules kept here: foreign keys are valid by construction (children are nested in
+ * their parents), items follow draft → published → archived with timestamps in that order,
+ * activity clusters on weekdays in working hours, and text has realistic lengths.
+ */
+import type { Faker } from '@faker-js/faker';
+import { fakerFor, intBetween, REFERENCE_DATE, stream, type Stream } from './streams.js';
+
+export type { SeedAccountInput as SeedAccountBody, SeedComment, SeedItem, SeedProject } from '../app/routes/internal/seed-schema.js';
+import type { SeedAccountInput as SeedAccountBody, SeedComment, SeedItem, SeedProject } from '../app/routes/internal/seed-schema.js';
+
+/** How one account looks: counts per level. */
+export type AccountShape = {
+  projects: number;
+  itemsPerProject: number;
+  commentsPerItem: number;
+  /** Share of items with one or more attachments, 0–1. */
+  attachmentRate: number;
+  tagsPerItem: number;
+};
+
+export const TINY_ACCOUNT: AccountShape = { projects: 0, itemsPerProject: 0, commentsPerItem: 0, attachmentRate: 0, tagsPerItem: 0 };
+
+const DAY = 86_400_000;
+const HISTORY_DAYS = 180; // activity spreads over the six months before REFERENCE_DATE
+
+/**
+ * A timestamp in the history window that looks like people made it: mostly weekdays, mostly
+ * 08:00–18:00 UTC, minutes and seconds spread, microseconds set (like a real database).
+ */
+export function activityTime(s: Stream, notBefore = Date.parse(REFERENCE_DATE) - HISTORY_DAYS * DAY): number {
+  const end = Date.parse(REFERENCE_DATE);
+  for (let attempt = 0; ; attempt++) {
+    const day = Math.floor(notBefore / DAY) + Math.floor(s() * Math.max(1, (end - notBefore) / DAY));
+    const weekday = new Date(day * DAY).getUTCDay();
+    const working = weekday !== 0 && weekday !== 6;
+    if (!working && s() < 0.8 && attempt < 8) continue; // 80% of weekend draws are redrawn
+    const hour = s() < 0.85 ? intBetween(s, 8, 17) : intBetween(s, 0, 23);
+    const t = day * DAY + hour * 3_600_000 + Math.floor(s() * 3_600_000);
+    if (t >= notBefore || attempt >= 8) return Math.max(t, notBefore);
+  }
+}
+
+/** ISO with microseconds, e.g. 2024-09-03T14:05:11.482913Z. */
+export function iso(ms: number, s: Stream): string {
+  const micros = String(intBetween(s, 0, 999)).padStart(3, '0');
+  return new Date(Math.floor(ms)).toISOString().replace('Z', `${micros}Z`);
+}
+
+function paragraphs(f: Faker, min: number, max: number): string {
+  return f.lorem.paragraphs(f.number.int({ min, max }), '\n\n');
+}
+
+export function buildItem(f: Faker, s: Stream, projectCreated: number, shape: Pick<AccountShape, 'commentsPerItem' | 'attachmentRate' | 'tagsPerItem'>): SeedItem {
+  const created = activityTime(s, projectCreated);
+  const roll = s();
+  // Most work is published, a quarter still in draft, a tenth archived.
+  const state: SeedItem['state'] = roll < 0.25 ? 'draft' : roll < 0.9 ? 'published' : 'archived';
+  const item: SeedItem = {
+    title: f.helpers.arrayElement([f.hacker.phrase(), f.company.catchPhrase(), f.lorem.sentence({ min: 4, max: 12 })]).slice(0, 200),
+    body: paragraphs(f, 1, 6),
+    state,
+    createdAt: iso(created, s),
+  };
+  if (state !== 'draft') {
+    const published = activityTime(s, created + 60_000);
+    item.publishedAt = iso(published, s);
+    if (state === 'archived') item.archivedAt = iso(activityTime(s, published + 60_000), s);
+  }
+  const nComments = shape.commentsPerItem === 0 ? 0 : intBetween(s, 0, shape.commentsPerItem);
+  if (nComments) {
+    let t = created;
+    item.comments = Array.from({ length: nComments }, (_, i) => {
+      t = activityTime(s, t + 60_000);
+      const c: SeedComment = { body: f.lorem.sentences(f.number.int({ min: 1, max: 8 })), createdAt: iso(t, s) };
+      if (i > 0 && s() < 0.4) c.replyTo = intBetween(s, 0, i - 1);
+      return c;
+    });
+  }
+  if (s() < shape.attachmentRate) {
+    item.attachments = Array.from({ length: intBetween(s, 1, 3) }, () => ({
+      filename: f.system.fileName(),
+      contentType: f.system.mimeType(),
+      sizeBytes: Math.floor(1_000 * Math.exp(s() * 9)), // 1 KB – 8 MB, log-uniform
+      createdAt: iso(activityTime(s, created), s),
+    }));
+  }
+  if (shape.tagsPerItem > 0) {
+    item.tags = [...new Set(Array.from({ length: intBetween(s, 0, shape.tagsPerItem) }, () => f.hacker.noun().toLowerCase()))];
+  }
+  return item;
+}
+
+/**
+ * One account and its tree. `path` names it within the dataset (e.g. `w0/accounts/3`): its
+ * values depend only on (seed, path, shape), and its email is unique per run and path.
+ */
+export function buildAccount(o: { seed: string; runId: string; ttlSeconds: number; path: string; shape: AccountShape; profile?: string }): SeedAccountBody {
+  const f = fakerFor(o.seed, `${o.path}/account`);
+  const first = f.person.firstName();
+  const last = f.person.lastName();
+  const company = f.company.name();
+  const projects: SeedProject[] = Array.from({ length: o.shape.projects }, (_, pi) => {
+    const pf = fakerFor(o.seed, `${o.path}/projects/${pi}`);
+    const ps = stream(o.seed, `${o.path}/projects/${pi}/times`);
+    const created = activityTime(ps);
+    return {
+      name: `${pf.commerce.productAdjective()} ${pf.commerce.product()} ${pf.word.noun()}`.slice(0, 200),
+      description: pf.lorem.paragraph(),
+      createdAt: iso(created, ps),
+      items: Array.from({ length: o.shape.itemsPerProject }, (_, ii) =>
+        buildItem(fakerFor(o.seed, `${o.path}/projects/${pi}/items/${ii}`), stream(o.seed, `${o.path}/projects/${pi}/items/${ii}`), created, o.shape),
+      ),
+    };
+  });
+  const slug = o.path.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
+  return {
+    runId: o.runId,
+    ttlSeconds: o.ttlSeconds,
+    seed: o.seed,
+    ...(o.profile && { profile: o.profile }),
+    account: { name: `${first} ${last} (${company})`.slice(0, 200), email: `${slug}@${o.runId}.test.invalid` },
+    projects,
+  };
+}
