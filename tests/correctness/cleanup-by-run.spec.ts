@@ -1,0 +1,66 @@
+import pg from 'pg';
+import { expect, test } from '../../fixtures';
+import { censusInDatabase, total } from '../../seed/census';
+import { buildAccount, TINY_ACCOUNT } from '../../seed/factories';
+
+const shape = { ...TINY_ACCOUNT, projects: 2, itemsPerProject: 5, commentsPerItem: 3, attachmentRate: 0.5, tagsPerItem: 2 };
+
+test.describe('cleanup by run', () => {
+  test("should remove every row of a run and none of another run's", async ({ seedClient, run, verifyDatabaseUrl }) => {
+    const [doomed, kept] = [`${run.runId}-doomed`, `${run.runId}-kept`];
+    try {
+      for (const runId of [doomed, kept]) {
+        for (const n of [0, 1]) await seedClient.seedAccount(buildAccount({ seed: run.seed, runId, ttlSeconds: 600, path: `cleanup/${n}`, shape }));
+      }
+      const keptBefore = await seedClient.runRows(kept);
+      expect(keptBefore.rows).toMatchObject({ accounts: 2, projects: 4, items: 20 });
+
+      const { deleted, remaining } = await seedClient.cleanup(doomed);
+      expect(total(deleted)).toBe(keptBefore.total); // same shape, same seed paths, same row count
+      expect(total(remaining)).toBe(0);
+      expect(await seedClient.runRows(kept)).toEqual(keptBefore);
+      if (verifyDatabaseUrl) expect(total(await censusInDatabase(verifyDatabaseUrl, doomed))).toBe(0);
+    } finally {
+      await seedClient.cleanup(doomed);
+      await seedClient.cleanup(kept);
+    }
+  });
+
+  test('should remove only the named account when cleaning up by run and account', async ({ seedClient, run }) => {
+    const scratch = `${run.runId}-acct`;
+    try {
+      const a = await seedClient.seedAccount(buildAccount({ seed: run.seed, runId: scratch, ttlSeconds: 600, path: 'a', shape }));
+      const b = await seedClient.seedAccount(buildAccount({ seed: run.seed, runId: scratch, ttlSeconds: 600, path: 'b', shape }));
+      await seedClient.cleanup(scratch, a.account.id);
+      const left = await seedClient.runRows(scratch);
+      expect(left.total).toBe(total(b.rows));
+    } finally {
+      await seedClient.cleanup(scratch);
+    }
+  });
+
+  test('should reap rows whose expiry has passed and keep unexpired ones', async ({ seedClient, run, verifyDatabaseUrl }) => {
+    test.skip(!verifyDatabaseUrl, 'ages rows by writing expires_at in the database directly');
+    const [expired, fresh] = [`${run.runId}-expired`, `${run.runId}-fresh`];
+    const db = new pg.Client({ connectionString: verifyDatabaseUrl });
+    await db.connect();
+    try {
+      await seedClient.seedAccount(buildAccount({ seed: run.seed, runId: expired, ttlSeconds: 600, path: 'x', shape }));
+      await seedClient.seedAccount(buildAccount({ seed: run.seed, runId: fresh, ttlSeconds: 600, path: 'y', shape }));
+      // Simulate a run that crashed an hour ago: its rows are past their expiry.
+      for (const table of Object.keys(await censusInDatabase(verifyDatabaseUrl!, expired))) {
+        await db.query(`UPDATE ${table} SET expires_at = now() - interval '1 hour' WHERE test_run_id = $1`, [expired]);
+      }
+      const freshBefore = await seedClient.runRows(fresh);
+      const reaped = await seedClient.reapExpired();
+      expect(reaped.runs).toContain(expired);
+      expect(reaped.runs).not.toContain(fresh);
+      expect(total(await censusInDatabase(verifyDatabaseUrl!, expired))).toBe(0);
+      expect(await seedClient.runRows(fresh)).toEqual(freshBefore);
+    } finally {
+      await db.end();
+      await seedClient.cleanup(expired);
+      await seedClient.cleanup(fresh);
+    }
+  });
+});

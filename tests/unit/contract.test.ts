@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { describeValidation } from '../../app/plugins/app/error-handler.js';
+import { isLoopback, tokenMatches } from '../../app/plugins/app/internal-guard.js';
+import { decodeCursor, encodeCursor } from '../../app/routes/v1/items.js';
+import { parseTraceparent } from '../../app/trace.js';
+import { isoTimestamp } from '../../app/db/pool.js';
+import { contractProblems } from '../../seed/contract.js';
+
+describe('contract header checks', () => {
+  const good = { 'x-db-query-count': '3', 'server-timing': 'db;dur=1.20, total;dur=4.5', 'x-request-id': 'abc' };
+  it('accepts a complete set', () => assert.deepEqual(contractProblems(good), []));
+  it('names each missing or malformed header', () => {
+    assert.deepEqual(contractProblems({ 'server-timing': 'app;dur=3', 'x-db-query-count': 'many' }), [
+      'header x-request-id is missing',
+      'x-db-query-count must be a whole number, got "many"',
+      'server-timing must have db;dur=<ms>, got "app;dur=3"',
+      'server-timing must have total;dur=<ms>, got "app;dur=3"',
+    ]);
+  });
+});
+
+describe('validation messages', () => {
+  it('names unknown and missing fields with their path', () => {
+    assert.deepEqual(describeValidation('body', { instancePath: '', keyword: 'additionalProperties', params: { additionalProperty: 'colour' } }), {
+      field: 'body.colour',
+      message: 'body.colour is not an accepted field',
+    });
+    assert.equal(
+      describeValidation('body', { instancePath: '/projects/0/items/3', keyword: 'required', params: { missingProperty: 'title' } }).message,
+      'body.projects[0].items[3].title is required',
+    );
+  });
+});
+
+describe('keyset cursors', () => {
+  it('round-trip microsecond timestamps exactly', () => {
+    const c = { createdAt: '2024-09-03T14:05:11.482913Z', id: '42' };
+    assert.deepEqual(decodeCursor(encodeCursor(c)), c);
+  });
+  it('reject anything this API did not issue', () => {
+    for (const raw of ['', 'x', Buffer.from('{"a":1}').toString('base64url'), Buffer.from('["2024-01-01T00:00:00Z","0"]').toString('base64url')]) {
+      assert.throws(() => decodeCursor(raw), { code: 'INVALID_CURSOR' });
+    }
+  });
+  it('come from PostgreSQL text without losing digits', () => {
+    assert.equal(isoTimestamp('2024-09-03 14:05:11.482913+00'), '2024-09-03T14:05:11.482913Z');
+    assert.equal(isoTimestamp('2024-09-03 14:05:11+00'), '2024-09-03T14:05:11Z');
+  });
+});
+
+describe('trace context', () => {
+  it('parses a valid traceparent and refuses malformed or all-zero ones', () => {
+    assert.deepEqual(parseTraceparent(`00-${'ab'.repeat(16)}-${'cd'.repeat(8)}-01`), { traceId: 'ab'.repeat(16), parentId: 'cd'.repeat(8) });
+    assert.equal(parseTraceparent(`00-${'0'.repeat(32)}-${'cd'.repeat(8)}-01`), null);
+    assert.equal(parseTraceparent('garbage'), null);
+    assert.equal(parseTraceparent(undefined), null);
+  });
+});
+
+describe('internal guard', () => {
+  it('knows loopback from everything else', () => {
+    for (const a of ['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1']) assert.equal(isLoopback(a), true, a);
+    for (const a of ['10.0.0.1', '203.0.113.7', '::ffff:10.0.0.1', '1270.0.0.1', undefined]) assert.equal(isLoopback(a), false, String(a));
+  });
+  it('compares tokens of any length without throwing', () => {
+    assert.equal(tokenMatches('local-dev-test-service-token', 'local-dev-test-service-token'), true);
+    assert.equal(tokenMatches('short', 'local-dev-test-service-token'), false);
+    assert.equal(tokenMatches(undefined, 'local-dev-test-service-token'), false);
+    assert.equal(tokenMatches(['a'], 'local-dev-test-service-token'), false);
+  });
+});

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SettingsError } from '../../config/env.js';
+import { loadSettings, mintRunId, RUN_ID_PATTERN } from '../../config/settings.js';
+import { loadAppConfig } from '../../app/config.js';
+
+function problemsOf(fn: () => unknown): string[] {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof SettingsError, `expected a SettingsError, got ${String(e)}`);
+    return e.problems;
+  }
+  assert.fail('expected the settings to be rejected');
+}
+
+describe('harness settings', () => {
+  it('defaults to starting app/ on embedded PostgreSQL and verifying in it', () => {
+    const s = loadSettings({});
+    assert.equal(s.baseUrl, 'http://127.0.0.1:3210');
+    assert.equal(s.startApp, true);
+    assert.equal(s.verifyDatabaseUrl, 'postgres://postgres:postgres@127.0.0.1:54329/pressure');
+    assert.equal(s.seedProfile, 'smoke');
+    assert.equal(s.workers, 2);
+  });
+
+  it('targets BASE_URL without starting anything, and verifies only through DATABASE_URL', () => {
+    const remote = loadSettings({ BASE_URL: 'http://127.0.0.1:8080/' });
+    assert.equal(remote.startApp, false);
+    assert.equal(remote.baseUrl, 'http://127.0.0.1:8080');
+    assert.equal(remote.verifyDatabaseUrl, undefined);
+    const withDb = loadSettings({ BASE_URL: 'http://127.0.0.1:8080', DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/x' });
+    assert.equal(withDb.verifyDatabaseUrl, 'postgres://u:p@127.0.0.1:5432/x');
+  });
+
+  it('treats empty variables as unset', () => {
+    assert.equal(loadSettings({ SEED_PROFILE: '', BASE_URL: '' }).seedProfile, 'smoke');
+  });
+
+  it('reports every bad variable at once, naming what each accepts', () => {
+    const problems = problemsOf(() =>
+      loadSettings({ SEED_PROFILE: 'medum', WORKERS: 'two', BASE_URL: 'ftp://x', APP_PORT: '70000', RUN_ID: 'Bad_Run', DATABASE_URL: 'mysql://x' }),
+    );
+    assert.deepEqual(problems.sort(), [
+      'APP_PORT must be a TCP port from 1 to 65535, got "70000"',
+      'BASE_URL must be an http(s) URL of the backend under test, such as http://127.0.0.1:8080 (unset: start app/), got "ftp://x"',
+      'DATABASE_URL must be a PostgreSQL connection URL such as postgres://user:pass@127.0.0.1:5432/db, got "mysql://x"',
+      'RUN_ID must be 4-64 lowercase letters, digits and dashes, starting with a letter or digit, got "Bad_Run"',
+      'SEED_PROFILE must be one of "smoke" | "small" | "medium" | "large", got "medum"',
+      'WORKERS must be a whole number from 1 to 32, got "two"',
+    ]);
+  });
+
+  it('says where the problem is and how to fix it', () => {
+    try {
+      loadSettings({ WORKERS: '0' });
+      assert.fail('expected an error');
+    } catch (e) {
+      assert.match((e as Error).message, /^pressure-suite settings: 1 invalid setting\n {2}- WORKERS must be a whole number from 1 to 32, got "0"\nRecommended fix: .*\.env\.example/);
+    }
+  });
+
+  it('mints sortable run ids that the backend accepts', () => {
+    const id = mintRunId(new Date('2026-11-25T11:47:02.123Z'));
+    assert.match(id, /^r20261125-114702-[0-9a-f]{6}$/);
+    assert.match(id, RUN_ID_PATTERN);
+    assert.notEqual(mintRunId(), mintRunId());
+  });
+});
+
+describe('app settings', () => {
+  it('rejects a short service token and an unknown APP_ENV together', () => {
+    const problems = problemsOf(() => loadAppConfig({ TEST_SERVICE_TOKEN: 'short', APP_ENV: 'prod' }));
+    assert.equal(problems.length, 2);
+    assert.ok(problems.includes('APP_ENV must be one of "development" | "test" | "production", got "prod"'));
+    assert.ok(problems.includes('TEST_SERVICE_TOKEN must be a secret of at least 16 characters, got "short"'));
+  });
+});
