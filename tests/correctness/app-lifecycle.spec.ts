@@ -1,0 +1,71 @@
+/**
+ * The reference app's own start-up: a PostgreSQL left behind by an app killed with SIGKILL must
+ * be found and stopped at the next start, which then serves normally. Runs a second app on its
+ * own ports and data folder, so the suite's app is never touched.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { expect, test } from '../../fixtures';
+
+function startApp(env: Record<string, string>): { child: ChildProcess; output: () => string } {
+  let out = '';
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/server.ts'], {
+    env: { ...process.env, APP_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  return { child, output: () => out };
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z');
+  } catch {
+    return false;
+  }
+};
+
+test.describe('reference app lifecycle', () => {
+  test.skip(({ referenceApp }) => !referenceApp, 'starts app/ itself');
+
+  test('should stop a PostgreSQL left behind by a killed app and start cleanly', async ({ runId }, testInfo) => {
+    test.setTimeout(90_000);
+    const port = 3300 + testInfo.workerIndex;
+    const pgPort = 55400 + testInfo.workerIndex;
+    const dataDir = path.resolve('.run', `lifecycle-${runId}-${testInfo.workerIndex}`);
+    const env = { PORT: String(port), PG_PORT: String(pgPort), PG_DATA_DIR: dataDir };
+    const health = `http://127.0.0.1:${port}/healthz`;
+    const up = async () => (await fetch(health).catch(() => null))?.status ?? 0;
+
+    const first = startApp(env);
+    let second: ReturnType<typeof startApp> | undefined;
+    try {
+      await expect.poll(up, { timeout: 60_000, message: 'first app start' }).toBe(200);
+      const pidFile = readFileSync(path.join(dataDir, 'cluster', 'postmaster.pid'), 'utf8');
+      const postmaster = Number(pidFile.split('\n')[0]);
+
+      first.child.kill('SIGKILL'); // no shutdown hook runs: the postmaster is orphaned
+      await new Promise((r) => first.child.once('exit', r));
+      expect(alive(postmaster), 'the postmaster survives its app').toBe(true);
+
+      second = startApp(env);
+      await expect.poll(up, { timeout: 60_000, message: 'second app start' }).toBe(200);
+      expect(second.output()).toContain('stopping a postgres left behind by an earlier run');
+      expect(alive(postmaster)).toBe(false);
+      const newPostmaster = Number(readFileSync(path.join(dataDir, 'cluster', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      expect(newPostmaster).not.toBe(postmaster);
+    } finally {
+      for (const app of [second, first]) {
+        if (app && app.child.exitCode === null && app.child.signalCode === null) {
+          app.child.kill('SIGTERM');
+          await new Promise((r) => app.child.once('exit', r));
+        }
+      }
+      if (existsSync(dataDir)) await fs.rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
