@@ -12,8 +12,8 @@ export async function createAttachment(
   a: { filename: string; contentType: string; sizeBytes: number },
 ) {
   const { rows } = await db.query<Attachment>(
-    `INSERT INTO attachments (item_id, account_id, filename, content_type, size_bytes)
-     SELECT i.id, i.account_id, $3, $4, $5 FROM items i WHERE i.id = $1 AND i.account_id = $2
+    `INSERT INTO attachments (item_id, account_id, filename, content_type, size_bytes, test_run_id, expires_at)
+     SELECT i.id, i.account_id, $3, $4, $5, i.test_run_id, i.expires_at FROM items i WHERE i.id = $1 AND i.account_id = $2
      RETURNING ${COLUMNS}`,
     [itemId, accountId, a.filename, a.contentType, a.sizeBytes],
   );

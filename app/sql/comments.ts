@@ -15,8 +15,8 @@ export async function createComment(
   c: { body: string; parentId?: string },
 ): Promise<{ row: Comment } | { missing: 'item' | 'parent' }> {
   const { rows } = await db.query<Comment>(
-    `INSERT INTO comments (item_id, account_id, parent_id, author, body)
-     SELECT i.id, i.account_id, $4::bigint, $3, $5 FROM items i
+    `INSERT INTO comments (item_id, account_id, parent_id, author, body, test_run_id, expires_at)
+     SELECT i.id, i.account_id, $4::bigint, $3, $5, i.test_run_id, i.expires_at FROM items i
       WHERE i.id = $1 AND i.account_id = $2
         AND ($4::bigint IS NULL OR EXISTS (SELECT 1 FROM comments p WHERE p.id = $4::bigint AND p.item_id = i.id))
      RETURNING ${COLUMNS}`,

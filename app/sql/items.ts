@@ -36,10 +36,11 @@ export async function createItem(
   projectId: string,
   i: { title: string; body?: string },
 ): Promise<Item | undefined> {
-  // One statement: the project's ownership check is the INSERT's own WHERE.
+  // One statement: the project's ownership check is the INSERT's own WHERE, and the new row
+  // inherits the project's run tag (test data stays test data).
   const { rows } = await db.query<Item>(
-    `INSERT INTO items (project_id, account_id, title, body)
-     SELECT p.id, p.account_id, $3, $4 FROM projects p WHERE p.id = $1 AND p.account_id = $2
+    `INSERT INTO items (project_id, account_id, title, body, test_run_id, expires_at)
+     SELECT p.id, p.account_id, $3, $4, p.test_run_id, p.expires_at FROM projects p WHERE p.id = $1 AND p.account_id = $2
      RETURNING ${FULL}`,
     [projectId, accountId, i.title, i.body ?? ''],
   );

@@ -13,7 +13,10 @@ export type ProjectRow = {
 
 export async function createProject(db: Queryable, accountId: string, p: { name: string; description?: string }) {
   const { rows } = await db.query<ProjectRow>(
-    `INSERT INTO projects (account_id, name, description) VALUES ($1, $2, $3) RETURNING ${COLUMNS}`,
+    // A test account's rows belong to its run: they inherit its test_run_id and expiry.
+    `INSERT INTO projects (account_id, name, description, test_run_id, expires_at)
+     SELECT a.id, $2, $3, a.test_run_id, a.expires_at FROM accounts a WHERE a.id = $1
+     RETURNING ${COLUMNS}`,
     [accountId, p.name, p.description ?? ''],
   );
   return rows[0]!;

@@ -39,6 +39,23 @@ test.describe('cleanup by run', () => {
     }
   });
 
+  test("should tag rows a test account creates through the public API with the account's run", async ({ seedClient, run, apiFor }) => {
+    const scratch = `${run.runId}-public`;
+    try {
+      const seeded = await seedClient.seedAccount(buildAccount({ seed: run.seed, runId: scratch, ttlSeconds: 600, path: 'p', shape: TINY_ACCOUNT }));
+      const api = await apiFor({ ...seeded.account, token: seeded.token, projectIds: [] });
+      const project = await (await api.post('/v1/projects', { data: { name: 'made via API' } })).json();
+      const item = await (await api.post(`/v1/projects/${project.id}/items`, { data: { title: 'made via API' } })).json();
+      await api.post(`/v1/items/${item.id}/comments`, { data: { body: 'made via API' } });
+      await api.post(`/v1/items/${item.id}/attachments`, { data: { filename: 'a.txt', contentType: 'text/plain', sizeBytes: 1 } });
+      expect((await seedClient.runRows(scratch)).rows).toMatchObject({ accounts: 1, projects: 1, items: 1, comments: 1, attachments: 1 });
+      await seedClient.cleanup(scratch);
+      expect((await seedClient.runRows(scratch)).total).toBe(0);
+    } finally {
+      await seedClient.cleanup(scratch);
+    }
+  });
+
   test('should reap rows whose expiry has passed and keep unexpired ones', async ({ seedClient, run, verifyDatabaseUrl }) => {
     test.skip(!verifyDatabaseUrl, 'ages rows by writing expires_at in the database directly');
     const [expired, fresh] = [`${run.runId}-expired`, `${run.runId}-fresh`];
