@@ -7,7 +7,7 @@
  */
 import { defineConfig } from '@playwright/test';
 import { config as loadDotenv } from 'dotenv';
-import { loadSettings } from './config/settings.js';
+import { appServerEnv, loadSettings } from './config/settings.js';
 import type { HarnessOptions } from './fixtures/options.js';
 
 loadDotenv({ quiet: true });
@@ -60,14 +60,7 @@ export default defineConfig<{}, HarnessOptions>({
         stdout: 'ignore',
         stderr: 'pipe',
         gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
-        env: {
-          APP_ENV: 'test',
-          PORT: String(settings.appPort),
-          PG_PORT: String(settings.pgPort),
-          TEST_SERVICE_TOKEN: settings.serviceToken,
-          APP_LOG_FILE: '.run/app.log',
-          ...(settings.appDatabaseUrl && { DATABASE_URL: settings.appDatabaseUrl }),
-        },
+        env: appServerEnv(settings),
       }
     : undefined,
 });

@@ -8,7 +8,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type pg from 'pg';
-import type { AppConfig } from './config.js';
+import { type AppConfig, loadAppConfig } from './config.js';
 import auth from './plugins/app/auth.js';
 import errorHandler from './plugins/app/error-handler.js';
 import requestMetrics from './plugins/app/request-metrics.js';
@@ -16,6 +16,7 @@ import db from './plugins/external/db.js';
 import health from './routes/health.js';
 import internalTest from './routes/internal/test.js';
 import attachments from './routes/v1/attachments.js';
+import batch from './routes/v1/batch.js';
 import comments from './routes/v1/comments.js';
 import dashboard from './routes/v1/dashboard.js';
 import items from './routes/v1/items.js';
@@ -24,7 +25,7 @@ import projects from './routes/v1/projects.js';
 import { traceOf } from './trace.js';
 
 export type BuildOptions = {
-  config: Pick<AppConfig, 'env' | 'testServiceToken' | 'logLevel' | 'logFile'>;
+  config: Pick<AppConfig, 'env' | 'testServiceToken' | 'logLevel' | 'logFile'> & { budgets?: AppConfig['budgets'] };
   pool: pg.Pool;
 };
 
@@ -41,7 +42,12 @@ function validators() {
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) => (httpPart === 'body' ? body : other).compile(schema);
 }
 
+/** The budgets when the caller gives none (tests that build the app in-process). */
+export const DEFAULT_BUDGETS: AppConfig['budgets'] = loadAppConfig({}).budgets;
+
 export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyInstance> {
+  const b = config.budgets ?? DEFAULT_BUDGETS;
+  const budgets = { testEndpoints: { maxRowsPerRun: b.maxRowsPerRun, maxAccountsPerMinute: b.maxAccountsPerMinute }, maxBatchSize: b.maxBatchSize };
   const fastify = Fastify({
     logger:
       config.logLevel === 'silent'
@@ -76,12 +82,13 @@ export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyI
       await v1.register(comments);
       await v1.register(attachments);
       await v1.register(dashboard);
+      await v1.register(batch, { maxBatchSize: budgets.maxBatchSize });
     },
     { prefix: '/v1' },
   );
   // In production the test endpoints do not exist at all: not guarded, absent.
   if (config.env !== 'production') {
-    await fastify.register(internalTest, { prefix: '/internal/test', serviceToken: config.testServiceToken });
+    await fastify.register(internalTest, { prefix: '/internal/test', serviceToken: config.testServiceToken, budgets: budgets.testEndpoints });
   }
   return fastify;
 }

@@ -26,6 +26,10 @@ const shape = {
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   APP_LOG_FILE: z.string().min(1).optional().describe('a file path for the JSON log'),
   DB_POOL_MAX: int(2, 200, 20),
+  // Budgets of the test endpoints: over them a request gets 413 or 429 and writes nothing.
+  SEED_MAX_ROWS_PER_RUN: int(1, 1_000_000_000, 20_000_000),
+  SEED_MAX_ACCOUNTS_PER_MINUTE: int(1, 1_000_000, 3000),
+  BATCH_MAX_SIZE: int(1, 100_000, 1000),
 } as const;
 
 export type AppConfig = ReturnType<typeof loadAppConfig>;
@@ -43,5 +47,10 @@ export function loadAppConfig(env: Env = process.env) {
     logLevel: v.LOG_LEVEL,
     logFile: v.APP_LOG_FILE,
     poolMax: v.DB_POOL_MAX,
+    budgets: {
+      maxRowsPerRun: v.SEED_MAX_ROWS_PER_RUN,
+      maxAccountsPerMinute: v.SEED_MAX_ACCOUNTS_PER_MINUTE,
+      maxBatchSize: v.BATCH_MAX_SIZE,
+    },
   };
 }

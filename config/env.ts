@@ -28,6 +28,13 @@ export const port = (fallback: number) =>
 export const int = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback).describe(`a whole number from ${min} to ${max}`);
 
+/** An optional whole number within [min, max]: unset means "the profile decides". */
+export const optionalInt = (min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).optional().describe(`a whole number from ${min} to ${max}`);
+
+/** An optional number within [0, 1]. */
+export const optionalFraction = () => z.coerce.number().min(0).max(1).optional().describe('a number from 0 to 1, such as 0.05');
+
 /** One of a fixed set of words. */
 export const oneOf = <const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) =>
   z.enum(values).default(fallback as never).describe(`one of ${values.map((v) => `"${v}"`).join(' | ')}`);

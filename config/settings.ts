@@ -6,7 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { embeddedUrl } from '../app/db/embedded-url.js';
-import { type Env, int, oneOf, parseEnv, port, postgresUrl } from './env.js';
+import { parseTiers } from '../seed/distributions.js';
+import { type DatasetKnobs, resolveKnobs } from '../seed/profiles.js';
+import { type Env, formatProblems, int, oneOf, optionalFraction, optionalInt, parseEnv, port, postgresUrl, SettingsError } from './env.js';
 
 /** Must match the app's RUN_ID pattern: it becomes test_run_id on every row. */
 export const RUN_ID_PATTERN = /^[a-z0-9][a-z0-9-]{3,63}$/;
@@ -28,6 +30,19 @@ const shape = {
   SEED: z.string().min(1).max(64).default('pressure-suite').describe('a seed string of 1 to 64 characters'),
   SEED_PROFILE: oneOf(SEED_PROFILES, 'smoke'),
   WORKERS: int(1, 32, 2),
+  // Knob-by-knob overrides of the profile (unset: the profile's value).
+  SEED_ACCOUNTS: optionalInt(1, 100_000),
+  SEED_PROJECT_TIERS: z
+    .string()
+    .refine((v) => typeof parseTiers(v) !== 'string')
+    .optional()
+    .describe('tiers as percent:min-max, comma-separated, adding up to 100%, such as 90:1-5,9:6-50,1:200-1000'),
+  SEED_ITEMS_P50: optionalInt(0, 1_000_000),
+  SEED_ITEMS_P95: optionalInt(0, 1_000_000),
+  SEED_ITEMS_MAX: optionalInt(0, 1_000_000),
+  SEED_ATTACHMENT_RATE: optionalFraction(),
+  SEED_COMMENT_DEPTH: optionalInt(0, 50),
+  SEED_TAGS_PER_ITEM: optionalInt(0, 20),
 } as const;
 
 export type Settings = {
@@ -46,13 +61,30 @@ export type Settings = {
   runTtlSeconds: number;
   seed: string;
   seedProfile: SeedProfile;
+  /** The profile's knobs with the SEED_* overrides applied. */
+  dataset: DatasetKnobs;
   workers: number;
 };
 
 export function loadSettings(env: Env): Settings {
   const v = parseEnv('pressure-suite settings', shape, env);
   const startApp = v.BASE_URL === undefined;
+  let dataset: DatasetKnobs;
+  try {
+    dataset = resolveKnobs(v.SEED_PROFILE, {
+      accounts: v.SEED_ACCOUNTS,
+      projectsPerAccount: v.SEED_PROJECT_TIERS === undefined ? undefined : (parseTiers(v.SEED_PROJECT_TIERS) as DatasetKnobs['projectsPerAccount']),
+      itemsPerProject: { p50: v.SEED_ITEMS_P50, p95: v.SEED_ITEMS_P95, max: v.SEED_ITEMS_MAX },
+      attachmentRate: v.SEED_ATTACHMENT_RATE,
+      commentDepth: v.SEED_COMMENT_DEPTH,
+      tagsPerItem: v.SEED_TAGS_PER_ITEM,
+    });
+  } catch (e) {
+    const problem = (e as Error).message.replace(/^seed knobs: /, 'SEED_ITEMS_P50, SEED_ITEMS_P95 and SEED_ITEMS_MAX: ');
+    throw new SettingsError(formatProblems('pressure-suite settings', [problem]), [problem]);
+  }
   return {
+    dataset,
     baseUrl: (v.BASE_URL ?? `http://127.0.0.1:${v.APP_PORT}`).replace(/\/+$/, ''),
     startApp,
     appPort: v.APP_PORT,
@@ -65,6 +97,18 @@ export function loadSettings(env: Env): Settings {
     seed: v.SEED,
     seedProfile: v.SEED_PROFILE,
     workers: v.WORKERS,
+  };
+}
+
+/** The environment app/ gets when the suite (or a script of it) starts it. */
+export function appServerEnv(s: Settings): Record<string, string> {
+  return {
+    APP_ENV: 'test',
+    PORT: String(s.appPort),
+    PG_PORT: String(s.pgPort),
+    TEST_SERVICE_TOKEN: s.serviceToken,
+    APP_LOG_FILE: '.run/app.log',
+    ...(s.appDatabaseUrl && { DATABASE_URL: s.appDatabaseUrl }),
   };
 }
 

@@ -3,6 +3,7 @@
  * the status and the backend's own { code, message }, so a broken seed reads like a sentence.
  */
 import type { APIRequestContext, APIResponse } from '@playwright/test';
+import type { WhaleInput } from '../app/routes/internal/seed-schema.js';
 import type { SeedAccountBody } from './factories.js';
 
 export type SeededAccount = {
@@ -22,6 +23,27 @@ export class SeedClient {
   async seedAccount(body: SeedAccountBody): Promise<SeededAccount> {
     const res = await this.send('POST', '/internal/test/seedAccount', { data: body });
     return (await res.json()) as SeededAccount;
+  }
+
+  /** A whale: the server generates its rows from the spec (see seed/dataset.ts). */
+  async seedWhaleAccount(body: WhaleInput): Promise<SeededAccount & { ms: number }> {
+    const res = await this.send('POST', '/internal/test/seedWhaleAccount', { data: body });
+    return (await res.json()) as SeededAccount & { ms: number };
+  }
+
+  async saveDataset(body: { name: string; runId: string; profile?: string; seed?: string }): Promise<{ name: string; schemaVersion: number; rows: RowCounts; ms: number }> {
+    const res = await this.send('POST', '/internal/test/datasets/save', { data: body });
+    return (await res.json()) as { name: string; schemaVersion: number; rows: RowCounts; ms: number };
+  }
+
+  async restoreDataset(body: { name: string; runId: string; ttlSeconds: number }): Promise<{ rows: RowCounts; accounts: { id: string; email: string; token: string }[]; ms: number }> {
+    const res = await this.send('POST', '/internal/test/datasets/restore', { data: body });
+    return (await res.json()) as { rows: RowCounts; accounts: { id: string; email: string; token: string }[]; ms: number };
+  }
+
+  async listDatasets(): Promise<{ schemaVersion: number; data: { name: string; schemaVersion: number; counts: RowCounts; profile: string | null }[] }> {
+    const res = await this.send('GET', '/internal/test/datasets', {});
+    return (await res.json()) as { schemaVersion: number; data: { name: string; schemaVersion: number; counts: RowCounts; profile: string | null }[] };
   }
 
   /** Removes the run's rows, or only one account's rows of it. */

@@ -12,17 +12,22 @@ import { fakerFor, intBetween, REFERENCE_DATE, stream, type Stream } from './str
 export type { SeedAccountInput as SeedAccountBody, SeedComment, SeedItem, SeedProject } from '../app/routes/internal/seed-schema.js';
 import type { SeedAccountInput as SeedAccountBody, SeedComment, SeedItem, SeedProject } from '../app/routes/internal/seed-schema.js';
 
-/** How one account looks: counts per level. */
+/** How one account looks. */
 export type AccountShape = {
   projects: number;
-  itemsPerProject: number;
-  commentsPerItem: number;
+  /** Items in each project: one count for all, or one count per project. */
+  itemsPerProject: number | readonly number[];
+  /** Longest reply chain per item thread; an item has 0 to 2·depth comments. */
+  commentDepth: number;
   /** Share of items with one or more attachments, 0–1. */
   attachmentRate: number;
   tagsPerItem: number;
 };
 
-export const TINY_ACCOUNT: AccountShape = { projects: 0, itemsPerProject: 0, commentsPerItem: 0, attachmentRate: 0, tagsPerItem: 0 };
+export const TINY_ACCOUNT: AccountShape = { projects: 0, itemsPerProject: 0, commentDepth: 0, attachmentRate: 0, tagsPerItem: 0 };
+
+export const itemsIn = (shape: Pick<AccountShape, 'itemsPerProject'>, project: number): number =>
+  typeof shape.itemsPerProject === 'number' ? shape.itemsPerProject : (shape.itemsPerProject[project] ?? 0);
 
 const DAY = 86_400_000;
 const HISTORY_DAYS = 180; // activity spreads over the six months before REFERENCE_DATE
@@ -54,7 +59,7 @@ function paragraphs(f: Faker, min: number, max: number): string {
   return f.lorem.paragraphs(f.number.int({ min, max }), '\n\n');
 }
 
-export function buildItem(f: Faker, s: Stream, projectCreated: number, shape: Pick<AccountShape, 'commentsPerItem' | 'attachmentRate' | 'tagsPerItem'>): SeedItem {
+export function buildItem(f: Faker, s: Stream, projectCreated: number, shape: Pick<AccountShape, 'commentDepth' | 'attachmentRate' | 'tagsPerItem'>): SeedItem {
   const created = activityTime(s, projectCreated);
   const roll = s();
   // Most work is published, a quarter still in draft, a tenth archived.
@@ -70,13 +75,17 @@ export function buildItem(f: Faker, s: Stream, projectCreated: number, shape: Pi
     item.publishedAt = iso(published, s);
     if (state === 'archived') item.archivedAt = iso(activityTime(s, published + 60_000), s);
   }
-  const nComments = shape.commentsPerItem === 0 ? 0 : intBetween(s, 0, shape.commentsPerItem);
+  const nComments = shape.commentDepth === 0 ? 0 : intBetween(s, 0, 2 * shape.commentDepth);
   if (nComments) {
+    // Each comment answers the one before it (60%) unless that chain is already commentDepth
+    // deep; otherwise it starts a new top-level comment.
     let t = created;
+    const depth: number[] = [];
     item.comments = Array.from({ length: nComments }, (_, i) => {
       t = activityTime(s, t + 60_000);
       const c: SeedComment = { body: f.lorem.sentences(f.number.int({ min: 1, max: 8 })), createdAt: iso(t, s) };
-      if (i > 0 && s() < 0.4) c.replyTo = intBetween(s, 0, i - 1);
+      if (i > 0 && depth[i - 1]! < shape.commentDepth && s() < 0.6) c.replyTo = i - 1;
+      depth.push(c.replyTo === undefined ? 1 : depth[i - 1]! + 1);
       return c;
     });
   }
@@ -107,13 +116,17 @@ export function buildAccount(o: { seed: string; runId: string; ttlSeconds: numbe
     const pf = fakerFor(o.seed, `${o.path}/projects/${pi}`);
     const ps = stream(o.seed, `${o.path}/projects/${pi}/times`);
     const created = activityTime(ps);
+    // One faker per project, reseeded per item: item ii draws from its own named stream
+    // (`…/items#ii`) without paying for a new Faker each time.
+    const itemFaker = fakerFor(o.seed, `${o.path}/projects/${pi}/items`);
     return {
       name: `${pf.commerce.productAdjective()} ${pf.commerce.product()} ${pf.word.noun()}`.slice(0, 200),
       description: pf.lorem.paragraph(),
       createdAt: iso(created, ps),
-      items: Array.from({ length: o.shape.itemsPerProject }, (_, ii) =>
-        buildItem(fakerFor(o.seed, `${o.path}/projects/${pi}/items/${ii}`), stream(o.seed, `${o.path}/projects/${pi}/items/${ii}`), created, o.shape),
-      ),
+      items: Array.from({ length: itemsIn(o.shape, pi) }, (_, ii) => {
+        itemFaker.seed(ii);
+        return buildItem(itemFaker, stream(o.seed, `${o.path}/projects/${pi}/items/${ii}`), created, o.shape);
+      }),
     };
   });
   const slug = o.path.replace(/[^a-z0-9]+/gi, '-').toLowerCase();

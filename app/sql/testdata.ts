@@ -77,9 +77,13 @@ async function deleteChunked(db: Queryable, where: string, params: unknown[]): P
 
 /** Removes one run's rows, or only one account's rows within that run. */
 export async function cleanupRun(db: Queryable, runId: string, accountId?: string): Promise<RowCounts> {
-  if (accountId !== undefined) return deleteChunked(db, 'test_run_id = $1 AND account_id = $2', [runId, accountId]);
+  if (accountId !== undefined) {
+    const deleted = await deleteChunked(db, 'test_run_id = $1 AND account_id = $2', [runId, accountId]);
+    await releaseRunRows(db, runId, Object.values(deleted).reduce((a, b) => a + b, 0));
+    return deleted;
+  }
   const deleted = await deleteChunked(db, 'test_run_id = $1', [runId]);
-  await db.query(`UPDATE test_runs SET cleaned_at = now() WHERE run_id = $1`, [runId]);
+  await db.query(`UPDATE test_runs SET cleaned_at = now(), rows_reserved = 0 WHERE run_id = $1`, [runId]);
   return deleted;
 }
 
@@ -89,7 +93,7 @@ export async function reapExpired(db: Queryable): Promise<{ deleted: RowCounts; 
     `SELECT DISTINCT test_run_id AS run_id FROM accounts WHERE expires_at < now()`,
   );
   const deleted = await deleteChunked(db, 'expires_at < now()', []);
-  await db.query(`UPDATE test_runs SET cleaned_at = now() WHERE expires_at < now() AND cleaned_at IS NULL`);
+  await db.query(`UPDATE test_runs SET cleaned_at = now(), rows_reserved = 0 WHERE expires_at < now() AND cleaned_at IS NULL`);
   return { deleted, runs: rows.map((r) => r.run_id) };
 }
 
@@ -256,4 +260,30 @@ export async function recordSeed(
        cleaned_at = NULL`,
     [input.runId, input.ttlSeconds, input.seed ?? null, input.profile ?? null, JSON.stringify(counts), Math.round(ms)],
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The per-run row budget. A request reserves its rows before writing (one short autocommit
+// statement, so concurrent seeders of one run do not serialise on a lock for the whole seed),
+// and gives back what it did not write.
+
+/** Reserves `rows` for the run; returns null when that would pass `max`, else the new total. */
+export async function reserveRunRows(db: Queryable, runId: string, ttlSeconds: number, rows: number, max: number): Promise<{ reserved: number } | { over: number }> {
+  if (rows > max) return { over: 0 };
+  const { rows: r } = await db.query<{ rows_reserved: string }>(
+    `INSERT INTO test_runs (run_id, expires_at, rows_reserved) VALUES ($1, now() + make_interval(secs => $2), $3)
+     ON CONFLICT (run_id) DO UPDATE SET rows_reserved = test_runs.rows_reserved + EXCLUDED.rows_reserved,
+                                        expires_at = GREATEST(test_runs.expires_at, EXCLUDED.expires_at)
+      WHERE test_runs.rows_reserved + EXCLUDED.rows_reserved <= $4
+     RETURNING rows_reserved::text`,
+    [runId, ttlSeconds, rows, max],
+  );
+  if (r[0]) return { reserved: Number(r[0].rows_reserved) };
+  const current = await db.query<{ n: string }>(`SELECT rows_reserved::text AS n FROM test_runs WHERE run_id = $1`, [runId]);
+  return { over: Number(current.rows[0]?.n ?? 0) };
+}
+
+export async function releaseRunRows(db: Queryable, runId: string, rows: number): Promise<void> {
+  if (rows <= 0) return;
+  await db.query(`UPDATE test_runs SET rows_reserved = GREATEST(0, rows_reserved - $2) WHERE run_id = $1`, [runId, rows]);
 }

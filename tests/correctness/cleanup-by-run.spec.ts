@@ -3,7 +3,7 @@ import { expect, test } from '../../fixtures';
 import { censusInDatabase, total } from '../../seed/census';
 import { buildAccount, TINY_ACCOUNT } from '../../seed/factories';
 
-const shape = { ...TINY_ACCOUNT, projects: 2, itemsPerProject: 5, commentsPerItem: 3, attachmentRate: 0.5, tagsPerItem: 2 };
+const shape = { ...TINY_ACCOUNT, projects: 2, itemsPerProject: 5, commentDepth: 2, attachmentRate: 0.5, tagsPerItem: 2 };
 
 test.describe('cleanup by run', () => {
   test("should remove every row of a run and none of another run's", async ({ seedClient, run, verifyDatabaseUrl }) => {

@@ -1,6 +1,6 @@
 import { expect, queryCount, test } from '../../fixtures';
 
-const shape = { itemsPerProject: 4, commentsPerItem: 2 };
+const shape = { itemsPerProject: 4, commentDepth: 2 };
 
 test.describe('dashboard', () => {
   test('should hydrate projects with item counts, recent items and recent comments', async ({ apiFor, createAccount }) => {

@@ -2,7 +2,7 @@ import { expect, test } from '../../fixtures';
 
 test.describe('tenant isolation', () => {
   test("should answer 404 to A's token for B's project, items, comments and attachments", async ({ apiFor, createAccount }) => {
-    const [a, b] = await Promise.all([createAccount({ projects: 1 }), createAccount({ projects: 1, itemsPerProject: 2, commentsPerItem: 3 })]);
+    const [a, b] = await Promise.all([createAccount({ projects: 1 }), createAccount({ projects: 1, itemsPerProject: 2, commentDepth: 2 })]);
     const asA = await apiFor(a);
     const asB = await apiFor(b);
     const bProject = b.projectIds[0]!;

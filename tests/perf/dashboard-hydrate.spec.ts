@@ -13,7 +13,7 @@ const ID = 'dashboard.hydrate';
 
 test(ID, async ({ createAccount, apiFor }, testInfo) => {
   const owner = await test.step('seed a mid-sized account', () =>
-    createAccount({ projects: 25, itemsPerProject: 20, commentsPerItem: 3, attachmentRate: 0.05, tagsPerItem: 2 }),
+    createAccount({ projects: 25, itemsPerProject: 20, commentDepth: 2, attachmentRate: 0.05, tagsPerItem: 2 }),
   );
   const api = await apiFor(owner);
   await api.get('/v1/dashboard'); // warm the connection and the plan cache; not measured

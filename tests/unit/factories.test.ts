@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { buildAccount, TINY_ACCOUNT, type AccountShape } from '../../seed/factories.js';
 
-const shape: AccountShape = { ...TINY_ACCOUNT, projects: 3, itemsPerProject: 8, commentsPerItem: 4, attachmentRate: 0.25, tagsPerItem: 3 };
+const shape: AccountShape = { ...TINY_ACCOUNT, projects: 3, itemsPerProject: 8, commentDepth: 2, attachmentRate: 0.25, tagsPerItem: 3 };
 const make = (seed: string, path = 'accounts/0', s = shape) => buildAccount({ seed, runId: 'run-1', ttlSeconds: 600, path, shape: s });
 const hash = (v: unknown) => createHash('sha256').update(JSON.stringify(v)).digest('hex');
 

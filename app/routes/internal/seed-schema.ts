@@ -75,3 +75,34 @@ export type SeedAccountInput = Static<typeof SeedBody>;
 export type SeedProject = NonNullable<SeedAccountInput['projects']>[number];
 export type SeedItem = NonNullable<SeedProject['items']>[number];
 export type SeedComment = NonNullable<SeedItem['comments']>[number];
+
+/** A whale: item counts per project and text banks; the server writes the rows (sql/whale.ts). */
+const Bank = (max: number) => Type.Array(Type.String({ minLength: 1, maxLength: 20_000 }), { minItems: 1, maxItems: max });
+export const WhaleBody = Type.Object(
+  {
+    runId: RunId,
+    ttlSeconds: Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600 }),
+    seed: Type.String({ minLength: 1, maxLength: 200 }),
+    profile: Type.Optional(Type.String({ maxLength: 50 })),
+    account: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), email: Type.String({ format: 'email', maxLength: 320 }) }, closed),
+    itemCounts: Type.Array(Type.Integer({ minimum: 0, maximum: 200_000 }), { minItems: 1, maxItems: 5000 }),
+    commentDepth: Type.Integer({ minimum: 0, maximum: 50 }),
+    attachmentRate: Type.Number({ minimum: 0, maximum: 1 }),
+    tagsPerItem: Type.Integer({ minimum: 0, maximum: 20 }),
+    referenceDate: Type.Optional(DateTime),
+    bank: Type.Object(
+      { projectNames: Bank(5000), titles: Bank(5000), paragraphs: Bank(5000), comments: Bank(5000), words: Bank(5000) },
+      closed,
+    ),
+  },
+  closed,
+);
+export type WhaleInput = Static<typeof WhaleBody>;
+
+/** Upper bound of the rows a whale spec writes (comments at most 2·depth per item, ≤3 attachments). */
+export function whaleRowBound(w: Pick<WhaleInput, 'itemCounts' | 'commentDepth' | 'attachmentRate' | 'tagsPerItem'>): number {
+  const items = w.itemCounts.reduce((a, b) => a + b, 0);
+  return 2 + w.itemCounts.length + items * (1 + 2 * w.commentDepth + (w.attachmentRate > 0 ? 3 : 0) + w.tagsPerItem) + 40;
+}
+
+export const DatasetName = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,99}$', description: 'lowercase letters, digits, dots, dashes, underscores' });

@@ -11,7 +11,11 @@ import internalGuard from '../../plugins/app/internal-guard.js';
 import { inTransaction } from '../../sql/db.js';
 import * as testdata from '../../sql/testdata.js';
 import { errors, Id } from '../schemas.js';
-import { RunId, SeedBody, type SeedAccountInput } from './seed-schema.js';
+import rateLimit from '@fastify/rate-limit';
+import { latestSchemaVersion } from '../../db/migrate.js';
+import * as datasets from '../../sql/datasets.js';
+import { generateWhale } from '../../sql/whale.js';
+import { DatasetName, RunId, SeedBody, type SeedAccountInput, WhaleBody, whaleRowBound } from './seed-schema.js';
 
 /** Most rows one seed request may write; more must be split into several requests. */
 export const MAX_ROWS_PER_SEED_REQUEST = 200_000;
@@ -42,12 +46,52 @@ function checkSeedConsistency(body: SeedAccountInput): void {
 
 const invalid = (field: string, problem: string) => new AppError('VALIDATION_FAILED', `${field} ${problem}`, { field });
 
-const routes: FastifyPluginAsyncTypebox<{ serviceToken: string }> = async (fastify, opts) => {
+export type InternalTestOptions = {
+  serviceToken: string;
+  budgets: { maxRowsPerRun: number; maxAccountsPerMinute: number };
+};
+
+const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, opts) => {
   await fastify.register(internalGuard, { serviceToken: opts.serviceToken });
+  // Accounts created per minute, across all callers: answered 429 with Retry-After beyond it.
+  await fastify.register(rateLimit, { global: false });
+  const accountsPerMinute = {
+    rateLimit: {
+      max: opts.budgets.maxAccountsPerMinute,
+      timeWindow: 60_000,
+      keyGenerator: () => 'accounts',
+      errorResponseBuilder: (_req: unknown, ctx: { max: number; after: string }) =>
+        new AppError('RATE_LIMITED', `at most ${ctx.max} accounts may be created per minute (SEED_MAX_ACCOUNTS_PER_MINUTE); retry in ${ctx.after}`, {
+          max: ctx.max,
+        }),
+    },
+  };
+
+  /** Reserves rows against the run's budget (413 past it) and gives back what `write` did not use. */
+  async function withinRunBudget<T>(runId: string, ttlSeconds: number, rows: number, write: () => Promise<{ result: T; written: number }>): Promise<T> {
+    const max = opts.budgets.maxRowsPerRun;
+    const r = await testdata.reserveRunRows(fastify.db, runId, ttlSeconds, rows, max);
+    if ('over' in r) {
+      throw new AppError(
+        'PAYLOAD_TOO_LARGE',
+        `run ${runId} may write at most ${max} rows (SEED_MAX_ROWS_PER_RUN); it has ${r.over} and this request would add up to ${rows}`,
+        { runId, max, used: r.over, requested: rows },
+      );
+    }
+    let written = 0;
+    try {
+      const out = await write();
+      written = out.written;
+      return out.result;
+    } finally {
+      await testdata.releaseRunRows(fastify.db, runId, rows - written);
+    }
+  }
 
   fastify.post(
     '/seedAccount',
     {
+      config: accountsPerMinute,
       bodyLimit: 256 * 1024 * 1024,
       schema: {
         body: SeedBody,
@@ -77,13 +121,140 @@ const routes: FastifyPluginAsyncTypebox<{ serviceToken: string }> = async (fasti
       request.auditDetail = { rows: total, email: body.account.email };
       const started = performance.now();
       const token = newToken();
-      const result = await inTransaction(fastify.db, async (client) => {
-        const seeded = await testdata.seedAccount(client, body, hashToken(token));
-        await testdata.recordSeed(client, body, rows, performance.now() - started);
-        return seeded;
-      });
+      const result = await withinRunBudget(body.runId, body.ttlSeconds, total, async () => ({
+        result: await inTransaction(fastify.db, async (client) => {
+          const seeded = await testdata.seedAccount(client, body, hashToken(token));
+          await testdata.recordSeed(client, body, rows, performance.now() - started);
+          return seeded;
+        }),
+        written: total,
+      }));
       reply.code(201);
       return { account: result.account, token, projectIds: result.projectIds, rows };
+    },
+  );
+
+  fastify.post(
+    '/seedWhaleAccount',
+    {
+      config: accountsPerMinute,
+      bodyLimit: 64 * 1024 * 1024,
+      schema: {
+        body: WhaleBody,
+        response: {
+          201: Type.Object({
+            account: Type.Object({ id: Type.String(), name: Type.String(), email: Type.String() }),
+            token: Type.String(),
+            projectIds: Type.Array(Type.String()),
+            rows: RowCounts,
+            ms: Type.Integer(),
+          }),
+          ...errors(400, 404, 409, 413, 429),
+        },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body;
+      request.auditRunId = body.runId;
+      const bound = whaleRowBound(body);
+      request.auditDetail = { rowBound: bound, projects: body.itemCounts.length, email: body.account.email };
+      const started = performance.now();
+      const token = newToken();
+      const result = await withinRunBudget(body.runId, body.ttlSeconds, bound, async () => {
+        const out = await inTransaction(fastify.db, async (client) => {
+          const seeded = await testdata.seedAccount(client, { runId: body.runId, ttlSeconds: body.ttlSeconds, seed: body.seed, account: body.account }, hashToken(token));
+          const made = await generateWhale(client, {
+            runId: body.runId,
+            ttlSeconds: body.ttlSeconds,
+            seed: body.seed,
+            accountId: seeded.account.id,
+            authorName: body.account.name,
+            itemCounts: body.itemCounts,
+            commentDepth: body.commentDepth,
+            attachmentRate: body.attachmentRate,
+            tagsPerItem: body.tagsPerItem,
+            referenceDate: body.referenceDate ?? '2025-01-01T00:00:00Z',
+            bank: body.bank,
+          });
+          const rows = { accounts: 1, api_tokens: 1, projects: 0, items: 0, comments: 0, attachments: 0, tags: 0, item_tags: 0, ...made };
+          await testdata.recordSeed(client, body, rows, performance.now() - started);
+          const projectIds = (await client.query<{ id: string }>(`SELECT id::text FROM projects WHERE account_id = $1 ORDER BY id`, [seeded.account.id])).rows.map((r) => r.id);
+          return { account: seeded.account, rows, projectIds };
+        });
+        return { result: out, written: Object.values(out.rows).reduce((a, b) => a + b, 0) };
+      });
+      reply.code(201);
+      return { ...result, token, ms: Math.round(performance.now() - started) };
+    },
+  );
+
+  fastify.get(
+    '/datasets',
+    { schema: { response: { 200: Type.Object({ schemaVersion: Type.Integer(), data: Type.Array(Type.Unknown()) }), ...errors(404) } } },
+    async () => ({ schemaVersion: latestSchemaVersion(), data: await datasets.listDatasets(fastify.db) }),
+  );
+
+  fastify.post(
+    '/datasets/save',
+    {
+      schema: {
+        body: Type.Object({ name: DatasetName, runId: RunId, profile: Type.Optional(Type.String({ maxLength: 50 })), seed: Type.Optional(Type.String({ maxLength: 200 })) }, closed),
+        response: { 200: Type.Object({ name: Type.String(), schemaVersion: Type.Integer(), rows: RowCounts, ms: Type.Integer() }), ...errors(400, 404) },
+      },
+    },
+    async (request) => {
+      const started = performance.now();
+      request.auditRunId = request.body.runId;
+      const schemaVersion = latestSchemaVersion();
+      const rows = await inTransaction(fastify.db, (client) => datasets.saveDataset(client, { ...request.body, schemaVersion }));
+      if (rows.accounts === 0) throw new AppError('NOT_FOUND', `run ${request.body.runId} has no accounts to save`);
+      return { name: request.body.name, schemaVersion, rows, ms: Math.round(performance.now() - started) };
+    },
+  );
+
+  fastify.post(
+    '/datasets/restore',
+    {
+      config: accountsPerMinute,
+      schema: {
+        body: Type.Object({ name: DatasetName, runId: RunId, ttlSeconds: Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600 }) }, closed),
+        response: {
+          200: Type.Object({
+            name: Type.String(),
+            rows: RowCounts,
+            accounts: Type.Array(Type.Object({ id: Type.String(), email: Type.String(), token: Type.String() })),
+            ms: Type.Integer(),
+          }),
+          ...errors(400, 404, 409, 413, 429),
+        },
+      },
+    },
+    async (request) => {
+      const { name, runId, ttlSeconds } = request.body;
+      request.auditRunId = runId;
+      const started = performance.now();
+      const schemaVersion = latestSchemaVersion();
+      const info = (await datasets.listDatasets(fastify.db)).find((d) => d.name === name);
+      const bound = info ? Object.values(info.counts).reduce((a, b) => a + Number(b), 0) : 0;
+      return withinRunBudget(runId, ttlSeconds, bound, async () => {
+        const out = await inTransaction(fastify.db, async (client) => {
+          const r = await datasets.restoreDataset(client, { name, runId, ttlSeconds, schemaVersion });
+          if ('missing' in r) throw new AppError('NOT_FOUND', `no saved dataset "${name}"; saved: ${r.missing.join(', ') || 'none'}. Save one with npm run dataset:save`);
+          if ('stale' in r) {
+            throw new AppError(
+              'SCHEMA_MISMATCH',
+              `dataset "${name}" was saved with schema version ${r.stale}, this backend is at ${schemaVersion}: save it again (npm run dataset:save)`,
+              { saved: r.stale, current: schemaVersion },
+            );
+          }
+          const tokens = r.restored.accounts.map(() => newToken());
+          await datasets.issueTokens(client, runId, ttlSeconds, r.restored.accounts.map((a) => a.id), tokens.map(hashToken));
+          const rows = { ...r.restored.counts, api_tokens: tokens.length };
+          await testdata.recordSeed(client, { runId, ttlSeconds, profile: info?.profile ?? undefined, seed: info?.seed ?? undefined }, rows, performance.now() - started);
+          return { rows, accounts: r.restored.accounts.map((a, k) => ({ id: a.id, email: a.email, token: tokens[k]! })) };
+        });
+        return { result: { name, ...out, ms: Math.round(performance.now() - started) }, written: Object.values(out.rows).reduce((a, b) => a + b, 0) };
+      });
     },
   );
 

@@ -1,0 +1,102 @@
+/**
+ * Bulk writes for clients that create many rows at once (imports, sync jobs, the suite's own
+ * seeding). All or nothing: a batch with one bad entry writes nothing and names the entry.
+ * Over the batch size budget the answer is 413, never a truncated write.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { AppError } from '../../errors.js';
+import * as sql from '../../sql/batch.js';
+import { inTransaction } from '../../sql/db.js';
+import { Body, errors, Id, ItemState, Title } from '../schemas.js';
+
+const ExternalId = Type.String({ minLength: 1, maxLength: 200 });
+const closed = { additionalProperties: false } as const;
+const Result = Type.Object({
+  data: Type.Array(Type.Object({ id: Type.String(), externalId: Type.Union([Type.String(), Type.Null()]), created: Type.Boolean() })),
+});
+
+function checkBatch(kind: string, entries: { externalId?: string }[], max: number, key: (e: { externalId?: string }) => string | undefined): void {
+  if (entries.length > max) {
+    throw new AppError('PAYLOAD_TOO_LARGE', `a batch holds at most ${max} ${kind} (BATCH_MAX_SIZE), this one has ${entries.length}: split it`, {
+      max,
+      size: entries.length,
+    });
+  }
+  const seen = new Map<string, number>();
+  entries.forEach((e, k) => {
+    const id = key(e);
+    if (id === undefined) return;
+    if (seen.has(id)) {
+      throw new AppError('VALIDATION_FAILED', `body.${kind}[${k}].externalId repeats body.${kind}[${seen.get(id)}].externalId ("${e.externalId}")`, {
+        field: `body.${kind}[${k}].externalId`,
+      });
+    }
+    seen.set(id, k);
+  });
+}
+
+const routes: FastifyPluginAsyncTypebox<{ maxBatchSize: number }> = async (fastify, opts) => {
+  fastify.post(
+    '/items/batch',
+    {
+      bodyLimit: 32 * 1024 * 1024,
+      schema: {
+        body: Type.Object(
+          {
+            projectId: Id,
+            items: Type.Array(Type.Object({ externalId: Type.Optional(ExternalId), title: Title, body: Type.Optional(Body), state: Type.Optional(ItemState) }, closed), { minItems: 1 }),
+          },
+          closed,
+        ),
+        response: { 200: Result, ...errors(400, 401, 413) },
+      },
+    },
+    async (request) => {
+      const { projectId, items } = request.body;
+      checkBatch('items', items, opts.maxBatchSize, (i) => i.externalId);
+      if (!(await sql.projectOwned(fastify.db, request.account.id, projectId))) {
+        throw new AppError('VALIDATION_FAILED', `body.projectId ${projectId} is not a project of this account`, { field: 'body.projectId' });
+      }
+      return { data: await sql.upsertItems(fastify.db, projectId, items) };
+    },
+  );
+
+  fastify.post(
+    '/comments/batch',
+    {
+      bodyLimit: 32 * 1024 * 1024,
+      schema: {
+        body: Type.Object(
+          {
+            comments: Type.Array(
+              Type.Object({ itemId: Id, externalId: Type.Optional(ExternalId), body: Type.String({ minLength: 1, maxLength: 10_000 }), parentId: Type.Optional(Id) }, closed),
+              { minItems: 1 },
+            ),
+          },
+          closed,
+        ),
+        response: { 200: Result, ...errors(400, 401, 413) },
+      },
+    },
+    async (request) => {
+      const { comments } = request.body;
+      checkBatch('comments', comments, opts.maxBatchSize, (c) => (c.externalId === undefined ? undefined : `${(c as { itemId: string }).itemId}/${c.externalId}`));
+      return inTransaction(fastify.db, async (client) => {
+        const foreign = await sql.foreignItems(client, request.account.id, [...new Set(comments.map((c) => c.itemId))]);
+        const k = comments.findIndex((c) => foreign.has(c.itemId));
+        if (k >= 0) {
+          throw new AppError('VALIDATION_FAILED', `body.comments[${k}].itemId ${comments[k]!.itemId} is not an item of this account`, { field: `body.comments[${k}].itemId` });
+        }
+        const [bad] = await sql.badParents(client, comments);
+        if (bad !== undefined) {
+          throw new AppError('VALIDATION_FAILED', `body.comments[${bad}].parentId ${comments[bad]!.parentId} is not a comment on item ${comments[bad]!.itemId}`, {
+            field: `body.comments[${bad}].parentId`,
+          });
+        }
+        return { data: await sql.upsertComments(client, request.account.name, comments) };
+      });
+    },
+  );
+};
+export default routes;

@@ -1,0 +1,70 @@
+/**
+ * Public bulk writes: one statement per batch, whatever its size. With an externalId a row is
+ * upserted (sent again, it updates instead of duplicating); the state machine still holds,
+ * since an upsert only ever changes text, never state.
+ */
+import type { Queryable } from './db.js';
+import type { ItemState } from './items.js';
+
+export type BatchItem = { externalId?: string; title: string; body?: string; state?: ItemState };
+export type BatchComment = { itemId: string; externalId?: string; body: string; parentId?: string };
+export type BatchResult = { id: string; externalId: string | null; created: boolean }[];
+
+export async function projectOwned(db: Queryable, accountId: string, projectId: string): Promise<boolean> {
+  const { rowCount } = await db.query(`SELECT 1 FROM projects WHERE id = $1 AND account_id = $2`, [projectId, accountId]);
+  return rowCount === 1;
+}
+
+export async function upsertItems(db: Queryable, projectId: string, items: BatchItem[]): Promise<BatchResult> {
+  const { rows } = await db.query<{ id: string; externalId: string | null; created: boolean }>(
+    `INSERT INTO items (project_id, account_id, test_run_id, expires_at, external_id, title, body, state, published_at)
+     SELECT p.id, p.account_id, p.test_run_id, p.expires_at, b.external_id, b.title, b.body, b.state,
+            CASE WHEN b.state <> 'draft' THEN now() END
+       FROM projects p,
+            unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS b(external_id, title, body, state, ord)
+      WHERE p.id = $1
+      ORDER BY b.ord
+     ON CONFLICT (project_id, external_id) WHERE external_id IS NOT NULL
+     DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body, updated_at = now()
+     RETURNING id::text, external_id AS "externalId", (xmax = 0) AS created`,
+    [projectId, items.map((i) => i.externalId ?? null), items.map((i) => i.title), items.map((i) => i.body ?? ''), items.map((i) => i.state ?? 'draft')],
+  );
+  return rows;
+}
+
+/** Item ids of the batch that are not the account's (dangling or another tenant's). */
+export async function foreignItems(db: Queryable, accountId: string, itemIds: string[]): Promise<Set<string>> {
+  const { rows } = await db.query<{ id: string }>(
+    `SELECT u.id::text FROM unnest($2::bigint[]) AS u(id)
+      WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.id = u.id AND i.account_id = $1)`,
+    [accountId, itemIds],
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Indexes of comments whose parentId is not a comment on the same item. */
+export async function badParents(db: Queryable, comments: BatchComment[]): Promise<number[]> {
+  const withParent = comments.map((c, k) => ({ ...c, k })).filter((c) => c.parentId !== undefined);
+  if (withParent.length === 0) return [];
+  const { rows } = await db.query<{ k: number }>(
+    `SELECT u.k FROM unnest($1::int[], $2::bigint[], $3::bigint[]) AS u(k, item_id, parent_id)
+      WHERE NOT EXISTS (SELECT 1 FROM comments c WHERE c.id = u.parent_id AND c.item_id = u.item_id)`,
+    [withParent.map((c) => c.k), withParent.map((c) => c.itemId), withParent.map((c) => c.parentId)],
+  );
+  return rows.map((r) => r.k).sort((a, b) => a - b);
+}
+
+export async function upsertComments(db: Queryable, author: string, comments: BatchComment[]): Promise<BatchResult> {
+  const { rows } = await db.query<{ id: string; externalId: string | null; created: boolean }>(
+    `INSERT INTO comments (item_id, account_id, test_run_id, expires_at, external_id, parent_id, author, body)
+     SELECT i.id, i.account_id, i.test_run_id, i.expires_at, b.external_id, b.parent_id, $1, b.body
+       FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[]) WITH ORDINALITY AS b(item_id, external_id, parent_id, body, ord)
+       JOIN items i ON i.id = b.item_id
+      ORDER BY b.ord
+     ON CONFLICT (item_id, external_id) WHERE external_id IS NOT NULL
+     DO UPDATE SET body = EXCLUDED.body
+     RETURNING id::text, external_id AS "externalId", (xmax = 0) AS created`,
+    [author, comments.map((c) => c.itemId), comments.map((c) => c.externalId ?? null), comments.map((c) => c.parentId ?? null), comments.map((c) => c.body)],
+  );
+  return rows;
+}
