@@ -6,18 +6,19 @@
 import { type FullConfig, request } from '@playwright/test';
 import { censusInDatabase, describeCounts, total } from './seed/census.js';
 import { SeedClient } from './seed/client.js';
-import { harnessOptions } from './seed/contract.js';
+import { harnessOptions, servedDatabaseUrl } from './seed/contract.js';
 
 export default async function globalTeardown(config: FullConfig): Promise<void> {
   const runId = process.env.RUN_ID;
   if (!runId) return; // global setup never got as far as minting one
-  const { baseURL, serviceToken, verifyDatabaseUrl } = harnessOptions(config);
+  const { baseURL, serviceToken, databaseUrl } = harnessOptions(config);
   const ctx = await request.newContext({ baseURL, extraHTTPHeaders: { 'x-test-service-token': serviceToken } });
   try {
     const client = new SeedClient(ctx);
     const { deleted } = await client.cleanup(runId);
     const viaApi = (await client.runRows(runId)).rows;
-    const direct = verifyDatabaseUrl ? await censusInDatabase(verifyDatabaseUrl, runId) : undefined;
+    const verifyUrl = await servedDatabaseUrl(ctx, databaseUrl);
+    const direct = verifyUrl ? await censusInDatabase(verifyUrl, runId) : undefined;
 
     const leaks = [
       total(viaApi) && `the backend reports ${describeCounts(viaApi)}`,

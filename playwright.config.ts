@@ -7,12 +7,16 @@
  */
 import { defineConfig } from '@playwright/test';
 import { config as loadDotenv } from 'dotenv';
-import { appServerEnv, loadSettings } from './config/settings.js';
+import { appServerEnv, datasetRestoreEnv, loadSettings, mintRunId } from './config/settings.js';
 import type { HarnessOptions } from './fixtures/options.js';
 
 loadDotenv({ quiet: true });
 const settings = loadSettings(process.env);
 const CI = Boolean(process.env.CI);
+// The run ID is fixed here, before webServer starts (the app restores the run's dataset into a
+// database named after it). Workers and global setup inherit it through the environment.
+const runId = settings.runId ?? mintRunId();
+process.env.RUN_ID = runId;
 
 export default defineConfig<{}, HarnessOptions>({
   globalSetup: './global-setup.ts',
@@ -28,13 +32,16 @@ export default defineConfig<{}, HarnessOptions>({
     runTtlSeconds: settings.runTtlSeconds,
     seedRoot: settings.seed,
     seedProfile: settings.seedProfile,
-    verifyDatabaseUrl: settings.verifyDatabaseUrl,
+    databaseUrl: settings.verifyDatabaseUrl,
     referenceApp: settings.startApp,
+    datasetKnobs: settings.dataset,
   },
   metadata: {
     target: settings.startApp ? `app/ on ${settings.appDatabaseUrl ? 'DATABASE_URL' : 'embedded PostgreSQL'}` : settings.baseUrl,
+    runId,
     seedProfile: settings.seedProfile,
     seed: settings.seed,
+    seedDataset: settings.datasetMode,
   },
   projects: [
     {
@@ -60,7 +67,7 @@ export default defineConfig<{}, HarnessOptions>({
         stdout: 'ignore',
         stderr: 'pipe',
         gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
-        env: appServerEnv(settings),
+        env: { ...appServerEnv(settings), ...datasetRestoreEnv(settings, runId) },
       }
     : undefined,
 });

@@ -26,6 +26,10 @@ const shape = {
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   APP_LOG_FILE: z.string().min(1).optional().describe('a file path for the JSON log'),
   DB_POOL_MAX: int(2, 200, 20),
+  // Restoring a saved dataset: this run's database is cloned from it at start (app/db/clone.ts).
+  APP_DATASET: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/).optional().describe('a dataset name such as medium-01f7d2cb1a'),
+  APP_DATASET_MODE: oneOf(['auto', 'restore'], 'auto'),
+  APP_RUN_DATABASE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional().describe('a database name of lowercase letters, digits and underscores'),
   // Budgets of the test endpoints: over them a request gets 413 or 429 and writes nothing.
   SEED_MAX_ROWS_PER_RUN: int(1, 1_000_000_000, 20_000_000),
   SEED_MAX_ACCOUNTS_PER_MINUTE: int(1, 1_000_000, 3000),
@@ -47,6 +51,7 @@ export function loadAppConfig(env: Env = process.env) {
     logLevel: v.LOG_LEVEL,
     logFile: v.APP_LOG_FILE,
     poolMax: v.DB_POOL_MAX,
+    dataset: v.APP_DATASET ? { name: v.APP_DATASET, mode: v.APP_DATASET_MODE, target: v.APP_RUN_DATABASE } : undefined,
     budgets: {
       maxRowsPerRun: v.SEED_MAX_ROWS_PER_RUN,
       maxAccountsPerMinute: v.SEED_MAX_ACCOUNTS_PER_MINUTE,

@@ -9,6 +9,7 @@ import { buildApp } from './app.js';
 import { loadAppConfig } from './config.js';
 import { SettingsError } from '../config/env.js';
 import { type EmbeddedServer, startEmbeddedPostgres } from './db/embedded.js';
+import { type Clone, cloneDataset, databaseOf } from './db/clone.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { assertTestDataTables } from './sql/testdata.js';
@@ -41,6 +42,23 @@ async function main() {
     url = embedded.url;
   }
 
+  let clone: Clone | null = null;
+  if (config.dataset) {
+    try {
+      clone = await cloneDataset({ url, dataset: config.dataset.name, mode: config.dataset.mode, target: config.dataset.target ?? `${databaseOf(url)}_run_${process.pid}`, log });
+    } catch (e) {
+      log('start failed', { error: (e as Error).message });
+      await stopEmbedded();
+      process.exit(1);
+    }
+    if (clone) url = clone.url;
+  }
+  const dropClone = async () => {
+    const c = clone;
+    clone = null;
+    await c?.drop();
+  };
+
   const pool = createPool(url, config.poolMax);
   let app;
   try {
@@ -51,10 +69,11 @@ async function main() {
   } catch (e) {
     log('start failed', { error: (e as Error).message });
     await pool.end().catch(() => {});
+    await dropClone().catch(() => {});
     await stopEmbedded();
     process.exit(1);
   }
-  log('app listening', { url: `http://${config.host}:${config.port}`, env: config.env, database: embedded ? 'embedded' : 'DATABASE_URL' });
+  log('app listening', { url: `http://${config.host}:${config.port}`, env: config.env, server: embedded ? 'embedded' : 'DATABASE_URL', database: databaseOf(url), dataset: clone?.dataset ?? null });
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -65,6 +84,7 @@ async function main() {
     force.unref();
     await app.close().catch(() => {});
     await pool.end().catch(() => {});
+    await dropClone().catch((e: Error) => log('could not drop the run database', { error: e.message }));
     await stopEmbedded().catch(() => {});
     process.exit(0);
   };

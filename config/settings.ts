@@ -3,11 +3,12 @@
  * .env) once, here, and hands the result to fixtures as options. Every bad variable is
  * reported together, naming what it accepts.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { databaseOf } from '../app/db/clone.js';
 import { z } from 'zod';
 import { embeddedUrl } from '../app/db/embedded-url.js';
 import { parseTiers } from '../seed/distributions.js';
-import { type DatasetKnobs, resolveKnobs } from '../seed/profiles.js';
+import { type DatasetKnobs, datasetName, resolveKnobs } from '../seed/profiles.js';
 import { type Env, formatProblems, int, oneOf, optionalFraction, optionalInt, parseEnv, port, postgresUrl, SettingsError } from './env.js';
 
 /** Must match the app's RUN_ID pattern: it becomes test_run_id on every row. */
@@ -30,6 +31,7 @@ const shape = {
   SEED: z.string().min(1).max(64).default('pressure-suite').describe('a seed string of 1 to 64 characters'),
   SEED_PROFILE: oneOf(SEED_PROFILES, 'smoke'),
   WORKERS: int(1, 32, 2),
+  SEED_DATASET: oneOf(['auto', 'generate', 'restore'], 'auto'),
   // Knob-by-knob overrides of the profile (unset: the profile's value).
   SEED_ACCOUNTS: optionalInt(1, 100_000),
   SEED_PROJECT_TIERS: z
@@ -63,6 +65,8 @@ export type Settings = {
   seedProfile: SeedProfile;
   /** The profile's knobs with the SEED_* overrides applied. */
   dataset: DatasetKnobs;
+  /** auto: restore the saved dataset of (profile, seed, knobs) if there is one, else generate. */
+  datasetMode: 'auto' | 'generate' | 'restore';
   workers: number;
 };
 
@@ -85,6 +89,7 @@ export function loadSettings(env: Env): Settings {
   }
   return {
     dataset,
+    datasetMode: v.SEED_DATASET,
     baseUrl: (v.BASE_URL ?? `http://127.0.0.1:${v.APP_PORT}`).replace(/\/+$/, ''),
     startApp,
     appPort: v.APP_PORT,
@@ -110,6 +115,18 @@ export function appServerEnv(s: Settings): Record<string, string> {
     APP_LOG_FILE: '.run/app.log',
     ...(s.appDatabaseUrl && { DATABASE_URL: s.appDatabaseUrl }),
   };
+}
+
+/**
+ * What app/ needs to restore the run's dataset at start: the dataset's name and the database
+ * to clone it into, named after the run (so a clone left by a crash can be aged and dropped).
+ */
+export function datasetRestoreEnv(s: Settings, runId: string): Record<string, string> {
+  if (s.datasetMode === 'generate') return {};
+  const base = databaseOf(s.appDatabaseUrl ?? embeddedUrl(s.pgPort));
+  let database = `${base}_run_${runId.replace(/-/g, '_')}`;
+  if (database.length > 63) database = `${base.slice(0, 20)}_run_${createHash('sha256').update(runId).digest('hex').slice(0, 24)}`;
+  return { APP_DATASET: datasetName(s.seedProfile, s.seed, s.dataset), APP_DATASET_MODE: s.datasetMode, APP_RUN_DATABASE: database };
 }
 
 /** `r20261125-114702-3fa9c1`: sortable by start time, unique across machines. */

@@ -1,48 +1,39 @@
 /**
  * npm run bench:seed [-- --profile medium]
  *
- * Seeds the profile through the backend's endpoints, exactly as a run does (generation
- * included), then, in the same process and on the same database, writes the very same rows by
- * raw COPY into a scratch schema whose tables have the same columns, checks and indexes (no
- * foreign keys: COPY's best case). Also saves the dataset and times restoring it.
+ * 1. Seeds the profile through the backend's endpoints, as dataset:save does (request bodies
+ *    are generated first and timed apart: the ratio is about the endpoints).
+ * 2. In the same process and database, writes the very same rows by raw COPY into a scratch
+ *    schema whose tables have the same columns, checks and indexes (no foreign keys: COPY's
+ *    best case).
+ * 3. Saves the dataset and times restoring it the way a run does (a clone of its database).
  * Writes bench-results/seed.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { pipeline } from 'node:stream/promises';
 import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { mintRunId, SEED_PROFILES, type SeedProfile } from '../config/settings.js';
-import { datasetName, generateThenSend, restoreDataset, sumRows } from '../seed/dataset.js';
+import { withDatabase } from '../app/db/clone.js';
+import { SEED_PROFILES, type SeedProfile } from '../config/settings.js';
+import { sumRows } from '../seed/dataset.js';
 import { resolveKnobs } from '../seed/profiles.js';
 import { failAndExit, flagsOrExit, settingsOrExit, withBackend } from './backend.js';
+import { adminQuery, saveDataset } from './datasets.js';
 
 const TABLES = ['accounts', 'api_tokens', 'projects', 'items', 'comments', 'attachments', 'tags', 'item_tags'];
 const settings = settingsOrExit();
 const flags = flagsOrExit('bench:seed', { profile: { type: 'string' } }, 'npm run bench:seed -- [--profile smoke|small|medium|large]');
 const profile = (flags.profile ?? 'medium') as SeedProfile;
 if (!SEED_PROFILES.includes(profile)) failAndExit('bench:seed', `--profile must be one of ${SEED_PROFILES.join(' | ')}, got ${JSON.stringify(flags.profile)}`);
-if (!settings.verifyDatabaseUrl) failAndExit('bench:seed', 'needs the backend database for the COPY baseline: set DATABASE_URL');
+if (!settings.startApp || !settings.verifyDatabaseUrl) failAndExit('bench:seed', 'runs against app/ and its database: leave BASE_URL unset');
 const knobs = resolveKnobs(profile);
-const seed = settings.seed;
 
-await withBackend(settings, async ({ client }) => {
-  const runId = `${mintRunId()}-bench`;
-  const restoredRun = `${runId}-restored`;
-  const db = new pg.Client({ connectionString: settings.verifyDatabaseUrl, application_name: 'bench-seed' });
-  await db.connect();
+async function copyBaseline(db: pg.Client, runId: string, rows: number): Promise<number> {
+  await db.query('DROP SCHEMA IF EXISTS bench_copy CASCADE');
+  await db.query('CREATE SCHEMA bench_copy');
   try {
-    console.log(`bench:seed: ${profile} profile (${knobs.accounts} accounts) through the endpoints…`);
-    const ds = await generateThenSend(client, { seed, runId, ttlSeconds: 3600, profile, knobs });
-    const rows = sumRows(ds.rows);
-    const rowsPerSec = rows / ds.sendSeconds;
-    console.log(`  generation (client, faker): ${ds.generateSeconds.toFixed(2)} s`);
-    console.log(`  endpoints: ${rows} rows in ${ds.sendSeconds.toFixed(2)} s = ${Math.round(rowsPerSec)} rows/s`);
-
-    // The same rows, read back (not timed), then written by COPY into look-alike tables (timed).
-    await db.query('DROP SCHEMA IF EXISTS bench_copy CASCADE');
-    await db.query('CREATE SCHEMA bench_copy');
     const dumps: { table: string; data: Buffer }[] = [];
     for (const table of TABLES) {
       await db.query(`CREATE TABLE bench_copy.${table} (LIKE public.${table} INCLUDING ALL EXCLUDING IDENTITY)`);
@@ -53,48 +44,71 @@ await withBackend(settings, async ({ client }) => {
       );
       dumps.push({ table, data: Buffer.concat(chunks) });
     }
-    const copyStart = performance.now();
-    for (const { table, data } of dumps) {
-      await pipeline(Readable.from([data]), db.query(copyStreams.from(`COPY bench_copy.${table} FROM STDIN`)));
-    }
-    const copySeconds = (performance.now() - copyStart) / 1000;
-    const copyRows = Number((await db.query(TABLES.map((t) => `SELECT count(*) FROM bench_copy.${t}`).join(' UNION ALL ').replace(/^/, 'SELECT sum(count)::int AS n FROM (') + ') c')).rows[0].n);
-    if (copyRows !== rows) throw new Error(`COPY wrote ${copyRows} rows, the endpoints ${rows}: not the same rows`);
-    const copyRowsPerSec = rows / copySeconds;
-    console.log(`  raw COPY:  ${rows} rows in ${copySeconds.toFixed(2)} s = ${Math.round(copyRowsPerSec)} rows/s`);
-
-    const name = datasetName(profile, seed, knobs);
-    const saved = await client.saveDataset({ name, runId, profile, seed });
-    const restored = await restoreDataset(client, { name, seed, runId: restoredRun, ttlSeconds: 3600, knobs });
-    if (sumRows(restored.rows) !== rows) throw new Error(`restore wrote ${sumRows(restored.rows)} rows, the dataset has ${rows}`);
-    console.log(`  restore:   ${rows} rows in ${restored.seconds.toFixed(2)} s (saved in ${(saved.ms / 1000).toFixed(2)} s)`);
-
-    const result = {
-      rows,
-      rowsPerSec: Math.round(rowsPerSec),
-      copyRowsPerSec: Math.round(copyRowsPerSec),
-      ratio: +(rowsPerSec / copyRowsPerSec).toFixed(3),
-      seconds: +ds.seconds.toFixed(2),
-      generateSeconds: +ds.generateSeconds.toFixed(2),
-      sendSeconds: +ds.sendSeconds.toFixed(2),
-      profile,
-      accounts: knobs.accounts,
-      whales: ds.accounts.filter((a) => a.tier === 'whale').length,
-      copySeconds: +copySeconds.toFixed(2),
-      restoreSeconds: +restored.seconds.toFixed(2),
-      restoreRatio: +(restored.seconds / ds.seconds).toFixed(3),
-      notes:
-        'rowsPerSec = rows / sendSeconds: the endpoints (HTTP, JSON, validation, set-based writes with foreign keys, server-side whale generation); ' +
-        'client-side generation is timed apart (generateSeconds) and included in seconds. COPY targets tables with the same checks and indexes, no foreign keys.',
-    };
-    mkdirSync('bench-results', { recursive: true });
-    writeFileSync('bench-results/seed.json', `${JSON.stringify(result, null, 2)}\n`);
-    console.log(`  ratio endpoints/COPY = ${result.ratio} (target >= 0.5); restore/generate = ${result.restoreRatio} (target < 0.2)`);
-    console.log('  wrote bench-results/seed.json');
+    const started = performance.now();
+    for (const { table, data } of dumps) await pipeline(Readable.from([data]), db.query(copyStreams.from(`COPY bench_copy.${table} FROM STDIN`)));
+    const seconds = (performance.now() - started) / 1000;
+    const copied = (await db.query<{ n: number }>(`SELECT (${TABLES.map((t) => `(SELECT count(*) FROM bench_copy.${t})`).join(' + ')})::int AS n`)).rows[0]!.n;
+    if (copied !== rows) throw new Error(`COPY wrote ${copied} rows, the endpoints ${rows}: not the same rows`);
+    return seconds;
   } finally {
-    await db.query('DROP SCHEMA IF EXISTS bench_copy CASCADE').catch(() => {});
-    await db.end();
-    await client.cleanup(runId);
-    await client.cleanup(restoredRun);
+    await db.query('DROP SCHEMA IF EXISTS bench_copy CASCADE');
   }
+}
+
+await withBackend(settings, async () => {
+  let copySeconds = 0;
+  console.log(`bench:seed: ${profile} profile (${knobs.accounts} accounts)`);
+  const ds = await saveDataset(settings, {
+    profile,
+    seed: settings.seed,
+    knobs,
+    beforeSave: async (db, seeded) => {
+      copySeconds = await copyBaseline(db, seeded.runId, sumRows(seeded.rows));
+    },
+  });
+  const rows = sumRows(ds.rows);
+  const rowsPerSec = rows / ds.sendSeconds;
+  const copyRowsPerSec = rows / copySeconds;
+  console.log(`  generation (client, faker): ${ds.generateSeconds.toFixed(2)} s`);
+  console.log(`  endpoints: ${rows} rows in ${ds.sendSeconds.toFixed(2)} s = ${Math.round(rowsPerSec)} rows/s`);
+  console.log(`  raw COPY:  ${rows} rows in ${copySeconds.toFixed(2)} s = ${Math.round(copyRowsPerSec)} rows/s`);
+
+  // Restore as a run does: clone the dataset's database, then check it holds every row.
+  const clone = `${ds.template}_bench_restore`;
+  const base = settings.verifyDatabaseUrl!;
+  await adminQuery(base, `DROP DATABASE IF EXISTS ${clone} WITH (FORCE)`);
+  const started = performance.now();
+  await adminQuery(base, `CREATE DATABASE ${clone} TEMPLATE ${ds.template} STRATEGY FILE_COPY`);
+  const restoreSeconds = (performance.now() - started) / 1000;
+  const check = new pg.Client({ connectionString: withDatabase(base, clone) });
+  await check.connect();
+  const restored = (await check.query<{ n: number }>(`SELECT (${TABLES.map((t) => `(SELECT count(*) FROM ${t})`).join(' + ')})::int AS n`)).rows[0]!.n;
+  await check.end();
+  await adminQuery(base, `DROP DATABASE IF EXISTS ${clone} WITH (FORCE)`);
+  if (restored !== rows) throw new Error(`the restored database holds ${restored} rows, the dataset ${rows}`);
+  console.log(`  restore:   ${rows} rows in ${restoreSeconds.toFixed(2)} s (generating took ${ds.seconds.toFixed(2)} s)`);
+
+  const result = {
+    rows,
+    rowsPerSec: Math.round(rowsPerSec),
+    copyRowsPerSec: Math.round(copyRowsPerSec),
+    ratio: +(rowsPerSec / copyRowsPerSec).toFixed(3),
+    seconds: +ds.seconds.toFixed(2),
+    profile,
+    accounts: knobs.accounts,
+    whales: ds.accounts.filter((a) => a.tier === 'whale').length,
+    generateSeconds: +ds.generateSeconds.toFixed(2),
+    sendSeconds: +ds.sendSeconds.toFixed(2),
+    copySeconds: +copySeconds.toFixed(2),
+    restoreSeconds: +restoreSeconds.toFixed(2),
+    restoreRatio: +(restoreSeconds / ds.seconds).toFixed(3),
+    notes:
+      'rowsPerSec = rows / sendSeconds: the endpoints (HTTP, JSON, validation, set-based writes with foreign keys, server-side whale generation); ' +
+      'client-side generation is timed apart (generateSeconds) and included in seconds. COPY targets tables with the same checks and indexes, no foreign keys. ' +
+      'restoreSeconds: CREATE DATABASE … TEMPLATE of the saved dataset, as a run restores it.',
+  };
+  mkdirSync('bench-results', { recursive: true });
+  writeFileSync('bench-results/seed.json', `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`  ratio endpoints/COPY = ${result.ratio} (target >= 0.5); restore/generate = ${result.restoreRatio} (target < 0.2)`);
+  console.log('  wrote bench-results/seed.json');
 });

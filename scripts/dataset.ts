@@ -1,53 +1,40 @@
 /**
- * npm run dataset:save -- --profile medium [--seed S]   seed a profile once and save it
+ * npm run dataset:save -- --profile medium [--seed S]   generate a profile once and save it
  * npm run dataset:list                                  the saved datasets
  *
- * A saved dataset is keyed by profile, seed and knobs (SEED_* overrides count); runs with the
- * same three restore it instead of generating it (see fixtures/dataset.ts).
+ * A saved dataset is keyed by profile, seed and knobs (SEED_* overrides count). Runs with the
+ * same three restore it instead of generating it (SEED_DATASET=auto, the default).
  */
-import { mintRunId, SEED_PROFILES, type SeedProfile } from '../config/settings.js';
-import { datasetName, generateDataset, sumRows } from '../seed/dataset.js';
+import { latestSchemaVersion } from '../app/db/migrate.js';
+import { SEED_PROFILES, type SeedProfile } from '../config/settings.js';
+import { sumRows } from '../seed/dataset.js';
 import { resolveKnobs } from '../seed/profiles.js';
 import { failAndExit, flagsOrExit, settingsOrExit, withBackend } from './backend.js';
+import { listDatasets, saveDataset } from './datasets.js';
 
 const command = process.argv[2];
 if (command !== 'save' && command !== 'list') failAndExit('dataset', `unknown command ${JSON.stringify(command)}; accepted: save, list`);
 process.argv.splice(2, 1);
 
 const settings = settingsOrExit();
+if (!settings.startApp) failAndExit(`dataset:${command}`, 'saved datasets belong to app/ (BASE_URL must be unset): they are databases the app clones at start');
 const usage = 'npm run dataset:save -- [--profile smoke|small|medium|large] [--seed <text>]';
 const flags = flagsOrExit(`dataset:${command}`, { profile: { type: 'string' }, seed: { type: 'string' } }, usage);
 const profile = (flags.profile ?? settings.seedProfile) as SeedProfile;
 if (!SEED_PROFILES.includes(profile)) failAndExit(`dataset:${command}`, `--profile must be one of ${SEED_PROFILES.join(' | ')}, got ${JSON.stringify(flags.profile)}`);
 const seed = flags.seed ?? settings.seed;
-// The profile's knobs, with the same SEED_* overrides a test run would apply.
+// The profile's knobs with the same SEED_* overrides a run would apply.
 const knobs = profile === settings.seedProfile ? settings.dataset : resolveKnobs(profile);
 
-await withBackend(settings, async ({ client }) => {
+// The suite's app is started (or found) first: it brings up the embedded PostgreSQL.
+await withBackend(settings, async () => {
   if (command === 'list') {
-    const { schemaVersion, data } = await client.listDatasets();
-    console.log(`schema version ${schemaVersion}`);
-    for (const d of data) console.log(`${d.name}  profile=${d.profile}  schema=v${d.schemaVersion}${d.schemaVersion === schemaVersion ? '' : ' (stale)'}  rows=${sumRows(d.counts)}`);
+    for (const d of await listDatasets(settings)) {
+      const stale = d.schemaVersion === latestSchemaVersion() ? '' : ` (stale: schema v${d.schemaVersion}, app at v${latestSchemaVersion()})`;
+      console.log(`${d.name}  profile=${d.profile}  rows=${d.rows}  database=${d.database}${stale}`);
+    }
     return;
   }
-  const runId = `${mintRunId()}-ds`;
-  const name = datasetName(profile, seed, knobs);
-  let done = 0;
-  console.log(`generating ${profile} (${knobs.accounts} accounts, seed "${seed}") as run ${runId}…`);
-  try {
-    const ds = await generateDataset(client, {
-      seed,
-      runId,
-      ttlSeconds: 3600,
-      profile,
-      knobs,
-      onAccount: () => {
-        if (++done % 10 === 0 || done === knobs.accounts) process.stdout.write(`  ${done}/${knobs.accounts} accounts\r`);
-      },
-    });
-    const saved = await client.saveDataset({ name, runId, profile, seed });
-    console.log(`\nsaved dataset ${name}: ${sumRows(saved.rows)} rows, generated in ${ds.seconds.toFixed(1)} s, saved in ${(saved.ms / 1000).toFixed(1)} s`);
-  } finally {
-    await client.cleanup(runId);
-  }
+  const saved = await saveDataset(settings, { profile, seed, knobs, log: console.log });
+  console.log(`saved dataset ${saved.name} (database ${saved.template}): ${sumRows(saved.rows)} rows in ${saved.seconds.toFixed(1)} s`);
 });

@@ -4,6 +4,7 @@
  */
 import type { APIRequestContext, APIResponse } from '@playwright/test';
 import type { WhaleInput } from '../app/routes/internal/seed-schema.js';
+import type { RestoredDataset } from '../app/sql/datasets.js';
 import type { SeedAccountBody } from './factories.js';
 
 export type SeededAccount = {
@@ -31,19 +32,12 @@ export class SeedClient {
     return (await res.json()) as SeededAccount & { ms: number };
   }
 
-  async saveDataset(body: { name: string; runId: string; profile?: string; seed?: string }): Promise<{ name: string; schemaVersion: number; rows: RowCounts; ms: number }> {
-    const res = await this.send('POST', '/internal/test/datasets/save', { data: body });
-    return (await res.json()) as { name: string; schemaVersion: number; rows: RowCounts; ms: number };
-  }
-
-  async restoreDataset(body: { name: string; runId: string; ttlSeconds: number }): Promise<{ rows: RowCounts; accounts: { id: string; email: string; token: string }[]; ms: number }> {
-    const res = await this.send('POST', '/internal/test/datasets/restore', { data: body });
-    return (await res.json()) as { rows: RowCounts; accounts: { id: string; email: string; token: string }[]; ms: number };
-  }
-
-  async listDatasets(): Promise<{ schemaVersion: number; data: { name: string; schemaVersion: number; counts: RowCounts; profile: string | null }[] }> {
-    const res = await this.send('GET', '/internal/test/datasets', {});
-    return (await res.json()) as { schemaVersion: number; data: { name: string; schemaVersion: number; counts: RowCounts; profile: string | null }[] };
+  /** The dataset the backend's database was restored from, or null when it was not. */
+  async restoredDataset(): Promise<RestoredDataset | null> {
+    const res = await this.request.get('/internal/test/dataset', { failOnStatusCode: false });
+    if (res.status() === 404) return null;
+    if (!res.ok()) throw new Error(`GET /internal/test/dataset failed: ${res.status()} ${await describeBody(res)}`);
+    return (await res.json()) as RestoredDataset;
   }
 
   /** Removes the run's rows, or only one account's rows of it. */

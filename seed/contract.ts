@@ -3,6 +3,7 @@
  * it gets one clear message instead of a hundred confusing test failures.
  */
 import type { APIRequestContext, FullConfig } from '@playwright/test';
+import { withDatabase } from '../app/db/clone.js';
 import type { HarnessOptions } from '../fixtures/options.js';
 
 export type HarnessRunOptions = HarnessOptions & { baseURL: string };
@@ -12,6 +13,17 @@ export function harnessOptions(config: FullConfig): HarnessRunOptions {
   const use = config.projects[0]?.use as Partial<HarnessRunOptions> | undefined;
   if (!use?.baseURL || !use.serviceToken) throw new Error('playwright.config.ts must set use.baseURL and use.serviceToken');
   return use as HarnessRunOptions;
+}
+
+/**
+ * The URL of the database the backend serves right now: the configured server, with the
+ * database name the backend reports in /healthz (a restored run has a database of its own).
+ */
+export async function servedDatabaseUrl(ctx: APIRequestContext, databaseUrl: string | undefined): Promise<string | undefined> {
+  if (!databaseUrl) return undefined;
+  const health = await ctx.get('/healthz', { failOnStatusCode: false });
+  const name = ((await health.json().catch(() => ({}))) as { database?: unknown }).database;
+  return typeof name === 'string' && /^[A-Za-z0-9_]+$/.test(name) ? withDatabase(databaseUrl, name) : databaseUrl;
 }
 
 /** Headers every response of the backend must carry. */

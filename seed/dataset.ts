@@ -5,13 +5,14 @@
  * faker; whales (and any account too big for one request) go to seedWhaleAccount, where the
  * server generates the rows from the same plan and a faker-made text bank.
  */
-import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import type { WhaleInput } from '../app/routes/internal/seed-schema.js';
 import { assignTiers, drawLogNormal } from './distributions.js';
 import { buildAccount, type AccountShape, type SeedAccountBody } from './factories.js';
-import type { DatasetKnobs } from './profiles.js';
+import { datasetName, type DatasetKnobs } from './profiles.js';
+
+export { datasetName };
 import type { RowCounts, SeedClient } from './client.js';
 import { fakerFor, intBetween, REFERENCE_DATE, stream } from './streams.js';
 
@@ -35,12 +36,6 @@ export function planDataset(seed: string, knobs: DatasetKnobs): AccountPlan[] {
     const estimatedRows = estimateRows(itemCounts, knobs);
     return { index, path, tier: tier.label, itemCounts, estimatedRows, whale: tier.label === 'whale' || estimatedRows > WHALE_ROWS };
   });
-}
-
-/** A stable name for the dataset of (profile, seed, knobs): knobs changed, name changed. */
-export function datasetName(profile: string, seed: string, knobs: DatasetKnobs): string {
-  const digest = createHash('sha256').update(JSON.stringify({ seed, knobs })).digest('hex').slice(0, 10);
-  return `${profile}-${digest}`;
 }
 
 /** Faker-made text for a whale's server-side generation: realistic lengths, from its own stream. */
@@ -147,16 +142,3 @@ async function sendRequests(client: SeedClient, o: DatasetOptions, requests: (()
   return { name: datasetName(o.profile, o.seed, o.knobs), source: 'generated', accounts, rows, seconds: (performance.now() - started) / 1000 };
 }
 
-/** Restores a saved dataset under this run; tiers come back from the plan, by account path. */
-export async function restoreDataset(client: SeedClient, o: { name: string; seed: string; runId: string; ttlSeconds: number; knobs: DatasetKnobs }): Promise<SeededDataset> {
-  const started = performance.now();
-  const plan = planDataset(o.seed, o.knobs);
-  const r = await client.restoreDataset({ name: o.name, runId: o.runId, ttlSeconds: o.ttlSeconds });
-  const accounts = r.accounts
-    .map((a) => {
-      const index = Number(/^dataset-accounts-(\d+)@/.exec(a.email)?.[1] ?? -1);
-      return { ...a, index, tier: plan[index]?.tier ?? 'unknown' };
-    })
-    .sort((a, b) => a.index - b.index);
-  return { name: o.name, source: 'restored', accounts, rows: r.rows, seconds: (performance.now() - started) / 1000 };
-}

@@ -6,6 +6,7 @@
  * whales with 200–1000; items per project with median 50 and p95 5,000. Smaller profiles keep
  * the same account tiers and scale the item tail down so they fit their purpose on a 2-core box.
  */
+import { createHash } from 'node:crypto';
 import type { SeedProfile } from '../config/settings.js';
 import type { LogNormal, Tier } from './distributions.js';
 
@@ -56,3 +57,10 @@ export function resolveKnobs(profile: SeedProfile, o: KnobOverrides = {}): Datas
   }
   return knobs;
 }
+
+/** A stable name for the dataset of (profile, seed, knobs): knobs changed, name changed. */
+export function datasetName(profile: string, seed: string, knobs: DatasetKnobs): string {
+  const digest = createHash('sha256').update(JSON.stringify({ seed, knobs })).digest('hex').slice(0, 10);
+  return `${profile}-${digest}`;
+}
+

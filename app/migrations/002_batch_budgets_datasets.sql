@@ -9,16 +9,23 @@ CREATE UNIQUE INDEX comments_item_external_idx ON comments (item_id, external_id
 -- the per-run budget is never exceeded even by concurrent requests.
 ALTER TABLE test_runs ADD COLUMN rows_reserved bigint NOT NULL DEFAULT 0;
 
--- Saved datasets: a seeded run's rows, kept to be restored under new runs in a fraction of the
--- time it takes to generate them. The row tables (datasets.<table>_v<schema version>) are made
--- on first save, from the live tables, so a schema change never restores stale columns.
+-- Saved datasets. A saved dataset is a whole database made into a template (see
+-- app/db/clone.ts); these tables, empty elsewhere, describe it: what it holds and the accounts
+-- (with their API tokens) a run restored from it can act as.
 CREATE SCHEMA datasets;
-CREATE TABLE datasets.catalog (
+CREATE TABLE datasets.meta (
   name            text PRIMARY KEY,
-  profile         text,
-  seed            text,
+  profile         text NOT NULL,
+  seed            text NOT NULL,
   schema_version  integer NOT NULL,
   counts          jsonb NOT NULL,
   source_run_id   text NOT NULL,
   created_at      timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE datasets.accounts (
+  idx         integer PRIMARY KEY,
+  tier        text NOT NULL,
+  account_id  bigint NOT NULL,
+  email       text NOT NULL,
+  token       text NOT NULL
 );

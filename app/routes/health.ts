@@ -9,13 +9,14 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       schema: {
         response: {
-          200: Type.Object({ status: Type.Literal('ok'), schemaVersion: Type.Integer(), testEndpoints: Type.Boolean() }),
+          200: Type.Object({ status: Type.Literal('ok'), schemaVersion: Type.Integer(), database: Type.String(), testEndpoints: Type.Boolean() }),
         },
       },
     },
     async () => {
-      await fastify.db.query('SELECT 1');
-      return { status: 'ok' as const, schemaVersion: latestSchemaVersion(), testEndpoints: fastify.hasRoute({ method: 'POST', url: '/internal/test/cleanup' }) };
+      // The database name lets the harness count rows in the very database this app serves.
+      const { rows } = await fastify.db.query<{ db: string }>('SELECT current_database() AS db');
+      return { status: 'ok' as const, schemaVersion: latestSchemaVersion(), database: rows[0]!.db, testEndpoints: fastify.hasRoute({ method: 'POST', url: '/internal/test/cleanup' }) };
     },
   );
 };

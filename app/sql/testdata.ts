@@ -87,12 +87,13 @@ export async function cleanupRun(db: Queryable, runId: string, accountId?: strin
   return deleted;
 }
 
+/** A restored dataset's rows live and die with their database (db/clone.ts), never by expiry. */
+const EXPIRED = `expires_at < now() AND test_run_id NOT IN (SELECT source_run_id FROM datasets.meta)`;
+
 /** Deletes every test row whose expiry has passed, whatever its run: the crash safety net. */
 export async function reapExpired(db: Queryable): Promise<{ deleted: RowCounts; runs: string[] }> {
-  const { rows } = await db.query<{ run_id: string }>(
-    `SELECT DISTINCT test_run_id AS run_id FROM accounts WHERE expires_at < now()`,
-  );
-  const deleted = await deleteChunked(db, 'expires_at < now()', []);
+  const { rows } = await db.query<{ run_id: string }>(`SELECT DISTINCT test_run_id AS run_id FROM accounts WHERE ${EXPIRED}`);
+  const deleted = await deleteChunked(db, EXPIRED, []);
   await db.query(`UPDATE test_runs SET cleaned_at = now(), rows_reserved = 0 WHERE expires_at < now() AND cleaned_at IS NULL`);
   return { deleted, runs: rows.map((r) => r.run_id) };
 }

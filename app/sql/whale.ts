@@ -2,10 +2,12 @@
  * Server-side generation of a whale account: the client sends a compact spec (item count per
  * project, comment depth, rates) and text banks made by faker; PostgreSQL writes every row in a
  * handful of set-based statements. Values depend only on (seed, position): project k, item j,
- * comment c. Never on generated ids, so two runs with one seed hold the same content.
+ * comment c. Never on generated ids or on how the work was sliced, so two runs with one seed
+ * hold the same content.
  */
+import type pg from 'pg';
 import type { Queryable } from './db.js';
-import { reserveIds } from './db.js';
+import { inTransaction, reserveIds } from './db.js';
 import type { RowCounts } from './testdata.js';
 
 export type WhaleSpec = {
@@ -23,12 +25,56 @@ export type WhaleSpec = {
   bank: { projectNames: string[]; titles: string[]; paragraphs: string[]; comments: string[]; words: string[] };
 };
 
-/** h(path): a non-negative 31-bit number from the seed and a position path. */
+/** h(path): a non-negative 31-bit number from the seed ($1) and a position path. */
 const H = (path: string) => `((hashtextextended($1::text || ':' || ${path}, 0) & 2147483647)::int)`;
 
-export async function generateWhale(db: Queryable, s: WhaleSpec): Promise<Partial<RowCounts>> {
-  const tag = `$2::text, now() + make_interval(secs => $3)`;
-  // Text banks as temp tables: an indexed lookup per pick, instead of scanning array params.
+/**
+ * Splits projects into `n` contiguous slices of about equal item count: each slice is written
+ * by its own transaction on its own connection, so a whale uses every core the database has.
+ */
+export function sliceProjects(itemCounts: number[], n: number): { first: number; counts: number[] }[] {
+  const total = itemCounts.reduce((a, b) => a + b, 0);
+  const slices: { first: number; counts: number[] }[] = [];
+  let first = 0;
+  let acc = 0;
+  for (let i = 0; i < itemCounts.length; i++) {
+    acc += itemCounts[i]!;
+    if (slices.length < n - 1 && i + 1 < itemCounts.length && acc >= (total * (slices.length + 1)) / n) {
+      slices.push({ first, counts: itemCounts.slice(first, i + 1) });
+      first = i + 1;
+    }
+  }
+  slices.push({ first, counts: itemCounts.slice(first) });
+  return slices;
+}
+
+/**
+ * Writes the whale's rows: its tag vocabulary first, then the project slices in parallel. Each
+ * step commits on its own; on failure the caller removes the account (cleanupRun by account),
+ * so nothing partial survives.
+ */
+export async function generateWhale(pool: pg.Pool, s: WhaleSpec, parallel = 2): Promise<Partial<RowCounts>> {
+  const tags = s.tagsPerItem > 0 ? await inTransaction(pool, (c) => createTags(c, s)) : 0;
+  const parts = await Promise.all(sliceProjects(s.itemCounts, parallel).map((slice) => inTransaction(pool, (c) => generateSlice(c, s, slice))));
+  const total: Partial<RowCounts> = { tags };
+  for (const part of parts) {
+    for (const [k, v] of Object.entries(part) as [keyof RowCounts, number][]) total[k] = (total[k] ?? 0) + v;
+  }
+  return total;
+}
+
+/** The account's tag vocabulary: the first words of its bank, lower-cased. */
+async function createTags(db: Queryable, s: WhaleSpec): Promise<number> {
+  const t = await db.query(
+    `INSERT INTO tags (test_run_id, expires_at, account_id, name)
+     SELECT $1, now() + make_interval(secs => $2), $3, w FROM (SELECT DISTINCT lower(unnest($4::text[])) AS w) d`,
+    [s.runId, s.ttlSeconds, s.accountId, s.bank.words.slice(0, 40)],
+  );
+  return t.rowCount ?? 0;
+}
+
+async function loadBank(db: Queryable, s: WhaleSpec) {
+  // Text banks as a temp table: an indexed lookup per pick, instead of scanning array params.
   await db.query(`CREATE TEMP TABLE whale_bank (kind text, k int, t text, PRIMARY KEY (kind, k)) ON COMMIT DROP`);
   await db.query(
     `INSERT INTO whale_bank SELECT kind, k - 1, t FROM (
@@ -39,31 +85,32 @@ export async function generateWhale(db: Queryable, s: WhaleSpec): Promise<Partia
        SELECT 'word', * FROM unnest($5::text[]) WITH ORDINALITY) b`,
     [s.bank.projectNames, s.bank.titles, s.bank.paragraphs, s.bank.comments, s.bank.words],
   );
-  const n = {
-    project: s.bank.projectNames.length,
-    title: s.bank.titles.length,
-    paragraph: s.bank.paragraphs.length,
-    comment: s.bank.comments.length,
-    word: s.bank.words.length,
-  };
+  return { project: s.bank.projectNames.length, title: s.bank.titles.length, paragraph: s.bank.paragraphs.length, comment: s.bank.comments.length, word: s.bank.words.length };
+}
+
+/** One slice: projects first+1 … first+counts.length (global 1-based positions) and their rows. */
+async function generateSlice(db: Queryable, s: WhaleSpec, slice: { first: number; counts: number[] }): Promise<Partial<RowCounts>> {
+  const n = await loadBank(db, s);
+  const tag = `$2::text, now() + make_interval(secs => $3)`;
   const base = [s.seed, s.runId, s.ttlSeconds, s.accountId];
-  const projectIds = await reserveIds(db, 'projects', s.itemCounts.length);
+  const projectIds = await reserveIds(db, 'projects', slice.counts.length);
 
   // Projects: created over the 180 days before the reference date.
   await db.query(
     `INSERT INTO projects (id, test_run_id, expires_at, account_id, name, description, created_at, updated_at)
      OVERRIDING SYSTEM VALUE
-     SELECT p.id, ${tag}, $4, pn.t || ' ' || (p.k)::text, pd.t,
-            $6::timestamptz - make_interval(days => 180 - (${H("'p' || p.k")} % 170), hours => 8 + ${H("'ph' || p.k")} % 10),
-            $6::timestamptz - make_interval(days => 180 - (${H("'p' || p.k")} % 170), hours => 8 + ${H("'ph' || p.k")} % 10)
-       FROM unnest($5::bigint[]) WITH ORDINALITY AS p(id, k)
+     SELECT p.id, ${tag}, $4, pn.t || ' ' || p.k::text, pd.t, p.created, p.created
+       FROM (SELECT u.id, u.k + $7 AS k,
+                    $6::timestamptz - make_interval(days => 180 - (${H("'p' || (u.k + $7)")} % 170), hours => 8 + ${H("'ph' || (u.k + $7)")} % 10) AS created
+               FROM unnest($5::bigint[]) WITH ORDINALITY AS u(id, k)) p
        JOIN whale_bank pn ON pn.kind = 'project' AND pn.k = ${H("'pn' || p.k")} % ${n.project}
        JOIN whale_bank pd ON pd.kind = 'paragraph' AND pd.k = ${H("'pd' || p.k")} % ${n.paragraph}`,
-    [...base, projectIds, s.referenceDate],
+    [...base, projectIds, s.referenceDate, slice.first],
   );
 
   // Items, first into a temp table that keeps each item's position (project k, item j): the
   // comments, attachments and tags below join on it instead of re-deriving positions.
+  // State: 25% draft, 65% published, 10% archived, with the history in order; 1–6 paragraphs.
   await db.query(
     `CREATE TEMP TABLE whale_items ON COMMIT DROP AS
      SELECT nextval(pg_get_serial_sequence('items', 'id')) AS id, x.*,
@@ -79,12 +126,12 @@ export async function generateWhale(db: Queryable, s: WhaleSpec): Promise<Partia
                 pr.created_at + make_interval(days => ${H("'id' || p.k || '/' || j")} % 170, hours => ${H("'ih' || p.k || '/' || j")} % 10,
                                               secs => (${H("'is2' || p.k || '/' || j")} % 3600000) / 1000.0) AS created,
                 ${H("'ix' || p.k || '/' || j")} AS h
-           FROM unnest($2::bigint[], $3::int[]) WITH ORDINALITY AS p(id, cnt, k)
+           FROM (SELECT u.id, u.cnt, u.k + $4 AS k FROM unnest($2::bigint[], $3::int[]) WITH ORDINALITY AS u(id, cnt, k)) p
            JOIN projects pr ON pr.id = p.id
            CROSS JOIN LATERAL generate_series(1, p.cnt) AS j
            JOIN whale_bank t ON t.kind = 'title' AND t.k = ${H("'it' || p.k || '/' || j")} % ${n.title}
        ) x`,
-    [s.seed, projectIds, s.itemCounts],
+    [s.seed, projectIds, slice.counts, slice.first],
   );
   const items = await db.query(
     `INSERT INTO items (id, test_run_id, expires_at, account_id, project_id, title, body, state, created_at, updated_at, published_at, archived_at)
@@ -133,17 +180,9 @@ export async function generateWhale(db: Queryable, s: WhaleSpec): Promise<Partia
     attachments = r.rowCount ?? 0;
   }
 
-  let tags = 0;
   let itemTags = 0;
   if (s.tagsPerItem > 0) {
-    const vocabulary = Math.min(n.word, 40);
-    const t = await db.query(
-      `INSERT INTO tags (test_run_id, expires_at, account_id, name)
-       SELECT $1, now() + make_interval(secs => $2), $3, t FROM (SELECT DISTINCT lower(t) AS t FROM whale_bank WHERE kind = 'word' AND k < $4) w`,
-      [s.runId, s.ttlSeconds, s.accountId, vocabulary],
-    );
-    tags = t.rowCount ?? 0;
-    const it = await db.query(
+    const r = await db.query(
       `WITH tg AS (SELECT id, (row_number() OVER (ORDER BY name) - 1)::int AS r, count(*) OVER ()::int AS n FROM tags WHERE account_id = $4)
        INSERT INTO item_tags (test_run_id, expires_at, account_id, item_id, tag_id)
        SELECT ${tag}, $4, it.id, tg.id
@@ -151,8 +190,7 @@ export async function generateWhale(db: Queryable, s: WhaleSpec): Promise<Partia
          JOIN tg ON tg.r = (${H("'ts' || it.pos")} + q) % tg.n`,
       [...base, s.tagsPerItem],
     );
-    itemTags = it.rowCount ?? 0;
+    itemTags = r.rowCount ?? 0;
   }
-
-  return { projects: projectIds.length, items: items.rowCount ?? 0, comments, attachments, tags, item_tags: itemTags };
+  return { projects: projectIds.length, items: items.rowCount ?? 0, comments, attachments, item_tags: itemTags };
 }

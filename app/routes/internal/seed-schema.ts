@@ -104,5 +104,3 @@ export function whaleRowBound(w: Pick<WhaleInput, 'itemCounts' | 'commentDepth' 
   const items = w.itemCounts.reduce((a, b) => a + b, 0);
   return 2 + w.itemCounts.length + items * (1 + 2 * w.commentDepth + (w.attachmentRate > 0 ? 3 : 0) + w.tagsPerItem) + 40;
 }
-
-export const DatasetName = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,99}$', description: 'lowercase letters, digits, dots, dashes, underscores' });

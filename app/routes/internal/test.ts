@@ -12,10 +12,9 @@ import { inTransaction } from '../../sql/db.js';
 import * as testdata from '../../sql/testdata.js';
 import { errors, Id } from '../schemas.js';
 import rateLimit from '@fastify/rate-limit';
-import { latestSchemaVersion } from '../../db/migrate.js';
 import * as datasets from '../../sql/datasets.js';
 import { generateWhale } from '../../sql/whale.js';
-import { DatasetName, RunId, SeedBody, type SeedAccountInput, WhaleBody, whaleRowBound } from './seed-schema.js';
+import { RunId, SeedBody, type SeedAccountInput, WhaleBody, whaleRowBound } from './seed-schema.js';
 
 /** Most rows one seed request may write; more must be split into several requests. */
 export const MAX_ROWS_PER_SEED_REQUEST = 200_000;
@@ -161,9 +160,12 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
       const started = performance.now();
       const token = newToken();
       const result = await withinRunBudget(body.runId, body.ttlSeconds, bound, async () => {
-        const out = await inTransaction(fastify.db, async (client) => {
-          const seeded = await testdata.seedAccount(client, { runId: body.runId, ttlSeconds: body.ttlSeconds, seed: body.seed, account: body.account }, hashToken(token));
-          const made = await generateWhale(client, {
+        const seeded = await inTransaction(fastify.db, (client) =>
+          testdata.seedAccount(client, { runId: body.runId, ttlSeconds: body.ttlSeconds, seed: body.seed, account: body.account }, hashToken(token)),
+        );
+        let made;
+        try {
+          made = await generateWhale(fastify.db, {
             runId: body.runId,
             ttlSeconds: body.ttlSeconds,
             seed: body.seed,
@@ -176,12 +178,15 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
             referenceDate: body.referenceDate ?? '2025-01-01T00:00:00Z',
             bank: body.bank,
           });
-          const rows = { accounts: 1, api_tokens: 1, projects: 0, items: 0, comments: 0, attachments: 0, tags: 0, item_tags: 0, ...made };
-          await testdata.recordSeed(client, body, rows, performance.now() - started);
-          const projectIds = (await client.query<{ id: string }>(`SELECT id::text FROM projects WHERE account_id = $1 ORDER BY id`, [seeded.account.id])).rows.map((r) => r.id);
-          return { account: seeded.account, rows, projectIds };
-        });
-        return { result: out, written: Object.values(out.rows).reduce((a, b) => a + b, 0) };
+        } catch (e) {
+          // The slices commit on their own: take the whole account back out, nothing partial.
+          await testdata.cleanupRun(fastify.db, body.runId, seeded.account.id);
+          throw e;
+        }
+        const rows = { accounts: 1, api_tokens: 1, projects: 0, items: 0, comments: 0, attachments: 0, tags: 0, item_tags: 0, ...made };
+        await testdata.recordSeed(fastify.db, body, rows, performance.now() - started);
+        const projectIds = (await fastify.db.query<{ id: string }>(`SELECT id::text FROM projects WHERE account_id = $1 ORDER BY id`, [seeded.account.id])).rows.map((r) => r.id);
+        return { result: { account: seeded.account, rows, projectIds }, written: Object.values(rows).reduce((a, b) => a + b, 0) };
       });
       reply.code(201);
       return { ...result, token, ms: Math.round(performance.now() - started) };
@@ -189,72 +194,27 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
   );
 
   fastify.get(
-    '/datasets',
-    { schema: { response: { 200: Type.Object({ schemaVersion: Type.Integer(), data: Type.Array(Type.Unknown()) }), ...errors(404) } } },
-    async () => ({ schemaVersion: latestSchemaVersion(), data: await datasets.listDatasets(fastify.db) }),
-  );
-
-  fastify.post(
-    '/datasets/save',
+    '/dataset',
     {
       schema: {
-        body: Type.Object({ name: DatasetName, runId: RunId, profile: Type.Optional(Type.String({ maxLength: 50 })), seed: Type.Optional(Type.String({ maxLength: 200 })) }, closed),
-        response: { 200: Type.Object({ name: Type.String(), schemaVersion: Type.Integer(), rows: RowCounts, ms: Type.Integer() }), ...errors(400, 404) },
-      },
-    },
-    async (request) => {
-      const started = performance.now();
-      request.auditRunId = request.body.runId;
-      const schemaVersion = latestSchemaVersion();
-      const rows = await inTransaction(fastify.db, (client) => datasets.saveDataset(client, { ...request.body, schemaVersion }));
-      if (rows.accounts === 0) throw new AppError('NOT_FOUND', `run ${request.body.runId} has no accounts to save`);
-      return { name: request.body.name, schemaVersion, rows, ms: Math.round(performance.now() - started) };
-    },
-  );
-
-  fastify.post(
-    '/datasets/restore',
-    {
-      config: accountsPerMinute,
-      schema: {
-        body: Type.Object({ name: DatasetName, runId: RunId, ttlSeconds: Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600 }) }, closed),
         response: {
           200: Type.Object({
             name: Type.String(),
-            rows: RowCounts,
-            accounts: Type.Array(Type.Object({ id: Type.String(), email: Type.String(), token: Type.String() })),
-            ms: Type.Integer(),
+            profile: Type.String(),
+            seed: Type.String(),
+            schemaVersion: Type.Integer(),
+            sourceRunId: Type.String(),
+            counts: RowCounts,
+            accounts: Type.Array(Type.Object({ index: Type.Integer(), tier: Type.String(), id: Type.String(), email: Type.String(), token: Type.String() })),
           }),
-          ...errors(400, 404, 409, 413, 429),
+          ...errors(404),
         },
       },
     },
-    async (request) => {
-      const { name, runId, ttlSeconds } = request.body;
-      request.auditRunId = runId;
-      const started = performance.now();
-      const schemaVersion = latestSchemaVersion();
-      const info = (await datasets.listDatasets(fastify.db)).find((d) => d.name === name);
-      const bound = info ? Object.values(info.counts).reduce((a, b) => a + Number(b), 0) : 0;
-      return withinRunBudget(runId, ttlSeconds, bound, async () => {
-        const out = await inTransaction(fastify.db, async (client) => {
-          const r = await datasets.restoreDataset(client, { name, runId, ttlSeconds, schemaVersion });
-          if ('missing' in r) throw new AppError('NOT_FOUND', `no saved dataset "${name}"; saved: ${r.missing.join(', ') || 'none'}. Save one with npm run dataset:save`);
-          if ('stale' in r) {
-            throw new AppError(
-              'SCHEMA_MISMATCH',
-              `dataset "${name}" was saved with schema version ${r.stale}, this backend is at ${schemaVersion}: save it again (npm run dataset:save)`,
-              { saved: r.stale, current: schemaVersion },
-            );
-          }
-          const tokens = r.restored.accounts.map(() => newToken());
-          await datasets.issueTokens(client, runId, ttlSeconds, r.restored.accounts.map((a) => a.id), tokens.map(hashToken));
-          const rows = { ...r.restored.counts, api_tokens: tokens.length };
-          await testdata.recordSeed(client, { runId, ttlSeconds, profile: info?.profile ?? undefined, seed: info?.seed ?? undefined }, rows, performance.now() - started);
-          return { rows, accounts: r.restored.accounts.map((a, k) => ({ id: a.id, email: a.email, token: tokens[k]! })) };
-        });
-        return { result: { name, ...out, ms: Math.round(performance.now() - started) }, written: Object.values(out.rows).reduce((a, b) => a + b, 0) };
-      });
+    async () => {
+      const ds = await datasets.restoredDataset(fastify.db);
+      if (!ds) throw new AppError('NOT_FOUND', 'this database was not restored from a saved dataset');
+      return ds;
     },
   );
 
