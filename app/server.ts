@@ -17,6 +17,9 @@ import { assertTestDataTables } from './sql/testdata.js';
 const log = (msg: string, extra: object = {}) =>
   process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...extra })}\n`);
 
+/** A start that cannot go on is said in plain words, for the person reading the CI log. */
+const fatal = (e: unknown) => process.stderr.write(`app/ could not start: ${(e as Error).message}\n`);
+
 async function main() {
   let config;
   try {
@@ -47,7 +50,7 @@ async function main() {
     try {
       clone = await cloneDataset({ url, dataset: config.dataset.name, mode: config.dataset.mode, target: config.dataset.target ?? `${databaseOf(url)}_run_${process.pid}`, log });
     } catch (e) {
-      log('start failed', { error: (e as Error).message });
+      fatal(e);
       await stopEmbedded();
       process.exit(1);
     }
@@ -67,7 +70,7 @@ async function main() {
     app = await buildApp({ config, pool });
     await app.listen({ host: config.host, port: config.port });
   } catch (e) {
-    log('start failed', { error: (e as Error).message });
+    fatal(e);
     await pool.end().catch(() => {});
     await dropClone().catch(() => {});
     await stopEmbedded();

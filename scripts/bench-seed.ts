@@ -20,7 +20,7 @@ import { SEED_PROFILES, type SeedProfile } from '../config/settings.js';
 import { sumRows } from '../seed/dataset.js';
 import { resolveKnobs } from '../seed/profiles.js';
 import { failAndExit, flagsOrExit, settingsOrExit, withBackend } from './backend.js';
-import { adminQuery, saveDataset } from './datasets.js';
+import { adminQuery, saveDataset, saveOptionsOf } from './datasets.js';
 
 const TABLES = ['accounts', 'api_tokens', 'projects', 'items', 'comments', 'attachments', 'tags', 'item_tags'];
 const settings = settingsOrExit();
@@ -58,7 +58,8 @@ async function copyBaseline(db: pg.Client, runId: string, rows: number): Promise
 await withBackend(settings, async () => {
   let copySeconds = 0;
   console.log(`bench:seed: ${profile} profile (${knobs.accounts} accounts)`);
-  const ds = await saveDataset(settings, {
+  const ds = await saveDataset({
+    ...saveOptionsOf(settings),
     profile,
     seed: settings.seed,
     knobs,

@@ -10,7 +10,7 @@ import { SEED_PROFILES, type SeedProfile } from '../config/settings.js';
 import { sumRows } from '../seed/dataset.js';
 import { resolveKnobs } from '../seed/profiles.js';
 import { failAndExit, flagsOrExit, settingsOrExit, withBackend } from './backend.js';
-import { listDatasets, saveDataset } from './datasets.js';
+import { listDatasets, saveDataset, saveOptionsOf } from './datasets.js';
 
 const command = process.argv[2];
 if (command !== 'save' && command !== 'list') failAndExit('dataset', `unknown command ${JSON.stringify(command)}; accepted: save, list`);
@@ -35,6 +35,6 @@ await withBackend(settings, async () => {
     }
     return;
   }
-  const saved = await saveDataset(settings, { profile, seed, knobs, log: console.log });
+  const saved = await saveDataset({ ...saveOptionsOf(settings), profile, seed, knobs, log: console.log });
   console.log(`saved dataset ${saved.name} (database ${saved.template}): ${sumRows(saved.rows)} rows in ${saved.seconds.toFixed(1)} s`);
 });

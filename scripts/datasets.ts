@@ -23,8 +23,9 @@ export async function adminQuery<T extends pg.QueryResultRow>(url: string, sql: 
   }
 }
 
-async function startApp(settings: Settings, databaseUrl: string, port: number): Promise<ChildProcess> {
-  const env = { ...process.env, ...appServerEnv(settings), PORT: String(port), DATABASE_URL: databaseUrl, APP_LOG_FILE: '.run/dataset-app.log' };
+async function startApp(appEnv: Record<string, string>, databaseUrl: string, port: number): Promise<ChildProcess> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...appEnv, PORT: String(port), DATABASE_URL: databaseUrl, APP_LOG_FILE: '.run/dataset-app.log' };
+  delete env.APP_DATASET; // the dataset is being made, not restored
   const child = spawn(process.execPath, ['--import', 'tsx', 'app/server.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const deadline = Date.now() + 60_000;
   for (;;) {
@@ -36,12 +37,29 @@ async function startApp(settings: Settings, databaseUrl: string, port: number): 
 
 export type SavedDataset = SeededDataset & { template: string; generateSeconds: number; sendSeconds: number };
 
-export async function saveDataset(
-  settings: Settings,
-  o: { profile: string; seed: string; knobs: DatasetKnobs; log?: (msg: string) => void; beforeSave?: (db: pg.Client, ds: SeededDataset & { runId: string }) => Promise<void> },
-): Promise<SavedDataset> {
-  const base = settings.verifyDatabaseUrl;
-  if (!base) throw new Error('saving a dataset needs the database: set DATABASE_URL (or leave BASE_URL unset for the embedded one)');
+export type SaveOptions = {
+  /** The database server (any database on it): the dataset gets a database of its own there. */
+  databaseUrl: string;
+  serviceToken: string;
+  /** Where the app instance that generates the dataset listens. */
+  port: number;
+  /** Environment of that app instance (appServerEnv of the settings). */
+  appEnv: Record<string, string>;
+  profile: string;
+  seed: string;
+  knobs: DatasetKnobs;
+  log?: (msg: string) => void;
+  beforeSave?: (db: pg.Client, ds: SeededDataset & { runId: string }) => Promise<void>;
+};
+
+/** saveDataset's server, token, port and app environment from the settings. */
+export function saveOptionsOf(settings: Settings): Pick<SaveOptions, 'databaseUrl' | 'serviceToken' | 'port' | 'appEnv'> {
+  if (!settings.verifyDatabaseUrl) throw new Error('saving a dataset needs the database: set DATABASE_URL (or leave BASE_URL unset for the embedded one)');
+  return { databaseUrl: settings.verifyDatabaseUrl, serviceToken: settings.serviceToken, port: settings.appPort + 7, appEnv: appServerEnv(settings) };
+}
+
+export async function saveDataset(o: SaveOptions): Promise<SavedDataset> {
+  const base = o.databaseUrl;
   const name = datasetName(o.profile, o.seed, o.knobs);
   const template = templateName(name);
   const building = `${template}_building`;
@@ -51,10 +69,10 @@ export async function saveDataset(
   await adminQuery(base, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(building)} WITH (FORCE)`);
   await adminQuery(base, `CREATE DATABASE ${pg.escapeIdentifier(building)}`);
   const url = withDatabase(base, building);
-  const port = settings.appPort + 7;
-  let app: ChildProcess | undefined = await startApp(settings, url, port);
+  const port = o.port;
+  let app: ChildProcess | undefined = await startApp(o.appEnv, url, port);
   try {
-    const service = await request.newContext({ baseURL: `http://127.0.0.1:${port}`, extraHTTPHeaders: { 'x-test-service-token': settings.serviceToken }, timeout: 0 });
+    const service = await request.newContext({ baseURL: `http://127.0.0.1:${port}`, extraHTTPHeaders: { 'x-test-service-token': o.serviceToken }, timeout: 0 });
     let ds;
     try {
       log(`generating ${o.profile} (${o.knobs.accounts} accounts, seed "${o.seed}") into ${building}…`);

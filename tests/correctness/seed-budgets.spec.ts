@@ -1,0 +1,79 @@
+/**
+ * The backend's own budgets on test data: past them a request is refused with a message that
+ * names the budget, and writes nothing. Built in-process with small budgets, so the limits are
+ * reached in a few requests without slowing down the suite's own app.
+ */
+import pg from 'pg';
+import { buildApp } from '../../app/app';
+import { createPool } from '../../app/db/pool';
+import { expect, test } from '../../fixtures';
+import { censusInDatabase, total } from '../../seed/census';
+import { buildAccount, TINY_ACCOUNT } from '../../seed/factories';
+
+test.describe('seed budgets', () => {
+  test.skip(({ referenceApp }) => !referenceApp, 'builds app/ in-process with small budgets');
+
+  let pool: pg.Pool;
+  test.beforeAll(({ verifyDatabaseUrl }) => {
+    pool = createPool(verifyDatabaseUrl!, 4);
+  });
+  test.afterAll(() => pool.end());
+
+  async function appWith(serviceToken: string, budgets: { maxRowsPerRun: number; maxAccountsPerMinute: number; maxBatchSize: number }) {
+    return buildApp({ config: { env: 'test', testServiceToken: serviceToken, logLevel: 'silent', logFile: undefined, budgets }, pool });
+  }
+
+  test('should answer 429 with Retry-After past the accounts-per-minute budget, and create nothing', async ({ serviceToken, run, seedClient }) => {
+    const scratch = `${run.runId}-rate`;
+    const app = await appWith(serviceToken, { maxRowsPerRun: 1_000_000, maxAccountsPerMinute: 2, maxBatchSize: 100 });
+    try {
+      const seed = (n: number) =>
+        app.inject({
+          method: 'POST',
+          url: '/internal/test/seedAccount',
+          headers: { 'x-test-service-token': serviceToken },
+          remoteAddress: '127.0.0.1',
+          payload: buildAccount({ seed: run.seed, runId: scratch, ttlSeconds: 600, path: `rate/${n}`, shape: TINY_ACCOUNT }),
+        });
+      expect((await seed(0)).statusCode).toBe(201);
+      expect((await seed(1)).statusCode).toBe(201);
+      const third = await seed(2);
+      expect(third.statusCode).toBe(429);
+      expect(third.json()).toMatchObject({ code: 'RATE_LIMITED', message: expect.stringContaining('SEED_MAX_ACCOUNTS_PER_MINUTE') });
+      expect(Number(third.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await seedClient.runRows(scratch)).rows.accounts).toBe(2);
+    } finally {
+      await app.close();
+      await seedClient.cleanup(scratch);
+    }
+  });
+
+  test('should answer 413 past the rows-per-run budget, naming it, and write nothing of that request', async ({ serviceToken, run, seedClient, verifyDatabaseUrl }) => {
+    const scratch = `${run.runId}-rows`;
+    const app = await appWith(serviceToken, { maxRowsPerRun: 60, maxAccountsPerMinute: 100, maxBatchSize: 100 });
+    try {
+      const seed = (n: number) =>
+        app.inject({
+          method: 'POST',
+          url: '/internal/test/seedAccount',
+          headers: { 'x-test-service-token': serviceToken },
+          remoteAddress: '127.0.0.1',
+          payload: buildAccount({ seed: run.seed, runId: scratch, ttlSeconds: 600, path: `rows/${n}`, shape: { ...TINY_ACCOUNT, projects: 1, itemsPerProject: 20 } }),
+        });
+      expect((await seed(0)).statusCode).toBe(201); // 23 rows
+      expect((await seed(1)).statusCode).toBe(201); // 46
+      const before = await censusInDatabase(verifyDatabaseUrl!, scratch);
+      const third = await seed(2); // would be 69 > 60
+      expect(third.statusCode).toBe(413);
+      expect(third.json().message).toMatch(/run .*-rows may write at most 60 rows \(SEED_MAX_ROWS_PER_RUN\); it has 46 and this request would add up to 23/);
+      expect(await censusInDatabase(verifyDatabaseUrl!, scratch)).toEqual(before);
+      // Cleaning up an account gives its rows back to the budget.
+      await seedClient.cleanup(scratch);
+      expect((await seed(3)).statusCode).toBe(201);
+      expect(total(await censusInDatabase(verifyDatabaseUrl!, scratch))).toBe(23);
+    } finally {
+      await app.close();
+      await seedClient.cleanup(scratch);
+    }
+  });
+});
