@@ -9,7 +9,8 @@ import { SeedClient } from './seed/client.js';
 import { describeCounts, total } from './seed/census.js';
 
 export default async function globalSetup(config: FullConfig): Promise<void> {
-  // Workers inherit the environment: this is how every process of the run agrees on its ID.
+  // playwright.config.ts fixed the run ID (RUN_ID overrides it) before webServer started;
+  // workers inherit it through the environment, which is how every process of the run agrees.
   const runId = process.env.RUN_ID ?? mintRunId();
   process.env.RUN_ID = runId;
 

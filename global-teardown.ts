@@ -2,9 +2,11 @@
  * After the last test: remove everything of this run, then prove it. The proof asks the
  * backend (GET /internal/test/runs/:runId) and, where the harness can reach the database,
  * counts again directly in every table that has a test_run_id column. A leak fails the run.
+ * A run restored from a saved dataset also drops its own database.
  */
 import { type FullConfig, request } from '@playwright/test';
-import { censusInDatabase, describeCounts, total } from './seed/census.js';
+import { databaseOf } from './app/db/clone.js';
+import { censusInDatabase, describeCounts, dropDatabase, total } from './seed/census.js';
 import { SeedClient } from './seed/client.js';
 import { harnessOptions, servedDatabaseUrl } from './seed/contract.js';
 
@@ -31,6 +33,14 @@ export default async function globalTeardown(config: FullConfig): Promise<void> 
       `cleanup: run ${runId} removed ${total(deleted)} rows; none left (checked via the backend` +
         `${direct ? ' and directly in the database' : ''})`,
     );
+    // A run restored from a saved dataset has a database of its own: dropping it is its cleanup.
+    if (databaseUrl && verifyUrl && verifyUrl !== databaseUrl) {
+      const runDb = databaseOf(verifyUrl);
+      if (runDb.startsWith(`${databaseOf(databaseUrl)}_run_`)) {
+        await dropDatabase(databaseUrl, runDb);
+        console.log(`cleanup: dropped ${runDb}, the run's restored dataset`);
+      }
+    }
   } finally {
     await ctx.dispose();
   }

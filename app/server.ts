@@ -9,7 +9,7 @@ import { buildApp } from './app.js';
 import { loadAppConfig } from './config.js';
 import { SettingsError } from '../config/env.js';
 import { type EmbeddedServer, startEmbeddedPostgres } from './db/embedded.js';
-import { type Clone, cloneDataset, databaseOf } from './db/clone.js';
+import { type Clone, cloneDataset, databaseOf, dropOrphanClones } from './db/clone.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { assertTestDataTables } from './sql/testdata.js';
@@ -45,6 +45,8 @@ async function main() {
     url = embedded.url;
   }
 
+  // Every start sweeps run clones whose app was killed (their owner session is gone).
+  await dropOrphanClones(url, log).catch((e: Error) => log('could not sweep orphan clones', { error: e.message }));
   let clone: Clone | null = null;
   if (config.dataset) {
     try {
@@ -87,7 +89,7 @@ async function main() {
     force.unref();
     await app.close().catch(() => {});
     await pool.end().catch(() => {});
-    await dropClone().catch((e: Error) => log('could not drop the run database', { error: e.message }));
+    await dropClone().catch((e: Error) => log('run database not dropped at shutdown; global teardown or the next start drops it', { error: e.message }));
     await stopEmbedded().catch(() => {});
     process.exit(0);
   };

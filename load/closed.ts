@@ -20,6 +20,7 @@ export type ScenarioMetrics = {
   /** Errors by class: `4xx:404`, `5xx`, `network`. */
   errorsByClass: Record<string, number>;
   bytes: number;
+  maxBytes: number;
   maxQueries: number;
   wallMs: number;
 };
@@ -35,7 +36,7 @@ export async function runClosed(o: ClosedOptions): Promise<ScenarioMetrics> {
   if (!(o.concurrency >= 1 && o.requests >= 1 && o.maxDurationMs > 0)) {
     throw new Error(`runClosed: concurrency and requests must be at least 1 and maxDurationMs above 0, got ${JSON.stringify({ ...o, send: undefined })}`);
   }
-  const m: ScenarioMetrics = { latency: createHistogram(), dbQueries: createHistogram(), requests: 0, errors: 0, errorsByClass: {}, bytes: 0, maxQueries: 0, wallMs: 0 };
+  const m: ScenarioMetrics = { latency: createHistogram(), dbQueries: createHistogram(), requests: 0, errors: 0, errorsByClass: {}, bytes: 0, maxBytes: 0, maxQueries: 0, wallMs: 0 };
   const limit = pLimit(o.concurrency);
   const started = performance.now();
   const deadline = started + o.maxDurationMs;
@@ -53,6 +54,7 @@ export async function runClosed(o: ClosedOptions): Promise<ScenarioMetrics> {
     m.requests += 1;
     if (sample) {
       m.bytes += sample.bytes;
+      m.maxBytes = Math.max(m.maxBytes, sample.bytes);
       if (sample.dbQueries !== null) {
         m.dbQueries.recordValue(Math.max(1, sample.dbQueries));
         m.maxQueries = Math.max(m.maxQueries, sample.dbQueries);

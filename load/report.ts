@@ -8,7 +8,7 @@ export function metricValues(m: ScenarioMetrics): Partial<Record<MetricKey, Metr
   return {
     latency_ms: { percentile: (p) => percentileMs(m.latency, p), max: latency.max, min: latency.min, mean: latency.mean, count: latency.count, unit: 'ms' },
     db_queries_per_req: { max: m.maxQueries, mean: m.dbQueries.mean, percentile: (p) => m.dbQueries.getValueAtPercentile(p), count: m.dbQueries.totalCount },
-    bytes_per_req: { max: m.bytes / Math.max(1, m.requests), mean: m.bytes / Math.max(1, m.requests), unit: 'B' },
+    bytes_per_req: { max: m.maxBytes, mean: m.bytes / Math.max(1, m.requests), unit: 'B' },
     error_rate: { rate: m.errors / Math.max(1, m.requests), count: m.errors },
   };
 }

@@ -32,3 +32,16 @@ export function describeCounts(counts: Record<string, number>): string {
 }
 
 export const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+
+/** Drops a whole database (a run's restored clone), whoever is still connected to it. */
+export async function dropDatabase(serverUrl: string, database: string): Promise<void> {
+  const u = new URL(serverUrl);
+  u.pathname = '/postgres';
+  const client = new pg.Client({ connectionString: u.toString(), application_name: 'pressure-harness' });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
+  } finally {
+    await client.end();
+  }
+}
