@@ -20,6 +20,19 @@ function startApp(env: Record<string, string>): { child: ChildProcess; output: (
   return { child, output: () => out };
 }
 
+/** The cluster directory the app reports (it may be staged elsewhere: app/db/embedded-staging.ts). */
+function clusterDirOf(output: string): string {
+  for (const line of output.split('\n')) {
+    try {
+      const entry = JSON.parse(line) as { msg?: string; clusterDir?: string };
+      if (entry.msg === 'embedded postgres ready' && entry.clusterDir) return entry.clusterDir;
+    } catch {
+      /* not a log line */
+    }
+  }
+  throw new Error(`the app did not report its cluster directory:\n${output}`);
+}
+
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -43,9 +56,11 @@ test.describe('reference app lifecycle', () => {
 
     const first = startApp(env);
     let second: ReturnType<typeof startApp> | undefined;
+    let clusterDir: string | undefined;
     try {
       await expect.poll(up, { timeout: 60_000, message: 'first app start' }).toBe(200);
-      const pidFile = readFileSync(path.join(dataDir, 'cluster', 'postmaster.pid'), 'utf8');
+      clusterDir = clusterDirOf(first.output());
+      const pidFile = readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8');
       const postmaster = Number(pidFile.split('\n')[0]);
 
       first.child.kill('SIGKILL'); // no shutdown hook runs: the postmaster is orphaned
@@ -56,7 +71,7 @@ test.describe('reference app lifecycle', () => {
       await expect.poll(up, { timeout: 60_000, message: 'second app start' }).toBe(200);
       expect(second.output()).toContain('stopping a postgres left behind by an earlier run');
       expect(alive(postmaster)).toBe(false);
-      const newPostmaster = Number(readFileSync(path.join(dataDir, 'cluster', 'postmaster.pid'), 'utf8').split('\n')[0]);
+      const newPostmaster = Number(readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
       expect(newPostmaster).not.toBe(postmaster);
     } finally {
       for (const app of [second, first]) {
@@ -65,7 +80,9 @@ test.describe('reference app lifecycle', () => {
           await new Promise((r) => app.child.once('exit', r));
         }
       }
-      if (existsSync(dataDir)) await fs.rm(dataDir, { recursive: true, force: true });
+      for (const dir of [dataDir, clusterDir && path.dirname(clusterDir)]) {
+        if (dir && existsSync(dir)) await fs.rm(dir, { recursive: true, force: true });
+      }
     }
   });
 });
