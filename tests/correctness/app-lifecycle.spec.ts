@@ -3,22 +3,11 @@
  * be found and stopped at the next start, which then serves normally. Runs a second app on its
  * own ports and data folder, so the suite's app is never touched.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { expect, test } from '../../fixtures';
-
-function startApp(env: Record<string, string>): { child: ChildProcess; output: () => string } {
-  let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/server.ts'], {
-    env: { ...process.env, APP_ENV: 'test', LOG_LEVEL: 'silent', DATABASE_URL: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  return { child, output: () => out };
-}
+import { type AppProcess, startAppProcess as startApp } from '../support/app-process';
 
 /** The cluster directory the app reports (it may be staged elsewhere: app/db/embedded-staging.ts). */
 function clusterDirOf(output: string): string {
@@ -55,7 +44,7 @@ test.describe('reference app lifecycle', () => {
     const up = async () => (await fetch(health).catch(() => null))?.status ?? 0;
 
     const first = startApp(env);
-    let second: ReturnType<typeof startApp> | undefined;
+    let second: AppProcess | undefined;
     let clusterDir: string | undefined;
     try {
       await expect.poll(up, { timeout: 60_000, message: 'first app start' }).toBe(200);
@@ -64,7 +53,7 @@ test.describe('reference app lifecycle', () => {
       const postmaster = Number(pidFile.split('\n')[0]);
 
       first.child.kill('SIGKILL'); // no shutdown hook runs: the postmaster is orphaned
-      await new Promise((r) => first.child.once('exit', r));
+      await first.exited;
       expect(alive(postmaster), 'the postmaster survives its app').toBe(true);
 
       second = startApp(env);
@@ -74,12 +63,7 @@ test.describe('reference app lifecycle', () => {
       const newPostmaster = Number(readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
       expect(newPostmaster).not.toBe(postmaster);
     } finally {
-      for (const app of [second, first]) {
-        if (app && app.child.exitCode === null && app.child.signalCode === null) {
-          app.child.kill('SIGTERM');
-          await new Promise((r) => app.child.once('exit', r));
-        }
-      }
+      for (const app of [second, first]) await app?.stop();
       for (const dir of [dataDir, clusterDir && path.dirname(clusterDir)]) {
         if (dir && existsSync(dir)) await fs.rm(dir, { recursive: true, force: true });
       }

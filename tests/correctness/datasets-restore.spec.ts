@@ -3,12 +3,12 @@
  * that restores it into the run's database, act as one of its accounts, stop the app and find
  * the run's database gone; and refuse a dataset saved under another schema version.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import pg from 'pg';
 import { withDatabase } from '../../app/db/clone';
 import { expect, test } from '../../fixtures';
 import type { DatasetKnobs } from '../../seed/profiles';
 import { adminQuery, saveDataset } from '../../scripts/datasets';
+import { startAppProcess as startApp } from '../support/app-process';
 
 const KNOBS: DatasetKnobs = {
   accounts: 3,
@@ -18,18 +18,6 @@ const KNOBS: DatasetKnobs = {
   commentDepth: 2,
   tagsPerItem: 1,
 };
-
-function startApp(env: Record<string, string>): { child: ChildProcess; exited: Promise<number | null>; output: () => string } {
-  let out = '';
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/server.ts'], {
-    env: { ...process.env, APP_ENV: 'test', LOG_LEVEL: 'silent', APP_LOG_FILE: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout!.on('data', (d) => (out += d));
-  child.stderr!.on('data', (d) => (out += d));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, exited, output: () => out };
-}
 
 const databases = async (url: string, like: string) =>
   (await adminQuery<{ datname: string }>(url, `SELECT datname FROM pg_database WHERE datname LIKE $1`, [like])).rows.map((r) => r.datname);
@@ -76,8 +64,7 @@ test.describe('saved datasets', () => {
         await db.end();
         expect(items).toBe(saved.rows.items);
       } finally {
-        app.child.kill('SIGTERM');
-        expect(await app.exited).toBe(0);
+        expect(await app.stop()).toBe(0);
       }
       expect(await databases(verifyDatabaseUrl!, runDb)).toEqual([]);
     } finally {

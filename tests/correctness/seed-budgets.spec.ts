@@ -23,18 +23,16 @@ test.describe('seed budgets', () => {
     return buildApp({ config: { env: 'test', testServiceToken: serviceToken, logLevel: 'silent', logFile: undefined, budgets }, pool });
   }
 
+  /** POST seedAccount to the in-process app, from loopback, with the service token. */
+  function seedVia(app: Awaited<ReturnType<typeof appWith>>, serviceToken: string, body: ReturnType<typeof buildAccount>) {
+    return app.inject({ method: 'POST', url: '/internal/test/seedAccount', headers: { 'x-test-service-token': serviceToken }, remoteAddress: '127.0.0.1', payload: body });
+  }
+
   test('should answer 429 with Retry-After past the accounts-per-minute budget, and create nothing', async ({ serviceToken, run, seedClient }) => {
     const scratch = `${run.runId}-rate`;
     const app = await appWith(serviceToken, { maxRowsPerRun: 1_000_000, maxAccountsPerMinute: 2, maxBatchSize: 100 });
     try {
-      const seed = (n: number) =>
-        app.inject({
-          method: 'POST',
-          url: '/internal/test/seedAccount',
-          headers: { 'x-test-service-token': serviceToken },
-          remoteAddress: '127.0.0.1',
-          payload: buildAccount({ seed: run.seed, runId: scratch, ttlSeconds: 600, path: `rate/${n}`, shape: TINY_ACCOUNT }),
-        });
+      const seed = (n: number) => seedVia(app, serviceToken, buildAccount({ seed: run.seed, runId: scratch, ttlSeconds: 600, path: `rate/${n}`, shape: TINY_ACCOUNT }));
       expect((await seed(0)).statusCode).toBe(201);
       expect((await seed(1)).statusCode).toBe(201);
       const third = await seed(2);
@@ -53,13 +51,7 @@ test.describe('seed budgets', () => {
     const app = await appWith(serviceToken, { maxRowsPerRun: 60, maxAccountsPerMinute: 100, maxBatchSize: 100 });
     try {
       const seed = (n: number) =>
-        app.inject({
-          method: 'POST',
-          url: '/internal/test/seedAccount',
-          headers: { 'x-test-service-token': serviceToken },
-          remoteAddress: '127.0.0.1',
-          payload: buildAccount({ seed: run.seed, runId: scratch, ttlSeconds: 600, path: `rows/${n}`, shape: { ...TINY_ACCOUNT, projects: 1, itemsPerProject: 20 } }),
-        });
+        seedVia(app, serviceToken, buildAccount({ seed: run.seed, runId: scratch, ttlSeconds: 600, path: `rows/${n}`, shape: { ...TINY_ACCOUNT, projects: 1, itemsPerProject: 20 } }));
       expect((await seed(0)).statusCode).toBe(201); // 23 rows
       expect((await seed(1)).statusCode).toBe(201); // 46
       const before = await censusInDatabase(verifyDatabaseUrl!, scratch);

@@ -21,6 +21,13 @@ export const MAX_ROWS_PER_SEED_REQUEST = 200_000;
 
 const RowCounts = Type.Record(Type.String(), Type.Integer());
 const closed = { additionalProperties: false } as const;
+/** What a seeded account comes back as: enough to act as it at once. */
+const Seeded = Type.Object({
+  account: Type.Object({ id: Type.String(), name: Type.String(), email: Type.String() }),
+  token: Type.String(),
+  projectIds: Type.Array(Type.String()),
+  rows: RowCounts,
+});
 /** Checks the schema cannot express: state history, reply indexes. Names the first bad field. */
 function checkSeedConsistency(body: SeedAccountInput): void {
   (body.projects ?? []).forEach((p, pi) =>
@@ -95,13 +102,8 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
       schema: {
         body: SeedBody,
         response: {
-          201: Type.Object({
-            account: Type.Object({ id: Type.String(), name: Type.String(), email: Type.String() }),
-            token: Type.String(),
-            projectIds: Type.Array(Type.String()),
-            rows: RowCounts,
-          }),
-          ...errors(400, 404, 409, 413),
+          201: Seeded,
+          ...errors(400, 404, 409, 413, 429),
         },
       },
     },
@@ -141,13 +143,7 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
       schema: {
         body: WhaleBody,
         response: {
-          201: Type.Object({
-            account: Type.Object({ id: Type.String(), name: Type.String(), email: Type.String() }),
-            token: Type.String(),
-            projectIds: Type.Array(Type.String()),
-            rows: RowCounts,
-            ms: Type.Integer(),
-          }),
+          201: Type.Object({ ...Seeded.properties, ms: Type.Integer() }),
           ...errors(400, 404, 409, 413, 429),
         },
       },
