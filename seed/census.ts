@@ -8,9 +8,12 @@ export async function censusInDatabase(databaseUrl: string, runId: string): Prom
   const client = new pg.Client({ connectionString: databaseUrl, application_name: 'pressure-harness' });
   await client.connect();
   try {
+    // Tables, not their partitions (a partition's rows are counted through its parent).
     const tables = await client.query<{ table_name: string }>(
-      `SELECT table_name FROM information_schema.columns
-        WHERE column_name = 'test_run_id' AND table_schema = current_schema() ORDER BY table_name`,
+      `SELECT c.relname AS table_name FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+        WHERE a.attname = 'test_run_id' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+          AND c.relnamespace = current_schema()::regnamespace
+        ORDER BY 1`,
     );
     if (tables.rows.length === 0) return {};
     const sql = tables.rows

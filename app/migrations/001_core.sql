@@ -1,51 +1,64 @@
 -- Core domain: accounts → projects → items → comments, attachments, tags.
 --
--- Every table that can hold test data carries test_run_id and expires_at (both NULL for real
--- data). Cleanup by run and the TTL reaper only ever touch rows where they are set, through the
--- partial indexes below, so real rows cost those indexes nothing.
+-- Test data lives apart from real data, per run. Every table that can hold test data is
+-- partitioned by test_run_id: real rows ('' , expires_at NULL) in the <table>_real partition,
+-- each run's rows in partitions of their own, created when the run seeds its first account
+-- (sql/partitions.ts). Cleaning up a run detaches and drops its partitions: no row-by-row
+-- deletes, no dead tuples in anyone else's data, no cascades through shared tables. There is no
+-- default partition on purpose: a row of a run without partitions is an error, not a leak.
+--
+-- Keys carry test_run_id (a partitioned table's unique keys must include the partition key),
+-- so foreign keys are composite and a row can only ever reference rows of its own run.
 
 CREATE TABLE accounts (
-  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id           bigint GENERATED ALWAYS AS IDENTITY,
   name         text NOT NULL,
-  email        text NOT NULL UNIQUE,
+  email        text NOT NULL,
   created_at   timestamptz NOT NULL DEFAULT now(),
-  test_run_id  text,
+  test_run_id  text NOT NULL DEFAULT '',
   expires_at   timestamptz,
-  CHECK ((test_run_id IS NULL) = (expires_at IS NULL))
-);
+  PRIMARY KEY (id, test_run_id),
+  UNIQUE (email, test_run_id),
+  CHECK ((test_run_id = '') = (expires_at IS NULL))
+) PARTITION BY LIST (test_run_id);
 
 CREATE TABLE api_tokens (
-  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  account_id   bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  id           bigint GENERATED ALWAYS AS IDENTITY,
+  account_id   bigint NOT NULL,
   -- sha256 of the bearer token: a leaked table does not leak credentials.
-  token_hash   bytea NOT NULL UNIQUE,
+  token_hash   bytea NOT NULL,
   created_at   timestamptz NOT NULL DEFAULT now(),
-  test_run_id  text,
+  test_run_id  text NOT NULL DEFAULT '',
   expires_at   timestamptz,
-  CHECK ((test_run_id IS NULL) = (expires_at IS NULL))
-);
+  PRIMARY KEY (id, test_run_id),
+  UNIQUE (token_hash, test_run_id),
+  FOREIGN KEY (account_id, test_run_id) REFERENCES accounts (id, test_run_id) ON DELETE CASCADE,
+  CHECK ((test_run_id = '') = (expires_at IS NULL))
+) PARTITION BY LIST (test_run_id);
 CREATE INDEX api_tokens_account_idx ON api_tokens (account_id);
 
 CREATE TABLE projects (
-  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  account_id   bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  id           bigint GENERATED ALWAYS AS IDENTITY,
+  account_id   bigint NOT NULL,
   name         text NOT NULL,
   description  text NOT NULL DEFAULT '',
   -- Optimistic concurrency: every update bumps it; a stale If-Match gets 409.
   version      integer NOT NULL DEFAULT 1,
   created_at   timestamptz NOT NULL DEFAULT now(),
   updated_at   timestamptz NOT NULL DEFAULT now(),
-  test_run_id  text,
+  test_run_id  text NOT NULL DEFAULT '',
   expires_at   timestamptz,
-  CHECK ((test_run_id IS NULL) = (expires_at IS NULL))
-);
+  PRIMARY KEY (id, test_run_id),
+  FOREIGN KEY (account_id, test_run_id) REFERENCES accounts (id, test_run_id) ON DELETE CASCADE,
+  CHECK ((test_run_id = '') = (expires_at IS NULL))
+) PARTITION BY LIST (test_run_id);
 CREATE INDEX projects_account_updated_idx ON projects (account_id, updated_at DESC, id DESC);
 
 CREATE TABLE items (
-  id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  project_id    bigint NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  id            bigint GENERATED ALWAYS AS IDENTITY,
+  project_id    bigint NOT NULL,
   -- Denormalised owner: tenant checks and dashboards never join through projects.
-  account_id    bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  account_id    bigint NOT NULL,
   title         text NOT NULL,
   body          text NOT NULL DEFAULT '',
   state         text NOT NULL DEFAULT 'draft' CHECK (state IN ('draft', 'published', 'archived')),
@@ -53,15 +66,18 @@ CREATE TABLE items (
   updated_at    timestamptz NOT NULL DEFAULT now(),
   published_at  timestamptz,
   archived_at   timestamptz,
-  test_run_id   text,
+  test_run_id   text NOT NULL DEFAULT '',
   expires_at    timestamptz,
-  CHECK ((test_run_id IS NULL) = (expires_at IS NULL)),
+  PRIMARY KEY (id, test_run_id),
+  FOREIGN KEY (project_id, test_run_id) REFERENCES projects (id, test_run_id) ON DELETE CASCADE,
+  FOREIGN KEY (account_id, test_run_id) REFERENCES accounts (id, test_run_id) ON DELETE CASCADE,
+  CHECK ((test_run_id = '') = (expires_at IS NULL)),
   -- The state machine's history must be consistent with the state itself.
   CHECK (state = 'draft' OR published_at IS NOT NULL),
   CHECK (state <> 'archived' OR archived_at IS NOT NULL),
   CHECK (published_at IS NULL OR published_at >= created_at),
   CHECK (archived_at IS NULL OR archived_at >= published_at)
-);
+) PARTITION BY LIST (test_run_id);
 -- Keyset pagination, newest first, optionally by state: these are the indexes item listing
 -- lives on (APP_FAULTS=drop_index removes the first to show what a missing index costs).
 CREATE INDEX items_project_created_idx ON items (project_id, created_at DESC, id DESC);
@@ -69,69 +85,84 @@ CREATE INDEX items_project_state_created_idx ON items (project_id, state, create
 CREATE INDEX items_account_updated_idx ON items (account_id, updated_at DESC);
 
 CREATE TABLE comments (
-  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  item_id      bigint NOT NULL REFERENCES items(id) ON DELETE CASCADE,
-  account_id   bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
-  -- Threads: a reply points at the comment it answers, in the same item.
-  parent_id    bigint REFERENCES comments(id) ON DELETE CASCADE,
+  id           bigint GENERATED ALWAYS AS IDENTITY,
+  item_id      bigint NOT NULL,
+  account_id   bigint NOT NULL,
+  -- Threads: a reply points at the comment it answers, in the same item. No foreign key: a
+  -- self-reference would make a run's partition impossible to detach (its rows reference it);
+  -- every write path checks that the parent is a comment on the same item.
+  parent_id    bigint,
   author       text NOT NULL,
   body         text NOT NULL,
   created_at   timestamptz NOT NULL DEFAULT now(),
-  test_run_id  text,
+  test_run_id  text NOT NULL DEFAULT '',
   expires_at   timestamptz,
-  CHECK ((test_run_id IS NULL) = (expires_at IS NULL))
-);
+  PRIMARY KEY (id, test_run_id),
+  FOREIGN KEY (item_id, test_run_id) REFERENCES items (id, test_run_id) ON DELETE CASCADE,
+  FOREIGN KEY (account_id, test_run_id) REFERENCES accounts (id, test_run_id) ON DELETE CASCADE,
+  CHECK ((test_run_id = '') = (expires_at IS NULL))
+) PARTITION BY LIST (test_run_id);
 CREATE INDEX comments_item_idx ON comments (item_id, created_at, id);
 CREATE INDEX comments_account_created_idx ON comments (account_id, created_at DESC, id DESC);
 CREATE INDEX comments_parent_idx ON comments (parent_id) WHERE parent_id IS NOT NULL;
-CREATE INDEX comments_account_idx ON comments (account_id);
 
 CREATE TABLE attachments (
-  id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  item_id       bigint NOT NULL REFERENCES items(id) ON DELETE CASCADE,
-  account_id    bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  id            bigint GENERATED ALWAYS AS IDENTITY,
+  item_id       bigint NOT NULL,
+  account_id    bigint NOT NULL,
   filename      text NOT NULL,
   content_type  text NOT NULL,
   size_bytes    bigint NOT NULL CHECK (size_bytes >= 0),
   created_at    timestamptz NOT NULL DEFAULT now(),
-  test_run_id   text,
+  test_run_id   text NOT NULL DEFAULT '',
   expires_at    timestamptz,
-  CHECK ((test_run_id IS NULL) = (expires_at IS NULL))
-);
+  PRIMARY KEY (id, test_run_id),
+  FOREIGN KEY (item_id, test_run_id) REFERENCES items (id, test_run_id) ON DELETE CASCADE,
+  FOREIGN KEY (account_id, test_run_id) REFERENCES accounts (id, test_run_id) ON DELETE CASCADE,
+  CHECK ((test_run_id = '') = (expires_at IS NULL))
+) PARTITION BY LIST (test_run_id);
 CREATE INDEX attachments_item_idx ON attachments (item_id, id);
 CREATE INDEX attachments_account_idx ON attachments (account_id);
 
 CREATE TABLE tags (
-  id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  account_id   bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  id           bigint GENERATED ALWAYS AS IDENTITY,
+  account_id   bigint NOT NULL,
   name         text NOT NULL,
-  test_run_id  text,
+  test_run_id  text NOT NULL DEFAULT '',
   expires_at   timestamptz,
-  UNIQUE (account_id, name),
-  CHECK ((test_run_id IS NULL) = (expires_at IS NULL))
-);
+  PRIMARY KEY (id, test_run_id),
+  UNIQUE (account_id, name, test_run_id),
+  FOREIGN KEY (account_id, test_run_id) REFERENCES accounts (id, test_run_id) ON DELETE CASCADE,
+  CHECK ((test_run_id = '') = (expires_at IS NULL))
+) PARTITION BY LIST (test_run_id);
 
 CREATE TABLE item_tags (
-  item_id      bigint NOT NULL REFERENCES items(id) ON DELETE CASCADE,
-  account_id   bigint NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
-  tag_id       bigint NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
-  test_run_id  text,
+  item_id      bigint NOT NULL,
+  tag_id       bigint NOT NULL,
+  account_id   bigint NOT NULL,
+  test_run_id  text NOT NULL DEFAULT '',
   expires_at   timestamptz,
-  PRIMARY KEY (item_id, tag_id),
-  CHECK ((test_run_id IS NULL) = (expires_at IS NULL))
-);
+  PRIMARY KEY (item_id, tag_id, test_run_id),
+  FOREIGN KEY (item_id, test_run_id) REFERENCES items (id, test_run_id) ON DELETE CASCADE,
+  FOREIGN KEY (tag_id, test_run_id) REFERENCES tags (id, test_run_id) ON DELETE CASCADE,
+  FOREIGN KEY (account_id, test_run_id) REFERENCES accounts (id, test_run_id) ON DELETE CASCADE,
+  CHECK ((test_run_id = '') = (expires_at IS NULL))
+) PARTITION BY LIST (test_run_id);
 CREATE INDEX item_tags_tag_idx ON item_tags (tag_id);
 CREATE INDEX item_tags_account_idx ON item_tags (account_id);
 
--- Cleanup by run and the TTL reaper: partial, so real data never pays for them.
-CREATE INDEX accounts_run_idx     ON accounts     (test_run_id) WHERE test_run_id IS NOT NULL;
-CREATE INDEX api_tokens_run_idx   ON api_tokens   (test_run_id) WHERE test_run_id IS NOT NULL;
-CREATE INDEX projects_run_idx     ON projects     (test_run_id) WHERE test_run_id IS NOT NULL;
-CREATE INDEX items_run_idx        ON items        (test_run_id) WHERE test_run_id IS NOT NULL;
-CREATE INDEX comments_run_idx     ON comments     (test_run_id) WHERE test_run_id IS NOT NULL;
-CREATE INDEX attachments_run_idx  ON attachments  (test_run_id) WHERE test_run_id IS NOT NULL;
-CREATE INDEX tags_run_idx         ON tags         (test_run_id) WHERE test_run_id IS NOT NULL;
-CREATE INDEX item_tags_run_idx    ON item_tags    (test_run_id) WHERE test_run_id IS NOT NULL;
+-- Real data's partitions.
+CREATE TABLE accounts_real    PARTITION OF accounts    FOR VALUES IN ('');
+CREATE TABLE api_tokens_real  PARTITION OF api_tokens  FOR VALUES IN ('');
+CREATE TABLE projects_real    PARTITION OF projects    FOR VALUES IN ('');
+CREATE TABLE items_real       PARTITION OF items       FOR VALUES IN ('');
+CREATE TABLE comments_real    PARTITION OF comments    FOR VALUES IN ('');
+CREATE TABLE attachments_real PARTITION OF attachments FOR VALUES IN ('');
+CREATE TABLE tags_real        PARTITION OF tags        FOR VALUES IN ('');
+CREATE TABLE item_tags_real   PARTITION OF item_tags   FOR VALUES IN ('');
+
+-- Rows that expire before their run does (a shorter TTL for one account): the sweeper finds
+-- them here. Whole runs expire through test_runs and are dropped, not swept.
 CREATE INDEX accounts_expires_idx     ON accounts     (expires_at) WHERE expires_at IS NOT NULL;
 CREATE INDEX api_tokens_expires_idx   ON api_tokens   (expires_at) WHERE expires_at IS NOT NULL;
 CREATE INDEX projects_expires_idx     ON projects     (expires_at) WHERE expires_at IS NOT NULL;
@@ -153,6 +184,7 @@ CREATE TABLE test_runs (
   seed_ms      bigint NOT NULL DEFAULT 0,
   cleaned_at   timestamptz
 );
+CREATE INDEX test_runs_expires_idx ON test_runs (expires_at) WHERE cleaned_at IS NULL;
 
 -- Every call to /internal/test/*, allowed or refused.
 CREATE TABLE audit_log (

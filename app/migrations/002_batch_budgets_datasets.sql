@@ -1,9 +1,9 @@
 -- Bulk upsert: a caller-chosen key per project (items) and per item (comments), so a batch can
 -- be sent again without duplicating rows.
 ALTER TABLE items ADD COLUMN external_id text;
-CREATE UNIQUE INDEX items_project_external_idx ON items (project_id, external_id) WHERE external_id IS NOT NULL;
+CREATE UNIQUE INDEX items_project_external_idx ON items (project_id, external_id, test_run_id) WHERE external_id IS NOT NULL;
 ALTER TABLE comments ADD COLUMN external_id text;
-CREATE UNIQUE INDEX comments_item_external_idx ON comments (item_id, external_id) WHERE external_id IS NOT NULL;
+CREATE UNIQUE INDEX comments_item_external_idx ON comments (item_id, external_id, test_run_id) WHERE external_id IS NOT NULL;
 
 -- Rows a run may still write: reserved before a seed request writes, released if it fails, so
 -- the per-run budget is never exceeded even by concurrent requests.

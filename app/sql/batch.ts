@@ -15,8 +15,22 @@ export async function projectOwned(db: Queryable, accountId: string, projectId: 
   return rowCount === 1;
 }
 
+/** External ids of the batch that exist already (RETURNING cannot tell on a partitioned table). */
+async function existingKeys(db: Queryable, table: 'items' | 'comments', parent: string, pairs: { parentId: string; externalId?: string }[]): Promise<Set<string>> {
+  const keyed = pairs.filter((p) => p.externalId !== undefined);
+  if (keyed.length === 0) return new Set();
+  const { rows } = await db.query<{ k: string }>(
+    `SELECT t.${parent}::text || '/' || t.external_id AS k FROM ${table} t
+       JOIN unnest($1::bigint[], $2::text[]) AS u(parent, ext) ON t.${parent} = u.parent AND t.external_id = u.ext`,
+    [keyed.map((p) => p.parentId), keyed.map((p) => p.externalId)],
+  );
+  return new Set(rows.map((r) => r.k));
+}
+
+/** Must run in a transaction: `created` is judged against the keys present when it began. */
 export async function upsertItems(db: Queryable, projectId: string, items: BatchItem[]): Promise<BatchResult> {
-  const { rows } = await db.query<{ id: string; externalId: string | null; created: boolean }>(
+  const before = await existingKeys(db, 'items', 'project_id', items.map((i) => ({ parentId: projectId, externalId: i.externalId })));
+  const { rows } = await db.query<{ id: string; externalId: string | null }>(
     `INSERT INTO items (project_id, account_id, test_run_id, expires_at, external_id, title, body, state, published_at)
      SELECT p.id, p.account_id, p.test_run_id, p.expires_at, b.external_id, b.title, b.body, b.state,
             CASE WHEN b.state <> 'draft' THEN now() END
@@ -24,12 +38,12 @@ export async function upsertItems(db: Queryable, projectId: string, items: Batch
             unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS b(external_id, title, body, state, ord)
       WHERE p.id = $1
       ORDER BY b.ord
-     ON CONFLICT (project_id, external_id) WHERE external_id IS NOT NULL
+     ON CONFLICT (project_id, external_id, test_run_id) WHERE external_id IS NOT NULL
      DO UPDATE SET title = EXCLUDED.title, body = EXCLUDED.body, updated_at = now()
-     RETURNING id::text, external_id AS "externalId", (xmax = 0) AS created`,
+     RETURNING id::text, external_id AS "externalId"`,
     [projectId, items.map((i) => i.externalId ?? null), items.map((i) => i.title), items.map((i) => i.body ?? ''), items.map((i) => i.state ?? 'draft')],
   );
-  return rows;
+  return rows.map((r) => ({ ...r, created: r.externalId === null || !before.has(`${projectId}/${r.externalId}`) }));
 }
 
 /** Item ids of the batch that are not the account's (dangling or another tenant's). */
@@ -54,17 +68,19 @@ export async function badParents(db: Queryable, comments: BatchComment[]): Promi
   return rows.map((r) => r.k).sort((a, b) => a - b);
 }
 
+/** Must run in a transaction, as upsertItems. */
 export async function upsertComments(db: Queryable, author: string, comments: BatchComment[]): Promise<BatchResult> {
-  const { rows } = await db.query<{ id: string; externalId: string | null; created: boolean }>(
+  const before = await existingKeys(db, 'comments', 'item_id', comments.map((c) => ({ parentId: c.itemId, externalId: c.externalId })));
+  const { rows } = await db.query<{ id: string; itemId: string; externalId: string | null }>(
     `INSERT INTO comments (item_id, account_id, test_run_id, expires_at, external_id, parent_id, author, body)
      SELECT i.id, i.account_id, i.test_run_id, i.expires_at, b.external_id, b.parent_id, $1, b.body
        FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[]) WITH ORDINALITY AS b(item_id, external_id, parent_id, body, ord)
        JOIN items i ON i.id = b.item_id
       ORDER BY b.ord
-     ON CONFLICT (item_id, external_id) WHERE external_id IS NOT NULL
+     ON CONFLICT (item_id, external_id, test_run_id) WHERE external_id IS NOT NULL
      DO UPDATE SET body = EXCLUDED.body
-     RETURNING id::text, external_id AS "externalId", (xmax = 0) AS created`,
+     RETURNING id::text, item_id::text AS "itemId", external_id AS "externalId"`,
     [author, comments.map((c) => c.itemId), comments.map((c) => c.externalId ?? null), comments.map((c) => c.parentId ?? null), comments.map((c) => c.body)],
   );
-  return rows;
+  return rows.map(({ itemId, ...r }) => ({ ...r, created: r.externalId === null || !before.has(`${itemId}/${r.externalId}`) }));
 }

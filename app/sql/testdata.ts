@@ -1,33 +1,22 @@
 /**
  * Test data by run: seeding (set-based), cleanup by run ID, the TTL reaper, and the row census
- * that proves a run left nothing behind.
- *
- * TEST_DATA_TABLES lists every table with a test_run_id column, children before parents, so
- * deleting in this order never waits on a cascade. The app checks this list against the
- * catalogue at start (assertTestDataTables): a migration that adds a test-data table without
- * adding it here stops the app instead of leaking rows.
+ * that proves a run left nothing behind. Runs live in partitions of their own (partitions.ts).
  */
 import type { Queryable } from './db.js';
+import type pg from 'pg';
 import { reserveIds } from './db.js';
+import { dropRunPartitions } from './partitions.js';
 import type { SeedAccountInput } from '../routes/internal/seed-schema.js';
 
-export const TEST_DATA_TABLES = [
-  'item_tags',
-  'attachments',
-  'comments',
-  'items',
-  'tags',
-  'projects',
-  'api_tokens',
-  'accounts',
-] as const;
-export type TestDataTable = (typeof TEST_DATA_TABLES)[number];
-export type RowCounts = Record<TestDataTable, number>;
+export { TEST_DATA_TABLES, type RowCounts, type TestDataTable } from './tables.js';
+import { TEST_DATA_TABLES, type RowCounts, type TestDataTable } from './tables.js';
 
 export async function assertTestDataTables(db: Queryable): Promise<void> {
+  // Tables, not their partitions: a partition is part of its parent.
   const { rows } = await db.query<{ table_name: string }>(
-    `SELECT table_name FROM information_schema.columns
-      WHERE column_name = 'test_run_id' AND table_schema = current_schema()`,
+    `SELECT c.relname AS table_name FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+      WHERE a.attname = 'test_run_id' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+        AND c.relnamespace = current_schema()::regnamespace`,
   );
   const actual = new Set(rows.map((r) => r.table_name));
   const listed = new Set<string>(TEST_DATA_TABLES);
@@ -52,50 +41,77 @@ export async function countRunRows(db: Queryable, runId: string): Promise<RowCou
 
 const CHUNK = 5000;
 
+/** Each table's key, partition key included: a ctid or an id alone is not unique across partitions. */
+const KEY: Record<TestDataTable, string> = {
+  item_tags: 'item_id, tag_id, test_run_id',
+  attachments: 'id, test_run_id',
+  comments: 'id, test_run_id',
+  items: 'id, test_run_id',
+  tags: 'id, test_run_id',
+  projects: 'id, test_run_id',
+  api_tokens: 'id, test_run_id',
+  accounts: 'id, test_run_id',
+};
+
 /**
  * Deletes matching rows table by table, children first, in chunks: each statement holds its
- * locks briefly and finds its rows through the partial test_run_id / expires_at indexes.
+ * locks briefly. `where` may name account_id; for accounts it means the account's own id.
  */
-async function deleteChunked(db: Queryable, where: string, params: unknown[]): Promise<RowCounts> {
+export async function deleteChunked(db: Queryable, where: string, params: unknown[], chunk = CHUNK): Promise<RowCounts> {
   const deleted = {} as RowCounts;
   for (const table of TEST_DATA_TABLES) {
     deleted[table] = 0;
-    const key = table === 'item_tags' ? 'ctid' : 'id';
-    // accounts is the one table whose owner column is its own id.
     const scoped = table === 'accounts' ? where.replaceAll('account_id', 'id') : where;
     for (;;) {
       const { rowCount } = await db.query(
-        `DELETE FROM ${table} WHERE ${key} IN (SELECT ${key} FROM ${table} WHERE ${scoped} LIMIT ${CHUNK})`,
+        `DELETE FROM ${table} WHERE (${KEY[table]}) IN (SELECT ${KEY[table]} FROM ${table} WHERE ${scoped} LIMIT ${chunk})`,
         params,
       );
       deleted[table] += rowCount ?? 0;
-      if ((rowCount ?? 0) < CHUNK) break;
+      if ((rowCount ?? 0) < chunk) break;
     }
   }
   return deleted;
 }
 
-/** Removes one run's rows, or only one account's rows within that run. */
-export async function cleanupRun(db: Queryable, runId: string, accountId?: string): Promise<RowCounts> {
+/**
+ * Removes one run: its partitions are detached and dropped (sql/partitions.ts). With an
+ * account, removes only that account's rows of the run, in chunks, and gives them back to the
+ * run's row budget.
+ */
+export async function cleanupRun(pool: pg.Pool, runId: string, accountId?: string): Promise<RowCounts> {
   if (accountId !== undefined) {
-    const deleted = await deleteChunked(db, 'test_run_id = $1 AND account_id = $2', [runId, accountId]);
-    await releaseRunRows(db, runId, Object.values(deleted).reduce((a, b) => a + b, 0));
+    const deleted = await deleteChunked(pool, 'test_run_id = $1 AND account_id = $2', [runId, accountId]);
+    await releaseRunRows(pool, runId, Object.values(deleted).reduce((a, b) => a + b, 0));
     return deleted;
   }
-  const deleted = await deleteChunked(db, 'test_run_id = $1', [runId]);
-  await db.query(`UPDATE test_runs SET cleaned_at = now(), rows_reserved = 0 WHERE run_id = $1`, [runId]);
+  const deleted = await dropRunPartitions(pool, runId);
+  await pool.query(`UPDATE test_runs SET cleaned_at = now(), rows_reserved = 0 WHERE run_id = $1`, [runId]);
   return deleted;
 }
 
 /** A restored dataset's rows live and die with their database (db/clone.ts), never by expiry. */
-const EXPIRED = `expires_at < now() AND test_run_id NOT IN (SELECT source_run_id FROM datasets.meta)`;
+const NOT_A_DATASET = `NOT IN (SELECT source_run_id FROM datasets.meta)`;
 
-/** Deletes every test row whose expiry has passed, whatever its run: the crash safety net. */
-export async function reapExpired(db: Queryable): Promise<{ deleted: RowCounts; runs: string[] }> {
-  const { rows } = await db.query<{ run_id: string }>(`SELECT DISTINCT test_run_id AS run_id FROM accounts WHERE ${EXPIRED}`);
-  const deleted = await deleteChunked(db, EXPIRED, []);
-  await db.query(`UPDATE test_runs SET cleaned_at = now(), rows_reserved = 0 WHERE expires_at < now() AND cleaned_at IS NULL`);
-  return { deleted, runs: rows.map((r) => r.run_id) };
+/** Runs whose expiry has passed and whose partitions may still exist. */
+export async function expiredRuns(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ run_id: string }>(
+    `SELECT run_id FROM test_runs WHERE expires_at < now() AND cleaned_at IS NULL AND run_id ${NOT_A_DATASET} ORDER BY expires_at`,
+  );
+  return rows.map((r) => r.run_id);
+}
+
+/**
+ * The crash safety net: drops every expired run's partitions, then deletes rows that expired
+ * before their run did (an account seeded with a shorter TTL).
+ */
+export async function reapExpired(pool: pg.Pool): Promise<{ deleted: RowCounts; runs: string[] }> {
+  const runs = await expiredRuns(pool);
+  const deleted = {} as RowCounts;
+  const add = (c: RowCounts) => Object.entries(c).forEach(([t, n]) => (deleted[t as TestDataTable] = (deleted[t as TestDataTable] ?? 0) + n));
+  for (const runId of runs) add(await cleanupRun(pool, runId));
+  add(await deleteChunked(pool, `expires_at < now() AND test_run_id ${NOT_A_DATASET}`, []));
+  return { deleted, runs };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -64,10 +64,11 @@ test.describe('cleanup by run', () => {
     try {
       await seedClient.seedAccount(buildAccount({ seed: run.seed, runId: expired, ttlSeconds: 600, path: 'x', shape }));
       await seedClient.seedAccount(buildAccount({ seed: run.seed, runId: fresh, ttlSeconds: 600, path: 'y', shape }));
-      // Simulate a run that crashed an hour ago: its rows are past their expiry.
+      // Simulate a run that crashed an hour ago: the run and its rows are past their expiry.
       for (const table of Object.keys(await censusInDatabase(verifyDatabaseUrl!, expired))) {
         await db.query(`UPDATE ${table} SET expires_at = now() - interval '1 hour' WHERE test_run_id = $1`, [expired]);
       }
+      await db.query(`UPDATE test_runs SET expires_at = now() - interval '1 hour' WHERE run_id = $1`, [expired]);
       const freshBefore = await seedClient.runRows(fresh);
       const reaped = await seedClient.reapExpired();
       expect(reaped.runs).toContain(expired);

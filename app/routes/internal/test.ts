@@ -13,6 +13,7 @@ import * as testdata from '../../sql/testdata.js';
 import { errors, Id } from '../schemas.js';
 import rateLimit from '@fastify/rate-limit';
 import * as datasets from '../../sql/datasets.js';
+import { ensureRunPartitions } from '../../sql/partitions.js';
 import { generateWhale } from '../../sql/whale.js';
 import { RunId, SeedBody, type SeedAccountInput, WhaleBody, whaleRowBound } from './seed-schema.js';
 
@@ -86,6 +87,7 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
     }
     let written = 0;
     try {
+      await ensureRunPartitions(fastify.db, runId);
       const out = await write();
       written = out.written;
       return out.result;

@@ -58,7 +58,7 @@ const routes: FastifyPluginAsyncTypebox<{ maxBatchSize: number }> = async (fasti
       if (!(await sql.projectOwned(fastify.db, request.account.id, projectId))) {
         throw new AppError('VALIDATION_FAILED', `body.projectId ${projectId} is not a project of this account`, { field: 'body.projectId' });
       }
-      return { data: await sql.upsertItems(fastify.db, projectId, items) };
+      return { data: await inTransaction(fastify.db, (client) => sql.upsertItems(client, projectId, items)) };
     },
   );
 

@@ -1,0 +1,79 @@
+/**
+ * A run's partitions: one per test-data table, named <table>_r_<hash of the run ID>, created
+ * before the run's first row is written and detached and dropped when the run is cleaned up.
+ *
+ * Both are DDL on the parent tables (ACCESS EXCLUSIVE for a few milliseconds). They run with a
+ * short lock_timeout so that they never queue behind a long query and stall everything queued
+ * behind them; on a timeout they back off and try again a few times before giving up loudly.
+ */
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { TEST_DATA_TABLES, type RowCounts } from './tables.js';
+
+export const partitionName = (table: string, runId: string) => `${table}_r_${createHash('sha256').update(runId).digest('hex').slice(0, 16)}`;
+
+/** Parents first: a child's partition references its parents' partitions. */
+const CREATE_ORDER = [...TEST_DATA_TABLES].reverse();
+
+const LOCK_TIMEOUT = '500ms';
+const ATTEMPTS = 8;
+
+async function ddl(pool: pg.Pool, runId: string, statements: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+      // One run's partitions are made or dropped by one caller at a time.
+      await client.query('SELECT pg_advisory_xact_lock(727002, hashtext($1))', [runId]);
+      await statements(client);
+      await client.query('COMMIT');
+      return;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {});
+      // 55P03 lock_not_available: somebody's long query holds the table; let it finish first.
+      if ((e as { code?: string }).code !== '55P03' || attempt >= ATTEMPTS) throw e;
+      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+    } finally {
+      client.release();
+    }
+  }
+}
+
+/**
+ * Creates the run's partitions if they do not exist yet. Checked in the catalogue every time, not
+ * cached: another app instance may have dropped them since (one cheap query when they exist).
+ */
+export async function ensureRunPartitions(pool: pg.Pool, runId: string): Promise<void> {
+  const names = CREATE_ORDER.map((t) => partitionName(t, runId));
+  const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_class WHERE relname = ANY($1)`, [names]);
+  if (rows[0]!.n === names.length) return;
+  await ddl(pool, runId, async (c) => {
+    const existing = await c.query<{ relname: string }>(`SELECT relname FROM pg_class WHERE relname = ANY($1)`, [CREATE_ORDER.map((t) => partitionName(t, runId))]);
+    const have = new Set(existing.rows.map((r) => r.relname));
+    for (const table of CREATE_ORDER) {
+      const name = partitionName(table, runId);
+      if (!have.has(name)) await c.query(`CREATE TABLE ${name} PARTITION OF ${table} FOR VALUES IN (${pg.escapeLiteral(runId)})`);
+    }
+  });
+}
+
+/**
+ * Detaches and drops the run's partitions, children first, in one transaction; returns how many
+ * rows each held. Nothing of any other run is read or written.
+ */
+export async function dropRunPartitions(pool: pg.Pool, runId: string): Promise<RowCounts> {
+  const counts = {} as RowCounts;
+  await ddl(pool, runId, async (c) => {
+    for (const table of TEST_DATA_TABLES) {
+      const name = partitionName(table, runId);
+      counts[table] = 0;
+      const attached = await c.query(`SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE p.relname = $1`, [name]);
+      if (attached.rowCount === 0) continue;
+      counts[table] = Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${name}`)).rows[0]!.n);
+      await c.query(`ALTER TABLE ${table} DETACH PARTITION ${name}`);
+      await c.query(`DROP TABLE ${name}`);
+    }
+  });
+  return counts;
+}
