@@ -12,6 +12,7 @@ import { type EmbeddedServer, startEmbeddedPostgres } from './db/embedded.js';
 import { type Clone, cloneDataset, databaseOf, dropOrphanClones } from './db/clone.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
+import { assertPartitionForeignKeys } from './sql/partitions.js';
 import { assertTestDataTables } from './sql/testdata.js';
 
 const log = (msg: string, extra: object = {}) =>
@@ -69,6 +70,7 @@ async function main() {
   try {
     await migrate(pool, log);
     await assertTestDataTables(pool);
+    await assertPartitionForeignKeys(pool);
     app = await buildApp({ config, pool });
     await app.listen({ host: config.host, port: config.port });
   } catch (e) {

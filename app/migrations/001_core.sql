@@ -7,8 +7,11 @@
 -- deletes, no dead tuples in anyone else's data, no cascades through shared tables. There is no
 -- default partition on purpose: a row of a run without partitions is an error, not a leak.
 --
--- Keys carry test_run_id (a partitioned table's unique keys must include the partition key),
--- so foreign keys are composite and a row can only ever reference rows of its own run.
+-- Keys carry test_run_id (a partitioned table's unique keys must include the partition key).
+-- Foreign keys are declared between the partitions of one run, not on the parents: each run is
+-- a self-contained set of plain tables (checks are as cheap as on unpartitioned tables, and
+-- detaching a run validates nothing across runs). sql/partitions.ts holds the list, applies it
+-- to every run's partitions, and checks at start that the real partitions below carry it.
 
 CREATE TABLE accounts (
   id           bigint GENERATED ALWAYS AS IDENTITY,
@@ -32,7 +35,6 @@ CREATE TABLE api_tokens (
   expires_at   timestamptz,
   PRIMARY KEY (id, test_run_id),
   UNIQUE (token_hash, test_run_id),
-  FOREIGN KEY (account_id, test_run_id) REFERENCES accounts (id, test_run_id) ON DELETE CASCADE,
   CHECK ((test_run_id = '') = (expires_at IS NULL))
 ) PARTITION BY LIST (test_run_id);
 CREATE INDEX api_tokens_account_idx ON api_tokens (account_id);
@@ -49,7 +51,6 @@ CREATE TABLE projects (
   test_run_id  text NOT NULL DEFAULT '',
   expires_at   timestamptz,
   PRIMARY KEY (id, test_run_id),
-  FOREIGN KEY (account_id, test_run_id) REFERENCES accounts (id, test_run_id) ON DELETE CASCADE,
   CHECK ((test_run_id = '') = (expires_at IS NULL))
 ) PARTITION BY LIST (test_run_id);
 CREATE INDEX projects_account_updated_idx ON projects (account_id, updated_at DESC, id DESC);
@@ -69,8 +70,6 @@ CREATE TABLE items (
   test_run_id   text NOT NULL DEFAULT '',
   expires_at    timestamptz,
   PRIMARY KEY (id, test_run_id),
-  FOREIGN KEY (project_id, test_run_id) REFERENCES projects (id, test_run_id) ON DELETE CASCADE,
-  FOREIGN KEY (account_id, test_run_id) REFERENCES accounts (id, test_run_id) ON DELETE CASCADE,
   CHECK ((test_run_id = '') = (expires_at IS NULL)),
   -- The state machine's history must be consistent with the state itself.
   CHECK (state = 'draft' OR published_at IS NOT NULL),
@@ -88,9 +87,7 @@ CREATE TABLE comments (
   id           bigint GENERATED ALWAYS AS IDENTITY,
   item_id      bigint NOT NULL,
   account_id   bigint NOT NULL,
-  -- Threads: a reply points at the comment it answers, in the same item. No foreign key: a
-  -- self-reference would make a run's partition impossible to detach (its rows reference it);
-  -- every write path checks that the parent is a comment on the same item.
+  -- Threads: a reply points at the comment it answers, in the same item.
   parent_id    bigint,
   author       text NOT NULL,
   body         text NOT NULL,
@@ -98,8 +95,6 @@ CREATE TABLE comments (
   test_run_id  text NOT NULL DEFAULT '',
   expires_at   timestamptz,
   PRIMARY KEY (id, test_run_id),
-  FOREIGN KEY (item_id, test_run_id) REFERENCES items (id, test_run_id) ON DELETE CASCADE,
-  FOREIGN KEY (account_id, test_run_id) REFERENCES accounts (id, test_run_id) ON DELETE CASCADE,
   CHECK ((test_run_id = '') = (expires_at IS NULL))
 ) PARTITION BY LIST (test_run_id);
 CREATE INDEX comments_item_idx ON comments (item_id, created_at, id);
@@ -117,8 +112,6 @@ CREATE TABLE attachments (
   test_run_id   text NOT NULL DEFAULT '',
   expires_at    timestamptz,
   PRIMARY KEY (id, test_run_id),
-  FOREIGN KEY (item_id, test_run_id) REFERENCES items (id, test_run_id) ON DELETE CASCADE,
-  FOREIGN KEY (account_id, test_run_id) REFERENCES accounts (id, test_run_id) ON DELETE CASCADE,
   CHECK ((test_run_id = '') = (expires_at IS NULL))
 ) PARTITION BY LIST (test_run_id);
 CREATE INDEX attachments_item_idx ON attachments (item_id, id);
@@ -132,7 +125,6 @@ CREATE TABLE tags (
   expires_at   timestamptz,
   PRIMARY KEY (id, test_run_id),
   UNIQUE (account_id, name, test_run_id),
-  FOREIGN KEY (account_id, test_run_id) REFERENCES accounts (id, test_run_id) ON DELETE CASCADE,
   CHECK ((test_run_id = '') = (expires_at IS NULL))
 ) PARTITION BY LIST (test_run_id);
 
@@ -143,9 +135,6 @@ CREATE TABLE item_tags (
   test_run_id  text NOT NULL DEFAULT '',
   expires_at   timestamptz,
   PRIMARY KEY (item_id, tag_id, test_run_id),
-  FOREIGN KEY (item_id, test_run_id) REFERENCES items (id, test_run_id) ON DELETE CASCADE,
-  FOREIGN KEY (tag_id, test_run_id) REFERENCES tags (id, test_run_id) ON DELETE CASCADE,
-  FOREIGN KEY (account_id, test_run_id) REFERENCES accounts (id, test_run_id) ON DELETE CASCADE,
   CHECK ((test_run_id = '') = (expires_at IS NULL))
 ) PARTITION BY LIST (test_run_id);
 CREATE INDEX item_tags_tag_idx ON item_tags (tag_id);
@@ -160,6 +149,20 @@ CREATE TABLE comments_real    PARTITION OF comments    FOR VALUES IN ('');
 CREATE TABLE attachments_real PARTITION OF attachments FOR VALUES IN ('');
 CREATE TABLE tags_real        PARTITION OF tags        FOR VALUES IN ('');
 CREATE TABLE item_tags_real   PARTITION OF item_tags   FOR VALUES IN ('');
+
+ALTER TABLE api_tokens_real  ADD CONSTRAINT api_tokens_real_account_id_fk  FOREIGN KEY (account_id, test_run_id) REFERENCES accounts_real (id, test_run_id) ON DELETE CASCADE;
+ALTER TABLE projects_real    ADD CONSTRAINT projects_real_account_id_fk    FOREIGN KEY (account_id, test_run_id) REFERENCES accounts_real (id, test_run_id) ON DELETE CASCADE;
+ALTER TABLE items_real       ADD CONSTRAINT items_real_project_id_fk       FOREIGN KEY (project_id, test_run_id) REFERENCES projects_real (id, test_run_id) ON DELETE CASCADE;
+ALTER TABLE items_real       ADD CONSTRAINT items_real_account_id_fk       FOREIGN KEY (account_id, test_run_id) REFERENCES accounts_real (id, test_run_id) ON DELETE CASCADE;
+ALTER TABLE comments_real    ADD CONSTRAINT comments_real_item_id_fk       FOREIGN KEY (item_id, test_run_id) REFERENCES items_real (id, test_run_id) ON DELETE CASCADE;
+ALTER TABLE comments_real    ADD CONSTRAINT comments_real_account_id_fk    FOREIGN KEY (account_id, test_run_id) REFERENCES accounts_real (id, test_run_id) ON DELETE CASCADE;
+ALTER TABLE comments_real    ADD CONSTRAINT comments_real_parent_id_fk     FOREIGN KEY (parent_id, test_run_id) REFERENCES comments_real (id, test_run_id) ON DELETE CASCADE;
+ALTER TABLE attachments_real ADD CONSTRAINT attachments_real_item_id_fk    FOREIGN KEY (item_id, test_run_id) REFERENCES items_real (id, test_run_id) ON DELETE CASCADE;
+ALTER TABLE attachments_real ADD CONSTRAINT attachments_real_account_id_fk FOREIGN KEY (account_id, test_run_id) REFERENCES accounts_real (id, test_run_id) ON DELETE CASCADE;
+ALTER TABLE tags_real        ADD CONSTRAINT tags_real_account_id_fk        FOREIGN KEY (account_id, test_run_id) REFERENCES accounts_real (id, test_run_id) ON DELETE CASCADE;
+ALTER TABLE item_tags_real   ADD CONSTRAINT item_tags_real_item_id_fk      FOREIGN KEY (item_id, test_run_id) REFERENCES items_real (id, test_run_id) ON DELETE CASCADE;
+ALTER TABLE item_tags_real   ADD CONSTRAINT item_tags_real_tag_id_fk       FOREIGN KEY (tag_id, test_run_id) REFERENCES tags_real (id, test_run_id) ON DELETE CASCADE;
+ALTER TABLE item_tags_real   ADD CONSTRAINT item_tags_real_account_id_fk   FOREIGN KEY (account_id, test_run_id) REFERENCES accounts_real (id, test_run_id) ON DELETE CASCADE;
 
 -- Rows that expire before their run does (a shorter TTL for one account): the sweeper finds
 -- them here. Whole runs expire through test_runs and are dropped, not swept.

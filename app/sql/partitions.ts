@@ -1,6 +1,7 @@
 /**
  * A run's partitions: one per test-data table, named <table>_r_<hash of the run ID>, created
  * before the run's first row is written and detached and dropped when the run is cleaned up.
+ * They reference each other (PARTITION_FKS), never another run's.
  *
  * Both are DDL on the parent tables (ACCESS EXCLUSIVE for a few milliseconds). They run with a
  * short lock_timeout so that they never queue behind a long query and stall everything queued
@@ -8,9 +9,44 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { TEST_DATA_TABLES, type RowCounts } from './tables.js';
+import { TEST_DATA_TABLES, type RowCounts, type TestDataTable } from './tables.js';
 
-export const partitionName = (table: string, runId: string) => `${table}_r_${createHash('sha256').update(runId).digest('hex').slice(0, 16)}`;
+/** Real data ('') lives in <table>_real; a run in <table>_r_<hash of its ID>. */
+export const partitionName = (table: string, runId: string) =>
+  runId === '' ? `${table}_real` : `${table}_r_${createHash('sha256').update(runId).digest('hex').slice(0, 16)}`;
+
+/** The foreign keys of a run's partitions, between themselves: (table, column) → parent table. */
+export const PARTITION_FKS: readonly [TestDataTable, string, TestDataTable][] = [
+  ['api_tokens', 'account_id', 'accounts'],
+  ['projects', 'account_id', 'accounts'],
+  ['items', 'project_id', 'projects'],
+  ['items', 'account_id', 'accounts'],
+  ['comments', 'item_id', 'items'],
+  ['comments', 'account_id', 'accounts'],
+  ['comments', 'parent_id', 'comments'],
+  ['attachments', 'item_id', 'items'],
+  ['attachments', 'account_id', 'accounts'],
+  ['tags', 'account_id', 'accounts'],
+  ['item_tags', 'item_id', 'items'],
+  ['item_tags', 'tag_id', 'tags'],
+  ['item_tags', 'account_id', 'accounts'],
+];
+
+const fkName = (table: string, column: string, runId: string) => `${partitionName(table, runId)}_${column}_fk`;
+
+function fkStatement(table: TestDataTable, column: string, parent: TestDataTable, runId: string): string {
+  return `ALTER TABLE ${partitionName(table, runId)} ADD CONSTRAINT ${fkName(table, column, runId)}
+          FOREIGN KEY (${column}, test_run_id) REFERENCES ${partitionName(parent, runId)} (id, test_run_id) ON DELETE CASCADE`;
+}
+
+/** At start: the real partitions (made by the migrations) carry exactly the foreign keys runs get. */
+export async function assertPartitionForeignKeys(db: Pick<pg.Pool, 'query'>): Promise<void> {
+  const wanted = PARTITION_FKS.map(([t, c]) => fkName(t, c, ''));
+  const { rows } = await db.query<{ conname: string }>(`SELECT conname FROM pg_constraint WHERE contype = 'f' AND conname = ANY($1)`, [wanted]);
+  const have = new Set(rows.map((r) => r.conname));
+  const missing = wanted.filter((n) => !have.has(n));
+  if (missing.length) throw new Error(`the real partitions lack foreign keys that sql/partitions.ts gives every run: ${missing.join(', ')}`);
+}
 
 /** Parents first: a child's partition references its parents' partitions. */
 const CREATE_ORDER = [...TEST_DATA_TABLES].reverse();
@@ -53,7 +89,10 @@ export async function ensureRunPartitions(pool: pg.Pool, runId: string): Promise
     const have = new Set(existing.rows.map((r) => r.relname));
     for (const table of CREATE_ORDER) {
       const name = partitionName(table, runId);
-      if (!have.has(name)) await c.query(`CREATE TABLE ${name} PARTITION OF ${table} FOR VALUES IN (${pg.escapeLiteral(runId)})`);
+      if (have.has(name)) continue;
+      await c.query(`CREATE TABLE ${name} PARTITION OF ${table} FOR VALUES IN (${pg.escapeLiteral(runId)})`);
+      // Its foreign keys point at partitions made before it (CREATE_ORDER is parents first).
+      for (const [t, column, parent] of PARTITION_FKS) if (t === table) await c.query(fkStatement(t, column, parent, runId));
     }
   });
 }
