@@ -12,6 +12,7 @@ import { type AppConfig, loadAppConfig } from './config.js';
 import auth from './plugins/app/auth.js';
 import errorHandler from './plugins/app/error-handler.js';
 import requestMetrics from './plugins/app/request-metrics.js';
+import sweeper from './plugins/app/sweeper.js';
 import db from './plugins/external/db.js';
 import health from './routes/health.js';
 import internalTest from './routes/internal/test.js';
@@ -25,7 +26,7 @@ import projects from './routes/v1/projects.js';
 import { traceOf } from './trace.js';
 
 export type BuildOptions = {
-  config: Pick<AppConfig, 'env' | 'testServiceToken' | 'logLevel' | 'logFile'> & { budgets?: AppConfig['budgets'] };
+  config: Pick<AppConfig, 'env' | 'testServiceToken' | 'logLevel' | 'logFile'> & { budgets?: AppConfig['budgets']; sweeper?: AppConfig['sweeper'] };
   pool: pg.Pool;
 };
 
@@ -44,6 +45,8 @@ function validators() {
 
 /** The budgets when the caller gives none (tests that build the app in-process). */
 export const DEFAULT_BUDGETS: AppConfig['budgets'] = loadAppConfig({}).budgets;
+/** In-process apps (tests) run no sweeper unless they ask for one. */
+const NO_SWEEPER: AppConfig['sweeper'] = { ...loadAppConfig({}).sweeper, intervalMs: 0 };
 
 export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyInstance> {
   const b = config.budgets ?? DEFAULT_BUDGETS;
@@ -71,6 +74,7 @@ export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyI
   await fastify.register(errorHandler);
   await fastify.register(requestMetrics);
   await fastify.register(auth);
+  await fastify.register(sweeper, { sweeper: config.sweeper ?? NO_SWEEPER });
 
   await fastify.register(health);
   await fastify.register(

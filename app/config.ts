@@ -34,6 +34,12 @@ const shape = {
   SEED_MAX_ROWS_PER_RUN: int(1, 1_000_000_000, 20_000_000),
   SEED_MAX_ACCOUNTS_PER_MINUTE: int(1, 1_000_000, 3000),
   BATCH_MAX_SIZE: int(1, 100_000, 1000),
+  // The sweeper of expired test data (plugins/app/sweeper.ts); 0 switches it off.
+  SWEEPER_INTERVAL_MS: int(0, 3_600_000, 30_000),
+  SWEEPER_CHUNK_ROWS: int(1, 100_000, 2000),
+  SWEEPER_MAX_ROWS_PER_SECOND: int(1, 10_000_000, 20_000),
+  SWEEPER_SLOW_MS: int(1, 60_000, 250),
+  SWEEPER_MAX_BACKOFF_MS: int(1000, 86_400_000, 600_000),
 } as const;
 
 export type AppConfig = ReturnType<typeof loadAppConfig>;
@@ -52,6 +58,13 @@ export function loadAppConfig(env: Env = process.env) {
     logFile: v.APP_LOG_FILE,
     poolMax: v.DB_POOL_MAX,
     dataset: v.APP_DATASET ? { name: v.APP_DATASET, mode: v.APP_DATASET_MODE, target: v.APP_RUN_DATABASE } : undefined,
+    sweeper: {
+      intervalMs: v.SWEEPER_INTERVAL_MS,
+      chunkRows: v.SWEEPER_CHUNK_ROWS,
+      maxRowsPerSecond: v.SWEEPER_MAX_ROWS_PER_SECOND,
+      slowMs: v.SWEEPER_SLOW_MS,
+      maxBackoffMs: v.SWEEPER_MAX_BACKOFF_MS,
+    },
     budgets: {
       maxRowsPerRun: v.SEED_MAX_ROWS_PER_RUN,
       maxAccountsPerMinute: v.SEED_MAX_ACCOUNTS_PER_MINUTE,

@@ -51,15 +51,16 @@ export async function assertPartitionForeignKeys(db: Pick<pg.Pool, 'query'>): Pr
 /** Parents first: a child's partition references its parents' partitions. */
 const CREATE_ORDER = [...TEST_DATA_TABLES].reverse();
 
-const LOCK_TIMEOUT = '500ms';
-const ATTEMPTS = 8;
+/** How DDL waits for locks: the suite's own calls retry; the sweeper tries once and backs off. */
+export type LockPolicy = { lockTimeoutMs: number; attempts: number };
+const PATIENT: LockPolicy = { lockTimeoutMs: 500, attempts: 8 };
 
-async function ddl(pool: pg.Pool, runId: string, statements: (client: pg.PoolClient) => Promise<void>): Promise<void> {
+async function ddl(pool: pg.Pool, runId: string, statements: (client: pg.PoolClient) => Promise<void>, policy: LockPolicy = PATIENT): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query(`SET LOCAL lock_timeout = '${LOCK_TIMEOUT}'`);
+      await client.query(`SET LOCAL lock_timeout = '${Math.round(policy.lockTimeoutMs)}ms'`);
       // One run's partitions are made or dropped by one caller at a time.
       await client.query('SELECT pg_advisory_xact_lock(727002, hashtext($1))', [runId]);
       await statements(client);
@@ -68,7 +69,7 @@ async function ddl(pool: pg.Pool, runId: string, statements: (client: pg.PoolCli
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
       // 55P03 lock_not_available: somebody's long query holds the table; let it finish first.
-      if ((e as { code?: string }).code !== '55P03' || attempt >= ATTEMPTS) throw e;
+      if ((e as { code?: string }).code !== '55P03' || attempt >= policy.attempts) throw e;
       await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
     } finally {
       client.release();
@@ -101,7 +102,7 @@ export async function ensureRunPartitions(pool: pg.Pool, runId: string): Promise
  * Detaches and drops the run's partitions, children first, in one transaction; returns how many
  * rows each held. Nothing of any other run is read or written.
  */
-export async function dropRunPartitions(pool: pg.Pool, runId: string): Promise<RowCounts> {
+export async function dropRunPartitions(pool: pg.Pool, runId: string, policy?: LockPolicy): Promise<RowCounts> {
   const counts = {} as RowCounts;
   await ddl(pool, runId, async (c) => {
     for (const table of TEST_DATA_TABLES) {
@@ -113,6 +114,6 @@ export async function dropRunPartitions(pool: pg.Pool, runId: string): Promise<R
       await c.query(`ALTER TABLE ${table} DETACH PARTITION ${name}`);
       await c.query(`DROP TABLE ${name}`);
     }
-  });
+  }, policy);
   return counts;
 }

@@ -5,7 +5,7 @@
 import type { Queryable } from './db.js';
 import type pg from 'pg';
 import { reserveIds } from './db.js';
-import { dropRunPartitions } from './partitions.js';
+import { dropRunPartitions, type LockPolicy } from './partitions.js';
 import type { SeedAccountInput } from '../routes/internal/seed-schema.js';
 
 export { TEST_DATA_TABLES, type RowCounts, type TestDataTable } from './tables.js';
@@ -56,8 +56,9 @@ const KEY: Record<TestDataTable, string> = {
 /**
  * Deletes matching rows table by table, children first, in chunks: each statement holds its
  * locks briefly. `where` may name account_id; for accounts it means the account's own id.
+ * With `once`, deletes at most one chunk per table (the sweeper paces itself that way).
  */
-export async function deleteChunked(db: Queryable, where: string, params: unknown[], chunk = CHUNK): Promise<RowCounts> {
+export async function deleteChunked(db: Queryable, where: string, params: unknown[], chunk = CHUNK, once = false): Promise<RowCounts> {
   const deleted = {} as RowCounts;
   for (const table of TEST_DATA_TABLES) {
     deleted[table] = 0;
@@ -68,7 +69,7 @@ export async function deleteChunked(db: Queryable, where: string, params: unknow
         params,
       );
       deleted[table] += rowCount ?? 0;
-      if ((rowCount ?? 0) < chunk) break;
+      if (once || (rowCount ?? 0) < chunk) break;
     }
   }
   return deleted;
@@ -79,19 +80,22 @@ export async function deleteChunked(db: Queryable, where: string, params: unknow
  * account, removes only that account's rows of the run, in chunks, and gives them back to the
  * run's row budget.
  */
-export async function cleanupRun(pool: pg.Pool, runId: string, accountId?: string): Promise<RowCounts> {
+export async function cleanupRun(pool: pg.Pool, runId: string, accountId?: string, policy?: LockPolicy): Promise<RowCounts> {
   if (accountId !== undefined) {
     const deleted = await deleteChunked(pool, 'test_run_id = $1 AND account_id = $2', [runId, accountId]);
     await releaseRunRows(pool, runId, Object.values(deleted).reduce((a, b) => a + b, 0));
     return deleted;
   }
-  const deleted = await dropRunPartitions(pool, runId);
+  const deleted = await dropRunPartitions(pool, runId, policy);
   await pool.query(`UPDATE test_runs SET cleaned_at = now(), rows_reserved = 0 WHERE run_id = $1`, [runId]);
   return deleted;
 }
 
 /** A restored dataset's rows live and die with their database (db/clone.ts), never by expiry. */
 const NOT_A_DATASET = `NOT IN (SELECT source_run_id FROM datasets.meta)`;
+
+/** Rows of live runs whose own expiry has passed (an account seeded with a shorter TTL). */
+export const EXPIRED_ROWS = `expires_at < now() AND test_run_id <> '' AND test_run_id NOT IN (SELECT source_run_id FROM datasets.meta)`;
 
 /** Runs whose expiry has passed and whose partitions may still exist. */
 export async function expiredRuns(db: Queryable): Promise<string[]> {
@@ -110,7 +114,7 @@ export async function reapExpired(pool: pg.Pool): Promise<{ deleted: RowCounts; 
   const deleted = {} as RowCounts;
   const add = (c: RowCounts) => Object.entries(c).forEach(([t, n]) => (deleted[t as TestDataTable] = (deleted[t as TestDataTable] ?? 0) + n));
   for (const runId of runs) add(await cleanupRun(pool, runId));
-  add(await deleteChunked(pool, `expires_at < now() AND test_run_id ${NOT_A_DATASET}`, []));
+  add(await deleteChunked(pool, EXPIRED_ROWS, []));
   return { deleted, runs };
 }
 

@@ -64,6 +64,13 @@ export default fp(
         case 'FST_ERR_CTP_INVALID_JSON_BODY':
           return reply.code(400).send({ code: 'VALIDATION_FAILED', message: `body is not valid JSON: ${error.message}` });
       }
+      if ((error as { code?: string }).code === '55P03') {
+        // lock_timeout: another session holds what this request needs. Busy, not broken.
+        return reply
+          .code(503)
+          .header('retry-after', '2')
+          .send({ code: 'UNAVAILABLE', message: 'the tables this request needs are locked by another session; retry after the Retry-After delay' });
+      }
       if ((error as { code?: string }).code === '23505') {
         return reply.code(409).send({ code: 'ALREADY_EXISTS', message: `a row with these values exists already: ${(error as { detail?: string }).detail ?? ''}`.trim() });
       }

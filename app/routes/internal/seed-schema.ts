@@ -13,7 +13,7 @@ const closed = { additionalProperties: false } as const;
 export const SeedBody = Type.Object(
   {
     runId: RunId,
-    ttlSeconds: Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600 }),
+    ttlSeconds: Type.Integer({ minimum: 5, maximum: 7 * 24 * 3600 }),
     seed: Type.Optional(Type.String({ maxLength: 200 })),
     profile: Type.Optional(Type.String({ maxLength: 50 })),
     account: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), email: Type.String({ format: 'email', maxLength: 320 }) }, closed),
@@ -81,7 +81,7 @@ const Bank = (max: number) => Type.Array(Type.String({ minLength: 1, maxLength: 
 export const WhaleBody = Type.Object(
   {
     runId: RunId,
-    ttlSeconds: Type.Integer({ minimum: 60, maximum: 7 * 24 * 3600 }),
+    ttlSeconds: Type.Integer({ minimum: 5, maximum: 7 * 24 * 3600 }),
     seed: Type.String({ minLength: 1, maxLength: 200 }),
     profile: Type.Optional(Type.String({ maxLength: 50 })),
     account: Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), email: Type.String({ format: 'email', maxLength: 320 }) }, closed),

@@ -191,6 +191,8 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
     },
   );
 
+  fastify.get('/sweeper', { schema: { response: { 200: Type.Unknown(), ...errors(404) } } }, async () => fastify.sweeper.state);
+
   fastify.get(
     '/dataset',
     {
