@@ -53,6 +53,38 @@ const KEY: Record<TestDataTable, string> = {
   accounts: 'id, test_run_id',
 };
 
+/** A statement PostgreSQL chose as a deadlock victim (40P01) is simply run again, a few times. */
+async function retryDeadlock<T>(run: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (e) {
+      if ((e as { code?: string }).code !== '40P01' || attempt >= 3) throw e;
+      await new Promise((r) => setTimeout(r, 20 * attempt));
+    }
+  }
+}
+
+/**
+ * Runs `fn` only if no other reaper (the endpoint's, any app's sweeper) is running against this
+ * database; returns null when one is. One reaper at a time: two would delete the same expired
+ * rows and deadlock each other.
+ */
+export async function asTheOnlyReaper<T>(pool: pg.Pool, fn: () => Promise<T>): Promise<T | null> {
+  const client = await pool.connect();
+  try {
+    const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock(727003) AS ok');
+    if (!rows[0]!.ok) return null;
+    try {
+      return await fn();
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(727003)');
+    }
+  } finally {
+    client.release();
+  }
+}
+
 /**
  * Deletes matching rows table by table, children first, in chunks: each statement holds its
  * locks briefly. `where` may name account_id; for accounts it means the account's own id.
@@ -64,9 +96,8 @@ export async function deleteChunked(db: Queryable, where: string, params: unknow
     deleted[table] = 0;
     const scoped = table === 'accounts' ? where.replaceAll('account_id', 'id') : where;
     for (;;) {
-      const { rowCount } = await db.query(
-        `DELETE FROM ${table} WHERE (${KEY[table]}) IN (SELECT ${KEY[table]} FROM ${table} WHERE ${scoped} LIMIT ${chunk})`,
-        params,
+      const { rowCount } = await retryDeadlock(() =>
+        db.query(`DELETE FROM ${table} WHERE (${KEY[table]}) IN (SELECT ${KEY[table]} FROM ${table} WHERE ${scoped} LIMIT ${chunk})`, params),
       );
       deleted[table] += rowCount ?? 0;
       if (once || (rowCount ?? 0) < chunk) break;
@@ -110,12 +141,16 @@ export async function expiredRuns(db: Queryable): Promise<string[]> {
  * before their run did (an account seeded with a shorter TTL).
  */
 export async function reapExpired(pool: pg.Pool): Promise<{ deleted: RowCounts; runs: string[] }> {
-  const runs = await expiredRuns(pool);
-  const deleted = {} as RowCounts;
-  const add = (c: RowCounts) => Object.entries(c).forEach(([t, n]) => (deleted[t as TestDataTable] = (deleted[t as TestDataTable] ?? 0) + n));
-  for (const runId of runs) add(await cleanupRun(pool, runId));
-  add(await deleteChunked(pool, EXPIRED_ROWS, []));
-  return { deleted, runs };
+  const reaped = await asTheOnlyReaper(pool, async () => {
+    const runs = await expiredRuns(pool);
+    const deleted = {} as RowCounts;
+    const add = (c: RowCounts) => Object.entries(c).forEach(([t, n]) => (deleted[t as TestDataTable] = (deleted[t as TestDataTable] ?? 0) + n));
+    for (const runId of runs) add(await cleanupRun(pool, runId));
+    add(await deleteChunked(pool, EXPIRED_ROWS, []));
+    return { deleted, runs };
+  });
+  // Another reaper is at work: what it removes is as good as removed by us; wait for it.
+  return reaped ?? (await new Promise((r) => setTimeout(r, 200)), reapExpired(pool));
 }
 
 // ---------------------------------------------------------------------------------------------

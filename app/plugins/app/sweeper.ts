@@ -10,7 +10,7 @@
 import { performance } from 'node:perf_hooks';
 import fp from 'fastify-plugin';
 import type pg from 'pg';
-import { cleanupRun, deleteChunked, EXPIRED_ROWS, expiredRuns } from '../../sql/testdata.js';
+import { asTheOnlyReaper, cleanupRun, deleteChunked, EXPIRED_ROWS, expiredRuns } from '../../sql/testdata.js';
 
 export type SweeperOptions = { intervalMs: number; chunkRows: number; maxRowsPerSecond: number; slowMs: number; maxBackoffMs: number };
 
@@ -72,8 +72,13 @@ export class Sweeper {
     this.log('sweeper backs off', { reason, intervalMs: this.state.intervalMs });
   }
 
-  /** One pass. Returns early, backing off, at the first sign of pressure. */
+  /** One pass, unless another reaper is at work (then this tick has nothing to do). */
   async tick(): Promise<void> {
+    await asTheOnlyReaper(this.pool, () => this.sweep());
+  }
+
+  /** Returns early, backing off, at the first sign of pressure. */
+  private async sweep(): Promise<void> {
     this.state.ticks += 1;
     this.state.lastTickAt = new Date().toISOString();
     const waiting = await this.pool.query<{ n: number }>(
