@@ -164,16 +164,11 @@ ALTER TABLE item_tags_real   ADD CONSTRAINT item_tags_real_item_id_fk      FOREI
 ALTER TABLE item_tags_real   ADD CONSTRAINT item_tags_real_tag_id_fk       FOREIGN KEY (tag_id, test_run_id) REFERENCES tags_real (id, test_run_id) ON DELETE CASCADE;
 ALTER TABLE item_tags_real   ADD CONSTRAINT item_tags_real_account_id_fk   FOREIGN KEY (account_id, test_run_id) REFERENCES accounts_real (id, test_run_id) ON DELETE CASCADE;
 
--- Rows that expire before their run does (a shorter TTL for one account): the sweeper finds
--- them here. Whole runs expire through test_runs and are dropped, not swept.
-CREATE INDEX accounts_expires_idx     ON accounts     (expires_at) WHERE expires_at IS NOT NULL;
-CREATE INDEX api_tokens_expires_idx   ON api_tokens   (expires_at) WHERE expires_at IS NOT NULL;
-CREATE INDEX projects_expires_idx     ON projects     (expires_at) WHERE expires_at IS NOT NULL;
-CREATE INDEX items_expires_idx        ON items        (expires_at) WHERE expires_at IS NOT NULL;
-CREATE INDEX comments_expires_idx     ON comments     (expires_at) WHERE expires_at IS NOT NULL;
-CREATE INDEX attachments_expires_idx  ON attachments  (expires_at) WHERE expires_at IS NOT NULL;
-CREATE INDEX tags_expires_idx         ON tags         (expires_at) WHERE expires_at IS NOT NULL;
-CREATE INDEX item_tags_expires_idx    ON item_tags    (expires_at) WHERE expires_at IS NOT NULL;
+-- Expiry is per account: an account's rows share its TTL, and rows made later inherit it. Whole
+-- runs expire through test_runs and are dropped; an account that expires before its run (a
+-- shorter TTL) is found here and deleted by account_id, which every table indexes. One small
+-- index instead of one on every test row of every table.
+CREATE INDEX accounts_expires_idx ON accounts (expires_at) WHERE expires_at IS NOT NULL;
 
 -- Who created what, when, with which seed: a failed run can be debugged from here. Not test data
 -- itself (it outlives the run's rows, marked cleaned), so it has run_id, not test_run_id.

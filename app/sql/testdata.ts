@@ -125,8 +125,16 @@ export async function cleanupRun(pool: pg.Pool, runId: string, accountId?: strin
 /** A restored dataset's rows live and die with their database (db/clone.ts), never by expiry. */
 const NOT_A_DATASET = `NOT IN (SELECT source_run_id FROM datasets.meta)`;
 
-/** Rows of live runs whose own expiry has passed (an account seeded with a shorter TTL). */
-export const EXPIRED_ROWS = `expires_at < now() AND test_run_id <> '' AND test_run_id NOT IN (SELECT source_run_id FROM datasets.meta)`;
+/** Accounts of live runs whose own expiry has passed (seeded with a shorter TTL than their run). */
+export async function expiredAccounts(db: Queryable, limit: number): Promise<{ runId: string; accountId: string }[]> {
+  const { rows } = await db.query<{ runId: string; accountId: string }>(
+    `SELECT test_run_id AS "runId", id::text AS "accountId" FROM accounts
+      WHERE expires_at < now() AND test_run_id <> '' AND test_run_id NOT IN (SELECT source_run_id FROM datasets.meta)
+      ORDER BY expires_at LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
 
 /** Runs whose expiry has passed and whose partitions may still exist. */
 export async function expiredRuns(db: Queryable): Promise<string[]> {
@@ -146,7 +154,11 @@ export async function reapExpired(pool: pg.Pool): Promise<{ deleted: RowCounts; 
     const deleted = {} as RowCounts;
     const add = (c: RowCounts) => Object.entries(c).forEach(([t, n]) => (deleted[t as TestDataTable] = (deleted[t as TestDataTable] ?? 0) + n));
     for (const runId of runs) add(await cleanupRun(pool, runId));
-    add(await deleteChunked(pool, EXPIRED_ROWS, []));
+    for (;;) {
+      const accounts = await expiredAccounts(pool, 100);
+      for (const a of accounts) add(await cleanupRun(pool, a.runId, a.accountId));
+      if (accounts.length < 100) break;
+    }
     return { deleted, runs };
   });
   // Another reaper is at work: what it removes is as good as removed by us; wait for it.

@@ -1,6 +1,7 @@
 import { expect, test } from '../../fixtures';
 import { generateDataset, planDataset } from '../../seed/dataset';
 import { digestRun } from '../../seed/digest';
+import { verifyAccountReferences } from '../../app/sql/partitions';
 import type { DatasetKnobs } from '../../seed/profiles';
 import pg from 'pg';
 
@@ -51,11 +52,37 @@ test.describe('generated datasets', () => {
         const written = Object.fromEntries(rows.map((r) => [Number(/accounts-(\d+)@/.exec(r.email)![1]), [...r.counts].sort((x, y) => x - y)]));
         const planned = Object.fromEntries(planDataset('determinism', KNOBS).map((p) => [p.index, [...p.itemCounts].sort((x, y) => x - y)]));
         expect(written).toEqual(planned);
+        // Seeding may skip per-row foreign-key triggers (bulk load): every key must hold anyway.
+        for (const account of made.a.accounts) await verifyAccountReferences(db, runs.a, account.id);
       } finally {
         await db.end();
       }
     } finally {
       for (const r of Object.values(runs)) await seedClient.cleanup(r);
+    }
+  });
+});
+
+test.describe('bulk-loaded references', () => {
+  test.skip(({ referenceApp, verifyDatabaseUrl }) => !referenceApp || !verifyDatabaseUrl, 'writes a broken row directly in the database');
+
+  test('should be caught by the set-based check when one is broken', async ({ seedClient, run, verifyDatabaseUrl }) => {
+    const runId = `${run.runId}-broken`;
+    const db = new pg.Client({ connectionString: verifyDatabaseUrl });
+    await db.connect();
+    try {
+      const seeded = await generateDataset(seedClient, { seed: 'broken', runId, ttlSeconds: 600, profile: 'custom', knobs: { ...KNOBS, accounts: 1, projectsPerAccount: [{ label: 'small', share: 1, min: 1, max: 1 }] } });
+      const account = seeded.accounts[0]!.id;
+      await verifyAccountReferences(db, runId, account); // intact
+      // What a bulk load with a bug would leave: a comment on an item that does not exist.
+      await db.query('BEGIN');
+      await db.query('SET LOCAL session_replication_role = replica');
+      await db.query(`INSERT INTO comments (test_run_id, expires_at, account_id, item_id, author, body) VALUES ($1, now() + interval '1 hour', $2, 999999999999, 'x', 'dangling')`, [runId, account]);
+      await db.query('COMMIT');
+      await expect(verifyAccountReferences(db, runId, account)).rejects.toThrow('seeding wrote 1 comments row(s) whose item_id has no items row');
+    } finally {
+      await db.end();
+      await seedClient.cleanup(runId);
     }
   });
 });

@@ -3,14 +3,14 @@
  * if no later run ever calls the reaper. It must never starve real traffic, so every tick:
  *   - first looks for sessions waiting on locks, and backs off if there are any;
  *   - drops at most one expired run (its partitions) with a short lock_timeout, once;
- *   - deletes rows that expired before their run, in chunks, up to a rows-per-second budget;
+ *   - deletes accounts that expired before their run, in chunks, up to a rows-per-second budget;
  * and backs off (doubling its interval, up to a ceiling) on a lock timeout, on lock waits, or
  * when a chunk took longer than the slow threshold. A quiet tick halves the interval back.
  */
 import { performance } from 'node:perf_hooks';
 import fp from 'fastify-plugin';
 import type pg from 'pg';
-import { asTheOnlyReaper, cleanupRun, deleteChunked, EXPIRED_ROWS, expiredRuns } from '../../sql/testdata.js';
+import { asTheOnlyReaper, cleanupRun, deleteChunked, expiredAccounts, expiredRuns } from '../../sql/testdata.js';
 
 export type SweeperOptions = { intervalMs: number; chunkRows: number; maxRowsPerSecond: number; slowMs: number; maxBackoffMs: number };
 
@@ -100,30 +100,34 @@ export class Sweeper {
       if (performance.now() - started > this.o.slowMs) return this.backoff(`dropping run ${run} took ${Math.round(performance.now() - started)} ms`);
     }
 
-    // Rows that expired before their run: chunks, within this tick's share of the rate budget.
+    // Accounts that expired before their run: deleted account by account, in chunks, within
+    // this tick's share of the rate budget.
     let budget = Math.max(this.o.chunkRows, Math.round((this.o.maxRowsPerSecond * this.state.intervalMs) / 1000));
-    while (budget > 0) {
-      const started = performance.now();
-      const client = await this.pool.connect();
-      let n = 0;
-      try {
-        await client.query('BEGIN');
-        await client.query(`SET LOCAL lock_timeout = '${Math.min(200, this.o.slowMs)}ms'`);
-        const deleted = await deleteChunked(client, EXPIRED_ROWS, [], Math.min(this.o.chunkRows, budget), true);
-        await client.query('COMMIT');
-        n = Object.values(deleted).reduce((a, b) => a + b, 0);
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => {});
-        if ((e as { code?: string }).code === '55P03') return this.backoff('lock timeout deleting expired rows');
-        throw e;
-      } finally {
-        client.release();
+    for (const { runId, accountId } of await expiredAccounts(this.pool, 100)) {
+      while (budget > 0) {
+        const started = performance.now();
+        const client = await this.pool.connect();
+        let n = 0;
+        try {
+          await client.query('BEGIN');
+          await client.query(`SET LOCAL lock_timeout = '${Math.min(200, this.o.slowMs)}ms'`);
+          const deleted = await deleteChunked(client, 'test_run_id = $1 AND account_id = $2', [runId, accountId], Math.min(this.o.chunkRows, budget), true);
+          await client.query('COMMIT');
+          n = Object.values(deleted).reduce((x, y) => x + y, 0);
+        } catch (e) {
+          await client.query('ROLLBACK').catch(() => {});
+          if ((e as { code?: string }).code === '55P03') return this.backoff('lock timeout deleting an expired account');
+          throw e;
+        } finally {
+          client.release();
+        }
+        this.state.rowsDeleted += n;
+        budget -= Math.max(n, this.o.chunkRows);
+        const ms = performance.now() - started;
+        if (ms > this.o.slowMs) return this.backoff(`a chunk of expired rows took ${Math.round(ms)} ms`);
+        if (n === 0) break;
       }
-      this.state.rowsDeleted += n;
-      budget -= Math.max(n, this.o.chunkRows);
-      const ms = performance.now() - started;
-      if (ms > this.o.slowMs) return this.backoff(`a chunk of expired rows took ${Math.round(ms)} ms`);
-      if (n === 0) break;
+      if (budget <= 0) break;
     }
     // A quiet tick: come back towards the configured pace.
     this.state.intervalMs = Math.max(this.o.intervalMs, Math.round(this.state.intervalMs / 2));

@@ -13,7 +13,7 @@ import * as testdata from '../../sql/testdata.js';
 import { errors, Id } from '../schemas.js';
 import rateLimit from '@fastify/rate-limit';
 import * as datasets from '../../sql/datasets.js';
-import { ensureRunPartitions } from '../../sql/partitions.js';
+import { bulkLoadMode, ensureRunPartitions, verifyAccountReferences } from '../../sql/partitions.js';
 import { generateWhale } from '../../sql/whale.js';
 import { RunId, SeedBody, type SeedAccountInput, WhaleBody, whaleRowBound } from './seed-schema.js';
 
@@ -126,7 +126,9 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
       const token = newToken();
       const result = await withinRunBudget(body.runId, body.ttlSeconds, total, async () => ({
         result: await inTransaction(fastify.db, async (client) => {
+          const bulk = await bulkLoadMode(client);
           const seeded = await testdata.seedAccount(client, body, hashToken(token));
+          if (bulk) await verifyAccountReferences(client, body.runId, seeded.account.id);
           await testdata.recordSeed(client, body, rows, performance.now() - started);
           return seeded;
         }),
