@@ -103,14 +103,23 @@ export async function ensureRunPartitions(pool: pg.Pool, runId: string): Promise
  * rows each held. Nothing of any other run is read or written.
  */
 export async function dropRunPartitions(pool: pg.Pool, runId: string, policy?: LockPolicy): Promise<RowCounts> {
+  // Counted first, outside the DDL: counting a big partition while holding the parents'
+  // ACCESS EXCLUSIVE locks would make everyone's queries on those tables wait for it.
   const counts = {} as RowCounts;
+  const attached = await pool.query<{ relname: string }>(
+    `SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE p.relname = ANY($1)`,
+    [TEST_DATA_TABLES.map((t) => partitionName(t, runId))],
+  );
+  const present = new Set(attached.rows.map((r) => r.relname));
+  for (const table of TEST_DATA_TABLES) {
+    const name = partitionName(table, runId);
+    counts[table] = present.has(name) ? Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${name}`)).rows[0]!.n) : 0;
+  }
   await ddl(pool, runId, async (c) => {
     for (const table of TEST_DATA_TABLES) {
       const name = partitionName(table, runId);
-      counts[table] = 0;
-      const attached = await c.query(`SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE p.relname = $1`, [name]);
-      if (attached.rowCount === 0) continue;
-      counts[table] = Number((await c.query<{ n: string }>(`SELECT count(*) AS n FROM ${name}`)).rows[0]!.n);
+      const still = await c.query(`SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE p.relname = $1`, [name]);
+      if (still.rowCount === 0) continue; // dropped meanwhile by another cleanup
       await c.query(`ALTER TABLE ${table} DETACH PARTITION ${name}`);
       await c.query(`DROP TABLE ${name}`);
     }
