@@ -1,0 +1,254 @@
+/**
+ * The load engine: puts a shaped, bounded load on one backend and measures what it sees.
+ *
+ * Client: an undici Pool, not Playwright's APIRequestContext. The engine must not distort what
+ * it measures, and on this machine APIRequestContext reaches about 0.06x and global fetch about
+ * 0.14x of autocannon's rate, where an undici Pool reaches over 1x (npm run bench:driver).
+ * Specs still use APIRequestContext for everything that is not load.
+ *
+ * Models:
+ *   open    requests start at a target rate, on a schedule. Latency is measured from each
+ *           request's intended start, so a stalled backend cannot hide its stall by slowing the
+ *           client down (coordinated omission); the raw service time (from the actual send) is
+ *           kept too.
+ *   closed  N virtual users, each sending its next request when the last one answered; the
+ *           intended start is the actual send, so both views coincide.
+ *
+ * Guards, never exceeded whatever the shape asks: requests per second (in any sliding second,
+ * counted at send), requests in flight, total requests, and run time (nothing is sent after it,
+ * and what is in flight then is aborted). Every timing covers the request's send to the last
+ * byte of its body, on kept-alive connections (connection set-up included only for the first).
+ */
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'undici';
+import { createHistogram, type Histogram, recordMs } from './histogram.js';
+
+export type Guards = { maxRps: number; maxConcurrency: number; maxRequests: number; maxRuntimeMs: number };
+export type Shape = { model: 'open'; rate: number; durationMs: number } | { model: 'closed'; concurrency: number; durationMs: number };
+/** One request; `route` is its template (`GET /v1/projects/:id/items`), the key of its metrics. */
+export type RequestSpec = { route: string; method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'; path: string; headers?: Record<string, string>; body?: string };
+
+export type RouteMetrics = {
+  /** From the intended start to the last byte (corrected for coordinated omission). */
+  latency: Histogram;
+  /** From the actual send to the last byte: the backend's service time as the client saw it. */
+  service: Histogram;
+  requests: number;
+  errors: number;
+  errorsByClass: Record<string, number>;
+  bytes: number;
+  maxBytes: number;
+  dbQueries: { max: number; total: number; counted: number };
+  dbMs: Histogram;
+};
+
+export type RunResult = {
+  routes: Record<string, RouteMetrics>;
+  requests: number;
+  /** Why the run ended: its duration, a guard, or an abort with its reason. */
+  stoppedBy: string;
+  wallMs: number;
+  startedAt: number;
+};
+
+function newRoute(): RouteMetrics {
+  return {
+    latency: createHistogram(),
+    service: createHistogram(),
+    requests: 0,
+    errors: 0,
+    errorsByClass: {},
+    bytes: 0,
+    maxBytes: 0,
+    dbQueries: { max: 0, total: 0, counted: 0 },
+    dbMs: createHistogram(),
+  };
+}
+
+/** Exact "at most N sends in any window": the send N places back must be older than the window. */
+class SlidingLimiter {
+  private readonly sends: number[];
+  private next = 0;
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+  ) {
+    this.sends = new Array<number>(limit).fill(-Infinity);
+  }
+  /** Milliseconds to wait before a send is allowed (0: now). */
+  waitMs(now: number): number {
+    return Math.max(0, this.sends[this.next]! + this.windowMs - now);
+  }
+  record(now: number): void {
+    this.sends[this.next] = now;
+    this.next = (this.next + 1) % this.limit;
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const RATE_WINDOW_MARGIN_MS = 25;
+
+function validate(o: EngineOptions): void {
+  const problems: string[] = [];
+  const positive = (name: string, v: number) => Number.isFinite(v) && v > 0 ? null : `${name} must be a number above 0, got ${v}`;
+  for (const [k, v] of Object.entries(o.guards)) {
+    const p = positive(`guards.${k}`, v);
+    if (p) problems.push(p);
+  }
+  const s = o.shape;
+  const p1 = positive('shape.durationMs', s.durationMs);
+  if (p1) problems.push(p1);
+  const p2 = s.model === 'open' ? positive('shape.rate', s.rate) : positive('shape.concurrency', s.concurrency);
+  if (p2) problems.push(p2);
+  if (!(o.connections >= 1)) problems.push(`connections must be at least 1, got ${o.connections}`);
+  if (problems.length) throw new Error(`load engine: ${problems.join('; ')}`);
+}
+
+export type EngineOptions = {
+  baseUrl: string;
+  connections: number;
+  shape: Shape;
+  guards: Guards;
+  /** The next request to send; called once per request. */
+  next: () => RequestSpec;
+  /** Checked after every response; a string stops the run at once with that reason. */
+  abortIf?: () => string | undefined;
+};
+
+export async function runLoad(o: EngineOptions): Promise<RunResult> {
+  validate(o);
+  const pool = new Pool(o.baseUrl, { connections: o.connections, pipelining: 1, keepAliveTimeout: 10_000 });
+  const routes: Record<string, RouteMetrics> = {};
+  // The window has a margin: sends 1000 ms apart can arrive closer than that, and the guard holds
+  // as the server counts, not only as the client does.
+  const limiter = new SlidingLimiter(Math.floor(o.guards.maxRps), 1000 + RATE_WINDOW_MARGIN_MS);
+  const controller = new AbortController();
+  const startedAt = performance.now();
+  const runtimeEnd = startedAt + o.guards.maxRuntimeMs;
+  const shapeEnd = startedAt + o.shape.durationMs;
+  let sent = 0;
+  let inFlight = 0;
+  let stoppedBy: string | undefined;
+  const stop = (why: string) => {
+    if (!stoppedBy) stoppedBy = why;
+  };
+  const runtimeTimer = setTimeout(() => {
+    stop(`guard: maxRuntimeMs ${o.guards.maxRuntimeMs}`);
+    controller.abort();
+  }, o.guards.maxRuntimeMs);
+
+  const slotWaiters: (() => void)[] = [];
+  const acquireSlot = async () => {
+    while (inFlight >= o.guards.maxConcurrency) await new Promise<void>((r) => slotWaiters.push(r));
+    inFlight += 1;
+  };
+  const releaseSlot = () => {
+    inFlight -= 1;
+    slotWaiters.shift()?.();
+  };
+
+  /** Waits until a send is allowed by every guard; false if the run must end instead. */
+  const mayStart = async (): Promise<boolean> => {
+    for (;;) {
+      if (stoppedBy) return false;
+      if (sent >= o.guards.maxRequests) return stop(`guard: maxRequests ${o.guards.maxRequests}`), false;
+      const now = performance.now();
+      if (now >= shapeEnd) return stop('duration'), false;
+      const wait = limiter.waitMs(now);
+      if (wait === 0) break;
+      await sleep(Math.min(wait, shapeEnd - now) + 0.1);
+    }
+    limiter.record(performance.now());
+    sent += 1;
+    return true;
+  };
+
+  const send = async (spec: RequestSpec, intended: number) => {
+    const route = (routes[spec.route] ??= newRoute());
+    const actual = performance.now();
+    let failure: string | undefined;
+    try {
+      const res = await pool.request({
+        origin: o.baseUrl,
+        method: spec.method ?? 'GET',
+        path: spec.path,
+        headers: spec.headers,
+        body: spec.body,
+        signal: controller.signal,
+      });
+      let bytes = 0;
+      for await (const chunk of res.body) bytes += (chunk as Buffer).length;
+      const done = performance.now();
+      recordMs(route.latency, done - intended);
+      recordMs(route.service, done - actual);
+      route.bytes += bytes;
+      route.maxBytes = Math.max(route.maxBytes, bytes);
+      const q = res.headers['x-db-query-count'];
+      if (typeof q === 'string' && /^\d+$/.test(q)) {
+        const n = Number(q);
+        route.dbQueries.max = Math.max(route.dbQueries.max, n);
+        route.dbQueries.total += n;
+        route.dbQueries.counted += 1;
+      }
+      const timing = res.headers['server-timing'];
+      const db = typeof timing === 'string' ? /(?:^|,)\s*db;dur=([\d.]+)/.exec(timing) : null;
+      if (db) recordMs(route.dbMs, Number(db[1]));
+      if (res.statusCode >= 500) failure = '5xx';
+      else if (res.statusCode >= 400) failure = `4xx:${res.statusCode}`;
+    } catch (e) {
+      if (controller.signal.aborted) return; // cut off by the runtime guard: not a result
+      failure = (e as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' || (e as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT' ? 'timeout' : 'network';
+      recordMs(route.latency, performance.now() - intended);
+      recordMs(route.service, performance.now() - actual);
+    }
+    route.requests += 1;
+    if (failure) {
+      route.errors += 1;
+      route.errorsByClass[failure] = (route.errorsByClass[failure] ?? 0) + 1;
+    }
+    const reason = o.abortIf?.();
+    if (reason) stop(`abort: ${reason}`);
+  };
+
+  const inflight = new Set<Promise<void>>();
+  try {
+    if (o.shape.model === 'closed') {
+      const users = Array.from({ length: o.shape.concurrency }, async () => {
+        while (await mayStart()) {
+          await acquireSlot();
+          const intended = performance.now();
+          await send(o.next(), intended).finally(releaseSlot);
+        }
+      });
+      await Promise.all(users);
+    } else {
+      const rate = Math.min(o.shape.rate, o.guards.maxRps);
+      const interval = 1000 / rate;
+      for (let i = 0; ; i++) {
+        const intended = startedAt + i * interval;
+        const ahead = intended - performance.now();
+        if (ahead > 1) await sleep(ahead - 1);
+        while (performance.now() < intended) await new Promise((r) => setImmediate(r));
+        if (!(await mayStart())) break;
+        // A late start still counts from its intended time: that is the whole point.
+        await acquireSlot();
+        if (stoppedBy) {
+          releaseSlot();
+          break;
+        }
+        const p = send(o.next(), intended).finally(() => {
+          releaseSlot();
+          inflight.delete(p);
+        });
+        inflight.add(p);
+      }
+      await Promise.all(inflight);
+    }
+  } finally {
+    clearTimeout(runtimeTimer);
+    if (performance.now() > runtimeEnd) controller.abort();
+    await pool.close().catch(() => {});
+  }
+  const requests = Object.values(routes).reduce((a, r) => a + r.requests, 0);
+  return { routes, requests, stoppedBy: stoppedBy ?? 'duration', wallMs: performance.now() - startedAt, startedAt };
+}
