@@ -4,6 +4,9 @@ import { Type } from 'typebox';
 import { latestSchemaVersion } from '../db/migrate.js';
 
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
+  // Liveness without the database: also the trivial endpoint bench:driver measures clients on.
+  fastify.get('/livez', { schema: { response: { 200: Type.Object({ status: Type.Literal('ok') }) } } }, async () => ({ status: 'ok' as const }));
+
   fastify.get(
     '/healthz',
     {
