@@ -6,36 +6,29 @@
 import { budgetFor } from '../../budgets/index.js';
 import { evaluate } from '../../budgets/define.js';
 import { expect, test } from '../../fixtures';
-import { runClosed } from '../../load/closed.js';
-import { metricValues, scenarioResult } from '../../load/report.js';
+import { runLoad } from '../../load/engine.js';
+import { metricValues, scenarioMetrics, scenarioResult } from '../../load/report.js';
 
 const ID = 'dashboard.hydrate';
 
-test(ID, async ({ dataset, apiFor }, testInfo) => {
+test(ID, async ({ dataset }, testInfo) => {
   testInfo.annotations.push({ type: 'dataset', description: `${dataset.name} (${dataset.source}, ${dataset.accounts.length} accounts)` });
-  const apis = await Promise.all(dataset.accounts.map((a) => apiFor({ ...a, name: '', projectIds: [] })));
-  for (const api of apis) await api.get('/v1/dashboard'); // warm connections and plan caches; not measured
+  const auth = dataset.accounts.map((a) => ({ authorization: `Bearer ${a.token}` }));
   let next = 0;
+  const request = () => ({ route: 'GET /v1/dashboard', path: '/v1/dashboard', headers: auth[next++ % auth.length]! });
 
-  const metrics = await test.step(ID, () =>
-    runClosed({
-      concurrency: 8,
-      requests: 400,
-      maxDurationMs: 60_000,
-      send: async () => {
-        const res = await apis[next++ % apis.length]!.get('/v1/dashboard');
-        const body = await res.body();
-        const q = res.headers()['x-db-query-count'];
-        return { status: res.status(), bytes: body.length, dbQueries: q === undefined ? null : Number(q), dbMs: null };
-      },
-    }),
-  );
+  const shape = { model: 'closed' as const, concurrency: 8, durationMs: 60_000 };
+  const guards = { maxRps: 2000, maxConcurrency: 8, maxRequests: 400, maxRuntimeMs: 90_000 };
+  const baseUrl = testInfo.project.use.baseURL!;
+  // Warm connections and plan caches: not measured.
+  await runLoad({ baseUrl, connections: 8, shape, guards: { ...guards, maxRequests: auth.length * 2 }, next: request });
 
-  const result = scenarioResult(ID, metrics);
-  const outcomes = evaluate(ID, budgetFor(ID), metricValues(metrics));
+  const run = await test.step(ID, () => runLoad({ baseUrl, connections: 8, shape, guards, next: request }));
+  const result = scenarioResult(ID, run);
+  const outcomes = evaluate(ID, budgetFor(ID), metricValues(scenarioMetrics(run)));
   await testInfo.attach(`${ID}.json`, { body: JSON.stringify({ ...result, budget: outcomes.map((o) => o.line) }, null, 2), contentType: 'application/json' });
   console.log(outcomes.map((o) => o.line).join('\n'));
 
-  expect(metrics.requests, 'the run must not stop early on its time bound').toBe(400);
+  expect(run.stoppedBy, 'the run ends at its request count, not at a time bound').toBe('guard: maxRequests 400');
   expect(outcomes.filter((o) => !o.ok && o.strict).map((o) => o.line)).toEqual([]);
 });
