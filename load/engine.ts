@@ -21,7 +21,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
-import { createHistogram, type Histogram, recordMs } from './histogram.js';
+import { createHistogram, type Histogram, percentileMs, recordMs } from './histogram.js';
 
 export type Guards = { maxRps: number; maxConcurrency: number; maxRequests: number; maxRuntimeMs: number };
 export type Shape = { model: 'open'; rate: number; durationMs: number } | { model: 'closed'; concurrency: number; durationMs: number };
@@ -42,8 +42,20 @@ export type RouteMetrics = {
   dbMs: Histogram;
 };
 
+/** One second of the run, all routes together: what sustained-breach rules and charts read. */
+export type Second = { t: number; requests: number; errors: number; throttled: number; p95: number; latency: Histogram };
+
+/**
+ * "p95 over 300 ms for 10 s": evaluated every second while the run goes. A strict rule stops the
+ * run at once with its reason; a warn-only rule (strict: false) is reported, never stops it.
+ */
+export type BreachRule = { metric: 'p95' | 'error_rate'; above: number; forSeconds: number; strict?: boolean };
+
 export type RunResult = {
   routes: Record<string, RouteMetrics>;
+  timeline: Second[];
+  /** Warn-only rules that were breached, as sentences. */
+  warnings: string[];
   requests: number;
   /** Why the run ended: its duration, a guard, or an abort with its reason. */
   stoppedBy: string;
@@ -113,12 +125,30 @@ export type EngineOptions = {
   next: () => RequestSpec;
   /** Checked after every response; a string stops the run at once with that reason. */
   abortIf?: () => string | undefined;
+  rules?: BreachRule[];
 };
+
+function describeRule(r: BreachRule): string {
+  return r.metric === 'p95' ? `p95 over ${r.above} ms for ${r.forSeconds} s` : `error rate over ${r.above} for ${r.forSeconds} s`;
+}
+
+/** The rule's verdict on the last complete seconds, or undefined while it holds. */
+export function breached(rule: BreachRule, seconds: Second[]): string | undefined {
+  const last = seconds.slice(-rule.forSeconds);
+  if (last.length < rule.forSeconds) return undefined;
+  const values = last.map((s) => (rule.metric === 'p95' ? s.p95 : s.errors / Math.max(1, s.requests)));
+  if (!values.every((v) => v > rule.above)) return undefined;
+  const shown = rule.metric === 'p95' ? values.map((v) => `${v}ms`) : values.map((v) => v.toFixed(3));
+  return `${describeRule(rule)} (last ${rule.forSeconds} s: ${shown.join(', ')})`;
+}
 
 export async function runLoad(o: EngineOptions): Promise<RunResult> {
   validate(o);
   const pool = new Pool(o.baseUrl, { connections: o.connections, pipelining: 1, keepAliveTimeout: 10_000 });
   const routes: Record<string, RouteMetrics> = {};
+  const timeline: Second[] = [];
+  const warnings: string[] = [];
+  let pausedUntil = 0; // Retry-After: nothing is sent before this
   // The window has a margin: sends 1000 ms apart can arrive closer than that, and the guard holds
   // as the server counts, not only as the client does.
   const limiter = new SlidingLimiter(Math.floor(o.guards.maxRps), 1000 + RATE_WINDOW_MARGIN_MS);
@@ -137,6 +167,29 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
     controller.abort();
   }, o.guards.maxRuntimeMs);
 
+  const second = (now: number): Second => {
+    const t = Math.floor((now - startedAt) / 1000);
+    while (timeline.length <= t) timeline.push({ t: timeline.length, requests: 0, errors: 0, throttled: 0, p95: 0, latency: createHistogram() });
+    return timeline[t]!;
+  };
+  // Once a second: close the last second's p95 and judge the rules on complete seconds.
+  const warned = new Set<BreachRule>();
+  const ruleTimer = setInterval(() => {
+    const done = Math.floor((performance.now() - startedAt) / 1000);
+    second(performance.now());
+    const complete = timeline.slice(0, done);
+    for (const s of complete) s.p95 = percentileMs(s.latency, 95);
+    for (const rule of o.rules ?? []) {
+      const verdict = breached(rule, complete);
+      if (!verdict) continue;
+      if (rule.strict === false) {
+        if (!warned.has(rule)) warnings.push(`warn: ${verdict}`), warned.add(rule);
+      } else {
+        stop(`abort: ${verdict}`);
+      }
+    }
+  }, 1000);
+
   const slotWaiters: (() => void)[] = [];
   const acquireSlot = async () => {
     while (inFlight >= o.guards.maxConcurrency) await new Promise<void>((r) => slotWaiters.push(r));
@@ -154,7 +207,7 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
       if (sent >= o.guards.maxRequests) return stop(`guard: maxRequests ${o.guards.maxRequests}`), false;
       const now = performance.now();
       if (now >= shapeEnd) return stop('duration'), false;
-      const wait = limiter.waitMs(now);
+      const wait = Math.max(limiter.waitMs(now), pausedUntil - now);
       if (wait === 0) break;
       await sleep(Math.min(wait, shapeEnd - now) + 0.1);
     }
@@ -180,6 +233,15 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
       for await (const chunk of res.body) bytes += (chunk as Buffer).length;
       const done = performance.now();
       recordMs(route.latency, done - intended);
+      const sec = second(done);
+      sec.requests += 1;
+      recordMs(sec.latency, done - intended);
+      if (res.statusCode === 429 || res.statusCode === 503) {
+        sec.throttled += 1;
+        // Retry-After (seconds): the backend asked everyone to wait; so does every virtual user.
+        const after = Number(res.headers['retry-after']);
+        if (Number.isFinite(after) && after > 0) pausedUntil = Math.max(pausedUntil, done + Math.min(after, 60) * 1000);
+      }
       recordMs(route.service, done - actual);
       route.bytes += bytes;
       route.maxBytes = Math.max(route.maxBytes, bytes);
@@ -203,6 +265,7 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
     }
     route.requests += 1;
     if (failure) {
+      second(performance.now()).errors += 1;
       route.errors += 1;
       route.errorsByClass[failure] = (route.errorsByClass[failure] ?? 0) + 1;
     }
@@ -246,9 +309,11 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
     }
   } finally {
     clearTimeout(runtimeTimer);
+    clearInterval(ruleTimer);
     if (performance.now() > runtimeEnd) controller.abort();
     await pool.close().catch(() => {});
   }
   const requests = Object.values(routes).reduce((a, r) => a + r.requests, 0);
-  return { routes, requests, stoppedBy: stoppedBy ?? 'duration', wallMs: performance.now() - startedAt, startedAt };
+  for (const s of timeline) s.p95 = percentileMs(s.latency, 95);
+  return { routes, timeline, warnings, requests, stoppedBy: stoppedBy ?? 'duration', wallMs: performance.now() - startedAt, startedAt };
 }

@@ -8,14 +8,17 @@ import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
 import { runLoad } from '../../load/engine.js';
+import { runRamp } from '../../load/ramp.js';
 import { percentileMs } from '../../load/histogram.js';
 
-type Probe = { url: string; arrivals: number[]; maxInFlight: number; reset: (o?: { stallAt?: number; stallMs?: number }) => void; close: () => Promise<void> };
+type ProbeOptions = { stallAt?: number; stallMs?: number; delayMs?: number; capacity?: number; throttleFirst?: number; failAfter?: number };
+type Probe = { url: string; arrivals: number[]; maxInFlight: number; reset: (o?: ProbeOptions) => void; close: () => Promise<void> };
 
 async function probeServer(): Promise<Probe> {
   let inFlight = 0;
   let stallUntil = 0;
   let stall = { at: Infinity, ms: 0 };
+  let opts: ProbeOptions = {};
   const state = { arrivals: [] as number[], maxInFlight: 0 };
   const server = http.createServer(async (req, res) => {
     const now = performance.now();
@@ -24,8 +27,16 @@ async function probeServer(): Promise<Probe> {
     state.maxInFlight = Math.max(state.maxInFlight, inFlight);
     // The stall: at the N-th arrival, the server stops answering anything for a while.
     if (state.arrivals.length === stall.at) stallUntil = now + stall.ms;
-    const wait = stallUntil - performance.now();
+    const wait = Math.max(stallUntil - performance.now(), opts.delayMs ?? 0);
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const n = state.arrivals.length;
+    // Over capacity, asked to back off, or broken from some point on: 503 or 429 with Retry-After.
+    if ((opts.capacity !== undefined && inFlight > opts.capacity) || (opts.failAfter !== undefined && n > opts.failAfter)) {
+      res.statusCode = 503;
+    } else if (opts.throttleFirst !== undefined && n <= opts.throttleFirst) {
+      res.statusCode = 429;
+      res.setHeader('retry-after', '1');
+    }
     res.setHeader('x-db-query-count', '2');
     res.setHeader('server-timing', 'db;dur=0.40, total;dur=0.90');
     res.end('{"ok":true}');
@@ -46,6 +57,7 @@ async function probeServer(): Promise<Probe> {
       state.maxInFlight = 0;
       stallUntil = 0;
       stall = { at: o.stallAt ?? Infinity, ms: o.stallMs ?? 0 };
+      opts = o;
     },
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
@@ -144,5 +156,42 @@ describe('load engine', () => {
       runLoad({ baseUrl: server.url, connections: 0, shape: { model: 'open', rate: 0, durationMs: 1000 }, guards: { ...roomy, maxRps: -1 }, next: () => probe }),
       /load engine: guards.maxRps must be a number above 0, got -1; shape.rate must be a number above 0, got 0; connections must be at least 1, got 0/,
     );
+  });
+
+  it('honours Retry-After: after a 429 that says wait 1 s, nothing is sent for 1 s', async () => {
+    server.reset({ throttleFirst: 1 });
+    await runLoad({ baseUrl: server.url, connections: 4, shape: { model: 'closed', concurrency: 4, durationMs: 1600 }, guards: roomy, next: () => probe });
+    const [first, ...rest] = server.arrivals;
+    const afterFirstAnswer = rest.filter((t) => t - first! > 50); // requests already on the wire with the first
+    assert.ok(afterFirstAnswer.length > 0, 'the run went on after the pause');
+    assert.ok(afterFirstAnswer.every((t) => t - first! >= 1000), `a request came ${Math.min(...afterFirstAnswer.map((t) => t - first!))} ms after the 429`);
+  });
+
+  it('stops a run whose p95 stays over budget, and only warns for a warn-only rule', async () => {
+    server.reset({ delayMs: 40 });
+    const strict = await runLoad({ baseUrl: server.url, connections: 2, shape: { model: 'closed', concurrency: 2, durationMs: 20_000 }, guards: roomy, next: () => probe, rules: [{ metric: 'p95', above: 20, forSeconds: 2 }] });
+    assert.match(strict.stoppedBy, /^abort: p95 over 20 ms for 2 s \(last 2 s: \d+(\.\d+)?ms, \d+(\.\d+)?ms\)$/);
+    assert.ok(strict.wallMs < 5000, `stopped after ${strict.wallMs} ms`);
+    server.reset({ delayMs: 40 });
+    const warned = await runLoad({ baseUrl: server.url, connections: 2, shape: { model: 'closed', concurrency: 2, durationMs: 3500 }, guards: roomy, next: () => probe, rules: [{ metric: 'p95', above: 20, forSeconds: 2, strict: false }] });
+    assert.equal(warned.stoppedBy, 'duration');
+    assert.equal(warned.warnings.length, 1);
+    assert.match(warned.warnings[0]!, /^warn: p95 over 20 ms for 2 s/);
+  });
+
+  it('climbs 1 → 5 → 20 → 50, steps back from the step that breaks the budget, and names the knee', async () => {
+    server.reset({ delayMs: 5, capacity: 8 });
+    const r = await runRamp({ baseUrl: server.url, model: 'closed', holdMs: 700, guards: roomy, next: () => probe, adaptive: { maxErrorRate: 0.01, maxThrottledShare: 0.01, maxP95Ms: 500 } });
+    assert.deepEqual(r.steps.map((s) => [s.level, s.withinBudget]), [[1, true], [5, true], [20, false], [5, true]]);
+    assert.equal(r.knee, 5);
+    assert.match(r.verdict, /^20 broke the budget \(429\/503 share 0\.\d+ > 0\.01\); stepped back to 5, which held: the knee$/);
+  });
+
+  it('fails fast when the backend keeps struggling after stepping back', async () => {
+    server.reset({ delayMs: 2, failAfter: 400 }); // step 1 sends ~150, step 5 crosses 400
+    const r = await runRamp({ baseUrl: server.url, model: 'closed', holdMs: 500, guards: roomy, next: () => probe, adaptive: { maxErrorRate: 0.01, maxThrottledShare: 0.5, maxP95Ms: 500 } });
+    assert.equal(r.knee, null);
+    assert.match(r.verdict, /did not help .*: failing fast$/);
+    assert.ok(r.steps.length <= 4, `${r.steps.length} steps`);
   });
 });

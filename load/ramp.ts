@@ -1,0 +1,86 @@
+/**
+ * Step ramps: the load climbs 1 → 5 → 20 → 50 (by default), holding each step. Adaptive ramps
+ * judge every step against thresholds (error rate, share of 429/503 answers, p95); a step that
+ * breaks one is not climbed past: the ramp steps back to the previous level to confirm it still
+ * holds, and stops there. If the backend struggles at the lower level too, the ramp fails fast
+ * instead of adding load. The result names the knee: the highest step that stayed in budget.
+ */
+import { runLoad, type BreachRule, type EngineOptions, type RunResult } from './engine.js';
+import { createHistogram, percentileMs } from './histogram.js';
+
+export type Thresholds = { maxErrorRate: number; maxThrottledShare: number; maxP95Ms: number };
+
+export type RampOptions = Pick<EngineOptions, 'baseUrl' | 'next' | 'guards'> & {
+  model: 'closed' | 'open';
+  /** Concurrency (closed) or requests per second (open) of each step. */
+  steps?: number[];
+  holdMs: number;
+  /** When given, the ramp is adaptive (see above); without, it climbs every step. */
+  adaptive?: Thresholds;
+  rules?: BreachRule[];
+};
+
+export type StepResult = { level: number; requests: number; errorRate: number; throttledShare: number; p95: number; withinBudget: boolean; why?: string; run: RunResult };
+export type RampResult = { steps: StepResult[]; knee: number | null; verdict: string };
+
+export const DEFAULT_STEPS = [1, 5, 20, 50];
+
+function judge(level: number, run: RunResult, t: Thresholds | undefined): StepResult {
+  const latency = createHistogram();
+  let requests = 0;
+  let errors = 0;
+  for (const m of Object.values(run.routes)) {
+    latency.add(m.latency);
+    requests += m.requests;
+    errors += m.errors;
+  }
+  const throttled = run.timeline.reduce((a, s) => a + s.throttled, 0);
+  const step = { level, requests, errorRate: errors / Math.max(1, requests), throttledShare: throttled / Math.max(1, requests), p95: percentileMs(latency, 95), run };
+  const why = !t
+    ? undefined
+    : step.throttledShare > t.maxThrottledShare
+      ? `429/503 share ${step.throttledShare.toFixed(3)} > ${t.maxThrottledShare}`
+      : step.errorRate > t.maxErrorRate
+        ? `error rate ${step.errorRate.toFixed(3)} > ${t.maxErrorRate}`
+        : step.p95 > t.maxP95Ms
+          ? `p95 ${step.p95} ms > ${t.maxP95Ms} ms`
+          : run.stoppedBy.startsWith('abort:')
+            ? run.stoppedBy
+            : undefined;
+  return { ...step, withinBudget: why === undefined, ...(why && { why }) };
+}
+
+export async function runRamp(o: RampOptions): Promise<RampResult> {
+  const levels = o.steps ?? DEFAULT_STEPS;
+  if (!levels.length || levels.some((l, k) => !(l > 0) || (k > 0 && l <= levels[k - 1]!))) {
+    throw new Error(`ramp: steps must be increasing numbers above 0, got ${JSON.stringify(levels)}`);
+  }
+  const hold = (level: number) =>
+    runLoad({
+      baseUrl: o.baseUrl,
+      next: o.next,
+      guards: o.guards,
+      rules: o.rules,
+      connections: Math.max(1, Math.min(o.model === 'closed' ? level : Math.ceil(level), o.guards.maxConcurrency)),
+      shape: o.model === 'closed' ? { model: 'closed', concurrency: Math.min(level, o.guards.maxConcurrency), durationMs: o.holdMs } : { model: 'open', rate: level, durationMs: o.holdMs },
+    });
+  const steps: StepResult[] = [];
+  let knee: number | null = null;
+  for (let k = 0; k < levels.length; k++) {
+    const step = judge(levels[k]!, await hold(levels[k]!), o.adaptive);
+    steps.push(step);
+    if (step.withinBudget) {
+      knee = step.level;
+      continue;
+    }
+    if (!o.adaptive) continue;
+    if (k === 0) return { steps, knee: null, verdict: `the first step (${step.level}) already broke the budget: ${step.why}; failing fast` };
+    const back = judge(levels[k - 1]!, await hold(levels[k - 1]!), o.adaptive);
+    steps.push(back);
+    if (!back.withinBudget) {
+      return { steps, knee: null, verdict: `${step.level} broke the budget (${step.why}) and stepping back to ${back.level} did not help (${back.why}): failing fast` };
+    }
+    return { steps, knee: back.level, verdict: `${step.level} broke the budget (${step.why}); stepped back to ${back.level}, which held: the knee` };
+  }
+  return { steps, knee, verdict: knee === levels.at(-1) ? `every step held, up to ${knee}` : `highest step within budget: ${knee ?? 'none'}` };
+}
