@@ -14,6 +14,7 @@ import errorHandler from './plugins/app/error-handler.js';
 import requestMetrics from './plugins/app/request-metrics.js';
 import sweeper from './plugins/app/sweeper.js';
 import db from './plugins/external/db.js';
+import metrics from './plugins/external/metrics.js';
 import health from './routes/health.js';
 import internalTest from './routes/internal/test.js';
 import attachments from './routes/v1/attachments.js';
@@ -73,6 +74,7 @@ export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyI
   await fastify.register(db, { pool });
   await fastify.register(errorHandler);
   await fastify.register(requestMetrics);
+  await fastify.register(metrics);
   await fastify.register(auth);
   await fastify.register(sweeper, { sweeper: config.sweeper ?? NO_SWEEPER });
 

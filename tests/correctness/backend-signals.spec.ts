@@ -1,0 +1,38 @@
+/**
+ * Backend signals: the app's Prometheus metrics, sampled by the load engine while it runs.
+ */
+import { expect, test } from '../../fixtures';
+import { runLoad } from '../../load/engine';
+import { parsePrometheus, sampleSignals } from '../../load/signals';
+
+test.describe('backend signals', () => {
+  test('should expose request durations by route template and the pool at /metrics', async ({ api, apiFor }) => {
+    await api.get('/v1/me');
+    const res = await (await apiFor(null)).get('/metrics');
+    test.skip(res.status() === 404, 'this backend has no /metrics (optional in the contract)');
+    const text = await res.text();
+    expect(text).toMatch(/http_request_duration_seconds_bucket\{[^}]*route="\/v1\/me"[^}]*\}/);
+    expect(text).toMatch(/db_queries_per_request_bucket\{[^}]*route="\/v1\/me"/);
+    expect(parsePrometheus(text, ['db_pool_total_connections']).db_pool_total_connections).toBeGreaterThan(0);
+  });
+
+  test('should keep the signals as time series while a run goes', async ({ account }, testInfo) => {
+    const baseUrl = testInfo.project.use.baseURL!;
+    const signals = sampleSignals(baseUrl, { everyMs: 400 });
+    const run = await runLoad({
+      baseUrl,
+      connections: 4,
+      shape: { model: 'closed', concurrency: 4, durationMs: 2500 },
+      guards: { maxRps: 500, maxConcurrency: 4, maxRequests: 100_000, maxRuntimeMs: 10_000 },
+      next: () => ({ route: 'GET /v1/me', path: '/v1/me', headers: { authorization: `Bearer ${account.token}` } }),
+    });
+    const series = await signals.stop();
+    test.skip(series.length === 0, 'this backend has no /metrics (optional in the contract)');
+    expect(run.routes['GET /v1/me']!.errors).toBe(0);
+    expect(series.length).toBeGreaterThanOrEqual(5);
+    const counts = series.map((s) => s.values.http_request_duration_seconds_count ?? 0);
+    expect(counts.at(-1)! - counts[0]!).toBeGreaterThanOrEqual(run.requests * 0.9); // the load is visible from inside
+    expect(series.every((s) => (s.values.process_resident_memory_bytes ?? 0) > 0)).toBe(true);
+    expect(series.some((s) => (s.values.db_pool_total_connections ?? 0) > 0)).toBe(true);
+  });
+});
