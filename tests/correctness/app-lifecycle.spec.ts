@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { expect, test } from '../../fixtures';
-import { type AppProcess, startAppProcess as startApp } from '../support/app-process';
+import { type AppProcess, freePort, startAppProcess as startApp, waitHealthy } from '../support/app-process';
 
 /** The cluster directory the app reports (it may be staged elsewhere: app/db/embedded-staging.ts). */
 function clusterDirOf(output: string): string {
@@ -36,18 +36,16 @@ test.describe('reference app lifecycle', () => {
 
   test('should stop a PostgreSQL left behind by a killed app and start cleanly', async ({ runId }, testInfo) => {
     test.setTimeout(90_000);
-    const port = 3300 + testInfo.workerIndex;
-    const pgPort = 55400 + testInfo.workerIndex;
+    const [port, pgPort] = [await freePort(), await freePort()];
     const dataDir = path.resolve('.run', `lifecycle-${runId}-${testInfo.workerIndex}`);
     const env = { PORT: String(port), PG_PORT: String(pgPort), PG_DATA_DIR: dataDir };
-    const health = `http://127.0.0.1:${port}/healthz`;
-    const up = async () => (await fetch(health).catch(() => null))?.status ?? 0;
+    const base = `http://127.0.0.1:${port}`;
 
     const first = startApp(env);
     let second: AppProcess | undefined;
     let clusterDir: string | undefined;
     try {
-      await expect.poll(up, { timeout: 60_000, message: 'first app start' }).toBe(200);
+      await waitHealthy(first, base);
       clusterDir = clusterDirOf(first.output());
       const pidFile = readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8');
       const postmaster = Number(pidFile.split('\n')[0]);
@@ -57,7 +55,7 @@ test.describe('reference app lifecycle', () => {
       expect(alive(postmaster), 'the postmaster survives its app').toBe(true);
 
       second = startApp(env);
-      await expect.poll(up, { timeout: 60_000, message: 'second app start' }).toBe(200);
+      await waitHealthy(second, base);
       expect(second.output()).toContain('stopping a postgres left behind by an earlier run');
       expect(alive(postmaster)).toBe(false);
       const newPostmaster = Number(readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);

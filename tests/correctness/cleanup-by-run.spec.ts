@@ -70,8 +70,9 @@ test.describe('cleanup by run', () => {
       }
       await db.query(`UPDATE test_runs SET expires_at = now() - interval '1 hour' WHERE run_id = $1`, [expired]);
       const freshBefore = await seedClient.runRows(fresh);
+      // The reaper is global: another run or an app's sweeper may get there first. What matters
+      // is the outcome, and that the fresh run is never among the reaped.
       const reaped = await seedClient.reapExpired();
-      expect(reaped.runs).toContain(expired);
       expect(reaped.runs).not.toContain(fresh);
       expect(total(await censusInDatabase(verifyDatabaseUrl!, expired))).toBe(0);
       expect(await seedClient.runRows(fresh)).toEqual(freshBefore);

@@ -8,7 +8,7 @@ import { withDatabase } from '../../app/db/clone';
 import { expect, test } from '../../fixtures';
 import type { DatasetKnobs } from '../../seed/profiles';
 import { adminQuery, saveDataset } from '../../scripts/datasets';
-import { startAppProcess as startApp } from '../support/app-process';
+import { freePort, startAppProcess as startApp, waitHealthy } from '../support/app-process';
 
 const KNOBS: DatasetKnobs = {
   accounts: 3,
@@ -27,12 +27,12 @@ test.describe('saved datasets', () => {
 
   test('should restore a saved dataset into the run database, usable at once, and drop it at shutdown', async ({ run, serviceToken, verifyDatabaseUrl }, testInfo) => {
     test.setTimeout(120_000);
-    const port = 3410 + testInfo.workerIndex;
+    const port = await freePort();
     const seed = `${run.runId}-restore`;
     const saved = await saveDataset({
       databaseUrl: verifyDatabaseUrl!,
       serviceToken,
-      port: 3420 + testInfo.workerIndex,
+      port: await freePort(),
       appEnv: { APP_ENV: 'test', TEST_SERVICE_TOKEN: serviceToken, LOG_LEVEL: 'silent' },
       profile: 'restoretest',
       seed,
@@ -43,7 +43,7 @@ test.describe('saved datasets', () => {
       const app = startApp({ PORT: String(port), DATABASE_URL: verifyDatabaseUrl!, TEST_SERVICE_TOKEN: serviceToken, APP_DATASET: saved.name, APP_DATASET_MODE: 'restore', APP_RUN_DATABASE: runDb });
       const base = `http://127.0.0.1:${port}`;
       try {
-        await expect.poll(async () => (await fetch(`${base}/healthz`).catch(() => null))?.status ?? 0, { timeout: 60_000 }).toBe(200);
+        await waitHealthy(app, base);
         expect(((await (await fetch(`${base}/healthz`)).json()) as { database: string }).database).toBe(runDb);
 
         const described = (await (await fetch(`${base}/internal/test/dataset`, { headers: { 'x-test-service-token': serviceToken } })).json()) as {
@@ -77,7 +77,7 @@ test.describe('saved datasets', () => {
     const saved = await saveDataset({
       databaseUrl: verifyDatabaseUrl!,
       serviceToken,
-      port: 3430 + testInfo.workerIndex,
+      port: await freePort(),
       appEnv: { APP_ENV: 'test', TEST_SERVICE_TOKEN: serviceToken, LOG_LEVEL: 'silent' },
       profile: 'staletest',
       seed: `${run.runId}-stale`,
@@ -90,7 +90,7 @@ test.describe('saved datasets', () => {
       await tpl.query(`UPDATE datasets.meta SET schema_version = 1`);
       await tpl.end();
 
-      const app = startApp({ PORT: String(3440 + testInfo.workerIndex), DATABASE_URL: verifyDatabaseUrl!, TEST_SERVICE_TOKEN: serviceToken, APP_DATASET: saved.name, APP_DATASET_MODE: 'restore', APP_RUN_DATABASE: runDb });
+      const app = startApp({ PORT: String(await freePort()), DATABASE_URL: verifyDatabaseUrl!, TEST_SERVICE_TOKEN: serviceToken, APP_DATASET: saved.name, APP_DATASET_MODE: 'restore', APP_RUN_DATABASE: runDb });
       expect(await app.exited).toBe(1);
       expect(app.output()).toContain(`dataset "${saved.name}" was saved with schema version 1, this app is at 2`);
       expect(app.output()).toContain('save it again (npm run dataset:save)');

@@ -3,6 +3,7 @@
  * dataset restore). It runs on the ports and database the test gives it, never the suite's.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
 
 export type AppProcess = { child: ChildProcess; exited: Promise<number | null>; output: () => string; stop: () => Promise<number | null> };
 
@@ -20,4 +21,31 @@ export function startAppProcess(env: Record<string, string>): AppProcess {
     return exited;
   };
   return { child, exited, output: () => out, stop };
+}
+
+/**
+ * A port nobody uses right now, from the OS. Fixed test ports inside the ephemeral range can be
+ * taken by any outgoing connection on a busy machine.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits until GET /healthz answers 200; fails with the app's own output if it does not. */
+export async function waitHealthy(app: AppProcess, baseUrl: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if ((await fetch(`${baseUrl}/healthz`).catch(() => null))?.status === 200) return;
+    if (app.child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`the app at ${baseUrl} did not become healthy (exit code ${app.child.exitCode}); it said:\n${app.output()}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
