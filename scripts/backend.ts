@@ -3,13 +3,13 @@
  * them, a backend to talk to (the one at BASE_URL, a running app/, or app/ started here and
  * stopped after), and strict command-line flags.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { type APIRequestContext, request } from '@playwright/test';
 import { config as loadDotenv } from 'dotenv';
 import { SettingsError } from '../config/env.js';
 import { appServerEnv, loadSettings, type Settings } from '../config/settings.js';
 import { SeedClient } from '../seed/client.js';
+import { type AppProcess, startAppProcess, waitHealthy } from './app-process.js';
 
 export function settingsOrExit(): Settings {
   loadDotenv({ quiet: true });
@@ -53,24 +53,17 @@ export type Backend = { settings: Settings; service: APIRequestContext; client: 
 
 /** Runs `fn` against the backend, starting app/ for the duration when it is not running. */
 export async function withBackend<T>(settings: Settings, fn: (b: Backend) => Promise<T>): Promise<T> {
-  let child: ChildProcess | undefined;
+  let app: AppProcess | undefined;
   if (!(await healthy(settings.baseUrl))) {
     if (!settings.startApp) throw new Error(`the backend at BASE_URL=${settings.baseUrl} does not answer GET /healthz`);
-    child = spawn(process.execPath, ['--import', 'tsx', 'app/server.ts'], { env: { ...process.env, ...appServerEnv(settings) }, stdio: ['ignore', 'ignore', 'inherit'] });
-    const deadline = Date.now() + 120_000;
-    while (!(await healthy(settings.baseUrl))) {
-      if (child.exitCode !== null || Date.now() > deadline) throw new Error('app/ did not start (see its output above)');
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    app = startAppProcess(appServerEnv(settings));
+    await waitHealthy(app, settings.baseUrl, 120_000);
   }
   const service = await request.newContext({ baseURL: settings.baseUrl, extraHTTPHeaders: { 'x-test-service-token': settings.serviceToken }, timeout: 0 });
   try {
     return await fn({ settings, service, client: new SeedClient(service), baseUrl: settings.baseUrl });
   } finally {
     await service.dispose();
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child!.once('exit', r));
-    }
+    await app?.stop();
   }
 }

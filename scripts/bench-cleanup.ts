@@ -6,8 +6,9 @@
  *   cascade_delete   DELETE FROM accounts WHERE test_run_id = $1, foreign keys cascading
  *   chunked_delete   DELETE … LIMIT 5000 per statement, children first (the account-scoped path)
  *   partition_drop   detach and drop the run's partitions (POST /internal/test/cleanup: in use)
- * After each, the other run must be intact (same content digest) with no dead tuples in its
- * storage, and the cleaned run must have no row left. Writes bench-results/cleanup.json.
+ * Before each, the database is brought to the same quiet state (quiesce). After each, the other
+ * run must be intact (same content digest) with no dead tuples in its storage, and the cleaned
+ * run must have no row left. Writes bench-results/cleanup.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -30,6 +31,20 @@ const dbUrl = settings.verifyDatabaseUrl!;
 const BIG = { ...PROFILES.medium, itemsPerProject: { p50: 36, p95: 720, max: 3600 } };
 const METHODS = ['cascade_delete', 'chunked_delete', 'partition_drop'] as const;
 type Method = (typeof METHODS)[number];
+
+/**
+ * The same starting state for every method: dirty pages written out and no autovacuum at work.
+ * Otherwise a method inherits the background work of the one before it (a checkpoint flushing
+ * gigabytes, an autovacuum woken by a million inserts) and is timed on that.
+ */
+async function quiesce(db: pg.Client): Promise<void> {
+  await db.query('CHECKPOINT');
+  for (let i = 0; i < 120; i++) {
+    const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'`);
+    if (rows[0]!.n === 0) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
 
 async function deadTuples(db: pg.Client, runId: string): Promise<number> {
   const names = TEST_DATA_TABLES.map((t) => partitionName(t, runId));
@@ -56,9 +71,10 @@ await withBackend(settings, async ({ client }) => {
       const seeded = await generateThenSend(client, { seed: 'cleanup-big', runId, ttlSeconds: 3600, profile: 'custom', knobs: BIG });
       const rows = sumRows(seeded.rows);
       seeds.push(seeded.seconds);
+      await quiesce(db);
       const started = performance.now();
       if (method === 'cascade_delete') await db.query(`DELETE FROM accounts WHERE test_run_id = $1`, [runId]);
-      else if (method === 'chunked_delete') await deleteChunked(db, 'test_run_id = $1', [runId]);
+      else if (method === 'chunked_delete') await deleteChunked(db, { runId });
       else await client.cleanup(runId);
       const seconds = (performance.now() - started) / 1000;
 

@@ -20,7 +20,8 @@ import { SEED_PROFILES, type SeedProfile } from '../config/settings.js';
 import { sumRows } from '../seed/dataset.js';
 import { resolveKnobs } from '../seed/profiles.js';
 import { failAndExit, flagsOrExit, settingsOrExit, withBackend } from './backend.js';
-import { adminQuery, saveDataset, saveOptionsOf } from './datasets.js';
+import { adminQuery } from '../app/db/clone.js';
+import { saveDataset, saveOptionsOf } from './datasets.js';
 
 const TABLES = ['accounts', 'api_tokens', 'projects', 'items', 'comments', 'attachments', 'tags', 'item_tags'];
 const settings = settingsOrExit();

@@ -4,35 +4,22 @@
  * and analyse it like a production database, then rename it to ds_<name> for runs to clone.
  * Nothing is renamed until all of that succeeded: a failed save leaves the previous dataset.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { request } from '@playwright/test';
 import pg from 'pg';
-import { templateName, withDatabase } from '../app/db/clone.js';
+import { adminQuery, templateName, withDatabase } from '../app/db/clone.js';
 import { appServerEnv, mintRunId, type Settings } from '../config/settings.js';
 import { SeedClient } from '../seed/client.js';
 import { datasetName, generateThenSend, type SeededDataset } from '../seed/dataset.js';
 import type { DatasetKnobs } from '../seed/profiles.js';
+import { type AppProcess, startAppProcess, waitHealthy } from './app-process.js';
 
-export async function adminQuery<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<pg.QueryResult<T>> {
-  const c = new pg.Client({ connectionString: withDatabase(url, 'postgres'), application_name: 'pressure-datasets' });
-  await c.connect();
-  try {
-    return await c.query<T>(sql, params);
-  } finally {
-    await c.end();
-  }
-}
 
-async function startApp(appEnv: Record<string, string>, databaseUrl: string, port: number): Promise<ChildProcess> {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...appEnv, PORT: String(port), DATABASE_URL: databaseUrl, APP_LOG_FILE: '.run/dataset-app.log' };
-  delete env.APP_DATASET; // the dataset is being made, not restored
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/server.ts'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    if ((await fetch(`http://127.0.0.1:${port}/healthz`).catch(() => null))?.ok) return child;
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error('the app instance for the dataset did not start (see above)');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+/** The app instance that generates the dataset, on its own port and database. */
+async function startApp(appEnv: Record<string, string>, databaseUrl: string, port: number): Promise<AppProcess> {
+  // APP_DATASET empty: the dataset is being made, not restored.
+  const app = startAppProcess({ ...appEnv, PORT: String(port), DATABASE_URL: databaseUrl, APP_LOG_FILE: '.run/dataset-app.log', APP_DATASET: '' });
+  await waitHealthy(app, `http://127.0.0.1:${port}`);
+  return app;
 }
 
 export type SavedDataset = SeededDataset & { template: string; generateSeconds: number; sendSeconds: number };
@@ -70,7 +57,7 @@ export async function saveDataset(o: SaveOptions): Promise<SavedDataset> {
   await adminQuery(base, `CREATE DATABASE ${pg.escapeIdentifier(building)}`);
   const url = withDatabase(base, building);
   const port = o.port;
-  let app: ChildProcess | undefined = await startApp(o.appEnv, url, port);
+  let app: AppProcess | undefined = await startApp(o.appEnv, url, port);
   try {
     const service = await request.newContext({ baseURL: `http://127.0.0.1:${port}`, extraHTTPHeaders: { 'x-test-service-token': o.serviceToken }, timeout: 0 });
     let ds;
@@ -80,8 +67,7 @@ export async function saveDataset(o: SaveOptions): Promise<SavedDataset> {
     } finally {
       await service.dispose();
     }
-    app.kill('SIGTERM');
-    await new Promise((r) => app!.once('exit', r));
+    await app.stop();
     app = undefined;
 
     const db = new pg.Client({ connectionString: url, application_name: 'pressure-datasets' });
@@ -107,10 +93,7 @@ export async function saveDataset(o: SaveOptions): Promise<SavedDataset> {
     await adminQuery(base, `ALTER DATABASE ${pg.escapeIdentifier(building)} RENAME TO ${pg.escapeIdentifier(template)}`);
     return { ...ds, template };
   } catch (e) {
-    if (app) {
-      app.kill('SIGTERM');
-      await new Promise((r) => app!.once('exit', r));
-    }
+    await app?.stop();
     await adminQuery(base, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(building)} WITH (FORCE)`).catch(() => {});
     throw e;
   }

@@ -3,6 +3,7 @@
  * a test_run_id column, found in the catalogue (so a new table cannot hide a leak).
  */
 import pg from 'pg';
+import { adminQuery } from '../app/db/clone.js';
 
 export async function censusInDatabase(databaseUrl: string, runId: string): Promise<Record<string, number>> {
   const client = new pg.Client({ connectionString: databaseUrl, application_name: 'pressure-harness' });
@@ -38,13 +39,5 @@ export const total = (counts: Record<string, number>) => Object.values(counts).r
 
 /** Drops a whole database (a run's restored clone), whoever is still connected to it. */
 export async function dropDatabase(serverUrl: string, database: string): Promise<void> {
-  const u = new URL(serverUrl);
-  u.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: u.toString(), application_name: 'pressure-harness' });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
-  } finally {
-    await client.end();
-  }
+  await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
 }

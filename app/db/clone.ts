@@ -30,11 +30,27 @@ export const templateName = (dataset: string) => `ds_${dataset.replace(/[^a-z0-9
 
 const OWNER = 'pressure-clone-owner:';
 
-/** Drops the run clones of `url`'s database whose owner session is gone (their app was killed). */
-export async function dropOrphanClones(url: string, log: (msg: string, extra?: object) => void, except?: string): Promise<void> {
-  const c = new pg.Client({ connectionString: withDatabase(url, 'postgres'), application_name: 'pressure-app-admin' });
+/**
+ * Runs `fn` on a connection to the server's maintenance database (`postgres`): where databases
+ * are created, cloned and dropped. `url` may name any database of the server.
+ */
+export async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>, applicationName = 'pressure-admin'): Promise<T> {
+  const c = new pg.Client({ connectionString: withDatabase(url, 'postgres'), application_name: applicationName });
   await c.connect();
   try {
+    return await fn(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** One statement on the maintenance database. */
+export const adminQuery = <T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []) =>
+  withAdmin(url, (c) => c.query<T>(sql, params));
+
+/** Drops the run clones of `url`'s database whose owner session is gone (their app was killed). */
+export async function dropOrphanClones(url: string, log: (msg: string, extra?: object) => void, except?: string): Promise<void> {
+  await withAdmin(url, async (c) => {
     const orphans = await c.query<{ datname: string }>(
       `SELECT d.datname FROM pg_database d
         WHERE d.datname LIKE $1 AND d.datname IS DISTINCT FROM $2
@@ -45,9 +61,7 @@ export async function dropOrphanClones(url: string, log: (msg: string, extra?: o
       log('dropping the clone of a killed run', { database: datname });
       await c.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
     }
-  } finally {
-    await c.end();
-  }
+  });
 }
 
 export async function cloneDataset(o: {

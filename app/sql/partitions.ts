@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { TEST_DATA_TABLES, type RowCounts, type TestDataTable } from './tables.js';
+import { ownerColumn, TEST_DATA_TABLES, type RowCounts, type TestDataTable } from './tables.js';
 
 /** Real data ('') lives in <table>_real; a run in <table>_r_<hash of its ID>. */
 export const partitionName = (table: string, runId: string) =>
@@ -53,7 +53,12 @@ const CREATE_ORDER = [...TEST_DATA_TABLES].reverse();
 
 /** How DDL waits for locks: the suite's own calls retry; the sweeper tries once and backs off. */
 export type LockPolicy = { lockTimeoutMs: number; attempts: number };
-const PATIENT: LockPolicy = { lockTimeoutMs: 500, attempts: 8 };
+/**
+ * Longer than deadlock_timeout (1 s by default): a run's fresh partitions are often being
+ * autovacuumed (a million inserted rows trigger it), and PostgreSQL cancels an autovacuum only
+ * once it has blocked someone for deadlock_timeout. A shorter wait would keep giving up first.
+ */
+const PATIENT: LockPolicy = { lockTimeoutMs: 2000, attempts: 5 };
 
 async function ddl(pool: pg.Pool, runId: string, statements: (client: pg.PoolClient) => Promise<void>, policy: LockPolicy = PATIENT): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -134,19 +139,27 @@ export async function dropRunPartitions(pool: pg.Pool, runId: string, policy?: L
  * Call at the start of a seeding transaction; returns whether the triggers are off.
  */
 export async function bulkLoadMode(client: pg.PoolClient): Promise<boolean> {
-  const { rows } = await client.query<{ su: boolean }>(`SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user`);
-  if (!rows[0]?.su) return false;
+  // Asked once per server and role, not once per seed transaction: the answer does not change.
+  const key = `${client.host}:${client.port}/${client.user}`;
+  let superuser = superusers.get(key);
+  if (superuser === undefined) {
+    const { rows } = await client.query<{ su: boolean }>(`SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user`);
+    superuser = rows[0]?.su === true;
+    superusers.set(key, superuser);
+  }
+  if (!superuser) return false;
   await client.query(`SET LOCAL session_replication_role = replica`);
   return true;
 }
 
+const superusers = new Map<string, boolean>();
+
 /** Every foreign key of one account's rows in its run, checked set-based. Throws on the first broken one. */
 export async function verifyAccountReferences(db: Pick<pg.Pool, 'query'>, runId: string, accountId: string): Promise<void> {
   for (const [table, column, parent] of PARTITION_FKS) {
-    const owner = table === 'accounts' ? 'id' : 'account_id';
     const { rows } = await db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM ${table} c
-        WHERE c.test_run_id = $1 AND c.${owner} = $2 AND c.${column} IS NOT NULL
+        WHERE c.test_run_id = $1 AND c.${ownerColumn(table)} = $2 AND c.${column} IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM ${parent} p WHERE p.test_run_id = $1 AND p.id = c.${column})`,
       [runId, accountId],
     );

@@ -7,3 +7,6 @@
 export const TEST_DATA_TABLES = ['item_tags', 'attachments', 'comments', 'items', 'tags', 'projects', 'api_tokens', 'accounts'] as const;
 export type TestDataTable = (typeof TEST_DATA_TABLES)[number];
 export type RowCounts = Record<TestDataTable, number>;
+
+/** The column naming the account a row belongs to: accounts are their own owners. */
+export const ownerColumn = (table: TestDataTable) => (table === 'accounts' ? 'id' : 'account_id');

@@ -9,7 +9,7 @@ import { dropRunPartitions, type LockPolicy } from './partitions.js';
 import type { SeedAccountInput } from '../routes/internal/seed-schema.js';
 
 export { TEST_DATA_TABLES, type RowCounts, type TestDataTable } from './tables.js';
-import { TEST_DATA_TABLES, type RowCounts, type TestDataTable } from './tables.js';
+import { ownerColumn, TEST_DATA_TABLES, type RowCounts, type TestDataTable } from './tables.js';
 
 export async function assertTestDataTables(db: Queryable): Promise<void> {
   // Tables, not their partitions: a partition is part of its parent.
@@ -86,15 +86,16 @@ export async function asTheOnlyReaper<T>(pool: pg.Pool, fn: () => Promise<T>): P
 }
 
 /**
- * Deletes matching rows table by table, children first, in chunks: each statement holds its
- * locks briefly. `where` may name account_id; for accounts it means the account's own id.
- * With `once`, deletes at most one chunk per table (the sweeper paces itself that way).
+ * Deletes one run's rows, or one account's rows of it, table by table, children first, in
+ * chunks: each statement holds its locks briefly. With `once`, deletes at most one chunk per
+ * table (the sweeper paces itself that way).
  */
-export async function deleteChunked(db: Queryable, where: string, params: unknown[], chunk = CHUNK, once = false): Promise<RowCounts> {
+export async function deleteChunked(db: Queryable, scope: { runId: string; accountId?: string }, chunk = CHUNK, once = false): Promise<RowCounts> {
   const deleted = {} as RowCounts;
+  const params = scope.accountId === undefined ? [scope.runId] : [scope.runId, scope.accountId];
   for (const table of TEST_DATA_TABLES) {
     deleted[table] = 0;
-    const scoped = table === 'accounts' ? where.replaceAll('account_id', 'id') : where;
+    const scoped = scope.accountId === undefined ? 'test_run_id = $1' : `test_run_id = $1 AND ${ownerColumn(table)} = $2`;
     for (;;) {
       const { rowCount } = await retryDeadlock(() =>
         db.query(`DELETE FROM ${table} WHERE (${KEY[table]}) IN (SELECT ${KEY[table]} FROM ${table} WHERE ${scoped} LIMIT ${chunk})`, params),
@@ -113,7 +114,7 @@ export async function deleteChunked(db: Queryable, where: string, params: unknow
  */
 export async function cleanupRun(pool: pg.Pool, runId: string, accountId?: string, policy?: LockPolicy): Promise<RowCounts> {
   if (accountId !== undefined) {
-    const deleted = await deleteChunked(pool, 'test_run_id = $1 AND account_id = $2', [runId, accountId]);
+    const deleted = await deleteChunked(pool, { runId, accountId });
     await releaseRunRows(pool, runId, Object.values(deleted).reduce((a, b) => a + b, 0));
     return deleted;
   }

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { expect, test } from '../../fixtures';
-import { type AppProcess, freePort, startAppProcess as startApp, waitHealthy } from '../support/app-process';
+import { type AppProcess, freePort, startAppProcess as startApp, waitHealthy } from '../../scripts/app-process';
 
 /** The cluster directory the app reports (it may be staged elsewhere: app/db/embedded-staging.ts). */
 function clusterDirOf(output: string): string {
@@ -38,7 +38,8 @@ test.describe('reference app lifecycle', () => {
     test.setTimeout(90_000);
     const [port, pgPort] = [await freePort(), await freePort()];
     const dataDir = path.resolve('.run', `lifecycle-${runId}-${testInfo.workerIndex}`);
-    const env = { PORT: String(port), PG_PORT: String(pgPort), PG_DATA_DIR: dataDir };
+    // Its own embedded server, whatever DATABASE_URL the suite runs with.
+    const env = { PORT: String(port), PG_PORT: String(pgPort), PG_DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent', APP_LOG_FILE: '' };
     const base = `http://127.0.0.1:${port}`;
 
     const first = startApp(env);

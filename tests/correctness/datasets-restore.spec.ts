@@ -7,8 +7,9 @@ import pg from 'pg';
 import { withDatabase } from '../../app/db/clone';
 import { expect, test } from '../../fixtures';
 import type { DatasetKnobs } from '../../seed/profiles';
-import { adminQuery, saveDataset } from '../../scripts/datasets';
-import { freePort, startAppProcess as startApp, waitHealthy } from '../support/app-process';
+import { adminQuery } from '../../app/db/clone';
+import { saveDataset } from '../../scripts/datasets';
+import { freePort, startAppProcess as startApp, waitHealthy } from '../../scripts/app-process';
 
 const KNOBS: DatasetKnobs = {
   accounts: 3,
@@ -18,6 +19,10 @@ const KNOBS: DatasetKnobs = {
   commentDepth: 2,
   tagsPerItem: 1,
 };
+
+/** Saves a dataset on the suite's server through an app instance of its own. */
+const save = async (databaseUrl: string, serviceToken: string, profile: string, seed: string, knobs: DatasetKnobs) =>
+  saveDataset({ databaseUrl, serviceToken, port: await freePort(), appEnv: { TEST_SERVICE_TOKEN: serviceToken, LOG_LEVEL: 'silent' }, profile, seed, knobs });
 
 const databases = async (url: string, like: string) =>
   (await adminQuery<{ datname: string }>(url, `SELECT datname FROM pg_database WHERE datname LIKE $1`, [like])).rows.map((r) => r.datname);
@@ -29,18 +34,10 @@ test.describe('saved datasets', () => {
     test.setTimeout(120_000);
     const port = await freePort();
     const seed = `${run.runId}-restore`;
-    const saved = await saveDataset({
-      databaseUrl: verifyDatabaseUrl!,
-      serviceToken,
-      port: await freePort(),
-      appEnv: { APP_ENV: 'test', TEST_SERVICE_TOKEN: serviceToken, LOG_LEVEL: 'silent' },
-      profile: 'restoretest',
-      seed,
-      knobs: KNOBS,
-    });
+    const saved = await save(verifyDatabaseUrl!, serviceToken, 'restoretest', seed, KNOBS);
     const runDb = `pressure_run_restoretest_w${testInfo.workerIndex}`;
     try {
-      const app = startApp({ PORT: String(port), DATABASE_URL: verifyDatabaseUrl!, TEST_SERVICE_TOKEN: serviceToken, APP_DATASET: saved.name, APP_DATASET_MODE: 'restore', APP_RUN_DATABASE: runDb });
+      const app = startApp({ LOG_LEVEL: 'silent', APP_LOG_FILE: '', PORT: String(port), DATABASE_URL: verifyDatabaseUrl!, TEST_SERVICE_TOKEN: serviceToken, APP_DATASET: saved.name, APP_DATASET_MODE: 'restore', APP_RUN_DATABASE: runDb });
       const base = `http://127.0.0.1:${port}`;
       try {
         await waitHealthy(app, base);
@@ -74,15 +71,7 @@ test.describe('saved datasets', () => {
 
   test('should refuse to restore a dataset saved under another schema version', async ({ run, serviceToken, verifyDatabaseUrl }, testInfo) => {
     test.setTimeout(120_000);
-    const saved = await saveDataset({
-      databaseUrl: verifyDatabaseUrl!,
-      serviceToken,
-      port: await freePort(),
-      appEnv: { APP_ENV: 'test', TEST_SERVICE_TOKEN: serviceToken, LOG_LEVEL: 'silent' },
-      profile: 'staletest',
-      seed: `${run.runId}-stale`,
-      knobs: { ...KNOBS, accounts: 1 },
-    });
+    const saved = await save(verifyDatabaseUrl!, serviceToken, 'staletest', `${run.runId}-stale`, { ...KNOBS, accounts: 1 });
     const runDb = `pressure_run_staletest_w${testInfo.workerIndex}`;
     try {
       const tpl = new pg.Client({ connectionString: withDatabase(verifyDatabaseUrl!, saved.template) });
@@ -90,7 +79,7 @@ test.describe('saved datasets', () => {
       await tpl.query(`UPDATE datasets.meta SET schema_version = 1`);
       await tpl.end();
 
-      const app = startApp({ PORT: String(await freePort()), DATABASE_URL: verifyDatabaseUrl!, TEST_SERVICE_TOKEN: serviceToken, APP_DATASET: saved.name, APP_DATASET_MODE: 'restore', APP_RUN_DATABASE: runDb });
+      const app = startApp({ LOG_LEVEL: 'silent', APP_LOG_FILE: '', PORT: String(await freePort()), DATABASE_URL: verifyDatabaseUrl!, TEST_SERVICE_TOKEN: serviceToken, APP_DATASET: saved.name, APP_DATASET_MODE: 'restore', APP_RUN_DATABASE: runDb });
       expect(await app.exited).toBe(1);
       expect(app.output()).toContain(`dataset "${saved.name}" was saved with schema version 1, this app is at 2`);
       expect(app.output()).toContain('save it again (npm run dataset:save)');

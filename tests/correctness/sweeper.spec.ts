@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { buildApp } from '../../app/app';
 import { partitionName } from '../../app/sql/partitions';
+import { ownerColumn, TEST_DATA_TABLES } from '../../app/sql/tables';
 import { expect, test } from '../../fixtures';
 import { censusInDatabase, total } from '../../seed/census';
 import { buildAccount, TINY_ACCOUNT } from '../../seed/factories';
@@ -30,9 +31,8 @@ async function sweeperApp(pool: pg.Pool, serviceToken: string) {
   };
   /** Moves a run (or one account of it) past its expiry. */
   const age = async (runId: string, accountId?: string) => {
-    for (const table of Object.keys(await censusInDatabase(pool.options.connectionString!, runId))) {
-      const owner = table === 'accounts' ? 'id' : 'account_id';
-      await pool.query(`UPDATE ${table} SET expires_at = now() - interval '1 minute' WHERE test_run_id = $1 ${accountId ? `AND ${owner} = $2` : ''}`, accountId ? [runId, accountId] : [runId]);
+    for (const table of TEST_DATA_TABLES) {
+      await pool.query(`UPDATE ${table} SET expires_at = now() - interval '1 minute' WHERE test_run_id = $1 ${accountId ? `AND ${ownerColumn(table)} = $2` : ''}`, accountId ? [runId, accountId] : [runId]);
     }
     if (!accountId) await pool.query(`UPDATE test_runs SET expires_at = now() - interval '1 minute' WHERE run_id = $1`, [runId]);
   };

@@ -4,25 +4,16 @@
  * otherwise disturb, and be disturbed by.
  */
 import pg from 'pg';
-import { withDatabase } from '../../app/db/clone';
+import { adminQuery, withDatabase } from '../../app/db/clone';
 import { migrate } from '../../app/db/migrate';
 import { createPool } from '../../app/db/pool';
 import { assertPartitionForeignKeys } from '../../app/sql/partitions';
 
-async function admin(serverUrl: string, sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
-  await c.connect();
-  try {
-    await c.query(sql);
-  } finally {
-    await c.end();
-  }
-}
 
 export async function withScratchDatabase<T>(serverUrl: string, name: string, fn: (pool: pg.Pool, url: string) => Promise<T>): Promise<T> {
   const database = name.replace(/[^a-z0-9_]/g, '_').slice(0, 60);
-  await admin(serverUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  await admin(serverUrl, `CREATE DATABASE ${database}`);
+  await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  await adminQuery(serverUrl, `CREATE DATABASE ${database}`);
   const url = withDatabase(serverUrl, database);
   const pool = createPool(url, 6);
   try {
@@ -31,6 +22,6 @@ export async function withScratchDatabase<T>(serverUrl: string, name: string, fn
     return await fn(pool, url);
   } finally {
     await pool.end();
-    await admin(serverUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   }
 }

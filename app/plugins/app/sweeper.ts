@@ -111,7 +111,7 @@ export class Sweeper {
         try {
           await client.query('BEGIN');
           await client.query(`SET LOCAL lock_timeout = '${Math.min(200, this.o.slowMs)}ms'`);
-          const deleted = await deleteChunked(client, 'test_run_id = $1 AND account_id = $2', [runId, accountId], Math.min(this.o.chunkRows, budget), true);
+          const deleted = await deleteChunked(client, { runId, accountId }, Math.min(this.o.chunkRows, budget), true);
           await client.query('COMMIT');
           n = Object.values(deleted).reduce((x, y) => x + y, 0);
         } catch (e) {

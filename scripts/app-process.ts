@@ -1,6 +1,7 @@
 /**
- * A second app/ process for the tests that start, kill or restart one themselves (lifecycle,
- * dataset restore). It runs on the ports and database the test gives it, never the suite's.
+ * app/ in a process of its own: for the scripts that need a backend (withBackend, saving a
+ * dataset) and for the tests that start, kill or restart one themselves. It runs on the ports
+ * and database its environment gives it. Its output is kept, and shown if it fails to start.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
@@ -10,7 +11,7 @@ export type AppProcess = { child: ChildProcess; exited: Promise<number | null>; 
 export function startAppProcess(env: Record<string, string>): AppProcess {
   let out = '';
   const child = spawn(process.execPath, ['--import', 'tsx', 'app/server.ts'], {
-    env: { ...process.env, APP_ENV: 'test', LOG_LEVEL: 'silent', APP_LOG_FILE: '', DATABASE_URL: '', ...env },
+    env: { ...process.env, APP_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d) => (out += d));
