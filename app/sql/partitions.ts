@@ -54,11 +54,13 @@ const CREATE_ORDER = [...TEST_DATA_TABLES].reverse();
 /** How DDL waits for locks: the suite's own calls retry; the sweeper tries once and backs off. */
 export type LockPolicy = { lockTimeoutMs: number; attempts: number };
 /**
- * Longer than deadlock_timeout (1 s by default): a run's fresh partitions are often being
- * autovacuumed (a million inserted rows trigger it), and PostgreSQL cancels an autovacuum only
- * once it has blocked someone for deadlock_timeout. A shorter wait would keep giving up first.
+ * Shorter than deadlock_timeout (1 s by default), on purpose: DDL on the shared parents always
+ * yields, to real traffic and to another run's DDL (creating takes the parents' locks
+ * parents-first, dropping children-first), instead of waiting long enough to be drawn into a
+ * deadlock. Retries, with jitter, outlast what holds the locks meanwhile, an autovacuum of the
+ * run's fresh partitions included.
  */
-const PATIENT: LockPolicy = { lockTimeoutMs: 2000, attempts: 5 };
+const PATIENT: LockPolicy = { lockTimeoutMs: 500, attempts: 8 };
 
 async function ddl(pool: pg.Pool, runId: string, statements: (client: pg.PoolClient) => Promise<void>, policy: LockPolicy = PATIENT): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -73,9 +75,11 @@ async function ddl(pool: pg.Pool, runId: string, statements: (client: pg.PoolCli
       return;
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
-      // 55P03 lock_not_available: somebody's long query holds the table; let it finish first.
-      if ((e as { code?: string }).code !== '55P03' || attempt >= policy.attempts) throw e;
-      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+      // 55P03 lock_not_available: somebody holds the table; let them finish first. 40P01: chosen
+      // as a deadlock victim (should not happen with the timeout above), nothing was done: again.
+      const code = (e as { code?: string }).code;
+      if ((code !== '55P03' && code !== '40P01') || attempt >= policy.attempts) throw e;
+      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt * (0.5 + Math.random())));
     } finally {
       client.release();
     }
