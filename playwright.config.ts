@@ -35,6 +35,7 @@ export default defineConfig<{}, HarnessOptions>({
     databaseUrl: settings.verifyDatabaseUrl,
     referenceApp: settings.startApp,
     datasetKnobs: settings.dataset,
+    perfSettings: settings.perf,
   },
   metadata: {
     target: settings.startApp ? `app/ on ${settings.appDatabaseUrl ? 'DATABASE_URL' : 'embedded PostgreSQL'}` : settings.baseUrl,
@@ -42,6 +43,8 @@ export default defineConfig<{}, HarnessOptions>({
     seedProfile: settings.seedProfile,
     seed: settings.seed,
     seedDataset: settings.datasetMode,
+    ...(settings.perf.baseline && { perfBaseline: settings.perf.baseline.tag }),
+    ...(settings.appFaults && { appFaults: settings.appFaults }),
   },
   projects: [
     {

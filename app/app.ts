@@ -9,7 +9,10 @@ import addFormats from 'ajv-formats';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type pg from 'pg';
 import { type AppConfig, loadAppConfig } from './config.js';
+import { type Faults, NO_FAULTS } from './faults.js';
 import auth from './plugins/app/auth.js';
+import cache from './plugins/app/cache.js';
+import jobs from './plugins/app/jobs.js';
 import errorHandler from './plugins/app/error-handler.js';
 import requestMetrics from './plugins/app/request-metrics.js';
 import sweeper from './plugins/app/sweeper.js';
@@ -27,7 +30,15 @@ import projects from './routes/v1/projects.js';
 import { traceOf } from './trace.js';
 
 export type BuildOptions = {
-  config: Pick<AppConfig, 'env' | 'testServiceToken' | 'logLevel' | 'logFile'> & { budgets?: AppConfig['budgets']; sweeper?: AppConfig['sweeper'] };
+  config: Pick<AppConfig, 'env' | 'testServiceToken' | 'logLevel' | 'logFile'> & {
+    budgets?: AppConfig['budgets'];
+    sweeper?: AppConfig['sweeper'];
+    faults?: Faults;
+    cache?: AppConfig['cache'];
+    /** Background workers; in-process apps (tests) run none unless they ask. */
+    jobs?: AppConfig['jobs'];
+    slowCallMs?: number;
+  };
   pool: pg.Pool;
 };
 
@@ -44,10 +55,11 @@ function validators() {
   return ({ schema, httpPart }: { schema: object; httpPart?: string }) => (httpPart === 'body' ? body : other).compile(schema);
 }
 
+const DEFAULTS = loadAppConfig({});
 /** The budgets when the caller gives none (tests that build the app in-process). */
-export const DEFAULT_BUDGETS: AppConfig['budgets'] = loadAppConfig({}).budgets;
+export const DEFAULT_BUDGETS: AppConfig['budgets'] = DEFAULTS.budgets;
 /** In-process apps (tests) run no sweeper unless they ask for one. */
-const NO_SWEEPER: AppConfig['sweeper'] = { ...loadAppConfig({}).sweeper, intervalMs: 0 };
+const NO_SWEEPER: AppConfig['sweeper'] = { ...DEFAULTS.sweeper, intervalMs: 0 };
 
 export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyInstance> {
   const b = config.budgets ?? DEFAULT_BUDGETS;
@@ -77,24 +89,31 @@ export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyI
   await fastify.register(metrics);
   await fastify.register(auth);
   await fastify.register(sweeper, { sweeper: config.sweeper ?? NO_SWEEPER });
+  const faults = config.faults ?? NO_FAULTS;
+  await fastify.register(cache, { ...(config.cache ?? DEFAULTS.cache), faults });
+  await fastify.register(jobs, { jobs: config.jobs, faults });
 
   await fastify.register(health);
   await fastify.register(
     async (v1) => {
       v1.addHook('preHandler', v1.authenticate);
+      // A successful write makes the account's cached fragments stale before anyone reads again.
+      v1.addHook('onSend', async (request, reply) => {
+        if (request.method !== 'GET' && reply.statusCode < 300 && request.account) v1.fragmentCache.invalidate(request.account.id);
+      });
       await v1.register(me);
-      await v1.register(projects);
-      await v1.register(items);
+      await v1.register(projects, { lockContention: faults.has('lock_contention'), slowCallMs: config.slowCallMs ?? DEFAULTS.slowCallMs });
+      await v1.register(items, { offsetCursors: faults.has('offset_pagination') });
       await v1.register(comments);
       await v1.register(attachments);
-      await v1.register(dashboard);
+      await v1.register(dashboard, { nPlusOne: faults.has('n_plus_one') });
       await v1.register(batch, { maxBatchSize: budgets.maxBatchSize });
     },
     { prefix: '/v1' },
   );
   // In production the test endpoints do not exist at all: not guarded, absent.
   if (config.env !== 'production') {
-    await fastify.register(internalTest, { prefix: '/internal/test', serviceToken: config.testServiceToken, budgets: budgets.testEndpoints });
+    await fastify.register(internalTest, { prefix: '/internal/test', serviceToken: config.testServiceToken, budgets: budgets.testEndpoints, faults });
   }
   return fastify;
 }

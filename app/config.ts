@@ -4,7 +4,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { type Env, int, oneOf, parseEnv, port, postgresUrl } from '../config/env.js';
+import { type Env, SettingsError, int, oneOf, parseEnv, port, postgresUrl } from '../config/env.js';
+import { parseFaults, type Faults } from './faults.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -40,13 +41,42 @@ const shape = {
   SWEEPER_MAX_ROWS_PER_SECOND: int(1, 10_000_000, 20_000),
   SWEEPER_SLOW_MS: int(1, 60_000, 250),
   SWEEPER_MAX_BACKOFF_MS: int(1000, 86_400_000, 600_000),
+  // Dashboard fragments are cached per account for this long (plugins/app/cache.ts).
+  APP_CACHE_TTL_MS: int(1, 3_600_000, 30_000),
+  APP_CACHE_MAX_ENTRIES: int(1, 10_000_000, 50_000),
+  // Background work on pg-boss (plugins/app/jobs.ts): concurrency per queue; 0 switches the
+  // workers off (jobs still queue, another process may work them).
+  APP_WORKER_CONCURRENCY: int(0, 1000, 40),
+  APP_JOB_POLL_MS: int(500, 60_000, 500),
+  // The notification provider: in the test profile it records, never sends, but takes as long
+  // as a real provider call and fails as often, so retries happen as in production.
+  APP_NOTIFY_LATENCY_MS: int(0, 60_000, 40),
+  APP_NOTIFY_FAILURE_RATE: z.coerce.number().min(0).max(1).default(0.02).describe('a number from 0 to 1, such as 0.02'),
+  // The slow call lock_contention makes while it holds the hot row's lock.
+  APP_SLOW_CALL_MS: int(1, 60_000, 60),
+  APP_FAULTS: z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      const r = parseFaults(v);
+      if (typeof r === 'string') ctx.addIssue({ code: 'custom', message: r });
+    })
+    .describe('a comma-separated list of n_plus_one, offset_pagination, drop_index, cache_off, lock_contention, slow_worker (or empty)'),
 } as const;
 
 export type AppConfig = ReturnType<typeof loadAppConfig>;
 
 export function loadAppConfig(env: Env = process.env) {
   const v = parseEnv('app settings', shape, env);
+  const faults = parseFaults(v.APP_FAULTS) as Faults;
+  if (faults.size && v.APP_ENV === 'production') {
+    throw new SettingsError('app settings: APP_FAULTS must be empty when APP_ENV is "production" (faults are for proving the perf suite catches regressions)', ['APP_FAULTS']);
+  }
   return {
+    faults,
+    cache: { ttlMs: v.APP_CACHE_TTL_MS, maxEntries: v.APP_CACHE_MAX_ENTRIES },
+    jobs: { concurrency: v.APP_WORKER_CONCURRENCY, pollMs: v.APP_JOB_POLL_MS, notifyLatencyMs: v.APP_NOTIFY_LATENCY_MS, notifyFailureRate: v.APP_NOTIFY_FAILURE_RATE },
+    slowCallMs: v.APP_SLOW_CALL_MS,
     env: v.APP_ENV,
     host: v.HOST,
     port: v.PORT,

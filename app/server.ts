@@ -13,6 +13,7 @@ import { type Clone, cloneDataset, databaseOf, dropOrphanClones } from './db/clo
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { assertPartitionForeignKeys } from './sql/partitions.js';
+import { ensureListingIndex } from './sql/items.js';
 import { assertTestDataTables } from './sql/testdata.js';
 
 const log = (msg: string, extra: object = {}) =>
@@ -71,6 +72,8 @@ async function main() {
     await migrate(pool, log);
     await assertTestDataTables(pool);
     await assertPartitionForeignKeys(pool);
+    await ensureListingIndex(pool, !config.faults.has('drop_index'));
+    if (config.faults.size) log('faults switched on (APP_FAULTS): this app is slow on purpose', { faults: [...config.faults] });
     app = await buildApp({ config, pool });
     await app.listen({ host: config.host, port: config.port });
   } catch (e) {

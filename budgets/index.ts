@@ -2,10 +2,13 @@
  * All budgets of the suite, by scenario id. A perf test asks for its own id; an id with no
  * budget, or a budget whose id no test records, is an error, never a silent pass.
  */
+import asyncWork from './async.budgets.js';
 import dashboard from './dashboard.budgets.js';
+import items from './items.budgets.js';
+import mix from './mix.budgets.js';
 import type { Budgets, ScenarioBudget } from './define.js';
 
-const files: Budgets[] = [dashboard];
+const files: Budgets[] = [dashboard, items, asyncWork, mix];
 
 export const ALL_BUDGETS: Budgets = Object.freeze(
   files.reduce<Record<string, ScenarioBudget>>((all, f) => {

@@ -7,6 +7,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { databaseOf } from '../app/db/clone.js';
 import { z } from 'zod';
 import { embeddedUrl } from '../app/db/embedded-url.js';
+import { FAULTS, parseFaults } from '../app/faults.js';
+import { BASELINE_TAG, type Baseline, loadBaseline } from '../budgets/baselines.js';
 import { parseTiers } from '../seed/distributions.js';
 import { type DatasetKnobs, datasetName, resolveKnobs } from '../seed/profiles.js';
 import { type Env, formatProblems, int, oneOf, optionalFraction, optionalInt, parseEnv, port, postgresUrl, SettingsError } from './env.js';
@@ -45,6 +47,20 @@ const shape = {
   SEED_ATTACHMENT_RATE: optionalFraction(),
   SEED_COMMENT_DEPTH: optionalInt(0, 50),
   SEED_TAGS_PER_ITEM: optionalInt(0, 20),
+  // The perf project (tests/perf, budgets/).
+  PERF_BASELINE: z
+    .string()
+    .regex(BASELINE_TAG)
+    .optional()
+    .describe('a release tag with a saved baseline in budgets/baselines/<tag>.json (npm run baseline:save -- --tag <tag>)'),
+  PERF_REPEATS: int(0, 5, 2),
+  PERF_SOAK_SECONDS: int(5, 86_400, 20),
+  PERF_RAMP_HOLD_SECONDS: int(1, 3600, 4),
+  APP_FAULTS: z
+    .string()
+    .optional()
+    .refine((v) => typeof parseFaults(v) !== 'string')
+    .describe(`a comma-separated list of ${FAULTS.join(', ')} (or empty)`),
 } as const;
 
 export type Settings = {
@@ -68,6 +84,18 @@ export type Settings = {
   /** auto: restore the saved dataset of (profile, seed, knobs) if there is one, else generate. */
   datasetMode: 'auto' | 'generate' | 'restore';
   workers: number;
+  perf: PerfSettings;
+  /** APP_FAULTS as given: passed to app/ (reference app only). */
+  appFaults: string | undefined;
+};
+
+export type PerfSettings = {
+  /** The baseline's tag and values, when PERF_BASELINE names one. */
+  baseline: Baseline | undefined;
+  /** Extra measurements a noisy (latency) budget failure gets before it fails. */
+  repeats: number;
+  soakSeconds: number;
+  rampHoldSeconds: number;
 };
 
 export function loadSettings(env: Env): Settings {
@@ -87,7 +115,15 @@ export function loadSettings(env: Env): Settings {
     const problem = (e as Error).message.replace(/^seed knobs: /, 'SEED_ITEMS_P50, SEED_ITEMS_P95 and SEED_ITEMS_MAX: ');
     throw new SettingsError(formatProblems('pressure-suite settings', [problem]), [problem]);
   }
+  let baseline: Baseline | undefined;
+  if (v.PERF_BASELINE) {
+    const loaded = loadBaseline(v.PERF_BASELINE);
+    if (typeof loaded === 'string') throw new SettingsError(formatProblems('pressure-suite settings', [`PERF_BASELINE: ${loaded}`]), [loaded]);
+    baseline = loaded;
+  }
   return {
+    perf: { baseline, repeats: v.PERF_REPEATS, soakSeconds: v.PERF_SOAK_SECONDS, rampHoldSeconds: v.PERF_RAMP_HOLD_SECONDS },
+    appFaults: v.APP_FAULTS,
     dataset,
     datasetMode: v.SEED_DATASET,
     baseUrl: (v.BASE_URL ?? `http://127.0.0.1:${v.APP_PORT}`).replace(/\/+$/, ''),
@@ -113,6 +149,7 @@ export function appServerEnv(s: Settings): Record<string, string> {
     PG_PORT: String(s.pgPort),
     TEST_SERVICE_TOKEN: s.serviceToken,
     APP_LOG_FILE: '.run/app.log',
+    ...(s.appFaults && { APP_FAULTS: s.appFaults }),
     ...(s.appDatabaseUrl && { DATABASE_URL: s.appDatabaseUrl }),
   };
 }

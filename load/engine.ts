@@ -19,6 +19,7 @@
  * and what is in flight then is aborted). Every timing covers the request's send to the last
  * byte of its body, on kept-alive connections (connection set-up included only for the first).
  */
+import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import { createHistogram, type Histogram, percentileMs, recordMs } from './histogram.js';
@@ -40,6 +41,12 @@ export type RouteMetrics = {
   maxBytes: number;
   dbQueries: { max: number; total: number; counted: number };
   dbMs: Histogram;
+  /** Server-Timing lock;dur, where the backend reports time taken by contended row locks. */
+  lockMs: Histogram;
+  /** X-Cache results by fragment: `{ "projects=hit": 120, "projects=coalesced": 7, … }`. */
+  cache: Record<string, number>;
+  /** Responses by status code. */
+  statuses: Record<string, number>;
 };
 
 /** One second of the run, all routes together: what sustained-breach rules and charts read. */
@@ -74,6 +81,9 @@ function newRoute(): RouteMetrics {
     maxBytes: 0,
     dbQueries: { max: 0, total: 0, counted: 0 },
     dbMs: createHistogram(),
+    lockMs: createHistogram(),
+    cache: {},
+    statuses: {},
   };
 }
 
@@ -126,6 +136,8 @@ export type EngineOptions = {
   /** Checked after every response; a string stops the run at once with that reason. */
   abortIf?: () => string | undefined;
   rules?: BreachRule[];
+  /** Sees every response's status and headers (a scenario that keeps state, like an ETag). */
+  observe?: (spec: RequestSpec, res: { status: number; headers: Record<string, string | string[] | undefined> }) => void;
 };
 
 function describeRule(r: BreachRule): string {
@@ -153,6 +165,8 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
   // as the server counts, not only as the client does.
   const limiter = new SlidingLimiter(Math.floor(o.guards.maxRps), 1000 + RATE_WINDOW_MARGIN_MS);
   const controller = new AbortController();
+  // Every request listens on this one signal: as many listeners as requests in flight.
+  setMaxListeners(0, controller.signal);
   const startedAt = performance.now();
   const runtimeEnd = startedAt + o.guards.maxRuntimeMs;
   const shapeEnd = startedAt + o.shape.durationMs;
@@ -255,6 +269,12 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
       const timing = res.headers['server-timing'];
       const db = typeof timing === 'string' ? /(?:^|,)\s*db;dur=([\d.]+)/.exec(timing) : null;
       if (db) recordMs(route.dbMs, Number(db[1]));
+      const lock = typeof timing === 'string' ? /(?:^|,)\s*lock;dur=([\d.]+)/.exec(timing) : null;
+      if (lock) recordMs(route.lockMs, Number(lock[1]));
+      const cache = res.headers['x-cache'];
+      if (typeof cache === 'string') for (const part of cache.split(',')) if (part.trim()) route.cache[part.trim()] = (route.cache[part.trim()] ?? 0) + 1;
+      route.statuses[res.statusCode] = (route.statuses[res.statusCode] ?? 0) + 1;
+      o.observe?.(spec, { status: res.statusCode, headers: res.headers });
       if (res.statusCode >= 500) failure = '5xx';
       else if (res.statusCode >= 400) failure = `4xx:${res.statusCode}`;
     } catch (e) {

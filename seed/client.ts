@@ -14,6 +14,8 @@ export type SeededAccount = {
   rows: Record<string, number>;
 };
 export type RowCounts = Record<string, number>;
+type Completion = { count: number; p50Ms: number | null; p95Ms: number | null; maxMs: number | null; lastAt: string | null };
+export type AccountJobs = { items: number; notifications: Completion & { retried: number }; searchIndex: Completion; queueDepth: Record<string, number>; workers: boolean };
 
 const MAX_RETRIES = 5;
 
@@ -55,6 +57,22 @@ export class SeedClient {
   async reapExpired(): Promise<{ deleted: RowCounts; runs: string[] }> {
     const res = await this.send('POST', '/internal/test/reap', {});
     return (await res.json()) as { deleted: RowCounts; runs: string[] };
+  }
+
+  /** An account's items and how long their background jobs took (app's /internal/test). */
+  async accountJobs(accountId: string): Promise<AccountJobs> {
+    return (await this.send('GET', `/internal/test/accounts/${encodeURIComponent(accountId)}/jobs`, {})).json();
+  }
+
+  /** Forgets the accounts' cached dashboard fragments: the next read is cold. */
+  async evictCache(accountIds: string[]): Promise<number> {
+    return ((await (await this.send('POST', '/internal/test/cache/evict', { data: { accountIds } })).json()) as { evicted: number }).evicted;
+  }
+
+  /** The faults the backend runs with (APP_FAULTS); [] for a backend that does not say. */
+  async faults(): Promise<string[]> {
+    const res = await this.request.fetch('/internal/test/faults', { failOnStatusCode: false });
+    return res.ok() ? ((await res.json()) as { faults: string[] }).faults : [];
   }
 
   /** Honours 429/503 Retry-After (the backend's seed budgets) a few times, then gives up loudly. */

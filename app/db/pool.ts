@@ -11,7 +11,18 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 
-export type DbStats = { queries: number; dbMs: number };
+export type DbStats = { queries: number; dbMs: number; /** Time spent taking a contended row lock (Server-Timing lock;dur). */ lockMs?: number };
+
+/** Runs a statement that takes a row lock, and adds its time to the request's lock time. */
+export async function lockTimed<T>(run: () => Promise<T>): Promise<T> {
+  const stats = dbStatsContext.getStore();
+  const start = performance.now();
+  try {
+    return await run();
+  } finally {
+    if (stats) stats.lockMs = (stats.lockMs ?? 0) + performance.now() - start;
+  }
+}
 
 export const dbStatsContext = new AsyncLocalStorage<DbStats>();
 

@@ -2,7 +2,8 @@
  * The dashboard in a fixed number of queries, whatever the account's size: one for the
  * projects with their item counts, one for every project's recent items (LATERAL), one for the
  * account's recent comments. An account with 1,000 projects costs the same three round trips
- * as one with a single project.
+ * as one with a single project. Two fragments, cached apart (plugins/app/cache.ts): projects
+ * change with every write to them, activity with every comment.
  */
 import type { Queryable } from './db.js';
 import type { ItemState } from './items.js';
@@ -15,7 +16,12 @@ export type DashboardProject = {
   recentItems: { id: string; title: string; state: ItemState; createdAt: string }[];
 };
 
-export async function loadDashboard(db: Queryable, accountId: string, opts: { projects: number; recentItems: number; recentComments: number }) {
+export type ProjectsFragment = { totalProjects: number; projects: DashboardProject[] };
+export type ActivityFragment = { recentComments: { id: string; itemId: string; author: string; excerpt: string; createdAt: string }[] };
+
+/** Projects with their item counts and recent items: two queries, whatever the project count. */
+export async function loadProjectsFragment(db: Queryable, accountId: string, opts: { projects: number; recentItems: number; nPlusOne?: boolean }): Promise<ProjectsFragment> {
+  if (opts.nPlusOne) return loadProjectsOneByOne(db, accountId, opts);
   const projects = await db.query<{
     id: string;
     name: string;
@@ -42,19 +48,12 @@ export async function loadDashboard(db: Queryable, accountId: string, opts: { pr
 
   // Run even for an empty account, so the query count is the same for every account.
   const recent = await db.query<{ projectId: string; id: string; title: string; state: ItemState; createdAt: string }>(
-        `SELECT pid::text AS "projectId", i.id::text, i.title, i.state, i.created_at AS "createdAt"
-           FROM unnest($1::bigint[]) AS pid
-           CROSS JOIN LATERAL (
-             SELECT id, title, state, created_at FROM items
-              WHERE project_id = pid ORDER BY created_at DESC, id DESC LIMIT $2) i`,
-        [ids, opts.recentItems],
-      );
-
-  const comments = await db.query<{ id: string; itemId: string; author: string; excerpt: string; createdAt: string }>(
-    `SELECT id::text, item_id::text AS "itemId", author, left(body, 200) AS excerpt, created_at AS "createdAt"
-       FROM comments WHERE account_id = $1
-      ORDER BY created_at DESC, id DESC LIMIT $2`,
-    [accountId, opts.recentComments],
+    `SELECT pid::text AS "projectId", i.id::text, i.title, i.state, i.created_at AS "createdAt"
+       FROM unnest($1::bigint[]) AS pid
+       CROSS JOIN LATERAL (
+         SELECT id, title, state, created_at FROM items
+          WHERE project_id = pid ORDER BY created_at DESC, id DESC LIMIT $2) i`,
+    [ids, opts.recentItems],
   );
 
   const byProject = new Map<string, DashboardProject['recentItems']>();
@@ -74,6 +73,43 @@ export async function loadDashboard(db: Queryable, accountId: string, opts: { pr
         recentItems: byProject.get(p.id) ?? [],
       }),
     ),
-    recentComments: comments.rows,
   };
+}
+
+/**
+ * APP_FAULTS=n_plus_one: the same fragment the way ORMs write it by default, two queries per
+ * project. Same answer, 1 + 2n round trips.
+ */
+async function loadProjectsOneByOne(db: Queryable, accountId: string, opts: { projects: number; recentItems: number }): Promise<ProjectsFragment> {
+  const projects = await db.query<{ id: string; name: string; updatedAt: string; totalProjects: number }>(
+    `SELECT id::text, name, updated_at AS "updatedAt", count(*) OVER ()::int AS "totalProjects"
+       FROM projects WHERE account_id = $1 ORDER BY updated_at DESC, id DESC LIMIT $2`,
+    [accountId, opts.projects],
+  );
+  const out: DashboardProject[] = [];
+  for (const p of projects.rows) {
+    const counts = await db.query<{ draft: number; published: number; archived: number }>(
+      `SELECT count(*) FILTER (WHERE state = 'draft')::int AS draft, count(*) FILTER (WHERE state = 'published')::int AS published,
+              count(*) FILTER (WHERE state = 'archived')::int AS archived FROM items WHERE project_id = $1`,
+      [p.id],
+    );
+    const recent = await db.query<DashboardProject['recentItems'][number]>(
+      `SELECT id::text, title, state, created_at AS "createdAt" FROM items WHERE project_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
+      [p.id, opts.recentItems],
+    );
+    const c = counts.rows[0]!;
+    out.push({ id: p.id, name: p.name, updatedAt: p.updatedAt, itemCounts: { ...c, total: c.draft + c.published + c.archived }, recentItems: recent.rows });
+  }
+  return { totalProjects: projects.rows[0]?.totalProjects ?? 0, projects: out };
+}
+
+/** The account's recent comments: one query. */
+export async function loadActivityFragment(db: Queryable, accountId: string, opts: { recentComments: number }): Promise<ActivityFragment> {
+  const comments = await db.query<ActivityFragment['recentComments'][number]>(
+    `SELECT id::text, item_id::text AS "itemId", author, left(body, 200) AS excerpt, created_at AS "createdAt"
+       FROM comments WHERE account_id = $1
+      ORDER BY created_at DESC, id DESC LIMIT $2`,
+    [accountId, opts.recentComments],
+  );
+  return { recentComments: comments.rows };
 }

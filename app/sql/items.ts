@@ -57,8 +57,8 @@ export type Cursor = { createdAt: string; id: string };
 export async function listItems(
   db: Queryable,
   projectId: string,
-  opts: { limit: number; after: Cursor | null; state: ItemState | null },
-): Promise<{ rows: ItemSummary[]; next: Cursor | null }> {
+  opts: { limit: number; after: Cursor | null; state: ItemState | null; offset?: number },
+): Promise<{ rows: ItemSummary[]; next: Cursor | null; more: boolean }> {
   const where = ['project_id = $1'];
   const params: unknown[] = [projectId, opts.limit + 1];
   if (opts.state) {
@@ -72,7 +72,7 @@ export async function listItems(
   const { rows } = await db.query<ItemSummary>(
     `SELECT ${SUMMARY} FROM items
       WHERE ${where.join(' AND ')}
-      ORDER BY created_at DESC, id DESC LIMIT $2`,
+      ORDER BY created_at DESC, id DESC LIMIT $2${opts.offset ? ` OFFSET ${Math.trunc(opts.offset)}` : ''}`,
     params,
   );
   const more = rows.length > opts.limit;
@@ -81,6 +81,7 @@ export async function listItems(
   return {
     rows: page,
     next: more && last ? { createdAt: last.createdAt, id: last.id } : null,
+    more,
   };
 }
 
@@ -119,4 +120,17 @@ export async function deleteItem(db: Queryable, accountId: string, id: string): 
 export async function itemExists(db: Queryable, accountId: string, id: string): Promise<boolean> {
   const { rowCount } = await db.query(`SELECT 1 FROM items WHERE id = $1 AND account_id = $2`, [id, accountId]);
   return rowCount === 1;
+}
+
+/**
+ * The composite index item listing lives on: present normally, absent with
+ * APP_FAULTS=drop_index (made again at the next start without it). On a partitioned table the
+ * index is made on every partition.
+ */
+export async function ensureListingIndex(db: Queryable, present: boolean): Promise<void> {
+  await db.query(
+    present
+      ? `CREATE INDEX IF NOT EXISTS items_project_created_idx ON items (project_id, created_at DESC, id DESC)`
+      : `DROP INDEX IF EXISTS items_project_created_idx`,
+  );
 }

@@ -1,4 +1,6 @@
-import type { Queryable } from './db.js';
+import type pg from 'pg';
+import { lockTimed } from '../db/pool.js';
+import { inTransaction, type Queryable } from './db.js';
 
 const COLUMNS = `id::text, name, description, version, created_at AS "createdAt", updated_at AS "updatedAt"`;
 
@@ -52,13 +54,15 @@ export async function updateProject(
   patch: { name?: string; description?: string },
   expectedVersion: number | null,
 ): Promise<{ row: ProjectRow } | { conflict: number } | undefined> {
-  const { rows } = await db.query<ProjectRow>(
+  // The UPDATE takes the row's lock for as long as it runs: on a hot project, its time is
+  // mostly waiting for that lock.
+  const { rows } = await lockTimed(() => db.query<ProjectRow>(
     `UPDATE projects SET name = COALESCE($3, name), description = COALESCE($4, description),
             version = version + 1, updated_at = now()
       WHERE id = $1 AND account_id = $2 AND ($5::int IS NULL OR version = $5::int)
       RETURNING ${COLUMNS}`,
     [id, accountId, patch.name ?? null, patch.description ?? null, expectedVersion],
-  );
+  ));
   if (rows[0]) return { row: rows[0] };
   if (expectedVersion === null) return undefined;
   const current = await getProject(db, accountId, id);
@@ -68,4 +72,26 @@ export async function updateProject(
 export async function deleteProject(db: Queryable, accountId: string, id: string): Promise<boolean> {
   const { rowCount } = await db.query(`DELETE FROM projects WHERE id = $1 AND account_id = $2`, [id, accountId]);
   return rowCount === 1;
+}
+
+/**
+ * APP_FAULTS=lock_contention: the update as it is often written: lock the row, make a slow call
+ * (an audit service, a webhook) while holding the lock, then write. Every other writer of the
+ * hot project queues behind the call.
+ */
+export async function updateProjectHoldingLock(
+  pool: pg.Pool,
+  accountId: string,
+  id: string,
+  patch: { name?: string; description?: string },
+  expectedVersion: number | null,
+  slowCall: () => Promise<void>,
+): ReturnType<typeof updateProject> {
+  return inTransaction(pool, async (client) => {
+    const { rows } = await lockTimed(() => client.query<{ version: number }>(`SELECT version FROM projects WHERE id = $1 AND account_id = $2 FOR UPDATE`, [id, accountId]));
+    if (!rows[0]) return undefined;
+    await slowCall();
+    if (expectedVersion !== null && rows[0].version !== expectedVersion) return { conflict: rows[0].version };
+    return updateProject(client, accountId, id, patch, null);
+  });
 }

@@ -4,7 +4,7 @@
  * (assertTestDataTables): a migration that adds a test-data table without adding it here stops
  * the app instead of leaking rows.
  */
-export const TEST_DATA_TABLES = ['item_tags', 'attachments', 'comments', 'items', 'tags', 'projects', 'api_tokens', 'accounts'] as const;
+export const TEST_DATA_TABLES = ['notifications', 'search_documents', 'item_tags', 'attachments', 'comments', 'items', 'tags', 'projects', 'api_tokens', 'accounts'] as const;
 export type TestDataTable = (typeof TEST_DATA_TABLES)[number];
 export type RowCounts = Record<TestDataTable, number>;
 

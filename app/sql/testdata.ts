@@ -5,6 +5,7 @@
 import type { Queryable } from './db.js';
 import type pg from 'pg';
 import { reserveIds } from './db.js';
+import { deleteRunJobs } from './jobs.js';
 import { dropRunPartitions, type LockPolicy } from './partitions.js';
 import type { SeedAccountInput } from '../routes/internal/seed-schema.js';
 
@@ -43,6 +44,8 @@ const CHUNK = 5000;
 
 /** Each table's key, partition key included: a ctid or an id alone is not unique across partitions. */
 const KEY: Record<TestDataTable, string> = {
+  notifications: 'id, test_run_id',
+  search_documents: 'item_id, test_run_id',
   item_tags: 'item_id, tag_id, test_run_id',
   attachments: 'id, test_run_id',
   comments: 'id, test_run_id',
@@ -119,6 +122,7 @@ export async function cleanupRun(pool: pg.Pool, runId: string, accountId?: strin
     return deleted;
   }
   const deleted = await dropRunPartitions(pool, runId, policy);
+  await deleteRunJobs(pool, runId);
   await pool.query(`UPDATE test_runs SET cleaned_at = now(), rows_reserved = 0 WHERE run_id = $1`, [runId]);
   return deleted;
 }
@@ -171,7 +175,7 @@ export async function reapExpired(pool: pg.Pool): Promise<{ deleted: RowCounts; 
 
 /** Rows the seed input would write, per table (plus the account and its token). */
 export function countSeedRows(input: SeedAccountInput): RowCounts {
-  const c: RowCounts = { accounts: 1, api_tokens: 1, projects: 0, items: 0, comments: 0, attachments: 0, tags: 0, item_tags: 0 };
+  const c: RowCounts = { accounts: 1, api_tokens: 1, projects: 0, items: 0, comments: 0, attachments: 0, tags: 0, item_tags: 0, notifications: 0, search_documents: 0 };
   const tags = new Set<string>();
   for (const p of input.projects ?? []) {
     c.projects++;

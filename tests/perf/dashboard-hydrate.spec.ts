@@ -1,34 +1,33 @@
 /**
- * dashboard.hydrate: the profile's tenants (small ones and the whales alike) open their
- * dashboards at once. The scenario id is the test title, the step name, the histogram name and
- * the budget key.
+ * dashboard.hydrate: small tenants and a whale open their dashboards, cold (recomputed: the
+ * request says Cache-Control: no-cache) and warm (from the cache), interleaved in one run. The
+ * scenario id is the test title, the budget key and the name of its histograms.
  */
-import { budgetFor } from '../../budgets/index.js';
-import { evaluate } from '../../budgets/define.js';
 import { expect, test } from '../../fixtures';
-import { runLoad } from '../../load/engine.js';
-import { metricValues, scenarioMetrics, scenarioResult } from '../../load/report.js';
+import { runVariants } from '../../load/variants.js';
+import { dashboardWhale } from '../support/perf.js';
 
 const ID = 'dashboard.hydrate';
 
-test(ID, async ({ dataset }, testInfo) => {
-  testInfo.annotations.push({ type: 'dataset', description: `${dataset.name} (${dataset.source}, ${dataset.accounts.length} accounts)` });
-  const auth = dataset.accounts.map((a) => ({ authorization: `Bearer ${a.token}` }));
-  let next = 0;
-  const request = () => ({ route: 'GET /v1/dashboard', path: '/v1/dashboard', headers: auth[next++ % auth.length]! });
+test(ID, async ({ dataset, perf }, testInfo) => {
+  const ordinary = dataset.accounts.filter((a) => a.tier !== 'whale').map((a) => ({ authorization: `Bearer ${a.token}` }));
+  const whale = await dashboardWhale(dataset, perf);
+  testInfo.annotations.push({ type: 'dataset', description: `${dataset.name} (${dataset.source}, ${dataset.accounts.length} accounts); whale: ${whale.source}` });
+  let n = 0;
+  const nextOrdinary = () => ordinary[n++ % ordinary.length]!;
+  const cold = { 'cache-control': 'no-cache' };
+  const variants = {
+    ordinary_cold: () => ({ path: '/v1/dashboard', headers: { ...nextOrdinary(), ...cold } }),
+    ordinary_warm: () => ({ path: '/v1/dashboard', headers: nextOrdinary() }),
+    whale_cold: () => ({ path: '/v1/dashboard', headers: { ...whale.auth, ...cold } }),
+    whale_warm: () => ({ path: '/v1/dashboard', headers: whale.auth }),
+  };
 
-  const shape = { model: 'closed' as const, concurrency: 8, durationMs: 60_000 };
-  const guards = { maxRps: 2000, maxConcurrency: 8, maxRequests: 400, maxRuntimeMs: 90_000 };
-  const baseUrl = testInfo.project.use.baseURL!;
-  // Warm connections and plan caches: not measured.
-  await runLoad({ baseUrl, connections: 8, shape, guards: { ...guards, maxRequests: auth.length * 2 }, next: request });
-
-  const run = await test.step(ID, () => runLoad({ baseUrl, connections: 8, shape, guards, next: request }));
-  const result = scenarioResult(ID, run);
-  const outcomes = evaluate(ID, budgetFor(ID), metricValues(scenarioMetrics(run)));
-  await testInfo.attach(`${ID}.json`, { body: JSON.stringify({ ...result, budget: outcomes.map((o) => o.line) }, null, 2), contentType: 'application/json' });
-  console.log(outcomes.map((o) => o.line).join('\n'));
-
-  expect(run.stoppedBy, 'the run ends at its request count, not at a time bound').toBe('guard: maxRequests 400');
-  expect(outcomes.filter((o) => !o.ok && o.strict).map((o) => o.line)).toEqual([]);
+  await perf.scenario(ID, async () => {
+    // Warm connections and plan caches, and fill the cache of every account: not measured.
+    await runVariants({ ordinary_warm: variants.ordinary_warm, whale_warm: variants.whale_warm }, { baseUrl: perf.baseUrl, concurrency: 4, perVariant: ordinary.length * 2 });
+    const { run, measured, table } = await test.step(ID, () => runVariants(variants, { baseUrl: perf.baseUrl, concurrency: 4, perVariant: 100 }));
+    expect(run.stoppedBy, 'the run ends at its request count, not at a time bound').toBe('guard: maxRequests 400');
+    return { measured, details: { endpoints: table, wallMs: Math.round(run.wallMs), whale: whale.source } };
+  });
 });

@@ -16,7 +16,7 @@ describe('defineBudgets', () => {
         assert.match(e.message, /^budgets: 5 invalid budget entries/);
         assert.match(e.message, /"p95 < 120" is not a threshold; accepted: '<stat> <op> <number>'/);
         assert.match(e.message, /"p\(0\) < 1": p\(N\) needs 0 < N <= 100/);
-        assert.match(e.message, /dashboard\.hydrate\.db_queries: unknown metric; accepted: latency_ms, db_queries_per_req, bytes_per_req, error_rate/);
+        assert.match(e.message, /dashboard\.hydrate\.db_queries: unknown metric; accepted: latency_ms, db_queries_per_req, bytes_per_req, error_rate, /);
         assert.match(e.message, /Dashboard: a scenario id must be dotted lowercase/);
         assert.match(e.message, /Dashboard\.error_rate: must be a non-empty list/);
         return true;
@@ -36,7 +36,7 @@ describe('defineBudgets', () => {
 
 describe('evaluate', () => {
   // An exact stand-in for a histogram: the p-th percentile of 1..100 ms is p ms.
-  const measured = { latency_ms: { percentile: (p: number) => p, unit: 'ms' }, db_queries_per_req: { max: 5 } };
+  const measured = { '*': { latency_ms: { percentile: (p: number) => p, unit: 'ms' }, db_queries_per_req: { max: 5 } } };
 
   it('gives one line per threshold, failing strict ones and warning on the rest', () => {
     const out = evaluate('x.y', { latency_ms: ['p(95) < 120', { expr: 'p(99) < 50', strict: false }], db_queries_per_req: ['max <= 4'] }, measured);

@@ -8,7 +8,7 @@ import fp from 'fastify-plugin';
 import { AppError } from '../../errors.js';
 import { findAccountByTokenHash } from '../../sql/accounts.js';
 
-export type Account = { id: string; name: string; email: string };
+export type Account = { id: string; name: string; email: string; testRunId: string };
 
 declare module 'fastify' {
   interface FastifyRequest {

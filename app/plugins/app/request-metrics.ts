@@ -1,7 +1,8 @@
 /**
  * Per-request evidence the harness reads from every response:
  *   X-DB-Query-Count  queries this request ran (counted by the instrumented pool)
- *   Server-Timing     db;dur=<ms spent in queries>, total;dur=<ms until the reply was sent>
+ *   Server-Timing     db;dur=<ms spent in queries>, total;dur=<ms until the reply was sent>,
+ *                     lock;dur=<ms taking a contended row lock> where the route takes one
  *   X-Request-Id      the request's id (the caller's, if it sent a valid one)
  *   traceresponse     W3C trace context: the trace this request joined, for finding its logs
  */
@@ -31,11 +32,11 @@ export default fp(
     });
 
     fastify.addHook('onSend', async (request, reply) => {
-      const { queries, dbMs } = request.dbStats;
+      const { queries, dbMs, lockMs } = request.dbStats;
       const total = performance.now() - request.startedAt;
       const trace = traceOf(request.raw);
       reply.header('x-db-query-count', String(queries));
-      reply.header('server-timing', `db;dur=${dbMs.toFixed(2)}, total;dur=${total.toFixed(2)}`);
+      reply.header('server-timing', `db;dur=${dbMs.toFixed(2)}, total;dur=${total.toFixed(2)}${lockMs === undefined ? '' : `, lock;dur=${lockMs.toFixed(2)}`}`);
       reply.header('x-request-id', request.id);
       reply.header('traceresponse', `00-${trace.traceId}-${trace.spanId}-01`);
     });

@@ -15,6 +15,8 @@ import rateLimit from '@fastify/rate-limit';
 import * as datasets from '../../sql/datasets.js';
 import { bulkLoadMode, ensureRunPartitions, verifyAccountReferences } from '../../sql/partitions.js';
 import { generateWhale } from '../../sql/whale.js';
+import { jobCompletion } from '../../sql/jobs.js';
+import type { Faults } from '../../faults.js';
 import { RunId, SeedBody, type SeedAccountInput, WhaleBody, whaleRowBound } from './seed-schema.js';
 
 /** Most rows one seed request may write; more must be split into several requests. */
@@ -53,7 +55,7 @@ function checkSeedConsistency(body: SeedAccountInput): void {
 
 const invalid = (field: string, problem: string) => new AppError('VALIDATION_FAILED', `${field} ${problem}`, { field });
 
-export type InternalTestOptions = {
+export type InternalTestOptions = { faults: Faults;
   serviceToken: string;
   budgets: { maxRowsPerRun: number; maxAccountsPerMinute: number };
 };
@@ -183,7 +185,7 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
           await testdata.cleanupRun(fastify.db, body.runId, seeded.account.id);
           throw e;
         }
-        const rows = { accounts: 1, api_tokens: 1, projects: 0, items: 0, comments: 0, attachments: 0, tags: 0, item_tags: 0, ...made };
+        const rows = { accounts: 1, api_tokens: 1, projects: 0, items: 0, comments: 0, attachments: 0, tags: 0, item_tags: 0, notifications: 0, search_documents: 0, ...made };
         await testdata.recordSeed(fastify.db, body, rows, performance.now() - started);
         const projectIds = (await fastify.db.query<{ id: string }>(`SELECT id::text FROM projects WHERE account_id = $1 ORDER BY id`, [seeded.account.id])).rows.map((r) => r.id);
         return { result: { account: seeded.account, rows, projectIds }, written: Object.values(rows).reduce((a, b) => a + b, 0) };
@@ -250,6 +252,29 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
       return { runId: request.params.runId, rows, total: Object.values(rows).reduce((a, b) => a + b, 0) };
     },
   );
+
+  // Async work of one account: its items, and when their jobs completed (the burst scenario's
+  // SLA check reads this), with the queues' depth now.
+  fastify.get(
+    '/accounts/:id/jobs',
+    { schema: { params: Type.Object({ id: Id }, closed), response: { 200: Type.Unknown(), ...errors(400, 404) } } },
+    async (request) => ({ ...(await jobCompletion(fastify.db, request.params.id)), queueDepth: await fastify.jobs.depth(), workers: fastify.jobs.enabled }),
+  );
+
+  // A cold cache on purpose: forgets the accounts' cached dashboard fragments.
+  fastify.post(
+    '/cache/evict',
+    {
+      schema: {
+        body: Type.Object({ accountIds: Type.Array(Id, { minItems: 1, maxItems: 10_000 }) }, closed),
+        response: { 200: Type.Object({ evicted: Type.Integer() }), ...errors(400, 404) },
+      },
+    },
+    async (request) => ({ evicted: fastify.fragmentCache.evict(request.body.accountIds) }),
+  );
+
+  // Which regressions this app runs with (APP_FAULTS), so a report says what it measured.
+  fastify.get('/faults', { schema: { response: { 200: Type.Object({ faults: Type.Array(Type.String()) }), ...errors(404) } } }, async () => ({ faults: [...opts.faults] }));
 
   fastify.post(
     '/reap',

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { loadDashboard } from '../../sql/dashboard.js';
+import { loadActivityFragment, loadProjectsFragment } from '../../sql/dashboard.js';
 import { DateTime, errors, ItemState, Limit } from '../schemas.js';
 
 const Dashboard = Type.Object({
@@ -19,7 +19,7 @@ const Dashboard = Type.Object({
   ),
 });
 
-const routes: FastifyPluginAsyncTypebox = async (fastify) => {
+const routes: FastifyPluginAsyncTypebox<{ nPlusOne: boolean }> = async (fastify, opts) => {
   fastify.get(
     '/dashboard',
     {
@@ -28,7 +28,16 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
         response: { 200: Dashboard, ...errors(400, 401) },
       },
     },
-    async (request) => loadDashboard(fastify.db, request.account.id, { projects: request.query.projects, recentItems: 3, recentComments: 10 }),
+    async (request) => {
+      const account = request.account.id;
+      const limit = request.query.projects;
+      // One after the other: a request holds at most one pooled connection at a time.
+      const projects = await fastify.fragmentCache.fragment(request, account, 'projects', String(limit), () =>
+        loadProjectsFragment(fastify.db, account, { projects: limit, recentItems: 3, nPlusOne: opts.nPlusOne }),
+      );
+      const activity = await fastify.fragmentCache.fragment(request, account, 'activity', '10', () => loadActivityFragment(fastify.db, account, { recentComments: 10 }));
+      return { ...projects, ...activity };
+    },
   );
 };
 export default routes;

@@ -5,23 +5,36 @@ import { getProject } from '../../sql/projects.js';
 import * as sql from '../../sql/items.js';
 import { Body, errors, IdParams, Item, ItemState, ItemSummary, Limit, Title } from '../schemas.js';
 
-export function encodeCursor(c: sql.Cursor): string {
-  return Buffer.from(JSON.stringify([c.createdAt, c.id])).toString('base64url');
+/** Cursors are opaque to clients: the last row's (created_at, id), or (fault only) an offset. */
+export type PageCursor = sql.Cursor | { offset: number };
+
+export function encodeCursor(c: PageCursor): string {
+  return Buffer.from(JSON.stringify('offset' in c ? ['o', c.offset] : [c.createdAt, c.id])).toString('base64url');
 }
 
-export function decodeCursor(raw: string): sql.Cursor {
+export function decodeCursor(raw: string, acceptOffsets = false): PageCursor {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown[];
     if (typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) && typeof id === 'string' && /^[1-9][0-9]{0,17}$/.test(id)) {
       return { createdAt, id };
     }
+    if (acceptOffsets && createdAt === 'o' && Number.isSafeInteger(id) && (id as number) >= 0) return { offset: id as number };
   } catch {
     /* fall through to the error below */
   }
   throw new AppError('INVALID_CURSOR', 'after must be a nextCursor value returned by this endpoint');
 }
 
-const routes: FastifyPluginAsyncTypebox = async (fastify) => {
+/**
+ * Listing walks a project's items newest first. Two ways, both public:
+ *   ?after=<nextCursor>  keyset: each page starts where the last ended, on the index; page 500
+ *                        costs what page 1 costs.
+ *   ?page=<n>            OFFSET: skips (n-1)*limit rows to get there; page 500 reads 500 pages.
+ *                        Offered because clients want to jump to a page; the perf project shows
+ *                        what it costs.
+ * APP_FAULTS=offset_pagination keeps the cursors but puts an OFFSET behind them.
+ */
+const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean }> = async (fastify, opts) => {
   fastify.post(
     '/projects/:id/items',
     {
@@ -34,6 +47,9 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     async (request, reply) => {
       const row = await sql.createItem(fastify.db, request.account.id, request.params.id, request.body);
       if (!row) throw notFound('project', request.params.id);
+      // After the item committed: a worker must find it. (A crash in between loses the
+      // follow-up work; an outbox table would close that gap, at one more write per item.)
+      await fastify.jobs.itemCreated({ runId: request.account.testRunId, accountId: request.account.id, itemId: row.id, enqueuedAt: new Date().toISOString() });
       reply.code(201);
       return row;
     },
@@ -45,21 +61,43 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       schema: {
         params: IdParams,
         querystring: Type.Object(
-          { limit: Limit(200, 50), after: Type.Optional(Type.String({ maxLength: 200 })), state: Type.Optional(ItemState) },
+          {
+            limit: Limit(200, 50),
+            after: Type.Optional(Type.String({ maxLength: 200 })),
+            page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+            state: Type.Optional(ItemState),
+          },
           { additionalProperties: false },
         ),
         response: {
-          200: Type.Object({ data: Type.Array(ItemSummary), nextCursor: Type.Union([Type.String(), Type.Null()]) }),
+          200: Type.Object({
+            data: Type.Array(ItemSummary),
+            nextCursor: Type.Union([Type.String(), Type.Null()]),
+            nextPage: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+          }),
           ...errors(400, 401, 404),
         },
       },
     },
     async (request) => {
-      const { limit, after, state } = request.query;
-      const cursor = after === undefined ? null : decodeCursor(after);
+      const { limit, after, page, state } = request.query;
+      if (after !== undefined && page !== undefined) {
+        throw new AppError('VALIDATION_FAILED', 'querystring: give either after (keyset cursor) or page (offset paging), not both');
+      }
+      const cursor = after === undefined ? null : decodeCursor(after, opts.offsetCursors);
       if (!(await getProject(fastify.db, request.account.id, request.params.id))) throw notFound('project', request.params.id);
-      const page = await sql.listItems(fastify.db, request.params.id, { limit, after: cursor, state: state ?? null });
-      return { data: page.rows, nextCursor: page.next && encodeCursor(page.next) };
+      const filter = { limit, state: state ?? null };
+      if (page !== undefined) {
+        const rows = await sql.listItems(fastify.db, request.params.id, { ...filter, after: null, offset: (page - 1) * limit });
+        return { data: rows.rows, nextCursor: null, nextPage: rows.more ? page + 1 : null };
+      }
+      if (opts.offsetCursors) {
+        const offset = cursor && 'offset' in cursor ? cursor.offset : 0;
+        const rows = await sql.listItems(fastify.db, request.params.id, { ...filter, after: null, offset });
+        return { data: rows.rows, nextCursor: rows.more ? encodeCursor({ offset: offset + limit }) : null };
+      }
+      const rows = await sql.listItems(fastify.db, request.params.id, { ...filter, after: cursor as sql.Cursor | null });
+      return { data: rows.rows, nextCursor: rows.next && encodeCursor(rows.next) };
     },
   );
 

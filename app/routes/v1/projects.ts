@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { setTimeout } from 'node:timers/promises';
 import { Type } from 'typebox';
 import { AppError, notFound } from '../../errors.js';
 import * as sql from '../../sql/projects.js';
@@ -15,7 +16,7 @@ function expectedVersion(header: string | undefined): number | null {
   return Number(m[1]);
 }
 
-const routes: FastifyPluginAsyncTypebox = async (fastify) => {
+const routes: FastifyPluginAsyncTypebox<{ lockContention: boolean; slowCallMs: number }> = async (fastify, opts) => {
   fastify.post(
     '/projects',
     {
@@ -69,13 +70,17 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
     async (request, reply) => {
       const version = expectedVersion(request.headers['if-match']);
-      const result = await sql.updateProject(fastify.db, request.account.id, request.params.id, request.body, version);
+      const result = opts.lockContention
+        ? await sql.updateProjectHoldingLock(fastify.db, request.account.id, request.params.id, request.body, version, () => setTimeout(opts.slowCallMs))
+        : await sql.updateProject(fastify.db, request.account.id, request.params.id, request.body, version);
       if (!result) throw notFound('project', request.params.id);
       if ('conflict' in result) {
         throw new AppError(
           'VERSION_CONFLICT',
           `project ${request.params.id} is at version ${result.conflict}, not ${version}: reload it and retry`,
           { currentVersion: result.conflict },
+          // The current version, so a client can retry without another read.
+          { etag: `"${result.conflict}"` },
         );
       }
       reply.header('etag', `"${result.row.version}"`);

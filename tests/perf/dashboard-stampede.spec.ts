@@ -1,0 +1,43 @@
+/**
+ * dashboard.stampede: a whale's dashboard goes cold, and many clients ask for it at once. The
+ * app must compute each fragment once and serve the others from that one computation
+ * (X-Cache: coalesced), and the tail must stay within budget. Three cold bursts; the budget's
+ * recomputations are the worst burst's, per fragment.
+ */
+import { test } from '../../fixtures';
+import { runLoad } from '../../load/engine.js';
+import { cacheStats, routeSummary, scenarioMetrics, single } from '../../load/report.js';
+import { measure } from '../../load/variants.js';
+import { dashboardWhale } from '../support/perf.js';
+
+const ID = 'dashboard.stampede';
+const CLIENTS = 32;
+const BURSTS = 3;
+
+test(ID, async ({ dataset, perf, seedClient }) => {
+  const whale = await dashboardWhale(dataset, perf);
+  await perf.scenario(ID, async () => {
+    const runs = [];
+    const perBurst: Record<string, number>[] = [];
+    for (let b = 0; b < BURSTS; b++) {
+      await seedClient.evictCache([whale.accountId]);
+      // Closed model with as many users as requests: all of them are sent at once.
+      const run = await test.step(`${ID} burst ${b + 1}`, () =>
+        runLoad({
+          baseUrl: perf.baseUrl,
+          connections: CLIENTS,
+          shape: { model: 'closed', concurrency: CLIENTS, durationMs: 30_000 },
+          guards: { maxRps: 5000, maxConcurrency: CLIENTS, maxRequests: CLIENTS, maxRuntimeMs: 30_000 },
+          next: () => ({ route: 'GET /v1/dashboard', path: '/v1/dashboard', headers: whale.auth }),
+        }),
+      );
+      runs.push(run);
+      perBurst.push(cacheStats(scenarioMetrics(run)).missesByFragment);
+    }
+    const all = scenarioMetrics(...runs);
+    const { measured } = measure({ ...runs[0]!, routes: { 'GET /v1/dashboard': all } });
+    const worst = Math.max(0, ...perBurst.flatMap((m) => Object.values(m)));
+    measured['*']!.recomputations = single(worst);
+    return { measured, details: { clients: CLIENTS, bursts: BURSTS, recomputationsPerBurst: perBurst, cache: all.cache, endpoints: { 'GET /v1/dashboard': routeSummary(all, runs.reduce((a, r) => a + r.wallMs, 0)) } } };
+  });
+});

@@ -1,0 +1,59 @@
+/**
+ * items.deep_pagination: a project's item history walked deep. Keyset pages (?after=) must cost
+ * the same at page 500 as at page 1, and the same in a 30,000-item project as in a 50-item one;
+ * the OFFSET variant the app also offers (?page=) is measured beside it, to show what it costs.
+ * The scenario seeds the deep project it needs (server-side, a few seconds).
+ */
+import { request } from 'undici';
+import { expect, test } from '../../fixtures';
+import { runVariants } from '../../load/variants.js';
+
+const ID = 'items.deep_pagination';
+const DEEP_ITEMS = 30_000;
+const PAGE = 50;
+const DEPTH = 500;
+
+type Page = { data: { id: string }[]; nextCursor: string | null; nextPage?: number | null };
+
+test(ID, async ({ perf }) => {
+  const owner = await perf.seedWhale('deep-project', [DEEP_ITEMS, PAGE]);
+  const auth = { authorization: `Bearer ${owner.token}` };
+  const get = async (path: string) => {
+    const res = await request(`${perf.baseUrl}${path}`, { headers: auth });
+    const text = await res.body.text();
+    expect(res.statusCode, `GET ${path}: ${text.slice(0, 200)}`).toBe(200);
+    return JSON.parse(text) as Page & { projects?: { id: string; itemCounts: { total: number } }[] };
+  };
+  const dash = await get('/v1/dashboard');
+  const deep = dash.projects!.find((p) => p.itemCounts.total === DEEP_ITEMS)!.id;
+  const small = dash.projects!.find((p) => p.itemCounts.total === PAGE)!.id;
+
+  // The walk itself: page after page, as a client scrolling the history would.
+  const walk: { page: number; ms: number }[] = [];
+  let cursor: string | null = null;
+  await test.step('keyset walk to page 500', async () => {
+    for (let page = 1; page < DEPTH; page++) {
+      const t = performance.now();
+      const body: Page = await get(`/v1/projects/${deep}/items?limit=${PAGE}${cursor ? `&after=${encodeURIComponent(cursor)}` : ''}`);
+      if (page === 1 || page % 50 === 0) walk.push({ page, ms: +(performance.now() - t).toFixed(2) });
+      expect(body.data).toHaveLength(PAGE);
+      cursor = body.nextCursor;
+      expect(cursor, `page ${page} of ${DEEP_ITEMS / PAGE} has a next page`).not.toBeNull();
+    }
+  });
+  const at500 = cursor!;
+  const [keysetRows, offsetRows] = [await get(`/v1/projects/${deep}/items?limit=${PAGE}&after=${encodeURIComponent(at500)}`), await get(`/v1/projects/${deep}/items?limit=${PAGE}&page=${DEPTH}`)];
+  expect(keysetRows.data.map((r) => r.id), 'keyset page 500 and OFFSET page 500 are the same rows').toEqual(offsetRows.data.map((r) => r.id));
+
+  const variants = {
+    keyset_page_1: () => ({ path: `/v1/projects/${deep}/items?limit=${PAGE}`, headers: auth }),
+    keyset_page_500: () => ({ path: `/v1/projects/${deep}/items?limit=${PAGE}&after=${encodeURIComponent(at500)}`, headers: auth }),
+    offset_page_1: () => ({ path: `/v1/projects/${deep}/items?limit=${PAGE}&page=1`, headers: auth }),
+    offset_page_500: () => ({ path: `/v1/projects/${deep}/items?limit=${PAGE}&page=${DEPTH}`, headers: auth }),
+    small_project_page_1: () => ({ path: `/v1/projects/${small}/items?limit=${PAGE}`, headers: auth }),
+  };
+  await perf.scenario(ID, async () => {
+    const { run, measured, table } = await test.step(ID, () => runVariants(variants, { baseUrl: perf.baseUrl, concurrency: 2, perVariant: 120 }));
+    return { measured, details: { endpoints: table, walk, deepItems: DEEP_ITEMS, pageSize: PAGE, wallMs: Math.round(run.wallMs) } };
+  });
+});
