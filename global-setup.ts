@@ -2,7 +2,9 @@
  * Before any test: fix the run ID, prove the backend is up and honours the contract, and reap
  * the expired rows of earlier runs (crashed or not), so every run starts on a healthy database.
  */
+import { existsSync, truncateSync } from 'node:fs';
 import { type FullConfig, request } from '@playwright/test';
+import { APP_LOG } from './config/settings.js';
 import { mintRunId } from './config/settings.js';
 import { harnessOptions, checkContract } from './seed/contract.js';
 import { SeedClient } from './seed/client.js';
@@ -15,13 +17,25 @@ export default async function globalSetup(config: FullConfig): Promise<void> {
   process.env.RUN_ID = runId;
 
   const { baseURL, serviceToken } = harnessOptions(config);
+  // The app this run started logs to .run/app.log (appended): start it empty, so the log holds
+  // this run only (slow requests are looked up in it by trace ID) and never grows without end.
+  if (config.webServer && existsSync(APP_LOG)) truncateSync(APP_LOG);
   const ctx = await request.newContext({ baseURL, extraHTTPHeaders: { 'x-test-service-token': serviceToken } });
   try {
     await checkContract(ctx, baseURL);
-    const reaped = await new SeedClient(ctx).reapExpired();
+    const client = new SeedClient(ctx);
+    // A server left running is reused outside CI: it must run with the faults this run asks for,
+    // or a "clean" run would measure a faulty app (or the reverse).
+    const served = (await client.faults()).sort().join(',');
+    const asked = (process.env.APP_FAULTS ?? '').split(',').map((f) => f.trim()).filter(Boolean).sort().join(',');
+    if (config.webServer && served !== asked) {
+      throw new Error(`the backend at ${baseURL} runs with APP_FAULTS="${served}" but this run asks for "${asked}": an app already listening was reused. Stop it, or run with CI=1 so the suite starts its own.`);
+    }
+    const reaped = await client.reapExpired();
     const n = total(reaped.deleted);
     console.log(
       `run ${runId} against ${baseURL}` +
+        (served ? ` (faults on purpose: ${served})` : '') +
         (n ? `; reaped ${n} expired rows of ${reaped.runs.length} earlier run(s) (${describeCounts(reaped.deleted)})` : ''),
     );
   } finally {

@@ -119,6 +119,10 @@ export function loadSettings(env: Env): Settings {
   if (v.PERF_BASELINE) {
     const loaded = loadBaseline(v.PERF_BASELINE);
     if (typeof loaded === 'string') throw new SettingsError(formatProblems('pressure-suite settings', [`PERF_BASELINE: ${loaded}`]), [loaded]);
+    if (loaded.profile !== v.SEED_PROFILE) {
+      const problem = `PERF_BASELINE: baseline "${loaded.tag}" was measured on the ${loaded.profile} profile and this run uses ${v.SEED_PROFILE}; compare like with like (SEED_PROFILE=${loaded.profile}) or save a baseline of this profile`;
+      throw new SettingsError(formatProblems('pressure-suite settings', [problem]), [problem]);
+    }
     baseline = loaded;
   }
   return {
@@ -141,6 +145,9 @@ export function loadSettings(env: Env): Settings {
   };
 }
 
+/** Where app/ writes its JSON log when the suite starts it (truncated at each run's start). */
+export const APP_LOG = '.run/app.log';
+
 /** The environment app/ gets when the suite (or a script of it) starts it. */
 export function appServerEnv(s: Settings): Record<string, string> {
   return {
@@ -148,7 +155,7 @@ export function appServerEnv(s: Settings): Record<string, string> {
     PORT: String(s.appPort),
     PG_PORT: String(s.pgPort),
     TEST_SERVICE_TOKEN: s.serviceToken,
-    APP_LOG_FILE: '.run/app.log',
+    APP_LOG_FILE: APP_LOG,
     ...(s.appFaults && { APP_FAULTS: s.appFaults }),
     ...(s.appDatabaseUrl && { DATABASE_URL: s.appDatabaseUrl }),
   };

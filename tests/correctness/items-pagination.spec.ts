@@ -66,3 +66,22 @@ test.describe('item keyset pagination', () => {
     expect((await tooBig.json()).details.field).toBe('querystring.limit');
   });
 });
+
+test.describe('item OFFSET paging', () => {
+  test('should return the same pages as the keyset walk, and refuse after and page together', async ({ apiFor, createAccount }) => {
+    const owner = await createAccount({ projects: 1, itemsPerProject: 23 });
+    const api = await apiFor(owner);
+    const projectId = owner.projectIds[0]!;
+    const { pages } = await walk(api, projectId, { limit: 5 });
+    for (let page = 1; page <= pages.length; page++) {
+      const res = await api.get(`/v1/projects/${projectId}/items`, { params: { limit: 5, page } });
+      expect(res.status()).toBe(200);
+      const body = await res.json();
+      expect(body.data.map((i: { id: string }) => i.id)).toEqual(pages[page - 1]!.map((i) => i.id));
+      expect(body.nextPage).toBe(page < pages.length ? page + 1 : null);
+    }
+    const both = await api.get(`/v1/projects/${projectId}/items`, { params: { page: 2, after: 'x' } });
+    await expect(both).toBeApiError(400, 'VALIDATION_FAILED');
+    expect((await both.json()).message).toContain('either after (keyset cursor) or page (offset paging), not both');
+  });
+});

@@ -37,6 +37,7 @@ test.describe('projects', () => {
 
     const stale = await api.patch(`/v1/projects/${project.id}`, { data: { name: 'lost update' }, headers: { 'if-match': '"1"' } });
     await expect(stale).toBeApiError(409, 'VERSION_CONFLICT');
+    expect(stale.headers()['etag'], 'a conflict hands back the current version').toBe('"2"');
     expect((await (await api.get(`/v1/projects/${project.id}`)).json()).name).toBe('Versioned v2');
   });
 

@@ -66,3 +66,68 @@ describe('histograms', () => {
     assert.deepEqual(summarize(merge(parts.map(encode))), summarize(whole));
   });
 });
+
+describe('variants, scaling and baseline rules', () => {
+  const ms = (v: number) => ({ percentile: () => v, max: v, unit: 'ms' });
+  const measured = {
+    '*': { latency_ms: ms(10), db_queries_per_req: { max: 4 } },
+    page_1: { latency_ms: ms(2) },
+    page_500: { latency_ms: ms(30) },
+    whale: { db_queries_per_req: { max: 4 } },
+    ordinary: { db_queries_per_req: { max: 4 } },
+  };
+
+  it('judges a variant by its own values, and names the variants when one is missing', () => {
+    const out = evaluate('x.y', { 'latency_ms@page_500': ['p(95) < 20'], 'latency_ms@page_9': ['p(95) < 20'] }, measured);
+    assert.deepEqual(out.map((o) => o.line), [
+      "fail: x.y latency_ms@page_500 'p(95) < 20' p(95)=30ms",
+      "fail: x.y latency_ms@page_9 'p(95) < 20' was not measured; measured variants: *, page_1, page_500, whale, ordinary",
+    ]);
+  });
+
+  it('bounds growth between two variants, with a floor against sub-millisecond ratios', () => {
+    const out = evaluate('x.y', { scaling: ['latency_ms p(95) page_500 / page_1 <= 2 floor 5', 'db_queries_per_req max whale / ordinary <= 1', 'latency_ms p(95) page_1 / page_1 <= 2 floor 5'] }, measured);
+    assert.deepEqual(out.map((o) => o.line), [
+      "fail: x.y scaling 'latency_ms p(95) page_500 / page_1 <= 2 floor 5' ratio=6 (page_500 30ms, page_1 2ms)",
+      "ok: x.y scaling 'db_queries_per_req max whale / ordinary <= 1' ratio=1 (whale 4, ordinary 4)",
+      "ok: x.y scaling 'latency_ms p(95) page_1 / page_1 <= 2 floor 5' ratio=1 (page_1 2ms, page_1 2ms)",
+    ]);
+    assert.deepEqual(out.map((o) => o.noisy), [true, false, true]);
+  });
+
+  it('compares with the baseline within its percentage or its absolute slack, whichever is larger', () => {
+    const budget = { baseline: ['latency_ms p(95) <= +20%', 'latency_ms@page_1 p(95) <= +10% or +3', 'latency_ms@page_500 p(95) <= +10%'] };
+    const base = { tag: 'v1', values: { latency_ms: { 'p(95)': 8 }, 'latency_ms@page_1': { 'p(95)': 1 } } };
+    assert.deepEqual(evaluate('x.y', budget, measured, base).map((o) => o.line), [
+      "fail: x.y baseline 'latency_ms p(95) <= +20%' p(95)=10ms vs 8ms in v1 (+25.0%), limit 9.6",
+      "ok: x.y baseline 'latency_ms@page_1 p(95) <= +10% or +3' p(95)=2ms vs 1ms in v1 (+100.0%), limit 4",
+      "warn: x.y baseline 'latency_ms@page_500 p(95) <= +10%': baseline v1 has no latency_ms@page_500 p(95) (new scenario or variant?)",
+    ]);
+    assert.deepEqual(evaluate('x.y', budget, measured).map((o) => o.line.split(' (')[0]), [
+      "skip: x.y baseline 'latency_ms p(95) <= +20%'",
+      "skip: x.y baseline 'latency_ms@page_1 p(95) <= +10% or +3'",
+      "skip: x.y baseline 'latency_ms@page_500 p(95) <= +10%'",
+    ]);
+  });
+
+  it('rejects malformed scaling and baseline rules, saying what is accepted', () => {
+    assert.throws(
+      () => defineBudgets({ 'a.b': { scaling: ['latency_ms p(95) page_500 <= 2'], baseline: ['latency_ms p(95) < 20%', 'latncy p(95) <= +5%'], 'latency_ms@': ['max < 1'] } }),
+      (e: Error) => {
+        assert.match(e.message, /4 invalid budget entries/);
+        assert.match(e.message, /a\.b\.scaling: "latency_ms p\(95\) page_500 <= 2" is not a scaling rule; accepted: '<metric> <stat> <variant> \/ <variant>/);
+        assert.match(e.message, /a\.b\.baseline: "latency_ms p\(95\) < 20%" is not a baseline rule; accepted: '<metric>\[@<variant>\] <stat> <= \+<pct>%/);
+        assert.match(e.message, /a\.b\.baseline: "latncy p\(95\) <= \+5%": unknown metric latncy/);
+        assert.match(e.message, /a\.b\.latency_ms@: unknown metric/);
+        return true;
+      },
+    );
+  });
+
+  it('every budget of the suite parses, and every scenario id has a perf test of that title', async () => {
+    const { ALL_BUDGETS } = await import('../../budgets/index.js');
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const titles = readdirSync('tests/perf').filter((f) => f.endsWith('.spec.ts')).map((f) => /const ID = '([^']+)'/.exec(readFileSync(`tests/perf/${f}`, 'utf8'))?.[1]);
+    assert.deepEqual(Object.keys(ALL_BUDGETS).sort(), titles.sort());
+  });
+});

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { loadAppConfig } from '../../app/config.js';
+import { parseFaults } from '../../app/faults.js';
+import { workerPlan } from '../../app/plugins/app/jobs.js';
+import { loadBaseline } from '../../budgets/baselines.js';
+
+describe('APP_FAULTS', () => {
+  it('parses a comma-separated list and names the accepted faults for an unknown one', () => {
+    assert.deepEqual([...(parseFaults(' n_plus_one, cache_off ') as Set<string>)], ['n_plus_one', 'cache_off']);
+    assert.deepEqual([...(parseFaults('') as Set<string>)], []);
+    assert.equal(parseFaults('n_plus_one,slow_db'), 'unknown fault "slow_db"; accepted: n_plus_one, offset_pagination, drop_index, cache_off, lock_contention, slow_worker (comma-separated)');
+  });
+
+  it('stops the app at start on an unknown fault, and refuses any fault in production', () => {
+    assert.throws(() => loadAppConfig({ APP_FAULTS: 'n_plus_one,nope' }), /APP_FAULTS must be a comma-separated list of n_plus_one, .*got "n_plus_one,nope"/);
+    assert.throws(() => loadAppConfig({ APP_FAULTS: 'cache_off', APP_ENV: 'production' }), /APP_FAULTS must be empty when APP_ENV is "production"/);
+    assert.equal(loadAppConfig({ APP_FAULTS: 'cache_off' }).faults.has('cache_off'), true);
+  });
+});
+
+describe('job workers', () => {
+  it('split a concurrency into workers of at most 10 jobs each; slow_worker gets a tenth', () => {
+    assert.deepEqual(workerPlan(40), { workers: 4, batchSize: 10 });
+    assert.deepEqual(workerPlan(4), { workers: 1, batchSize: 4 });
+    assert.deepEqual(workerPlan(25), { workers: 3, batchSize: 9 });
+    assert.deepEqual(workerPlan(0), { workers: 0, batchSize: 0 });
+  });
+});
+
+describe('baselines', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'baselines-'));
+  const good = { tag: 'v1.0.0', savedAt: '2026-11-25T00:00:00Z', commit: null, profile: 'smoke', machine: '2 cores', scenarios: { 'a.b': { latency_ms: { 'p(95)': 3 } } } };
+  writeFileSync(path.join(dir, 'v1.0.0.json'), JSON.stringify(good));
+  writeFileSync(path.join(dir, 'broken.json'), JSON.stringify({ ...good, tag: 'broken', scenarios: { 'a.b': { latency_ms: { 'p(95)': 'fast' } } } }));
+  writeFileSync(path.join(dir, 'trunc.json'), '{"tag": "tr');
+
+  it('loads a valid baseline', () => {
+    assert.deepEqual(loadBaseline('v1.0.0', dir), good);
+  });
+
+  it('says what is wrong with a missing, malformed or truncated one, and which tags exist', () => {
+    assert.match(loadBaseline('v2', dir) as string, /no baseline for "v2" .*; saved tags: broken, trunc, v1\.0\.0\. Save one with: npm run baseline:save -- --tag v2/);
+    assert.match(loadBaseline('broken', dir) as string, /is not a baseline: scenarios\.a\.b\.latency_ms\.p\(95\): /);
+    assert.match(loadBaseline('trunc', dir) as string, /trunc\.json is not JSON/);
+    assert.match(loadBaseline('../etc', dir) as string, /"\.\.\/etc" is not a release tag/);
+  });
+});
