@@ -147,7 +147,17 @@ export type Measured = Record<string, Partial<Record<MetricKey, MetricValues>>>;
 /** A baseline: per variant key ('*' or a variant), per metric, per stat label (`p(95)`, `max`). */
 export type BaselineValues = Record<string, Record<string, number>>;
 
-export type Outcome = { ok: boolean; strict: boolean; noisy: boolean; kind: 'absolute' | 'scaling' | 'baseline'; key: string; value?: number; line: string };
+export type Outcome = {
+  ok: boolean;
+  strict: boolean;
+  noisy: boolean;
+  kind: 'absolute' | 'scaling' | 'baseline';
+  key: string;
+  value?: number;
+  /** Baseline rules: the baseline's value. */
+  reference?: number;
+  line: string;
+};
 
 function compare(v: number, op: string, limit: number): boolean {
   switch (op) {
@@ -240,6 +250,7 @@ export function evaluate(id: string, budget: ScenarioBudget, measured: Measured,
       kind: 'baseline',
       key,
       value,
+      reference: base,
       line: `${ok ? 'ok' : r.strict ? 'fail' : 'warn'}: ${id} baseline '${r.expr}' ${label(r.stat, r.percentile)}=${show(value)}${values?.unit ?? ''} vs ${show(base)}${values?.unit ?? ''} in ${baseline.tag}${delta}, limit ${show(limit)}`,
     });
   }

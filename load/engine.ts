@@ -19,6 +19,7 @@
  * and what is in flight then is aborted). Every timing covers the request's send to the last
  * byte of its body, on kept-alive connections (connection set-up included only for the first).
  */
+import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
@@ -47,7 +48,29 @@ export type RouteMetrics = {
   cache: Record<string, number>;
   /** Responses by status code. */
   statuses: Record<string, number>;
+  /** The slowest requests, slowest first, with the trace ID each was sent with. */
+  slowest: SlowRequest[];
 };
+
+/** One slow request, findable in the backend's logs by its trace ID. */
+export type SlowRequest = { route: string; ms: number; status: number | null; traceId: string; requestId: string | null };
+
+/** What a long run shows while it goes (every PROGRESS_EVERY_MS). */
+export type Progress = { seconds: number; load: string; requestsPerSec: number; p95: number; errors: number; requests: number };
+const PROGRESS_EVERY_MS = 2000;
+let defaultProgress: ((p: Progress) => void) | undefined;
+/** Where runs without a progress callback of their own report (the perf fixture sets it). */
+export function setDefaultProgress(fn: ((p: Progress) => void) | undefined): void {
+  defaultProgress = fn;
+}
+
+const SLOWEST_PER_ROUTE = 5;
+function keepSlowest(list: SlowRequest[], r: SlowRequest): void {
+  if (list.length >= SLOWEST_PER_ROUTE && r.ms <= list.at(-1)!.ms) return;
+  list.push(r);
+  list.sort((a, b) => b.ms - a.ms);
+  if (list.length > SLOWEST_PER_ROUTE) list.pop();
+}
 
 /** One second of the run, all routes together: what sustained-breach rules and charts read. */
 export type Second = { t: number; requests: number; errors: number; throttled: number; p95: number; latency: Histogram };
@@ -84,6 +107,7 @@ function newRoute(): RouteMetrics {
     lockMs: createHistogram(),
     cache: {},
     statuses: {},
+    slowest: [],
   };
 }
 
@@ -138,6 +162,8 @@ export type EngineOptions = {
   rules?: BreachRule[];
   /** Sees every response's status and headers (a scenario that keeps state, like an ETag). */
   observe?: (spec: RequestSpec, res: { status: number; headers: Record<string, string | string[] | undefined> }) => void;
+  /** Called every 2 s while the run goes; defaults to setDefaultProgress's. */
+  progress?: (p: Progress) => void;
 };
 
 function describeRule(r: BreachRule): string {
@@ -165,6 +191,9 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
   // as the server counts, not only as the client does.
   const limiter = new SlidingLimiter(Math.floor(o.guards.maxRps), 1000 + RATE_WINDOW_MARGIN_MS);
   const controller = new AbortController();
+  // Every request carries a W3C traceparent of its own: a slow one can be found in the logs.
+  const tracePrefix = randomBytes(8).toString('hex');
+  let traces = 0;
   // Every request listens on this one signal: as many listeners as requests in flight.
   setMaxListeners(0, controller.signal);
   const startedAt = performance.now();
@@ -188,8 +217,26 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
   };
   // Once a second: close the last second's p95 and judge the rules on complete seconds.
   const warned = new Set<BreachRule>();
+  const progress = o.progress ?? defaultProgress;
+  const load = o.shape.model === 'closed' ? `${o.shape.concurrency} users` : `${o.shape.rate}/s offered`;
+  let lastProgress = startedAt;
   const ruleTimer = setInterval(() => {
     const done = Math.floor((performance.now() - startedAt) / 1000);
+    if (progress && done >= 1 && performance.now() - lastProgress >= PROGRESS_EVERY_MS) {
+      lastProgress = performance.now();
+      const recent = timeline.slice(Math.max(0, done - 2), done);
+      const h = createHistogram();
+      for (const x of recent) h.add(x.latency);
+      const requests = Object.values(routes).reduce((a, r) => a + r.requests, 0);
+      progress({
+        seconds: done,
+        load,
+        requestsPerSec: Math.round(recent.reduce((a, x) => a + x.requests, 0) / Math.max(1, recent.length)),
+        p95: percentileMs(h, 95),
+        errors: Object.values(routes).reduce((a, r) => a + r.errors, 0),
+        requests,
+      });
+    }
     second(performance.now());
     const complete = timeline.slice(0, done);
     for (const s of complete) s.p95 = percentileMs(s.latency, 95);
@@ -232,14 +279,19 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
 
   const send = async (spec: RequestSpec, intended: number) => {
     const route = (routes[spec.route] ??= newRoute());
+    const n = (++traces).toString(16).padStart(16, '0');
+    const traceId = `${tracePrefix}${n}`;
+    const headers = { traceparent: `00-${traceId}-${n}-01`, ...spec.headers };
     const actual = performance.now();
     let failure: string | undefined;
+    let status: number | null = null;
+    let requestId: string | null = null;
     try {
       const res = await pool.request({
         origin: o.baseUrl,
         method: spec.method ?? 'GET',
         path: spec.path,
-        headers: spec.headers,
+        headers,
         body: spec.body,
         signal: controller.signal,
       });
@@ -274,6 +326,8 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
       const cache = res.headers['x-cache'];
       if (typeof cache === 'string') for (const part of cache.split(',')) if (part.trim()) route.cache[part.trim()] = (route.cache[part.trim()] ?? 0) + 1;
       route.statuses[res.statusCode] = (route.statuses[res.statusCode] ?? 0) + 1;
+      status = res.statusCode;
+      requestId = typeof res.headers['x-request-id'] === 'string' ? res.headers['x-request-id'] : null;
       o.observe?.(spec, { status: res.statusCode, headers: res.headers });
       if (res.statusCode >= 500) failure = '5xx';
       else if (res.statusCode >= 400) failure = `4xx:${res.statusCode}`;
@@ -284,6 +338,7 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
       recordMs(route.service, performance.now() - actual);
     }
     route.requests += 1;
+    keepSlowest(route.slowest, { route: spec.route, ms: +(performance.now() - intended).toFixed(3), status, traceId: headers.traceparent.split('-')[1]!, requestId });
     if (failure) {
       second(performance.now()).errors += 1;
       route.errors += 1;

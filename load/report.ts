@@ -16,6 +16,7 @@ export function mergeRoutes(all: RouteMetrics[]): RouteMetrics {
   const errorsByClass: Record<string, number> = {};
   const cache: Record<string, number> = {};
   const statuses: Record<string, number> = {};
+  const slowest = all.flatMap((m) => m.slowest ?? []).sort((a, b) => b.ms - a.ms).slice(0, 10);
   for (const m of all) {
     latency.add(m.latency);
     service.add(m.service);
@@ -33,6 +34,7 @@ export function mergeRoutes(all: RouteMetrics[]): RouteMetrics {
     lockMs,
     cache,
     statuses,
+    slowest,
     errorsByClass,
     requests: sum((m) => m.requests),
     errors: sum((m) => m.errors),
