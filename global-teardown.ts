@@ -2,7 +2,8 @@
  * After the last test: remove everything of this run, then prove it. The proof asks the
  * backend (GET /internal/test/runs/:runId) and, where the harness can reach the database,
  * counts again directly in every table that has a test_run_id column. A leak fails the run.
- * A run restored from a saved dataset also drops its own database.
+ * A run restored from a saved dataset also drops its own database. Of a sharded run (shards
+ * sharing one RUN_ID and backend), only the last shard to finish cleans up.
  */
 import { type FullConfig, request } from '@playwright/test';
 import { databaseOf } from './app/db/clone.js';
@@ -17,6 +18,14 @@ export default async function globalTeardown(config: FullConfig): Promise<void> 
   const ctx = await request.newContext({ baseURL, extraHTTPHeaders: { 'x-test-service-token': serviceToken } });
   try {
     const client = new SeedClient(ctx);
+    if (config.shard && config.shard.total > 1) {
+      const { current, total: shards } = config.shard;
+      const done = await client.shardEvent(runId, current, shards, 'finish');
+      if (done && !done.last) {
+        console.log(`cleanup: shard ${current}/${shards} of run ${runId} finished (${done.finished} of ${shards} so far); the run's data stays for the last shard to remove, or its TTL`);
+        return;
+      }
+    }
     const { deleted } = await client.cleanup(runId);
     const viaApi = (await client.runRows(runId)).rows;
     const verifyUrl = await servedDatabaseUrl(ctx, databaseUrl);

@@ -25,7 +25,8 @@ export default defineConfig<{}, HarnessOptions>({
   forbidOnly: CI,
   retries: 0, // a flaky correctness test is a bug to fix, not to retry
   workers: settings.workers,
-  reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }]],
+  // perf-summary writes perf-results/summary.md and results.json after a run with perf tests.
+  reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }], ['./report/reporter.ts', { outputDir: settings.perf.resultsDir }]],
   use: {
     baseURL: settings.baseUrl,
     serviceToken: settings.serviceToken,
@@ -70,7 +71,7 @@ export default defineConfig<{}, HarnessOptions>({
         stdout: 'ignore',
         stderr: 'pipe',
         gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
-        env: { ...appServerEnv(settings), ...datasetRestoreEnv(settings, runId) },
+        env: { ...appServerEnv(settings, runId), ...datasetRestoreEnv(settings, runId) },
       }
     : undefined,
 });

@@ -4,6 +4,7 @@
  * reported together, naming what it accepts.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { databaseOf } from '../app/db/clone.js';
 import { z } from 'zod';
 import { embeddedUrl } from '../app/db/embedded-url.js';
@@ -56,6 +57,8 @@ const shape = {
   PERF_REPEATS: int(0, 5, 2),
   PERF_SOAK_SECONDS: int(5, 86_400, 20),
   PERF_RAMP_HOLD_SECONDS: int(1, 3600, 4),
+  PERF_RESULTS_DIR: z.string().min(1).default('perf-results').describe('a directory path for perf results (summary.md, results.json, scenarios/)'),
+  PERF_RELEASE: z.string().regex(BASELINE_TAG).optional().describe('the release tag this run measures, such as v1.4.0 (recorded in results.json)'),
   APP_FAULTS: z
     .string()
     .optional()
@@ -96,6 +99,8 @@ export type PerfSettings = {
   repeats: number;
   soakSeconds: number;
   rampHoldSeconds: number;
+  /** Where scenario results, summary.md and results.json go. */
+  resultsDir: string;
 };
 
 export function loadSettings(env: Env): Settings {
@@ -126,7 +131,7 @@ export function loadSettings(env: Env): Settings {
     baseline = loaded;
   }
   return {
-    perf: { baseline, repeats: v.PERF_REPEATS, soakSeconds: v.PERF_SOAK_SECONDS, rampHoldSeconds: v.PERF_RAMP_HOLD_SECONDS },
+    perf: { baseline, repeats: v.PERF_REPEATS, soakSeconds: v.PERF_SOAK_SECONDS, rampHoldSeconds: v.PERF_RAMP_HOLD_SECONDS, resultsDir: v.PERF_RESULTS_DIR },
     appFaults: v.APP_FAULTS,
     dataset,
     datasetMode: v.SEED_DATASET,
@@ -145,17 +150,21 @@ export function loadSettings(env: Env): Settings {
   };
 }
 
-/** Where app/ writes its JSON log when the suite starts it (truncated at each run's start). */
-export const APP_LOG = '.run/app.log';
+/**
+ * Where app/ writes its JSON log when the suite starts it: one file per run, so a run's slow
+ * requests are found in its own log by trace ID (global setup keeps the last few).
+ */
+export const APP_LOG_DIR = path.join('.run', 'logs');
+export const appLogFile = (runId: string) => path.join(APP_LOG_DIR, `app-${runId}.log`);
 
 /** The environment app/ gets when the suite (or a script of it) starts it. */
-export function appServerEnv(s: Settings): Record<string, string> {
+export function appServerEnv(s: Settings, runId = 'scripts'): Record<string, string> {
   return {
     APP_ENV: 'test',
     PORT: String(s.appPort),
     PG_PORT: String(s.pgPort),
     TEST_SERVICE_TOKEN: s.serviceToken,
-    APP_LOG_FILE: APP_LOG,
+    APP_LOG_FILE: appLogFile(runId),
     ...(s.appFaults && { APP_FAULTS: s.appFaults }),
     ...(s.appDatabaseUrl && { DATABASE_URL: s.appDatabaseUrl }),
   };

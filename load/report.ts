@@ -93,14 +93,16 @@ export function metricValues(m: RouteMetrics, o: { expected?: number[] } = {}): 
   return out;
 }
 
-/** One endpoint's (or variant's) row in the report's table. */
-export function routeSummary(m: RouteMetrics, wallMs: number) {
+/** One endpoint's (or variant's) row in the report's table; `expected` statuses are not errors. */
+export function routeSummary(m: RouteMetrics, wallMs: number, expected: number[] = []) {
   const cache = cacheStats(m);
+  const errorsByClass = Object.fromEntries(Object.entries(m.errorsByClass).filter(([k]) => !expected.some((s) => k === `4xx:${s}` || k === `5xx:${s}`)));
   return {
     requests: m.requests,
     throughputPerSec: +(m.requests / Math.max(0.001, wallMs / 1000)).toFixed(1),
-    errors: m.errors,
-    errorsByClass: m.errorsByClass,
+    errors: Object.values(errorsByClass).reduce((a, b) => a + b, 0),
+    errorsByClass,
+    ...(expected.length && { expectedOutcomes: Object.fromEntries(expected.map((s) => [s, m.statuses[s] ?? 0])) }),
     statuses: m.statuses,
     latencyMs: summarize(m.latency),
     serviceMs: summarize(m.service),
@@ -116,9 +118,18 @@ export function routeSummary(m: RouteMetrics, wallMs: number) {
 export const TIMING_NOTE =
   "latency: from each request's intended start to the last byte of its body (corrected for coordinated omission); service: from the actual send; kept-alive connections";
 
-/** A run's timeline for charts: per second, requests, errors, throttled answers and p95. */
-export function timelineOf(r: RunResult, offsetMs = 0) {
-  return r.timeline.map((s) => ({ t: +((offsetMs + s.t * 1000) / 1000).toFixed(1), requests: s.requests, errors: s.errors, throttled: s.throttled, p50: percentileMs(s.latency, 50), p95: s.p95, p99: percentileMs(s.latency, 99) }));
+/** A run's timeline for charts: per second, requests, errors, p50/p95/p99, and the load level. */
+export function timelineOf(r: RunResult, offsetMs = 0, level?: number) {
+  return r.timeline.map((s) => ({
+    t: +((offsetMs + s.t * 1000) / 1000).toFixed(1),
+    requests: s.requests,
+    errors: s.errors,
+    throttled: s.throttled,
+    p50: percentileMs(s.latency, 50),
+    p95: s.p95,
+    p99: percentileMs(s.latency, 99),
+    ...(level !== undefined && { level }),
+  }));
 }
 
 const STAT_LABELS = ['p(50)', 'p(90)', 'p(95)', 'p(99)', 'max', 'min', 'mean', 'rate', 'count'] as const;

@@ -36,6 +36,17 @@ export function flagsOrExit<O extends Options>(command: string, options: O, usag
   }
 }
 
+/** flagsOrExit, for commands that also take positional arguments (paths). */
+export function argsOrExit<O extends Options>(command: string, options: O, usage: string) {
+  try {
+    const { values, positionals } = parseArgs({ options, strict: true, allowPositionals: true });
+    return { ...values, positionals };
+  } catch (e) {
+    console.error(`${command}: ${(e as Error).message.split('\n')[0]}\nUsage: ${usage}`);
+    process.exit(2);
+  }
+}
+
 export function failAndExit(command: string, message: string): never {
   console.error(`${command}: ${message}`);
   process.exit(2);

@@ -15,6 +15,8 @@ export type SeededAccount = {
 };
 export type RowCounts = Record<string, number>;
 type Completion = { count: number; p50Ms: number | null; p95Ms: number | null; maxMs: number | null; lastAt: string | null };
+export type StatementStat = { queryId: string; query: string; calls: number; totalMs: number; rows: number };
+export type DatasetClaim = { role: 'seed' } | { role: 'wait'; claimedBy: string; claimedSeconds: number } | { role: 'ready'; accounts: unknown; rows: unknown };
 export type AccountJobs = { items: number; notifications: Completion & { retried: number }; searchIndex: Completion; queueDepth: Record<string, number>; workers: boolean };
 
 const MAX_RETRIES = 5;
@@ -75,8 +77,39 @@ export class SeedClient {
     return res.ok() ? ((await res.json()) as { faults: string[] }).faults : [];
   }
 
+  /** The database's statement statistics (pg_stat_statements), where the backend offers them. */
+  async statements(): Promise<{ available: true; statements: StatementStat[] } | { available: false; reason: string }> {
+    const res = await this.request.fetch('/internal/test/db/statements', { failOnStatusCode: false });
+    if (res.status() === 404) return { available: false, reason: 'the backend offers no statement statistics (GET /internal/test/db/statements)' };
+    if (!res.ok()) return { available: false, reason: `GET /internal/test/db/statements answered ${res.status()}` };
+    return res.json();
+  }
+
+  /**
+   * Who seeds the run's dataset: the first process to claim it ("seed"); the others "wait" for
+   * it to be "ready". Null where the backend has no such endpoint: each process seeds its own.
+   */
+  async claimDataset(runId: string, name: string, by: string): Promise<DatasetClaim | null> {
+    const res = await this.request.fetch(`/internal/test/runs/${encodeURIComponent(runId)}/datasets/${encodeURIComponent(name)}/claim`, { method: 'POST', data: { by }, failOnStatusCode: false });
+    if (res.status() === 404) return null; // a backend without run coordination
+    if (!res.ok()) throw new Error(`claiming dataset ${name} of run ${runId} failed: ${res.status()} ${await describeBody(res)}`);
+    return res.json();
+  }
+
+  async publishDataset(runId: string, name: string, by: string, accounts: unknown, rows: unknown): Promise<void> {
+    await this.send('PUT', `/internal/test/runs/${encodeURIComponent(runId)}/datasets/${encodeURIComponent(name)}`, { data: { by, accounts, rows } });
+  }
+
+  /** A shard of the run started or finished; `last` when every shard has finished. */
+  async shardEvent(runId: string, shard: number, total: number, event: 'start' | 'finish'): Promise<{ finished: number; total: number; last: boolean } | null> {
+    const res = await this.request.fetch(`/internal/test/runs/${encodeURIComponent(runId)}/shards`, { method: 'POST', data: { shard, total, event }, failOnStatusCode: false });
+    if (res.status() === 404) return null; // a backend without run coordination
+    if (!res.ok()) throw new Error(`recording shard ${shard}/${total} of run ${runId} failed: ${res.status()} ${await describeBody(res)}`);
+    return res.json();
+  }
+
   /** Honours 429/503 Retry-After (the backend's seed budgets) a few times, then gives up loudly. */
-  private async send(method: 'GET' | 'POST', url: string, options: { data?: unknown; params?: Record<string, string> }): Promise<APIResponse> {
+  private async send(method: 'GET' | 'POST' | 'PUT', url: string, options: { data?: unknown; params?: Record<string, string> }): Promise<APIResponse> {
     for (let attempt = 0; ; attempt++) {
       const res = await this.request.fetch(url, { method, ...options, failOnStatusCode: false, timeout: 120_000 });
       if (res.ok()) return res;

@@ -73,7 +73,7 @@ export function shapeOf(plan: AccountPlan, knobs: DatasetKnobs): AccountShape {
 }
 
 export type DatasetAccount = { id: string; email: string; token: string; tier: string; index: number };
-export type SeededDataset = { name: string; source: 'generated' | 'restored'; accounts: DatasetAccount[]; rows: RowCounts; seconds: number };
+export type SeededDataset = { name: string; source: 'generated' | 'restored' | 'shared'; accounts: DatasetAccount[]; rows: RowCounts; seconds: number };
 
 export const sumRows = (counts: RowCounts) => Object.values(counts).reduce((a, b) => a + b, 0);
 

@@ -5,6 +5,7 @@
 import type { Queryable } from './db.js';
 import type pg from 'pg';
 import { reserveIds } from './db.js';
+import { forgetRun } from './coordination.js';
 import { deleteRunJobs } from './jobs.js';
 import { dropRunPartitions, type LockPolicy } from './partitions.js';
 import type { SeedAccountInput } from '../routes/internal/seed-schema.js';
@@ -123,6 +124,7 @@ export async function cleanupRun(pool: pg.Pool, runId: string, accountId?: strin
   }
   const deleted = await dropRunPartitions(pool, runId, policy);
   await deleteRunJobs(pool, runId);
+  await forgetRun(pool, runId);
   await pool.query(`UPDATE test_runs SET cleaned_at = now(), rows_reserved = 0 WHERE run_id = $1`, [runId]);
   return deleted;
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { appLogFile } from '../../config/settings.js';
 import { expect, test } from '../../fixtures';
 import { contractProblems } from '../../seed/contract';
 
@@ -47,14 +48,14 @@ test.describe('backend contract headers', () => {
     expect(res.headers()['traceresponse']).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
   });
 
-  test('should write the trace id of every request into the structured log', async ({ api, sentRequests, verifyDatabaseUrl }) => {
+  test('should write the trace id of every request into the structured log', async ({ api, sentRequests, verifyDatabaseUrl, run }) => {
     test.skip(!verifyDatabaseUrl, 'reads the log of the app this suite started (BASE_URL unset)');
     await api.get('/v1/dashboard');
     const { traceId } = sentRequests.at(-1)!;
     await expect
-      .poll(() => readFileSync('.run/app.log', 'utf8').split('\n').filter((l) => l.includes(traceId)).length, { timeout: 5_000 })
+      .poll(() => readFileSync(appLogFile(run.runId), 'utf8').split('\n').filter((l) => l.includes(traceId)).length, { timeout: 5_000 })
       .toBeGreaterThanOrEqual(2); // "incoming request" and "request completed"
-    const line = JSON.parse(readFileSync('.run/app.log', 'utf8').split('\n').find((l) => l.includes(traceId))!);
+    const line = JSON.parse(readFileSync(appLogFile(run.runId), 'utf8').split('\n').find((l) => l.includes(traceId))!);
     expect(line).toMatchObject({ traceId, parentSpanId: expect.stringMatching(/^[0-9a-f]{16}$/) });
   });
 });

@@ -6,8 +6,7 @@
  */
 import { test } from '../../fixtures';
 import { runLoad } from '../../load/engine.js';
-import { cacheStats, routeSummary, scenarioMetrics, single } from '../../load/report.js';
-import { measure } from '../../load/variants.js';
+import { cacheStats, scenarioMetrics, timelineOf } from '../../load/report.js';
 import { dashboardWhale } from '../support/perf.js';
 
 const ID = 'dashboard.stampede';
@@ -35,9 +34,19 @@ test(ID, async ({ dataset, perf, seedClient }) => {
       perBurst.push(cacheStats(scenarioMetrics(run)).missesByFragment);
     }
     const all = scenarioMetrics(...runs);
-    const { measured } = measure({ ...runs[0]!, routes: { 'GET /v1/dashboard': all } });
     const worst = Math.max(0, ...perBurst.flatMap((m) => Object.values(m)));
-    measured['*']!.recomputations = single(worst);
-    return { measured, details: { clients: CLIENTS, bursts: BURSTS, recomputationsPerBurst: perBurst, cache: all.cache, endpoints: { 'GET /v1/dashboard': routeSummary(all, runs.reduce((a, r) => a + r.wallMs, 0)) } } };
+    let offset = 0;
+    const timeline = runs.flatMap((r) => {
+      const t = timelineOf(r, offset, CLIENTS);
+      offset += r.wallMs;
+      return t;
+    });
+    return {
+      routes: { 'GET /v1/dashboard': all },
+      wallMs: runs.reduce((a, r) => a + r.wallMs, 0),
+      singles: { recomputations: worst },
+      timeline,
+      details: { clients: CLIENTS, bursts: BURSTS, recomputationsPerBurst: perBurst, cache: all.cache },
+    };
   });
 });

@@ -6,6 +6,7 @@
  */
 import { request } from 'undici';
 import { expect, test } from '../../fixtures';
+import { timelineOf } from '../../load/report.js';
 import { runVariants } from '../../load/variants.js';
 
 const ID = 'items.deep_pagination';
@@ -53,7 +54,7 @@ test(ID, async ({ perf }) => {
     small_project_page_1: () => ({ path: `/v1/projects/${small}/items?limit=${PAGE}`, headers: auth }),
   };
   await perf.scenario(ID, async () => {
-    const { run, measured, table } = await test.step(ID, () => runVariants(variants, { baseUrl: perf.baseUrl, concurrency: 2, perVariant: 120 }));
-    return { measured, details: { endpoints: table, walk, deepItems: DEEP_ITEMS, pageSize: PAGE, wallMs: Math.round(run.wallMs) } };
+    const run = await test.step(ID, () => runVariants(variants, { baseUrl: perf.baseUrl, concurrency: 2, perVariant: 120 }));
+    return { routes: run.routes, wallMs: run.wallMs, timeline: timelineOf(run, 0, 2), details: { walk, deepItems: DEEP_ITEMS, pageSize: PAGE } };
   });
 });

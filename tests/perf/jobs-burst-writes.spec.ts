@@ -7,9 +7,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, test } from '../../fixtures';
 import { runLoad } from '../../load/engine.js';
-import { single } from '../../load/report.js';
+import { timelineOf } from '../../load/report.js';
 import { sampleSignals } from '../../load/signals.js';
-import { measure } from '../../load/variants.js';
 
 const ID = 'jobs.burst_writes';
 const RATE = 60; // writes per second
@@ -52,17 +51,12 @@ test(ID, async ({ perf, createAccount, seedClient }) => {
     const done = jobs.notifications.count + jobs.searchIndex.count;
     const depthNow = Object.values(jobs.queueDepth).reduce((a, b) => a + b, 0);
     const p95 = Math.max(jobs.notifications.p95Ms ?? 0, jobs.searchIndex.p95Ms ?? 0);
-    const { measured, table } = measure(run);
-    measured['*'] = {
-      ...measured['*'],
-      jobs_incomplete: single(expected - done),
-      queue_depth_final: single(depthNow),
-      ...(done > 0 && { job_completion_ms: single(p95, 'ms') }),
-    };
     return {
-      measured,
+      routes: run.routes,
+      wallMs: run.wallMs,
+      singles: { jobs_incomplete: expected - done, queue_depth_final: depthNow, ...(done > 0 && { job_completion_ms: p95 }) },
+      timeline: timelineOf(run),
       details: {
-        endpoints: table,
         writes: created,
         jobsExpected: expected,
         jobsDone: done,

@@ -5,7 +5,7 @@
  */
 import { test } from '../../fixtures';
 import { runRamp } from '../../load/ramp.js';
-import { metricValues, routeSummary, scenarioMetrics, single, timelineOf } from '../../load/report.js';
+import { mergeRoutes, timelineOf } from '../../load/report.js';
 import { mixedWorkload } from '../support/perf.js';
 
 const ID = 'mix.ramp';
@@ -27,25 +27,23 @@ test(ID, async ({ dataset, perf, perfSettings }) => {
       }),
     );
     const runs = ramp.steps.map((s) => s.run);
-    const all = scenarioMetrics(...runs);
-    const byRoute: Record<string, ReturnType<typeof routeSummary>> = {};
-    const wall = runs.reduce((a, r) => a + r.wallMs, 0);
-    for (const route of new Set(runs.flatMap((r) => Object.keys(r.routes)))) byRoute[route] = routeSummary(scenarioMetrics(...runs.map((r) => ({ ...r, routes: r.routes[route] ? { [route]: r.routes[route]! } : {} }))), wall);
+    const names = [...new Set(runs.flatMap((r) => Object.keys(r.routes)))];
+    const routes = Object.fromEntries(names.map((n) => [n, mergeRoutes(runs.flatMap((r) => (r.routes[n] ? [r.routes[n]!] : [])))]));
     let offset = 0;
     const timeline = ramp.steps.flatMap((s) => {
-      const t = timelineOf(s.run, offset).map((x) => ({ ...x, level: s.level }));
+      const t = timelineOf(s.run, offset, s.level);
       offset += s.run.wallMs;
       return t;
     });
     return {
-      measured: { '*': { ...metricValues(all), knee: single(ramp.knee ?? 0) } },
+      routes,
+      wallMs: offset,
+      singles: { knee: ramp.knee ?? 0 },
+      timeline,
       details: {
         knee: ramp.knee,
         verdict: ramp.verdict,
         steps: ramp.steps.map((s) => ({ level: s.level, requests: s.requests, errorRate: s.errorRate, throttledShare: s.throttledShare, p95: s.p95, withinBudget: s.withinBudget, why: s.why ?? null })),
-        endpoints: byRoute,
-        timeline,
-        requests: all.requests,
       },
     };
   });

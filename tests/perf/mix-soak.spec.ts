@@ -6,9 +6,8 @@
 import { test } from '../../fixtures';
 import { runLoad } from '../../load/engine.js';
 import { createHistogram, percentileMs } from '../../load/histogram.js';
-import { single, timelineOf } from '../../load/report.js';
+import { timelineOf } from '../../load/report.js';
 import { sampleSignals } from '../../load/signals.js';
-import { measure } from '../../load/variants.js';
 import { mixedWorkload } from '../support/perf.js';
 
 const ID = 'mix.soak';
@@ -40,15 +39,14 @@ test(ID, async ({ dataset, perf, perfSettings }) => {
     const last = p95Of(run.timeline.slice(-third));
     const rss = samples.map((s) => s.values.process_resident_memory_bytes).filter((v): v is number => v !== undefined);
     const growthMb = rss.length > 1 ? (rss.at(-1)! - rss[0]!) / 2 ** 20 : 0;
-    const { measured, table } = measure(run);
-    measured['*'] = { ...measured['*'], p95_drift_ratio: single(first > 0 ? last / first : 1), memory_growth_mb: single(+growthMb.toFixed(2), 'MB') };
     return {
-      measured,
+      routes: run.routes,
+      wallMs: run.wallMs,
+      singles: { p95_drift_ratio: first > 0 ? last / first : 1, memory_growth_mb: +growthMb.toFixed(2) },
+      timeline: timelineOf(run, 0, USERS),
       details: {
-        endpoints: table,
         p95FirstThirdMs: first,
         p95LastThirdMs: last,
-        timeline: timelineOf(run),
         memory: samples.map((s) => ({ t: s.t, rssMb: +((s.values.process_resident_memory_bytes ?? 0) / 2 ** 20).toFixed(1), eventLoopLagP99Ms: +((s.values.nodejs_eventloop_lag_p99_seconds ?? 0) * 1000).toFixed(2), poolWaiting: s.values.db_pool_waiting_clients ?? 0 })),
       },
     };

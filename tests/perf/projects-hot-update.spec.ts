@@ -6,6 +6,7 @@
  */
 import { request } from 'undici';
 import { expect, test } from '../../fixtures';
+import { timelineOf } from '../../load/report.js';
 import { runVariants } from '../../load/variants.js';
 
 const ID = 'projects.hot_update';
@@ -24,7 +25,7 @@ test(ID, async ({ perf, createAccount }) => {
     const before = await version();
     let known = before;
     let k = 0;
-    const { run, measured, table } = await test.step(ID, () =>
+    const run = await test.step(ID, () =>
       runVariants(
         {
           update: () => ({
@@ -38,7 +39,6 @@ test(ID, async ({ perf, createAccount }) => {
           baseUrl: perf.baseUrl,
           concurrency: CLIENTS,
           perVariant: UPDATES,
-          expected: [409],
           // Success or conflict, the ETag is the version to send next.
           observe: (_spec, res) => {
             const m = /"(\d+)"/.exec(String(res.headers.etag ?? ''));
@@ -51,6 +51,6 @@ test(ID, async ({ perf, createAccount }) => {
     const conflicts = run.routes.update?.statuses[409] ?? 0;
     const after = await version();
     expect(after - before, `no lost update: the version moved once per successful update (${succeeded} of ${run.requests})`).toBe(succeeded);
-    return { measured, details: { endpoints: table, clients: CLIENTS, succeeded, conflicts, retries: conflicts, versionBefore: before, versionAfter: after } };
+    return { routes: run.routes, wallMs: run.wallMs, expected: [409], timeline: timelineOf(run, 0, CLIENTS), details: { clients: CLIENTS, succeeded, conflicts, retries: conflicts, versionBefore: before, versionAfter: after } };
   });
 });

@@ -16,6 +16,8 @@ import * as datasets from '../../sql/datasets.js';
 import { bulkLoadMode, ensureRunPartitions, verifyAccountReferences } from '../../sql/partitions.js';
 import { generateWhale } from '../../sql/whale.js';
 import { jobCompletion } from '../../sql/jobs.js';
+import { statementStats } from '../../sql/statements.js';
+import { claimDataset, publishDataset, shardEvent } from '../../sql/coordination.js';
 import type { Faults } from '../../faults.js';
 import { RunId, SeedBody, type SeedAccountInput, WhaleBody, whaleRowBound } from './seed-schema.js';
 
@@ -271,6 +273,51 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
       },
     },
     async (request) => ({ evicted: fastify.fragmentCache.evict(request.body.accountIds) }),
+  );
+
+  // Statement statistics (pg_stat_statements) for the perf reports' slowest DB statements.
+  fastify.get('/db/statements', { schema: { response: { 200: Type.Unknown(), ...errors(404) } } }, async () => statementStats(fastify.db));
+
+  // One run, several processes (shards, workers): the dataset is seeded by the first claimant,
+  // the others wait and reuse it; a claim quiet for 15 minutes may be taken over.
+  const DatasetParams = Type.Object({ runId: RunId, name: Type.String({ pattern: '^[a-z0-9][a-z0-9._-]{0,99}$' }) }, closed);
+  const Claimant = Type.String({ minLength: 1, maxLength: 200 });
+  fastify.post(
+    '/runs/:runId/datasets/:name/claim',
+    { schema: { params: DatasetParams, body: Type.Object({ by: Claimant }, closed), response: { 200: Type.Unknown(), ...errors(400, 404) } } },
+    async (request) => claimDataset(fastify.db, request.params.runId, request.params.name, request.body.by, 15 * 60),
+  );
+  fastify.put(
+    '/runs/:runId/datasets/:name',
+    {
+      schema: {
+        params: DatasetParams,
+        body: Type.Object({ by: Claimant, accounts: Type.Array(Type.Unknown(), { maxItems: 100_000 }), rows: Type.Record(Type.String(), Type.Integer()) }, closed),
+        response: { 200: Type.Object({ published: Type.Boolean() }), ...errors(400, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { runId, name } = request.params;
+      if (!(await publishDataset(fastify.db, runId, name, request.body.by, request.body.accounts, request.body.rows))) {
+        throw new AppError('CLAIM_LOST', `dataset ${name} of run ${runId} is not being seeded by ${request.body.by} (taken over after going quiet, or already published)`);
+      }
+      return { published: true };
+    },
+  );
+  fastify.post(
+    '/runs/:runId/shards',
+    {
+      schema: {
+        params: Type.Object({ runId: RunId }, closed),
+        body: Type.Object({ shard: Type.Integer({ minimum: 1, maximum: 1000 }), total: Type.Integer({ minimum: 1, maximum: 1000 }), event: Type.Union([Type.Literal('start'), Type.Literal('finish')]) }, closed),
+        response: { 200: Type.Object({ finished: Type.Integer(), total: Type.Integer(), last: Type.Boolean() }), ...errors(400, 404) },
+      },
+    },
+    async (request) => {
+      const { shard, total, event } = request.body;
+      if (shard > total) throw new AppError('VALIDATION_FAILED', `body.shard must be at most body.total (${total}), got ${shard}`);
+      return shardEvent(fastify.db, request.params.runId, shard, total, event);
+    },
   );
 
   // Which regressions this app runs with (APP_FAULTS), so a report says what it measured.

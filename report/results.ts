@@ -1,0 +1,86 @@
+/**
+ * What a perf run leaves in perf-results/: one file per scenario (scenarios/<id>.json, written
+ * by the perf fixture), statement statistics per worker (db/<run>-<worker>.json), and the run's
+ * summary (summary.md, results.json) made from them, by the reporter after a run or by
+ * `npm run perf:merge` from several shards' results.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { MetricKey } from '../budgets/define.js';
+import type { SlowRequest } from '../load/engine.js';
+import type { SerializedRoute } from '../load/serialize.js';
+import type { Delta, TimelinePoint } from './charts.js';
+import type { EndpointRow } from './tables.js';
+
+export const PERF_RESULTS = 'perf-results';
+
+export type ScenarioFile = {
+  version: 1;
+  scenario: string;
+  runId: string;
+  shard: string | null;
+  verdict: 'passed' | 'failed';
+  profile: string;
+  attempts: number;
+  history: { attempt: number; failed: string[] }[];
+  budget: string[];
+  broken: string[];
+  stats: Record<string, Record<string, number>>;
+  raw: { routes: Record<string, SerializedRoute>; expected: number[]; singles: Partial<Record<MetricKey, number>>; wallMs: number };
+  endpoints: Record<string, EndpointRow>;
+  timeline: TimelinePoint[];
+  slowest: (SlowRequest & { logLines?: string[] })[];
+  baseline: { tag: string; deltas: Delta[] } | null;
+  details: Record<string, unknown>;
+};
+
+export type StatementDelta = { queryId: string; query: string; calls: number; totalMs: number; meanMs: number; rows: number };
+export type DbFile = { runId: string; available: boolean; reason?: string; statements: StatementDelta[] };
+
+export function readScenarioFiles(dir: string, runId?: string): ScenarioFile[] {
+  const d = path.join(dir, 'scenarios');
+  if (!existsSync(d)) return [];
+  return readdirSync(d)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => {
+      try {
+        return JSON.parse(readFileSync(path.join(d, f), 'utf8')) as ScenarioFile;
+      } catch (e) {
+        throw new Error(`${path.join(d, f)} is not a scenario result: ${(e as Error).message}`);
+      }
+    })
+    .filter((s) => s.version === 1 && (runId === undefined || s.runId === runId));
+}
+
+export function readDbFiles(dir: string, runId?: string): DbFile[] {
+  const d = path.join(dir, 'db');
+  if (!existsSync(d)) return [];
+  return readdirSync(d)
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => JSON.parse(readFileSync(path.join(d, f), 'utf8')) as DbFile)
+    .filter((f) => runId === undefined || f.runId === runId);
+}
+
+/** Statements of several workers or shards, summed per statement. */
+export function mergeStatements(files: DbFile[]): { available: boolean; reason?: string; statements: StatementDelta[] } {
+  const by = new Map<string, StatementDelta>();
+  for (const f of files) {
+    for (const s of f.statements) {
+      const a = by.get(s.queryId);
+      if (!a) by.set(s.queryId, { ...s });
+      else {
+        a.calls += s.calls;
+        a.totalMs += s.totalMs;
+        a.rows += s.rows;
+        a.meanMs = a.totalMs / Math.max(1, a.calls);
+      }
+    }
+  }
+  const available = files.some((f) => f.available);
+  return { available, ...(!available && files[0]?.reason && { reason: files[0].reason }), statements: [...by.values()].sort((a, b) => b.totalMs - a.totalMs) };
+}
+
+export function writeJson(file: string, value: unknown): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(value, null, 2)}\n`);
+}

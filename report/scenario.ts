@@ -1,0 +1,74 @@
+/**
+ * One scenario's verdict and result file, from its route metrics: the same code judges a run
+ * (fixtures/perf.ts) and a merge of shards (npm run perf:merge), so a merged verdict is what an
+ * unsharded run of the same requests would have given.
+ */
+import type { Baseline } from '../budgets/baselines.js';
+import { evaluate, type Measured, type MetricKey, type Outcome, type ScenarioBudget } from '../budgets/define.js';
+import type { RouteMetrics, SlowRequest } from '../load/engine.js';
+import { mergeRoutes, metricValues, routeSummary, single, statsOf } from '../load/report.js';
+import { serializeRoute } from '../load/serialize.js';
+import type { Delta, TimelinePoint } from './charts.js';
+import type { ScenarioFile } from './results.js';
+
+export type Raw = { routes: Record<string, RouteMetrics>; expected: number[]; singles: Partial<Record<MetricKey, number>>; wallMs: number };
+
+/** Budget inputs: each route (variant) on its own, '*' for all of them, plus the scenario's own figures. */
+export function toMeasured(raw: Raw): Measured {
+  const measured: Measured = { '*': metricValues(mergeRoutes(Object.values(raw.routes)), { expected: raw.expected }) };
+  for (const [name, m] of Object.entries(raw.routes)) measured[name] = metricValues(m, { expected: raw.expected });
+  for (const [metric, v] of Object.entries(raw.singles)) if (v !== undefined) measured['*']![metric as MetricKey] = single(v, metric.endsWith('_ms') ? 'ms' : metric.endsWith('_mb') ? 'MB' : '');
+  return measured;
+}
+
+export function judge(id: string, budget: ScenarioBudget, raw: Raw, baseline?: Baseline): Outcome[] {
+  return evaluate(id, budget, toMeasured(raw), baseline && { tag: baseline.tag, values: baseline.scenarios[id] });
+}
+
+export function deltasOf(outcomes: Outcome[]): Delta[] {
+  return outcomes
+    .filter((o) => o.kind === 'baseline' && o.value !== undefined && o.reference !== undefined && o.reference > 0)
+    .map((o) => ({ rule: o.line.split("'")[1] ?? o.key, pct: ((o.value! - o.reference!) / o.reference!) * 100, ok: o.ok }));
+}
+
+const SLOWEST = 10;
+
+export function slowestOf(routes: Record<string, RouteMetrics>): SlowRequest[] {
+  return Object.values(routes).flatMap((m) => m.slowest).sort((a, b) => b.ms - a.ms).slice(0, SLOWEST);
+}
+
+export function scenarioFile(o: {
+  id: string;
+  runId: string;
+  shard: string | null;
+  profile: string;
+  raw: Raw;
+  outcomes: Outcome[];
+  broken: Outcome[];
+  attempts: number;
+  history: { attempt: number; failed: string[] }[];
+  timeline: TimelinePoint[];
+  slowest: ScenarioFile['slowest'];
+  baselineTag: string | null;
+  details: Record<string, unknown>;
+}): ScenarioFile {
+  return {
+    version: 1,
+    scenario: o.id,
+    runId: o.runId,
+    shard: o.shard,
+    verdict: o.broken.length ? 'failed' : 'passed',
+    profile: o.profile,
+    attempts: o.attempts,
+    history: o.history,
+    budget: o.outcomes.map((x) => x.line),
+    broken: o.broken.map((x) => x.line),
+    stats: statsOf(toMeasured(o.raw)),
+    raw: { routes: Object.fromEntries(Object.entries(o.raw.routes).map(([k, v]) => [k, serializeRoute(v)])), expected: o.raw.expected, singles: o.raw.singles, wallMs: o.raw.wallMs },
+    endpoints: Object.fromEntries(Object.entries(o.raw.routes).map(([k, v]) => [k, routeSummary(v, o.raw.wallMs, o.raw.expected)])),
+    timeline: o.timeline,
+    slowest: o.slowest,
+    baseline: o.baselineTag ? { tag: o.baselineTag, deltas: deltasOf(o.outcomes) } : null,
+    details: o.details,
+  };
+}

@@ -1,0 +1,122 @@
+/**
+ * A perf run in two files for CI: summary.md (fit for a job summary: verdicts, deltas against
+ * the baseline, slowest endpoints, slowest DB statements, the queue's backlog, the slowest
+ * requests with their trace IDs) and results.json (the same, machine-readable, with the release
+ * tag and the commit, for trend tracking).
+ */
+import { appendFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { mergeStatements, type DbFile, PERF_RESULTS, type ScenarioFile, writeJson } from './results.js';
+import { markdownTable } from './tables.js';
+
+export type RunMeta = { runId: string; release: string | null; commit: string | null; baseline: string | null; shards: number; source: string };
+
+const ms = (v: number) => `${(+v.toFixed(2)).toString()} ms`;
+const trim = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+/** The app's "request completed" line, in short: what it said, the status and its own timing. */
+export function logSummary(lines: string[] | undefined): string {
+  if (!lines?.length) return '–';
+  for (const l of [...lines].reverse()) {
+    try {
+      const j = JSON.parse(l) as { msg?: string; res?: { statusCode?: number }; responseTime?: number; reqId?: string };
+      return `${j.msg ?? ''}${j.res?.statusCode ? ` · ${j.res.statusCode}` : ''}${j.responseTime !== undefined ? ` · ${j.responseTime.toFixed(1)} ms in the app` : ''}${j.reqId ? ` · reqId ${j.reqId}` : ''}`;
+    } catch {
+      /* not JSON: show it as it is */
+    }
+  }
+  return trim(oneLine(lines.at(-1)!), 140);
+}
+
+export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunMeta) {
+  const sorted = [...scenarios].sort((a, b) => a.scenario.localeCompare(b.scenario));
+  const failed = sorted.filter((s) => s.verdict !== 'passed');
+  const verdict = failed.length ? 'failed' : 'passed';
+  const profile = [...new Set(sorted.map((s) => s.profile))].join(', ');
+  const statements = mergeStatements(db);
+
+  const endpoints = sorted
+    .flatMap((s) => Object.entries(s.endpoints).map(([name, e]) => ({ scenario: s.scenario, endpoint: name, ...e })))
+    .sort((a, b) => b.latencyMs.p95 - a.latencyMs.p95);
+  const deltas = sorted.flatMap((s) => (s.baseline?.deltas ?? []).map((d) => ({ scenario: s.scenario, ...d })));
+  const slowest = sorted.flatMap((s) => s.slowest.map((r) => ({ scenario: s.scenario, ...r }))).sort((a, b) => b.ms - a.ms).slice(0, 10);
+  const queue = sorted.find((s) => s.scenario === 'jobs.burst_writes')?.details as
+    | { writes: number; jobsExpected: number; jobsDone: number; maxQueueDepth: number; slaMs: number; completion: { notifications: { p95Ms: number | null; retried: number }; searchIndex: { p95Ms: number | null } } }
+    | undefined;
+  const finalDepth = sorted.find((s) => s.scenario === 'jobs.burst_writes')?.raw.singles.queue_depth_final;
+
+  const md: string[] = [];
+  md.push(`## Perf run \`${meta.runId}\`: ${verdict === 'passed' ? 'passed ✅' : 'failed ❌'}`);
+  md.push(
+    `Profile **${profile || 'n/a'}** · release ${meta.release ? `\`${meta.release}\`` : 'untagged'} · commit ${meta.commit ? `\`${meta.commit.slice(0, 12)}\`` : 'unknown'} · baseline ${meta.baseline ? `\`${meta.baseline}\`` : 'none'}${meta.shards > 1 ? ` · merged from ${meta.shards} shards` : ''}`,
+  );
+  md.push('', '### Budget verdicts', '');
+  md.push(
+    markdownTable(
+      ['scenario', 'verdict', 'attempts', 'rules met', 'broken'],
+      sorted.map((s) => [s.scenario, s.verdict === 'passed' ? '✅ passed' : '❌ failed', String(s.attempts), `${s.budget.filter((l) => l.startsWith('ok:')).length}/${s.budget.filter((l) => !l.startsWith('skip:')).length}`, s.broken.map((b) => trim(b.replace(/^fail: /, ''), 160)).join('<br>') || '–']),
+    ),
+  );
+  md.push('', `### Against the baseline${meta.baseline ? ` \`${meta.baseline}\`` : ''}`, '');
+  md.push(deltas.length ? markdownTable(['scenario', 'rule', 'change', 'verdict'], deltas.map((d) => [d.scenario, d.rule, `${d.pct >= 0 ? '+' : ''}${d.pct.toFixed(1)}%`, d.ok ? 'within' : 'over'])) : meta.baseline ? '_the baseline has no value for these scenarios_' : '_no baseline given (PERF_BASELINE=<tag>)_');
+  md.push('', '### Slowest endpoints (p95)', '');
+  md.push(markdownTable(['scenario', 'endpoint', 'p50', 'p95', 'p99', 'req/s', 'errors', 'queries/req'], endpoints.slice(0, 10).map((e) => [e.scenario, e.endpoint, ms(e.latencyMs.p50), ms(e.latencyMs.p95), ms(e.latencyMs.p99), String(e.throughputPerSec), String(e.errors), String(e.dbQueriesPerRequest.mean)])));
+  md.push('', '### Slowest DB statements (pg_stat_statements, this run)', '');
+  md.push(
+    statements.available
+      ? markdownTable(['statement', 'calls', 'total', 'mean', 'rows'], statements.statements.slice(0, 10).map((s) => [`\`${trim(oneLine(s.query), 120)}\``, String(s.calls), ms(s.totalMs), ms(s.meanMs), String(s.rows)]))
+      : `_${statements.reason ?? 'no statement statistics were collected (a backend without DATABASE_URL access)'}_`,
+  );
+  md.push('', '### Queue backlog (jobs.burst_writes)', '');
+  md.push(
+    queue
+      ? `${queue.writes} writes enqueued ${queue.jobsExpected} jobs; ${queue.jobsDone} done within the ${queue.slaMs / 1000} s SLA; queue depth peaked at ${queue.maxQueueDepth} and was ${finalDepth ?? '?'} at the SLA's end; completion p95: notifications ${queue.completion.notifications.p95Ms ?? '–'} ms (${queue.completion.notifications.retried} retried), search index ${queue.completion.searchIndex.p95Ms ?? '–'} ms.`
+      : '_not measured in this run_',
+  );
+  md.push('', '### Slowest requests', '');
+  md.push(
+    slowest.length
+      ? markdownTable(['scenario', 'endpoint', 'latency', 'status', 'trace id', 'app log'], slowest.map((r) => [r.scenario, r.route, ms(r.ms), String(r.status ?? 'error'), `\`${r.traceId}\``, logSummary(r.logLines)]))
+      : '_none recorded_',
+  );
+  const markdown = `${md.join('\n')}\n`;
+
+  const json = {
+    version: 1,
+    runId: meta.runId,
+    release: meta.release,
+    commit: meta.commit,
+    baseline: meta.baseline,
+    profile,
+    shards: meta.shards,
+    source: meta.source,
+    verdict,
+    generatedAt: new Date().toISOString(),
+    scenarios: sorted.map((s) => ({
+      id: s.scenario,
+      verdict: s.verdict,
+      attempts: s.attempts,
+      broken: s.broken,
+      stats: s.stats,
+      endpoints: Object.fromEntries(Object.entries(s.endpoints).map(([k, e]) => [k, { ...e, histogram: undefined }])),
+      baselineDeltas: s.baseline?.deltas ?? [],
+    })),
+    slowestStatements: statements.statements.slice(0, 20),
+    slowestRequests: slowest,
+    queue: queue ? { ...queue, finalDepth } : null,
+  };
+  return { markdown, json, verdict };
+}
+
+/** Writes summary.md and results.json, and the job summary where CI offers one. */
+export function writeSummary(dir: string, scenarios: ScenarioFile[], db: DbFile[], meta: RunMeta, env: NodeJS.ProcessEnv = process.env) {
+  const s = buildSummary(scenarios, db, meta);
+  writeJson(path.join(dir, 'results.json'), s.json);
+  const file = path.join(dir, 'summary.md');
+  writeFileSync(file, s.markdown);
+  if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, s.markdown);
+  return s;
+}
+
+export { PERF_RESULTS };

@@ -1,0 +1,75 @@
+/**
+ * A scenario's results as people read them: one row per endpoint (or variant), as plain text
+ * for the terminal and the HTML report's attachment, as Markdown for CI summaries, and as an
+ * HTML page with the charts.
+ */
+export type LatencySummary = { count: number; min: number; mean: number; p50: number; p90: number; p95: number; p99: number; p99_9: number; max: number };
+export type EndpointRow = {
+  requests: number;
+  throughputPerSec: number;
+  errors: number;
+  errorsByClass: Record<string, number>;
+  latencyMs: LatencySummary;
+  dbMs: LatencySummary;
+  dbQueriesPerRequest: { max: number; mean: number };
+  bytesPerRequest: number;
+  cacheHitRatio: number | null;
+  histogram?: string;
+};
+
+export const COLUMNS = ['endpoint', 'req', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'db p95 ms', 'queries/req', 'bytes/req', 'cache hit'] as const;
+
+const n = (v: number, d = 1) => (Number.isFinite(v) ? (+v.toFixed(d)).toString() : '–');
+
+export function rowsOf(endpoints: Record<string, EndpointRow>): string[][] {
+  return Object.entries(endpoints).map(([name, e]) => [
+    name,
+    String(e.requests),
+    n(e.throughputPerSec),
+    n(e.latencyMs.p50, 2),
+    n(e.latencyMs.p95, 2),
+    n(e.latencyMs.p99, 2),
+    n(e.latencyMs.max, 2),
+    e.errors ? `${e.errors} (${Object.entries(e.errorsByClass).map(([k, v]) => `${k}: ${v}`).join(', ')})` : '0',
+    e.dbMs.count ? n(e.dbMs.p95, 2) : '–',
+    `${n(e.dbQueriesPerRequest.mean, 2)} (max ${e.dbQueriesPerRequest.max})`,
+    String(e.bytesPerRequest),
+    e.cacheHitRatio === null ? '–' : `${(e.cacheHitRatio * 100).toFixed(1)}%`,
+  ]);
+}
+
+export function textTable(header: readonly string[], rows: string[][]): string {
+  const widths = header.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k]!.length)));
+  const line = (cells: readonly string[]) => cells.map((c, k) => (k === 0 ? c.padEnd(widths[k]!) : c.padStart(widths[k]!))).join('  ');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function markdownTable(header: readonly string[], rows: string[][]): string {
+  const esc = (c: string) => c.replace(/\|/g, '\\|');
+  return [`| ${header.map(esc).join(' | ')} |`, `| ${header.map((_, k) => (k === 0 ? '---' : '---:')).join(' | ')} |`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+}
+
+const html = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+export function htmlPage(o: { title: string; verdict: string; budget: string[]; endpoints: Record<string, EndpointRow>; charts: { name: string; svg: string }[]; slowest: SlowRequest[]; notes: string[] }): string {
+  const rows = rowsOf(o.endpoints);
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${html(o.title)}</title>
+<style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
+.fail{color:#c0392b}.ok{color:#2e7d32}.warn{color:#b7791f}pre{background:#f6f8fa;padding:8px;overflow:auto}figure{margin:0 0 16px}</style></head><body>
+<h1>${html(o.title)} <small class="${o.verdict === 'passed' ? 'ok' : 'fail'}">${html(o.verdict)}</small></h1>
+<h2>Budget</h2><ul>${o.budget.map((l) => `<li class="${l.split(':')[0]}">${html(l)}</li>`).join('')}</ul>
+<h2>Endpoints</h2><table><tr>${COLUMNS.map((c) => `<th>${html(c)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${html(c)}</td>`).join('')}</tr>`).join('')}</table>
+<h2>Charts</h2>${o.charts.map((c) => `<figure class="chart" data-chart="${html(c.name)}">${c.svg}</figure>`).join('')}
+<h2>Slowest requests</h2>${slowestHtml(o.slowest)}
+${o.notes.length ? `<h2>Notes</h2><ul>${o.notes.map((x) => `<li>${html(x)}</li>`).join('')}</ul>` : ''}
+</body></html>`;
+}
+
+export type SlowRequest = { route: string; ms: number; status: number | null; traceId: string; requestId: string | null; logLines?: string[] };
+
+function slowestHtml(slow: SlowRequest[]): string {
+  if (!slow.length) return '<p>none recorded</p>';
+  return `<table><tr><th>endpoint</th><th>ms</th><th>status</th><th>trace id</th></tr>${slow
+    .map((s) => `<tr><td>${html(s.route)}</td><td>${s.ms.toFixed(2)}</td><td>${s.status ?? 'error'}</td><td><code>${s.traceId}</code></td></tr>${s.logLines?.length ? `<tr><td colspan="4"><pre>${html(s.logLines.join('\n'))}</pre></td></tr>` : ''}`)
+    .join('')}</table>`;
+}

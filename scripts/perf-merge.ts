@@ -1,0 +1,88 @@
+/**
+ * npm run perf:merge -- <shard results dir> <shard results dir>… [--out perf-results] [--baseline <tag>]
+ *
+ * Merges the perf results of a sharded run (each shard's perf-results/ folder) into one: a
+ * scenario measured on several shards gets its histograms added (exact: never averaged
+ * percentiles) and its budget judged again on the whole; statement statistics are summed. Then
+ * summary.md and results.json are written for the whole run, as for an unsharded one.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { type Baseline, loadBaseline } from '../budgets/baselines.js';
+import { budgetFor } from '../budgets/index.js';
+import type { MetricKey } from '../budgets/define.js';
+import { mergeRoutes } from '../load/report.js';
+import { deserializeRoute } from '../load/serialize.js';
+import { commitOf, releaseOf } from '../report/meta.js';
+import { readDbFiles, readScenarioFiles, type ScenarioFile, writeJson } from '../report/results.js';
+import { judge, type Raw, scenarioFile } from '../report/scenario.js';
+import { writeSummary } from '../report/summary.js';
+import { argsOrExit, failAndExit } from './backend.js';
+
+/** For these, a lower value is the worse one; for every other metric, the higher. */
+const LOWER_IS_WORSE: ReadonlySet<string> = new Set(['knee', 'cache_hit_ratio']);
+
+export function mergeScenario(parts: ScenarioFile[], baseline?: Baseline): ScenarioFile {
+  const id = parts[0]!.scenario;
+  const names = new Set(parts.flatMap((p) => Object.keys(p.raw.routes)));
+  const routes = Object.fromEntries(
+    [...names].map((n) => [n, mergeRoutes(parts.filter((p) => p.raw.routes[n]).map((p) => deserializeRoute(p.raw.routes[n]!)))]),
+  );
+  const singles: Partial<Record<MetricKey, number>> = {};
+  for (const p of parts) {
+    for (const [k, v] of Object.entries(p.raw.singles)) {
+      if (v === undefined) continue;
+      const had = singles[k as MetricKey];
+      singles[k as MetricKey] = had === undefined ? v : LOWER_IS_WORSE.has(k) ? Math.min(had, v) : Math.max(had, v);
+    }
+  }
+  const raw: Raw = { routes, expected: [...new Set(parts.flatMap((p) => p.raw.expected))], singles, wallMs: Math.max(...parts.map((p) => p.raw.wallMs)) };
+  const outcomes = judge(id, budgetFor(id), raw, baseline);
+  const broken = outcomes.filter((o) => !o.ok && o.strict);
+  return scenarioFile({
+    id,
+    runId: parts[0]!.runId,
+    shard: parts.length > 1 ? `merged from ${parts.map((p) => p.shard ?? '?').join(', ')}` : parts[0]!.shard,
+    profile: parts[0]!.profile,
+    raw,
+    outcomes,
+    broken,
+    attempts: Math.max(...parts.map((p) => p.attempts)),
+    history: parts.flatMap((p) => p.history),
+    timeline: parts[0]!.timeline,
+    slowest: parts.flatMap((p) => p.slowest).sort((a, b) => b.ms - a.ms).slice(0, 10),
+    baselineTag: baseline?.tag ?? null,
+    details: parts.length > 1 ? { shards: parts.map((p) => ({ shard: p.shard, details: p.details })) } : parts[0]!.details,
+  });
+}
+
+async function main() {
+  const flags = argsOrExit('perf:merge', { out: { type: 'string' }, baseline: { type: 'string' } }, 'npm run perf:merge -- <results dir> <results dir>… [--out perf-results] [--baseline <tag>]');
+  const dirs = flags.positionals;
+  if (dirs.length < 1) failAndExit('perf:merge', 'give at least one results directory (each shard\'s perf-results/)');
+  for (const d of dirs) if (!existsSync(path.join(d, 'scenarios'))) failAndExit('perf:merge', `${d} holds no scenarios/ folder: is it a perf-results directory of a perf run?`);
+  const out = flags.out ?? 'perf-results';
+  let baseline: Baseline | undefined;
+  if (flags.baseline) {
+    const b = loadBaseline(flags.baseline);
+    if (typeof b === 'string') failAndExit('perf:merge', `--baseline: ${b}`);
+    baseline = b;
+  }
+  const files = dirs.flatMap((d) => readScenarioFiles(d));
+  if (!files.length) failAndExit('perf:merge', `no scenario results in ${dirs.join(', ')}`);
+  const runs = [...new Set(files.map((f) => f.runId))];
+  if (runs.length > 1) failAndExit('perf:merge', `the results come from ${runs.length} runs (${runs.join(', ')}): shards of one run share its RUN_ID; merge one run at a time`);
+  const byId = new Map<string, ScenarioFile[]>();
+  for (const f of files) byId.set(f.scenario, [...(byId.get(f.scenario) ?? []), f]);
+  const merged = [...byId.values()].map((parts) => mergeScenario(parts, baseline));
+  for (const m of merged) writeJson(path.join(out, 'scenarios', `${m.scenario}.json`), m);
+  const db = dirs.flatMap((d) => readDbFiles(d, runs[0]));
+  if (path.resolve(out) !== path.resolve(dirs[0]!) || dirs.length > 1) db.forEach((f, k) => writeJson(path.join(out, 'db', `${f.runId}-part-${k}.json`), f));
+  const shards = new Set(files.map((f) => f.shard ?? 'unsharded')).size;
+  const s = writeSummary(out, merged, db, { runId: runs[0]!, release: releaseOf(), commit: commitOf(), baseline: baseline?.tag ?? null, shards, source: `perf:merge of ${dirs.join(', ')}` });
+  console.log(`perf:merge: ${merged.length} scenarios from ${dirs.length} directories (${shards} shards) → ${out}/summary.md, ${out}/results.json: ${s.verdict}`);
+  for (const m of merged) console.log(`  ${m.verdict === 'passed' ? 'ok  ' : 'FAIL'} ${m.scenario}${m.broken.length ? `: ${m.broken[0]}` : ''}`);
+  process.exit(s.verdict === 'passed' ? 0 : 1);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
