@@ -9,52 +9,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type Baseline, loadBaseline } from '../budgets/baselines.js';
-import { budgetFor } from '../budgets/index.js';
-import type { MetricKey } from '../budgets/define.js';
-import { mergeRoutes } from '../load/report.js';
-import { deserializeRoute } from '../load/serialize.js';
+import { mergeScenario } from '../report/merge.js';
 import { commitOf, releaseOf } from '../report/meta.js';
 import { readDbFiles, readScenarioFiles, type ScenarioFile, writeJson } from '../report/results.js';
-import { judge, type Raw, scenarioFile } from '../report/scenario.js';
 import { writeSummary } from '../report/summary.js';
 import { argsOrExit, failAndExit } from './backend.js';
-
-/** For these, a lower value is the worse one; for every other metric, the higher. */
-const LOWER_IS_WORSE: ReadonlySet<string> = new Set(['knee', 'cache_hit_ratio']);
-
-export function mergeScenario(parts: ScenarioFile[], baseline?: Baseline): ScenarioFile {
-  const id = parts[0]!.scenario;
-  const names = new Set(parts.flatMap((p) => Object.keys(p.raw.routes)));
-  const routes = Object.fromEntries(
-    [...names].map((n) => [n, mergeRoutes(parts.filter((p) => p.raw.routes[n]).map((p) => deserializeRoute(p.raw.routes[n]!)))]),
-  );
-  const singles: Partial<Record<MetricKey, number>> = {};
-  for (const p of parts) {
-    for (const [k, v] of Object.entries(p.raw.singles)) {
-      if (v === undefined) continue;
-      const had = singles[k as MetricKey];
-      singles[k as MetricKey] = had === undefined ? v : LOWER_IS_WORSE.has(k) ? Math.min(had, v) : Math.max(had, v);
-    }
-  }
-  const raw: Raw = { routes, expected: [...new Set(parts.flatMap((p) => p.raw.expected))], singles, wallMs: Math.max(...parts.map((p) => p.raw.wallMs)) };
-  const outcomes = judge(id, budgetFor(id), raw, baseline);
-  const broken = outcomes.filter((o) => !o.ok && o.strict);
-  return scenarioFile({
-    id,
-    runId: parts[0]!.runId,
-    shard: parts.length > 1 ? `merged from ${parts.map((p) => p.shard ?? '?').join(', ')}` : parts[0]!.shard,
-    profile: parts[0]!.profile,
-    raw,
-    outcomes,
-    broken,
-    attempts: Math.max(...parts.map((p) => p.attempts)),
-    history: parts.flatMap((p) => p.history),
-    timeline: parts[0]!.timeline,
-    slowest: parts.flatMap((p) => p.slowest).sort((a, b) => b.ms - a.ms).slice(0, 10),
-    baselineTag: baseline?.tag ?? null,
-    details: parts.length > 1 ? { shards: parts.map((p) => ({ shard: p.shard, details: p.details })) } : parts[0]!.details,
-  });
-}
 
 async function main() {
   const flags = argsOrExit('perf:merge', { out: { type: 'string' }, baseline: { type: 'string' } }, 'npm run perf:merge -- <results dir> <results dir>… [--out perf-results] [--baseline <tag>]');
@@ -85,4 +44,4 @@ async function main() {
   process.exit(s.verdict === 'passed' ? 0 : 1);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+await main();
