@@ -73,46 +73,30 @@ export function parseThreshold(t: Threshold): ParsedThreshold | string {
   return { expr: expr!.trim(), stat: m[2] === undefined ? m[1]! : 'p', ...(percentile !== undefined && { percentile }), op: m[3]!, limit: Number(m[4]), strict: strictOf(t) };
 }
 
-export function parseScaling(t: Threshold): ParsedScaling | string {
+/** The shared part of scaling and baseline rules: a known metric first, then a stat (group `stat`). */
+function matchRule(t: Threshold, re: RegExp, stat: number, notA: string) {
   const expr = text(t);
-  const m = SCALING.exec(expr ?? '');
-  if (!m) return `"${expr}" is not a scaling rule; accepted: '<metric> <stat> <variant> / <variant> <op> <number>[ floor <number>]', like 'latency_ms p(95) page_500 / page_1 <= 2 floor 5'`;
+  const m = re.exec(expr ?? '');
+  if (!m) return `"${expr}" is not a ${notA}`;
   if (!isMetric(m[1]!)) return `"${expr}": unknown metric ${m[1]}; accepted: ${METRICS.join(', ')}`;
-  const percentile = m[3] === undefined ? undefined : Number(m[3]);
+  const percentile = m[stat + 1] === undefined ? undefined : Number(m[stat + 1]);
   const bad = checkPercentile(expr!, percentile);
   if (bad) return bad;
-  return {
-    expr: expr!.trim(),
-    metric: m[1],
-    stat: m[3] === undefined ? m[2]! : 'p',
-    ...(percentile !== undefined && { percentile }),
-    of: m[4]!,
-    over: m[5]!,
-    op: m[6]!,
-    limit: Number(m[7]),
-    floor: m[8] === undefined ? 0 : Number(m[8]),
-    strict: strictOf(t),
-  };
+  return { m, rule: { expr: expr!.trim(), metric: m[1], stat: percentile === undefined ? m[stat]! : 'p', ...(percentile !== undefined && { percentile }), strict: strictOf(t) } };
+}
+
+export function parseScaling(t: Threshold): ParsedScaling | string {
+  const r = matchRule(t, SCALING, 2, "scaling rule; accepted: '<metric> <stat> <variant> / <variant> <op> <number>[ floor <number>]', like 'latency_ms p(95) page_500 / page_1 <= 2 floor 5'");
+  if (typeof r === 'string') return r;
+  const { m, rule } = r;
+  return { ...rule, of: m[4]!, over: m[5]!, op: m[6]!, limit: Number(m[7]), floor: m[8] === undefined ? 0 : Number(m[8]) };
 }
 
 export function parseBaseline(t: Threshold): ParsedBaseline | string {
-  const expr = text(t);
-  const m = BASELINE.exec(expr ?? '');
-  if (!m) return `"${expr}" is not a baseline rule; accepted: '<metric>[@<variant>] <stat> <= +<pct>%[ or +<number>]', like 'latency_ms@whale_cold p(95) <= +30% or +3'`;
-  if (!isMetric(m[1]!)) return `"${expr}": unknown metric ${m[1]}; accepted: ${METRICS.join(', ')}`;
-  const percentile = m[4] === undefined ? undefined : Number(m[4]);
-  const bad = checkPercentile(expr!, percentile);
-  if (bad) return bad;
-  return {
-    expr: expr!.trim(),
-    metric: m[1],
-    variant: m[2] ?? '*',
-    stat: m[4] === undefined ? m[3]! : 'p',
-    ...(percentile !== undefined && { percentile }),
-    pct: Number(m[5]),
-    slack: m[6] === undefined ? 0 : Number(m[6]),
-    strict: strictOf(t),
-  };
+  const r = matchRule(t, BASELINE, 3, "baseline rule; accepted: '<metric>[@<variant>] <stat> <= +<pct>%[ or +<number>]', like 'latency_ms@whale_cold p(95) <= +30% or +3'");
+  if (typeof r === 'string') return r;
+  const { m, rule } = r;
+  return { ...rule, variant: m[2] ?? '*', pct: Number(m[5]), slack: m[6] === undefined ? 0 : Number(m[6]) };
 }
 
 export function defineBudgets(budgets: Record<string, ScenarioBudget>, where = 'budgets'): Budgets {
