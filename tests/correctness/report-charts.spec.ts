@@ -38,7 +38,10 @@ test('should show every perf test with its charts and tables in the HTML report,
     const env = {
       ...process.env,
       CI: '1',
+      // A run of its own: no inherited run ID, faults, baseline or shard of the outer run.
       RUN_ID: '',
+      APP_FAULTS: '',
+      PERF_BASELINE: '',
       DATABASE_URL: verifyDatabaseUrl!,
       APP_PORT: String(await freePort()),
       TEST_SERVICE_TOKEN: serviceToken,
