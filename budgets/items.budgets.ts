@@ -2,7 +2,7 @@ import { defineBudgets } from './define.js';
 
 /**
  * Item listing, walked deep. Keyset pages cost the same at any depth and in any project size:
- * page 500 at most 2x page 1, and page 1 of a 30,000-item project at most 2x that of a
+ * page 500 at most 2x page 1, and page 1 of a 50,000-item project at most 2x that of a
  * 50-item one (both p95, lifted to a 5 ms floor so sub-millisecond jitter is not a ratio).
  * OFFSET paging is measured for comparison and only warns: it is expected to grow.
  */
