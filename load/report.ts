@@ -115,9 +115,6 @@ export function routeSummary(m: RouteMetrics, wallMs: number, expected: number[]
   };
 }
 
-export const TIMING_NOTE =
-  "latency: from each request's intended start to the last byte of its body (corrected for coordinated omission); service: from the actual send; kept-alive connections";
-
 /** A run's timeline for charts: per second, requests, errors, p50/p95/p99, and the load level. */
 export function timelineOf(r: RunResult, offsetMs = 0, level?: number) {
   return r.timeline.map((s) => ({

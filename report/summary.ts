@@ -6,7 +6,7 @@
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { mergeStatements, type DbFile, PERF_RESULTS, type ScenarioFile, writeJson } from './results.js';
+import { mergeStatements, type DbFile, type ScenarioFile, writeJson } from './results.js';
 import { markdownTable } from './tables.js';
 
 export type RunMeta = { runId: string; release: string | null; commit: string | null; baseline: string | null; shards: number; source: string };
@@ -119,4 +119,3 @@ export function writeSummary(dir: string, scenarios: ScenarioFile[], db: DbFile[
   return s;
 }
 
-export { PERF_RESULTS };

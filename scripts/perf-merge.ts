@@ -11,7 +11,7 @@ import path from 'node:path';
 import { type Baseline, loadBaseline } from '../budgets/baselines.js';
 import { mergeScenario } from '../report/merge.js';
 import { commitOf, releaseOf } from '../report/meta.js';
-import { readDbFiles, readScenarioFiles, type ScenarioFile, writeJson } from '../report/results.js';
+import { mergeStatements, readDbFiles, readScenarioFiles, type ScenarioFile, writeJson } from '../report/results.js';
 import { writeSummary } from '../report/summary.js';
 import { argsOrExit, failAndExit } from './backend.js';
 
@@ -36,7 +36,8 @@ async function main() {
   const merged = [...byId.values()].map((parts) => mergeScenario(parts, baseline));
   for (const m of merged) writeJson(path.join(out, 'scenarios', `${m.scenario}.json`), m);
   const db = dirs.flatMap((d) => readDbFiles(d, runs[0]));
-  if (path.resolve(out) !== path.resolve(dirs[0]!) || dirs.length > 1) db.forEach((f, k) => writeJson(path.join(out, 'db', `${f.runId}-part-${k}.json`), f));
+  // The statements of every shard, summed, for whoever merges this output again.
+  if (!dirs.some((d) => path.resolve(d) === path.resolve(out))) writeJson(path.join(out, 'db', `${runs[0]}-merged.json`), { runId: runs[0], ...mergeStatements(db) });
   const shards = new Set(files.map((f) => f.shard ?? 'unsharded')).size;
   const s = writeSummary(out, merged, db, { runId: runs[0]!, release: releaseOf(), commit: commitOf(), baseline: baseline?.tag ?? null, shards, source: `perf:merge of ${dirs.join(', ')}` });
   console.log(`perf:merge: ${merged.length} scenarios from ${dirs.length} directories (${shards} shards) → ${out}/summary.md, ${out}/results.json: ${s.verdict}`);
