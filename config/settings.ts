@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { embeddedUrl } from '../app/db/embedded-url.js';
 import { FAULTS, parseFaults } from '../app/faults.js';
 import { BASELINE_TAG, type Baseline, loadBaseline } from '../budgets/baselines.js';
+import { PERF_RESULTS } from '../report/results.js';
 import { parseTiers } from '../seed/distributions.js';
 import { type DatasetKnobs, datasetName, resolveKnobs } from '../seed/profiles.js';
 import { type Env, formatProblems, int, oneOf, optionalFraction, optionalInt, parseEnv, port, postgresUrl, SettingsError } from './env.js';
@@ -57,7 +58,7 @@ const shape = {
   PERF_REPEATS: int(0, 5, 2),
   PERF_SOAK_SECONDS: int(5, 86_400, 20),
   PERF_RAMP_HOLD_SECONDS: int(1, 3600, 4),
-  PERF_RESULTS_DIR: z.string().min(1).default('perf-results').describe('a directory path for perf results (summary.md, results.json, scenarios/)'),
+  PERF_RESULTS_DIR: z.string().min(1).default(PERF_RESULTS).describe('a directory path for perf results (summary.md, results.json, scenarios/)'),
   PERF_RELEASE: z.string().regex(BASELINE_TAG).optional().describe('the release tag this run measures, such as v1.4.0 (recorded in results.json)'),
   APP_FAULTS: z
     .string()

@@ -3,19 +3,10 @@
  * for the terminal and the HTML report's attachment, as Markdown for CI summaries, and as an
  * HTML page with the charts.
  */
-export type LatencySummary = { count: number; min: number; mean: number; p50: number; p90: number; p95: number; p99: number; p99_9: number; max: number };
-export type EndpointRow = {
-  requests: number;
-  throughputPerSec: number;
-  errors: number;
-  errorsByClass: Record<string, number>;
-  latencyMs: LatencySummary;
-  dbMs: LatencySummary;
-  dbQueriesPerRequest: { max: number; mean: number };
-  bytesPerRequest: number;
-  cacheHitRatio: number | null;
-  histogram?: string;
-};
+import type { routeSummary } from '../load/report.js';
+
+/** One endpoint's row, as load/report.ts summarises it (the histogram is dropped in results.json). */
+export type EndpointRow = Omit<ReturnType<typeof routeSummary>, 'histogram'> & { histogram?: string };
 
 export const COLUMNS = ['endpoint', 'req', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'db p95 ms', 'queries/req', 'bytes/req', 'cache hit'] as const;
 
