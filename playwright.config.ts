@@ -1,14 +1,23 @@
 /**
- * The one place the environment is read (plus .env, via dotenv) and validated. A bad setting
- * stops the run here, before anything starts, with every problem listed.
+ * app/'s suite, built from the harness: the example of what a user writes for their own backend.
+ * The environment (plus .env, via dotenv) is read once, here, and validated with the harness's
+ * settings and this suite's own (config/settings.ts). A bad setting stops the run here, before
+ * anything starts, with every problem listed.
  *
  *   BASE_URL unset  → webServer starts app/ (embedded PostgreSQL unless DATABASE_URL is set)
- *   BASE_URL set    → the suite tests that backend; it must honour the contract (README)
+ *   BASE_URL set    → the suite tests that backend (its capabilities are probed by global setup)
+ *
+ * Projects: `correctness` (the PR gate: behaviour, small data, deterministic), `perf` (nightly:
+ * load against budgets) and `harness` (tests of the harness itself: nested runs, concurrent runs,
+ * crash recovery, the report in Chromium, saved datasets; not a gate users run on their PRs).
  */
 import { defineConfig } from '@playwright/test';
 import { config as loadDotenv } from 'dotenv';
-import { appServerEnv, datasetRestoreEnv, loadSettings, mintRunId } from './config/settings.js';
-import type { HarnessOptions } from './fixtures/options.js';
+import { appLogFile, appServerEnv, datasetRestoreEnv, loadSettings } from './config/settings.js';
+import { mintRunId } from './harness/config/settings.js';
+import { harnessUse } from './harness/config/use.js';
+import type { HarnessOptions } from './harness/fixtures/index.js';
+import type { SuiteOptions } from './fixtures/options.js';
 
 loadDotenv({ quiet: true });
 const settings = loadSettings(process.env);
@@ -18,25 +27,24 @@ const CI = Boolean(process.env.CI);
 const runId = settings.runId ?? mintRunId();
 process.env.RUN_ID = runId;
 
-export default defineConfig<{}, HarnessOptions>({
+export default defineConfig<{}, HarnessOptions & SuiteOptions>({
   globalSetup: './global-setup.ts',
   globalTeardown: './global-teardown.ts',
   fullyParallel: true,
   forbidOnly: CI,
   retries: 0, // a flaky correctness test is a bug to fix, not to retry
   workers: settings.workers,
-  // perf-summary writes perf-results/summary.md and results.json after a run with perf tests.
-  reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }], ['./report/reporter.ts', { outputDir: settings.perf.resultsDir }]],
+  // The perf reporter writes perf-results/summary.md and results.json after a run with perf tests.
+  reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }], ['./harness/report/reporter.ts', { outputDir: settings.perf.resultsDir }]],
   use: {
-    baseURL: settings.baseUrl,
-    serviceToken: settings.serviceToken,
-    runTtlSeconds: settings.runTtlSeconds,
-    seedRoot: settings.seed,
+    ...harnessUse(settings, {
+      databaseUrl: settings.verifyDatabaseUrl,
+      datasetLabel: settings.seedProfile,
+      backendLogFile: settings.startApp ? appLogFile(runId) : undefined,
+    }),
     seedProfile: settings.seedProfile,
-    databaseUrl: settings.verifyDatabaseUrl,
     referenceApp: settings.startApp,
     datasetKnobs: settings.dataset,
-    perfSettings: settings.perf,
   },
   metadata: {
     target: settings.startApp ? `app/ on ${settings.appDatabaseUrl ? 'DATABASE_URL' : 'embedded PostgreSQL'}` : settings.baseUrl,
@@ -60,6 +68,11 @@ export default defineConfig<{}, HarnessOptions>({
       // Load tests share one backend: running them side by side would measure each other.
       fullyParallel: false,
       workers: 1,
+    },
+    {
+      name: 'harness',
+      testDir: './tests/harness',
+      timeout: 120_000,
     },
   ],
   webServer: settings.startApp

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { type Env, SettingsError, int, oneOf, parseEnv, port, postgresUrl } from '../config/env.js';
+import { type Env, SettingsError, int, oneOf, parseEnv, port, postgresUrl } from '../harness/contract/env.js';
 import { parseFaults, type Faults } from './faults.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { buildApp } from './app.js';
 import { loadAppConfig } from './config.js';
-import { SettingsError } from '../config/env.js';
+import { SettingsError } from '../harness/contract/env.js';
 import { type EmbeddedServer, startEmbeddedPostgres } from './db/embedded.js';
 import { type Clone, cloneDataset, databaseOf, dropOrphanClones } from './db/clone.js';
 import { migrate } from './db/migrate.js';

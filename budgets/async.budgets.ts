@@ -1,4 +1,5 @@
-import { defineBudgets } from './define.js';
+import { defineBudgets } from '../harness/budgets/define.js';
+import '../fixtures/metrics.js';
 
 /**
  * Writes that enqueue background work, and writes that contend for one row. The queue's SLA:

@@ -1,4 +1,5 @@
-import { defineBudgets } from './define.js';
+import { defineBudgets } from '../harness/budgets/define.js';
+import '../fixtures/metrics.js';
 
 /**
  * The dashboard: its query count is constant in the account's size (a whale costs what a small

@@ -1,4 +1,5 @@
-import { defineBudgets } from './define.js';
+import { defineBudgets } from '../harness/budgets/define.js';
+import '../fixtures/metrics.js';
 
 /**
  * Item listing, walked deep. Keyset pages cost the same at any depth and in any project size:

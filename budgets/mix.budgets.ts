@@ -1,4 +1,5 @@
-import { defineBudgets } from './define.js';
+import { defineBudgets } from '../harness/budgets/define.js';
+import '../fixtures/metrics.js';
 
 /**
  * The mixed workload: ramped until it bends (the knee is reported; it depends on the machine,

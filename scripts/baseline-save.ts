@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BASELINE_TAG, BASELINES_DIR, type Baseline, BaselineFile, baselineFile } from '../budgets/baselines.js';
+import { BASELINE_TAG, BASELINES_DIR, type Baseline, BaselineFile, baselineFile } from '../harness/budgets/baselines.js';
 import { failAndExit, flagsOrExit } from './backend.js';
 
 const flags = flagsOrExit(

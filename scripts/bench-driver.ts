@@ -8,7 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { runLoad } from '../load/engine.js';
+import { runLoad } from '../harness/load/engine.js';
 import { failAndExit, flagsOrExit, settingsOrExit, withBackend } from './backend.js';
 
 const settings = settingsOrExit();

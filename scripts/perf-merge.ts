@@ -8,11 +8,14 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { type Baseline, loadBaseline } from '../budgets/baselines.js';
-import { mergeScenario } from '../report/merge.js';
-import { commitOf, releaseOf } from '../report/meta.js';
-import { mergeStatements, readDbFiles, readScenarioFiles, type ScenarioFile, writeJson } from '../report/results.js';
-import { writeSummary } from '../report/summary.js';
+import '../fixtures/metrics.js';
+import { formatOutcome } from '../harness/budgets/define.js';
+import { loadBudgets } from '../harness/budgets/discover.js';
+import { type Baseline, loadBaseline } from '../harness/budgets/baselines.js';
+import { mergeScenario } from '../harness/report/merge.js';
+import { commitOf, releaseOf } from '../harness/report/meta.js';
+import { mergeStatements, readDbFiles, readScenarioFiles, type ScenarioFile, writeJson } from '../harness/report/results.js';
+import { writeSummary } from '../harness/report/summary.js';
 import { argsOrExit, failAndExit } from './backend.js';
 
 async function main() {
@@ -33,7 +36,8 @@ async function main() {
   if (runs.length > 1) failAndExit('perf:merge', `the results come from ${runs.length} runs (${runs.join(', ')}): shards of one run share its RUN_ID; merge one run at a time`);
   const byId = new Map<string, ScenarioFile[]>();
   for (const f of files) byId.set(f.scenario, [...(byId.get(f.scenario) ?? []), f]);
-  const merged = [...byId.values()].map((parts) => mergeScenario(parts, baseline));
+  const budgets = await loadBudgets(path.resolve('budgets'));
+  const merged = [...byId.values()].map((parts) => mergeScenario(parts, budgets.budgetFor, baseline));
   for (const m of merged) writeJson(path.join(out, 'scenarios', `${m.scenario}.json`), m);
   const db = dirs.flatMap((d) => readDbFiles(d, runs[0]));
   // The statements of every shard, summed, for whoever merges this output again.
@@ -41,7 +45,7 @@ async function main() {
   const shards = new Set(files.map((f) => f.shard ?? 'unsharded')).size;
   const s = writeSummary(out, merged, db, { runId: runs[0]!, release: releaseOf(), commit: commitOf(), baseline: baseline?.tag ?? null, shards, source: `perf:merge of ${dirs.join(', ')}` });
   console.log(`perf:merge: ${merged.length} scenarios from ${dirs.length} directories (${shards} shards) → ${out}/summary.md, ${out}/results.json: ${s.verdict}`);
-  for (const m of merged) console.log(`  ${m.verdict === 'passed' ? 'ok  ' : 'FAIL'} ${m.scenario}${m.broken.length ? `: ${m.broken[0]}` : ''}`);
+  for (const m of merged) console.log(`  ${m.verdict === 'passed' ? 'ok  ' : 'FAIL'} ${m.scenario}${m.broken.length ? `: ${formatOutcome(m.broken[0]!)}` : ''}`);
   process.exit(s.verdict === 'passed' ? 0 : 1);
 }
 

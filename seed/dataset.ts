@@ -8,13 +8,13 @@
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import type { WhaleInput } from '../app/routes/internal/seed-schema.js';
-import { assignTiers, drawLogNormal } from './distributions.js';
+import { assignTiers, drawLogNormal } from '../harness/seed/distributions.js';
 import { buildAccount, type AccountShape, type SeedAccountBody } from './factories.js';
 import { datasetName, type DatasetKnobs } from './profiles.js';
 
 export { datasetName };
 import type { RowCounts, SeedClient } from './client.js';
-import { fakerFor, intBetween, REFERENCE_DATE, stream } from './streams.js';
+import { fakerFor, intBetween, REFERENCE_DATE, stream } from '../harness/seed/streams.js';
 
 /** Accounts whose estimated rows pass this go the server-side way, whatever their tier. */
 export const WHALE_ROWS = 20_000;

@@ -7,8 +7,10 @@
  * the same account tiers and scale the item tail down so they fit their purpose on a 2-core box.
  */
 import { createHash } from 'node:crypto';
-import type { SeedProfile } from '../config/settings.js';
-import type { LogNormal, Tier } from './distributions.js';
+import type { LogNormal, Tier } from '../harness/seed/distributions.js';
+
+export const SEED_PROFILES = ['smoke', 'small', 'medium', 'large'] as const;
+export type SeedProfile = (typeof SEED_PROFILES)[number];
 
 export type DatasetKnobs = {
   accounts: number;

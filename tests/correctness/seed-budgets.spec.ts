@@ -7,7 +7,7 @@ import pg from 'pg';
 import { buildApp } from '../../app/app';
 import { createPool } from '../../app/db/pool';
 import { expect, test } from '../../fixtures';
-import { censusInDatabase, total } from '../../seed/census';
+import { censusInDatabase, total } from '../../harness/seed/census';
 import { buildAccount, TINY_ACCOUNT } from '../../seed/factories';
 
 test.describe('seed budgets', () => {

@@ -4,15 +4,15 @@
  * scenario id is the test title, the budget key and the name of its histograms.
  */
 import { expect, test } from '../../fixtures';
-import { timelineOf } from '../../load/report.js';
-import { runVariants } from '../../load/variants.js';
+import { timelineOf } from '../../harness/load/report.js';
+import { runVariants } from '../../harness/load/variants.js';
 import { dashboardWhale } from '../support/perf.js';
 
 const ID = 'dashboard.hydrate';
 
-test(ID, async ({ dataset, perf }, testInfo) => {
+test(ID, async ({ dataset, perf, seedWhale }, testInfo) => {
   const ordinary = dataset.accounts.filter((a) => a.tier !== 'whale').map((a) => ({ authorization: `Bearer ${a.token}` }));
-  const whale = await dashboardWhale(dataset, perf);
+  const whale = await dashboardWhale(dataset, seedWhale);
   testInfo.annotations.push({ type: 'dataset', description: `${dataset.name} (${dataset.source}, ${dataset.accounts.length} accounts); whale: ${whale.source}` });
   let n = 0;
   const nextOrdinary = () => ordinary[n++ % ordinary.length]!;

@@ -5,16 +5,17 @@
  * recomputations are the worst burst's, per fragment.
  */
 import { test } from '../../fixtures';
-import { runLoad } from '../../load/engine.js';
-import { cacheStats, scenarioMetrics, timelineOf } from '../../load/report.js';
+import { runLoad } from '../../harness/load/engine.js';
+import { cacheStats } from '../../fixtures/metrics.js';
+import { scenarioMetrics, timelineOf } from '../../harness/load/report.js';
 import { dashboardWhale } from '../support/perf.js';
 
 const ID = 'dashboard.stampede';
 const CLIENTS = 32;
 const BURSTS = 3;
 
-test(ID, async ({ dataset, perf, seedClient }) => {
-  const whale = await dashboardWhale(dataset, perf);
+test(ID, async ({ dataset, perf, seedClient, seedWhale }) => {
+  const whale = await dashboardWhale(dataset, seedWhale);
   await perf.scenario(ID, async () => {
     const runs = [];
     const perBurst: Record<string, number>[] = [];
@@ -46,7 +47,7 @@ test(ID, async ({ dataset, perf, seedClient }) => {
       wallMs: runs.reduce((a, r) => a + r.wallMs, 0),
       singles: { recomputations: worst },
       timeline,
-      details: { clients: CLIENTS, bursts: BURSTS, recomputationsPerBurst: perBurst, cache: all.cache },
+      details: { clients: CLIENTS, bursts: BURSTS, recomputationsPerBurst: perBurst, cache: all.evidence.cache_hit_ratio?.kind === 'tally' ? all.evidence.cache_hit_ratio.counts : {} },
     };
   });
 });

@@ -6,8 +6,8 @@
  */
 import { request } from 'undici';
 import { expect, test } from '../../fixtures';
-import { timelineOf } from '../../load/report.js';
-import { runVariants } from '../../load/variants.js';
+import { timelineOf } from '../../harness/load/report.js';
+import { runVariants } from '../../harness/load/variants.js';
 
 const ID = 'items.deep_pagination';
 const DEEP_ITEMS = 50_000;
@@ -16,8 +16,8 @@ const DEPTH = 500;
 
 type Page = { data: { id: string }[]; nextCursor: string | null; nextPage?: number | null };
 
-test(ID, async ({ perf }) => {
-  const owner = await perf.seedWhale('deep-project', [DEEP_ITEMS, PAGE]);
+test(ID, async ({ perf, seedWhale }) => {
+  const owner = await seedWhale('deep-project', [DEEP_ITEMS, PAGE]);
   const auth = { authorization: `Bearer ${owner.token}` };
   const get = async (path: string) => {
     const res = await request(`${perf.baseUrl}${path}`, { headers: auth });

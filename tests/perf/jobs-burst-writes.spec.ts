@@ -6,9 +6,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, test } from '../../fixtures';
-import { runLoad } from '../../load/engine.js';
-import { timelineOf } from '../../load/report.js';
-import { sampleSignals } from '../../load/signals.js';
+import { runLoad } from '../../harness/load/engine.js';
+import { timelineOf } from '../../harness/load/report.js';
+import { sampleSignals } from '../../harness/load/signals.js';
 
 const ID = 'jobs.burst_writes';
 const RATE = 60; // writes per second
@@ -51,7 +51,17 @@ test(ID, async ({ perf, createAccount, seedClient }) => {
     const done = jobs.notifications.count + jobs.searchIndex.count;
     const depthNow = Object.values(jobs.queueDepth).reduce((a, b) => a + b, 0);
     const p95 = Math.max(jobs.notifications.p95Ms ?? 0, jobs.searchIndex.p95Ms ?? 0);
+    const maxQueueDepth = Math.max(0, ...samples.map((s) => s.values.queue_depth ?? 0));
     return {
+      // This scenario's own section of the run's summary: the queue's backlog.
+      sections: [
+        {
+          title: 'Queue backlog',
+          markdown:
+            `${created} writes enqueued ${expected} jobs; ${done} done within the ${SLA_MS / 1000} s SLA; queue depth peaked at ${maxQueueDepth} and was ${depthNow} at the SLA's end; ` +
+            `completion p95: notifications ${jobs.notifications.p95Ms ?? 'n/a'} ms (${jobs.notifications.retried} retried), search index ${jobs.searchIndex.p95Ms ?? 'n/a'} ms.`,
+        },
+      ],
       routes: run.routes,
       wallMs: run.wallMs,
       singles: { jobs_incomplete: expected - done, queue_depth_final: depthNow, ...(done > 0 && { job_completion_ms: p95 }) },
@@ -62,7 +72,7 @@ test(ID, async ({ perf, createAccount, seedClient }) => {
         jobsDone: done,
         completion: { notifications: jobs.notifications, searchIndex: jobs.searchIndex },
         queueDepth: samples.map((s) => ({ t: s.t, depth: s.values.queue_depth ?? 0, waitingClients: s.values.db_pool_waiting_clients ?? 0 })),
-        maxQueueDepth: Math.max(0, ...samples.map((s) => s.values.queue_depth ?? 0)),
+        maxQueueDepth,
         slaMs: SLA_MS,
       },
     };

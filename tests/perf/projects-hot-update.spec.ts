@@ -6,8 +6,8 @@
  */
 import { request } from 'undici';
 import { expect, test } from '../../fixtures';
-import { timelineOf } from '../../load/report.js';
-import { runVariants } from '../../load/variants.js';
+import { timelineOf } from '../../harness/load/report.js';
+import { runVariants } from '../../harness/load/variants.js';
 
 const ID = 'projects.hot_update';
 const CLIENTS = 8;

@@ -1,7 +1,7 @@
 /** Pieces several perf scenarios share: the whale they load, and the mixed workload. */
 import { request } from 'undici';
-import type { Perf } from '../../fixtures';
-import type { RequestSpec } from '../../load/engine.js';
+import type { SeedWhale } from '../../fixtures';
+import type { RequestSpec } from '../../harness/load/engine.js';
 import type { SeededDataset } from '../../seed/dataset.js';
 
 export type Whale = { accountId: string; auth: Record<string, string>; source: string };
@@ -10,10 +10,10 @@ export type Whale = { accountId: string; auth: Record<string, string>; source: s
  * The dataset's whale when the profile has one (small and up); otherwise (smoke) one seeded for
  * the test: 200 projects, enough that a per-project query would show in the query count.
  */
-export async function dashboardWhale(dataset: SeededDataset, perf: Perf): Promise<Whale> {
+export async function dashboardWhale(dataset: SeededDataset, seedWhale: SeedWhale): Promise<Whale> {
   const own = dataset.accounts.find((a) => a.tier === 'whale');
   if (own) return { accountId: own.id, auth: { authorization: `Bearer ${own.token}` }, source: `dataset account ${own.index}` };
-  const seeded = await perf.seedWhale('dashboard-whale', Array.from({ length: 200 }, (_, k) => 1 + (k % 5)), { commentDepth: 2 });
+  const seeded = await seedWhale('dashboard-whale', Array.from({ length: 200 }, (_, k) => 1 + (k % 5)), { commentDepth: 2 });
   return { accountId: seeded.id, auth: { authorization: `Bearer ${seeded.token}` }, source: 'seeded for the scenario: 200 projects' };
 }
 

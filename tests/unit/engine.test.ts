@@ -7,9 +7,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import { runLoad } from '../../load/engine.js';
-import { runRamp } from '../../load/ramp.js';
-import { percentileMs } from '../../load/histogram.js';
+import { runLoad } from '../../harness/load/engine.js';
+import { runRamp } from '../../harness/load/ramp.js';
+import { percentileMs } from '../../harness/load/histogram.js';
 
 type ProbeOptions = { stallAt?: number; stallMs?: number; delayMs?: number; capacity?: number; throttleFirst?: number; failAfter?: number };
 type Probe = { url: string; arrivals: number[]; maxInFlight: number; reset: (o?: ProbeOptions) => void; close: () => Promise<void> };
@@ -101,7 +101,7 @@ describe('load engine', () => {
     // Only the two requests on the wire waited; the rest were sent late and served fast.
     assert.ok(percentileMs(m.service, 99) < 100, `raw p99 ${percentileMs(m.service, 99)} ms`);
     assert.ok(percentileMs(m.service, 100) >= 900, `raw max ${percentileMs(m.service, 100)} ms`);
-    assert.equal(m.dbQueries.max, 2);
+    assert.equal(m.evidence.db_queries_per_req?.kind === "sample" && m.evidence.db_queries_per_req.max, 2);
   });
 
   it('never passes its requests-per-second or concurrency guard, as the server counts them', async () => {

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { loadAppConfig } from '../../app/config.js';
 import { parseFaults } from '../../app/faults.js';
 import { workerPlan } from '../../app/plugins/app/jobs.js';
-import { loadBaseline } from '../../budgets/baselines.js';
+import { loadBaseline } from '../../harness/budgets/baselines.js';
 
 describe('APP_FAULTS', () => {
   it('parses a comma-separated list and names the accepted faults for an unknown one', () => {

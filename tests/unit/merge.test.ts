@@ -1,35 +1,38 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RouteMetrics } from '../../load/engine.js';
-import { createHistogram, recordMs } from '../../load/histogram.js';
-import { mergeScenario } from '../../report/merge.js';
-import { judge, type Raw, scenarioFile } from '../../report/scenario.js';
-import { budgetFor } from '../../budgets/index.js';
+import type { RouteMetrics } from '../../harness/load/engine.js';
+import { createHistogram, recordMs } from '../../harness/load/histogram.js';
+import { mergeScenario } from '../../harness/report/merge.js';
+import { judge, type Raw, scenarioFile } from '../../harness/report/scenario.js';
+import { broke } from '../../harness/budgets/define.js';
+import { loadBudgets } from '../../harness/budgets/discover.js';
+import { recordEvidence } from '../../harness/metrics/evidence.js';
+import '../../fixtures/metrics.js';
+
+const { budgetFor } = await loadBudgets('budgets');
 
 /** Route metrics of the given samples, as the engine records them. */
 function route(samples: [number, number][], queries: (i: number) => number): RouteMetrics {
   const m: RouteMetrics = {
-    latency: createHistogram(), service: createHistogram(), dbMs: createHistogram(), lockMs: createHistogram(),
-    requests: 0, errors: 0, errorsByClass: {}, bytes: 0, maxBytes: 0, dbQueries: { max: 0, total: 0, counted: 0 }, cache: {}, statuses: {}, slowest: [],
+    latency: createHistogram(), service: createHistogram(),
+    requests: 0, errors: 0, errorsByClass: {}, bytes: 0, maxBytes: 0, evidence: {}, statuses: {}, slowest: [],
   };
   for (const [i, ms] of samples) {
     recordMs(m.latency, ms);
     recordMs(m.service, ms * 0.9);
-    recordMs(m.dbMs, ms / 3);
     m.requests += 1;
     m.bytes += 4000 + (i % 7);
     m.maxBytes = Math.max(m.maxBytes, 4000 + (i % 7));
-    const q = queries(i);
-    m.dbQueries = { max: Math.max(m.dbQueries.max, q), total: m.dbQueries.total + q, counted: m.dbQueries.counted + 1 };
+    // The evidence headers app/ sends, read by the registered metrics as the engine reads them.
+    recordEvidence(m.evidence, { status: 200, headers: { 'x-db-query-count': String(queries(i)), 'server-timing': `db;dur=${(ms / 3).toFixed(3)}`, 'x-cache': i % 4 === 0 ? 'projects=miss' : 'projects=hit' } });
     m.statuses[200] = (m.statuses[200] ?? 0) + 1;
-    m.cache[i % 4 === 0 ? 'projects=miss' : 'projects=hit'] = (m.cache[i % 4 === 0 ? 'projects=miss' : 'projects=hit'] ?? 0) + 1;
   }
   return m;
 }
 
 function fileOf(id: string, raw: Raw, shard: string | null) {
   const outcomes = judge(id, budgetFor(id), raw);
-  return scenarioFile({ id, runId: 'r-merge', shard, profile: 'smoke', raw, outcomes, broken: outcomes.filter((o) => !o.ok && o.strict), attempts: 1, history: [], timeline: [], slowest: [], baselineTag: null, details: {} });
+  return scenarioFile({ id, runId: 'r-merge', shard, profile: 'smoke', raw, outcomes, broken: outcomes.filter(broke), absent: [], attempts: 1, history: [], timeline: [], slowest: [], baselineTag: null, details: {} });
 }
 
 describe('merging sharded results', () => {
@@ -46,11 +49,11 @@ describe('merging sharded results', () => {
   it('gives a 2-shard run, merged, the same p95 (and every other statistic and verdict) as the unsharded run of the same requests', () => {
     const whole = fileOf('dashboard.hydrate', rawOf(() => true), null);
     for (const split of [(i: number) => i % 2 === 0, (i: number) => i < samples.length * 0.3]) {
-      const merged = mergeScenario([fileOf('dashboard.hydrate', rawOf(split), '1/2'), fileOf('dashboard.hydrate', rawOf((i) => !split(i)), '2/2')]);
+      const merged = mergeScenario([fileOf('dashboard.hydrate', rawOf(split), '1/2'), fileOf('dashboard.hydrate', rawOf((i) => !split(i)), '2/2')], budgetFor);
       assert.equal(merged.stats['latency_ms']!['p(95)'], whole.stats['latency_ms']!['p(95)']);
       assert.equal(merged.stats['latency_ms@whale_cold']!['p(95)'], whole.stats['latency_ms@whale_cold']!['p(95)']);
       assert.deepEqual(merged.stats, whole.stats);
-      assert.deepEqual(merged.budget, whole.budget);
+      assert.deepEqual(merged.outcomes, whole.outcomes);
       assert.equal(merged.verdict, whole.verdict);
     }
   });
@@ -58,7 +61,7 @@ describe('merging sharded results', () => {
   it('does not average percentiles: the merge of two unequal halves differs from the mean of their p95s', () => {
     const fast = fileOf('dashboard.hydrate', rawOf((i) => i % 53 !== 0), '1/2');
     const slow = fileOf('dashboard.hydrate', rawOf((i) => i % 53 === 0), '2/2');
-    const merged = mergeScenario([fast, slow]);
+    const merged = mergeScenario([fast, slow], budgetFor);
     const averaged = (fast.stats['latency_ms']!['p(95)']! + slow.stats['latency_ms']!['p(95)']!) / 2;
     assert.notEqual(merged.stats['latency_ms']!['p(95)'], averaged);
     assert.equal(merged.stats['latency_ms']!['p(95)'], fileOf('dashboard.hydrate', rawOf(() => true), null).stats['latency_ms']!['p(95)']);
@@ -67,6 +70,6 @@ describe('merging sharded results', () => {
   it('takes the worst of the figures a scenario computes itself', () => {
     const a = fileOf('mix.ramp', { ...rawOf((i) => i % 2 === 0), singles: { knee: 16 } }, '1/2');
     const b = fileOf('mix.ramp', { ...rawOf((i) => i % 2 === 1), singles: { knee: 8 } }, '2/2');
-    assert.equal(mergeScenario([a, b]).raw.singles.knee, 8);
+    assert.equal(mergeScenario([a, b], budgetFor).raw.singles.knee, 8);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SettingsError } from '../../config/env.js';
+import { SettingsError } from '../../harness/contract/env.js';
 import { loadSettings, mintRunId, RUN_ID_PATTERN } from '../../config/settings.js';
 import { loadAppConfig } from '../../app/config.js';
 
@@ -33,6 +33,22 @@ describe('harness settings', () => {
     assert.equal(withDb.verifyDatabaseUrl, 'postgres://u:p@127.0.0.1:5432/x');
   });
 
+  it('keeps a path prefix of BASE_URL and reads the auth scheme, health and metrics paths', () => {
+    const s = loadSettings({ BASE_URL: 'http://127.0.0.1:8080/api/', AUTH_SCHEME: 'Token', HEALTH_PATH: '/ping', METRICS_PATH: '/stats/prom' });
+    assert.equal(s.baseUrl, 'http://127.0.0.1:8080/api');
+    assert.deepEqual(s.auth, { kind: 'authorization', scheme: 'Token' });
+    assert.deepEqual([s.healthPath, s.metricsPath], ['/ping', '/stats/prom']);
+    assert.deepEqual(loadSettings({ AUTH_SCHEME: 'header:X-Api-Key' }).auth, { kind: 'header', name: 'x-api-key' });
+    assert.deepEqual(loadSettings({ AUTH_SCHEME: 'cookie:sid' }).auth, { kind: 'cookie', name: 'sid' });
+  });
+
+  it('names what AUTH_SCHEME, HEALTH_PATH and METRICS_PATH accept', () => {
+    assert.deepEqual(problemsOf(() => loadSettings({ AUTH_SCHEME: 'Bearer token', HEALTH_PATH: 'healthz', METRICS_PATH: '' })).sort(), [
+      'AUTH_SCHEME must be how a token is sent: an Authorization scheme (Bearer, Token, …), header:<Name> (such as header:X-Api-Key) or cookie:<name>, got "Bearer token"',
+      'HEALTH_PATH must be a path starting with "/", such as /healthz or /api/ping (relative to BASE_URL), got "healthz"',
+    ]);
+  });
+
   it('treats empty variables as unset', () => {
     assert.equal(loadSettings({ SEED_PROFILE: '', BASE_URL: '' }).seedProfile, 'smoke');
   });
@@ -43,7 +59,7 @@ describe('harness settings', () => {
     );
     assert.deepEqual(problems.sort(), [
       'APP_PORT must be a TCP port from 1 to 65535, got "70000"',
-      'BASE_URL must be an http(s) URL of the backend under test, such as http://127.0.0.1:8080 (unset: start app/), got "ftp://x"',
+      'BASE_URL must be an http(s) URL of the backend under test, with its path prefix if it has one, such as http://127.0.0.1:8080 or http://127.0.0.1:8080/api (unset: the suite starts its own backend), got "ftp://x"',
       'DATABASE_URL must be a PostgreSQL connection URL such as postgres://user:pass@127.0.0.1:5432/db, got "mysql://x"',
       'RUN_ID must be 4-64 lowercase letters, digits and dashes, starting with a letter or digit, got "Bad_Run"',
       'SEED_PROFILE must be one of "smoke" | "small" | "medium" | "large", got "medum"',

@@ -4,33 +4,33 @@
  * judged again on the whole: the verdict an unsharded run of the same requests would get.
  */
 import type { Baseline } from '../budgets/baselines.js';
-import type { MetricKey } from '../budgets/define.js';
-import { budgetFor } from '../budgets/index.js';
+import { broke, type ScenarioBudget } from '../budgets/define.js';
+import { metricDef } from '../metrics/registry.js';
 import { mergeRoutes } from '../load/report.js';
 import { deserializeRoute } from '../load/serialize.js';
 import type { ScenarioFile } from './results.js';
 import { judge, type Raw, scenarioFile } from './scenario.js';
 
-/** For these, a lower value is the worse one; for every other metric, the higher. */
-const LOWER_IS_WORSE: ReadonlySet<string> = new Set(['knee', 'cache_hit_ratio']);
-
-export function mergeScenario(parts: ScenarioFile[], baseline?: Baseline): ScenarioFile {
+/** `budgetFor`: the suite's budgets (harness/budgets/discover.ts), by scenario id. */
+export function mergeScenario(parts: ScenarioFile[], budgetFor: (id: string) => ScenarioBudget, baseline?: Baseline): ScenarioFile {
   const id = parts[0]!.scenario;
   const names = new Set(parts.flatMap((p) => Object.keys(p.raw.routes)));
   const routes = Object.fromEntries(
     [...names].map((n) => [n, mergeRoutes(parts.filter((p) => p.raw.routes[n]).map((p) => deserializeRoute(p.raw.routes[n]!)))]),
   );
-  const singles: Partial<Record<MetricKey, number>> = {};
+  const singles: Record<string, number> = {};
   for (const p of parts) {
     for (const [k, v] of Object.entries(p.raw.singles)) {
       if (v === undefined) continue;
-      const had = singles[k as MetricKey];
-      singles[k as MetricKey] = had === undefined ? v : LOWER_IS_WORSE.has(k) ? Math.min(had, v) : Math.max(had, v);
+      const had = singles[k];
+      // The worse value stands: the lower one where lower is worse (a knee, a hit ratio).
+      singles[k] = had === undefined ? v : metricDef(k)?.lowerIsWorse ? Math.min(had, v) : Math.max(had, v);
     }
   }
   const raw: Raw = { routes, expected: [...new Set(parts.flatMap((p) => p.raw.expected))], singles, wallMs: Math.max(...parts.map((p) => p.raw.wallMs)) };
-  const outcomes = judge(id, budgetFor(id), raw, baseline);
-  const broken = outcomes.filter((o) => !o.ok && o.strict);
+  const absent = [...new Set(parts.flatMap((p) => p.absent ?? []))];
+  const outcomes = judge(id, budgetFor(id), raw, baseline, new Set(absent));
+  const broken = outcomes.filter(broke);
   return scenarioFile({
     id,
     runId: parts[0]!.runId,
@@ -39,12 +39,14 @@ export function mergeScenario(parts: ScenarioFile[], baseline?: Baseline): Scena
     raw,
     outcomes,
     broken,
+    absent,
     attempts: Math.max(...parts.map((p) => p.attempts)),
     history: parts.flatMap((p) => p.history),
     timeline: parts[0]!.timeline,
     slowest: parts.flatMap((p) => p.slowest).sort((a, b) => b.ms - a.ms).slice(0, 10),
     baselineTag: baseline?.tag ?? null,
     details: parts.length > 1 ? { shards: parts.map((p) => ({ shard: p.shard, details: p.details })) } : parts[0]!.details,
+    sections: parts.flatMap((p) => (p.sections ?? []).map((x) => (parts.length > 1 ? { ...x, title: `${x.title} (shard ${p.shard ?? '?'})` } : x))),
   });
 }
 

@@ -8,11 +8,11 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 
 export const BASELINE_TAG = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const BASELINES_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'baselines');
+/** The convention: a suite keeps its baselines in budgets/baselines/ (a suite may pass another folder). */
+export const BASELINES_DIR = path.resolve('budgets', 'baselines');
 
 const Stats = z.record(z.string(), z.number());
 export const BaselineFile = z.object({

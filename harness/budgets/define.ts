@@ -21,27 +21,18 @@
  *
  * defineBudgets checks every entry, reports all problems at once, and freezes the result.
  */
-export const METRICS = [
-  'latency_ms',
-  'db_queries_per_req',
-  'bytes_per_req',
-  'error_rate',
-  'cache_hit_ratio',
-  'recomputations',
-  'lock_wait_ms',
-  'conflict_rate',
-  'job_completion_ms',
-  'jobs_incomplete',
-  'queue_depth_final',
-  'p95_drift_ratio',
-  'memory_growth_mb',
-  'knee',
-] as const;
-export type MetricKey = (typeof METRICS)[number];
-/** Metrics that move with the machine's load: judged with repeats, never on one sample. */
-export const NOISY: ReadonlySet<MetricKey> = new Set(['latency_ms', 'lock_wait_ms', 'p95_drift_ratio', 'memory_growth_mb', 'knee']);
+import '../metrics/builtin.js';
+import { metricDef, metricNames, type MetricValues } from '../metrics/registry.js';
 
-export type Threshold = string | { expr: string; strict?: boolean };
+/** A metric's name in the registry (harness/metrics/registry.ts); a suite registers its own. */
+export type MetricKey = string;
+export type { MetricValues };
+
+/**
+ * `strict: false` warns instead of failing. `required: true` fails where the backend gives no
+ * evidence for the metric; without it, a rule on an absent metric is skipped as n/a, with the reason.
+ */
+export type Threshold = string | { expr: string; strict?: boolean; required?: boolean };
 export type ScenarioBudget = { [key: string]: Threshold[] | undefined; scaling?: Threshold[]; baseline?: Threshold[] };
 export type Budgets = Readonly<Record<string, Readonly<ScenarioBudget>>>;
 
@@ -60,8 +51,11 @@ const KEY = /^([a-z0-9_]+)(?:@([a-z0-9_]+))?$/;
 
 const text = (t: Threshold) => (typeof t === 'string' ? t : t?.expr);
 const strictOf = (t: Threshold) => typeof t === 'string' || t.strict !== false;
+const requiredOf = (t: Threshold) => typeof t !== 'string' && t.required === true;
 const checkPercentile = (expr: string, p: number | undefined) => (p !== undefined && !(p > 0 && p <= 100) ? `"${expr}": p(N) needs 0 < N <= 100` : undefined);
-const isMetric = (m: string): m is MetricKey => (METRICS as readonly string[]).includes(m);
+const isMetric = (m: string): boolean => metricDef(m) !== undefined;
+const accepted = () => metricNames().join(', ');
+const noisyOf = (m: string) => metricDef(m)?.noisy ?? false;
 
 export function parseThreshold(t: Threshold): ParsedThreshold | string {
   const expr = text(t);
@@ -78,11 +72,11 @@ function matchRule(t: Threshold, re: RegExp, stat: number, notA: string) {
   const expr = text(t);
   const m = re.exec(expr ?? '');
   if (!m) return `"${expr}" is not a ${notA}`;
-  if (!isMetric(m[1]!)) return `"${expr}": unknown metric ${m[1]}; accepted: ${METRICS.join(', ')}`;
+  if (!isMetric(m[1]!)) return `"${expr}": unknown metric ${m[1]}; registered: ${accepted()} (a suite registers its own with defineMetric)`;
   const percentile = m[stat + 1] === undefined ? undefined : Number(m[stat + 1]);
   const bad = checkPercentile(expr!, percentile);
   if (bad) return bad;
-  return { m, rule: { expr: expr!.trim(), metric: m[1], stat: percentile === undefined ? m[stat]! : 'p', ...(percentile !== undefined && { percentile }), strict: strictOf(t) } };
+  return { m, rule: { expr: expr!.trim(), metric: m[1]!, stat: percentile === undefined ? m[stat]! : 'p', ...(percentile !== undefined && { percentile }), strict: strictOf(t) } };
 }
 
 export function parseScaling(t: Threshold): ParsedScaling | string {
@@ -107,7 +101,7 @@ export function defineBudgets(budgets: Record<string, ScenarioBudget>, where = '
       const kind = key === 'scaling' || key === 'baseline' ? key : 'absolute';
       const m = KEY.exec(key);
       if (kind === 'absolute' && (!m || !isMetric(m[1]!))) {
-        problems.push(`${id}.${key}: unknown metric; accepted: ${METRICS.join(', ')} (optionally @<variant>), scaling, baseline`);
+        problems.push(`${id}.${key}: unknown metric; registered: ${accepted()} (optionally @<variant>), scaling, baseline; a suite registers its own with defineMetric`);
         continue;
       }
       if (!Array.isArray(thresholds) || thresholds.length === 0) {
@@ -124,24 +118,43 @@ export function defineBudgets(budgets: Record<string, ScenarioBudget>, where = '
   return Object.freeze(Object.fromEntries(Object.entries(budgets).map(([k, v]) => [k, Object.freeze({ ...v })])));
 }
 
-/** What a metric measured, for the stats the grammar knows. */
-export type MetricValues = { percentile?: (p: number) => number; max?: number; min?: number; mean?: number; rate?: number; count?: number; unit?: string };
 /** Per variant ('*' is the whole scenario), per metric. */
-export type Measured = Record<string, Partial<Record<MetricKey, MetricValues>>>;
+export type Measured = Record<string, Record<string, MetricValues>>;
 /** A baseline: per variant key ('*' or a variant), per metric, per stat label (`p(95)`, `max`). */
 export type BaselineValues = Record<string, Record<string, number>>;
 
+/**
+ * One rule's verdict, as data: formatted only where it is printed (formatOutcome), never parsed.
+ *   ok    the rule held            fail  it did not, and it gates
+ *   warn  it did not, warn-only    skip  it could not be judged: no baseline, or no evidence (n/a)
+ */
+export type Verdict = 'ok' | 'fail' | 'warn' | 'skip';
 export type Outcome = {
-  ok: boolean;
+  scenario: string;
+  kind: 'absolute' | 'scaling' | 'baseline';
+  /** The budget key: `latency_ms@page_1`, or the rule itself for scaling rules. */
+  key: string;
+  /** The rule as written: `p(95) < 120`. */
+  rule: string;
+  verdict: Verdict;
   strict: boolean;
   noisy: boolean;
-  kind: 'absolute' | 'scaling' | 'baseline';
-  key: string;
+  /** The stat the rule reads: `p(95)`, `max`, `ratio`. */
+  stat?: string;
   value?: number;
-  /** Baseline rules: the baseline's value. */
+  /** Baseline rules: the baseline's value; the limit it allowed. */
   reference?: number;
-  line: string;
+  limit?: number;
+  unit?: string;
+  /** Why it could not be judged, or what was measured beside (a ratio's two sides). */
+  note?: string;
 };
+
+/** Rules that held or failed, as opposed to skipped ones. */
+export const judged = (o: Outcome) => o.verdict !== 'skip';
+export const passed = (o: Outcome) => o.verdict === 'ok';
+/** Failed and gating. */
+export const broke = (o: Outcome) => o.verdict === 'fail';
 
 function compare(v: number, op: string, limit: number): boolean {
   switch (op) {
@@ -160,42 +173,53 @@ function statOf(values: MetricValues | undefined, stat: string, p?: number): num
   return v === undefined || Number.isNaN(v) ? undefined : v;
 }
 const show = (v: number) => +v.toFixed(3);
+const failing = (strict: boolean): Verdict => (strict ? 'fail' : 'warn');
 
 /**
- * Evaluates one scenario's budget against what was measured. Each rule gives one line:
- *   ok: dashboard.hydrate db_queries_per_req@whale_cold 'max <= 4' max=3
- *   fail: items.deep_pagination scaling 'latency_ms p(95) page_500 / page_1 <= 2 floor 5' ratio=6.1 (page_500 30.5ms, page_1 5ms)
- *   ok: dashboard.hydrate baseline 'latency_ms p(95) <= +30% or +3' p(95)=12.1ms vs 11.8ms in v1.4.0 (limit 15.34ms)
- * Baseline rules are skipped (not failed) when no baseline was given, and warn when the
- * baseline lacks the value: a new scenario has no history yet.
+ * A rule's metric has no value. Where the backend lacks the capability the metric needs, that
+ * is n/a (skipped, with the reason) unless the rule is `required`; anywhere else it is a rule
+ * that measured nothing, which fails.
  */
-export function evaluate(id: string, budget: ScenarioBudget, measured: Measured, baseline?: { tag: string; values?: BaselineValues }): Outcome[] {
+function missing(metric: string, required: boolean, strict: boolean, absent: ReadonlySet<string>, where: string): { verdict: Verdict; note: string } {
+  const def = metricDef(metric);
+  if (def?.capability && absent.has(def.capability)) {
+    const note = `n/a: the backend does not offer ${def.capability} (${def.description})`;
+    return required ? { verdict: 'fail', note: `${note}, and the rule is required` } : { verdict: 'skip', note };
+  }
+  return { verdict: failing(strict), note: `was not measured${where}` };
+}
+
+/**
+ * Evaluates one scenario's budget against what was measured: one outcome per rule. Baseline
+ * rules are skipped when no baseline was given, and warn when the baseline lacks the value (a
+ * new scenario has no history yet). `absent`: the capabilities the backend lacks (n/a metrics).
+ */
+export function evaluate(id: string, budget: ScenarioBudget, measured: Measured, baseline?: { tag: string; values?: BaselineValues }, absent: ReadonlySet<string> = new Set()): Outcome[] {
   const outcomes: Outcome[] = [];
+  const variants = () => `; measured variants: ${Object.keys(measured).join(', ')}`;
   for (const [key, thresholds] of Object.entries(budget)) {
     if (!thresholds || key === 'scaling' || key === 'baseline') continue;
-    const [, metric, variant = '*'] = KEY.exec(key) as unknown as [string, MetricKey, string?];
+    const [, metric, variant = '*'] = KEY.exec(key) as unknown as [string, string, string?];
     const values = measured[variant]?.[metric];
     for (const t of thresholds) {
       const p = parseThreshold(t) as ParsedThreshold;
-      const noisy = NOISY.has(metric);
+      const base = { scenario: id, kind: 'absolute' as const, key, rule: p.expr, strict: p.strict, noisy: noisyOf(metric), stat: label(p.stat, p.percentile) };
       const value = statOf(values, p.stat, p.percentile);
       if (value === undefined) {
-        const where = measured[variant] ? '' : `; measured variants: ${Object.keys(measured).join(', ')}`;
-        outcomes.push({ ok: false, strict: p.strict, noisy, kind: 'absolute', key, line: `${p.strict ? 'fail' : 'warn'}: ${id} ${key} '${p.expr}' was not measured${where}` });
+        outcomes.push({ ...base, ...missing(metric, requiredOf(t), p.strict, absent, measured[variant] ? '' : variants()) });
         continue;
       }
       const ok = compare(value, p.op, p.limit);
-      const verdict = ok ? 'ok' : p.strict ? 'fail' : 'warn';
-      outcomes.push({ ok, strict: p.strict, noisy, kind: 'absolute', key, value, line: `${verdict}: ${id} ${key} '${p.expr}' ${label(p.stat, p.percentile)}=${show(value)}${values?.unit ?? ''}` });
+      outcomes.push({ ...base, verdict: ok ? 'ok' : failing(p.strict), value, limit: p.limit, unit: values?.unit ?? '' });
     }
   }
   for (const t of budget.scaling ?? []) {
     const s = parseScaling(t) as ParsedScaling;
-    const noisy = NOISY.has(s.metric);
+    const base = { scenario: id, kind: 'scaling' as const, key: s.expr, rule: s.expr, strict: s.strict, noisy: noisyOf(s.metric), stat: 'ratio' };
     const a = statOf(measured[s.of]?.[s.metric], s.stat, s.percentile);
     const b = statOf(measured[s.over]?.[s.metric], s.stat, s.percentile);
     if (a === undefined || b === undefined) {
-      outcomes.push({ ok: false, strict: s.strict, noisy, kind: 'scaling', key: s.expr, line: `${s.strict ? 'fail' : 'warn'}: ${id} scaling '${s.expr}' was not measured (variants: ${Object.keys(measured).join(', ')})` });
+      outcomes.push({ ...base, ...missing(s.metric, requiredOf(t), s.strict, absent, ` (variants: ${Object.keys(measured).join(', ')})`) });
       continue;
     }
     const fa = Math.max(a, s.floor);
@@ -203,40 +227,48 @@ export function evaluate(id: string, budget: ScenarioBudget, measured: Measured,
     const ratio = fb === 0 ? (fa === 0 ? 1 : Infinity) : fa / fb;
     const ok = compare(ratio, s.op, s.limit);
     const unit = measured[s.of]?.[s.metric]?.unit ?? '';
-    outcomes.push({ ok, strict: s.strict, noisy, kind: 'scaling', key: s.expr, value: ratio, line: `${ok ? 'ok' : s.strict ? 'fail' : 'warn'}: ${id} scaling '${s.expr}' ratio=${show(ratio)} (${s.of} ${show(a)}${unit}, ${s.over} ${show(b)}${unit})` });
+    outcomes.push({ ...base, verdict: ok ? 'ok' : failing(s.strict), value: ratio, limit: s.limit, note: `${s.of} ${show(a)}${unit}, ${s.over} ${show(b)}${unit}` });
   }
   for (const t of budget.baseline ?? []) {
     const r = parseBaseline(t) as ParsedBaseline;
-    const noisy = NOISY.has(r.metric);
     const key = r.variant === '*' ? r.metric : `${r.metric}@${r.variant}`;
+    const base = { scenario: id, kind: 'baseline' as const, key, rule: r.expr, strict: r.strict, noisy: noisyOf(r.metric), stat: label(r.stat, r.percentile) };
     if (!baseline) {
-      outcomes.push({ ok: true, strict: false, noisy, kind: 'baseline', key, line: `skip: ${id} baseline '${r.expr}' (no PERF_BASELINE given)` });
+      outcomes.push({ ...base, verdict: 'skip', strict: false, note: 'no PERF_BASELINE given' });
       continue;
     }
     const values = measured[r.variant]?.[r.metric];
     const value = statOf(values, r.stat, r.percentile);
-    const base = baseline.values?.[key]?.[label(r.stat, r.percentile)];
-    if (base === undefined) {
-      outcomes.push({ ok: false, strict: false, noisy, kind: 'baseline', key, line: `warn: ${id} baseline '${r.expr}': baseline ${baseline.tag} has no ${key} ${label(r.stat, r.percentile)} (new scenario or variant?)` });
+    const ref = baseline.values?.[key]?.[label(r.stat, r.percentile)];
+    if (ref === undefined) {
+      outcomes.push({ ...base, verdict: 'warn', strict: false, note: `baseline ${baseline.tag} has no ${key} ${label(r.stat, r.percentile)} (new scenario or variant?)` });
       continue;
     }
     if (value === undefined) {
-      outcomes.push({ ok: false, strict: r.strict, noisy, kind: 'baseline', key, line: `${r.strict ? 'fail' : 'warn'}: ${id} baseline '${r.expr}' was not measured` });
+      outcomes.push({ ...base, ...missing(r.metric, requiredOf(t), r.strict, absent, '') });
       continue;
     }
-    const limit = Math.max(base * (1 + r.pct / 100), base + r.slack);
-    const ok = value <= limit;
-    const delta = base === 0 ? '' : ` (${value >= base ? '+' : ''}${(((value - base) / base) * 100).toFixed(1)}%)`;
-    outcomes.push({
-      ok,
-      strict: r.strict,
-      noisy,
-      kind: 'baseline',
-      key,
-      value,
-      reference: base,
-      line: `${ok ? 'ok' : r.strict ? 'fail' : 'warn'}: ${id} baseline '${r.expr}' ${label(r.stat, r.percentile)}=${show(value)}${values?.unit ?? ''} vs ${show(base)}${values?.unit ?? ''} in ${baseline.tag}${delta}, limit ${show(limit)}`,
-    });
+    const limit = Math.max(ref * (1 + r.pct / 100), ref + r.slack);
+    outcomes.push({ ...base, verdict: value <= limit ? 'ok' : failing(r.strict), value, reference: ref, limit, unit: values?.unit ?? '', note: `in ${baseline.tag}` });
   }
   return outcomes;
+}
+
+/**
+ * An outcome as one line, where it is printed:
+ *   ok: dashboard.hydrate db_queries_per_req@whale_cold 'max <= 4' max=3
+ *   fail: items.deep_pagination scaling 'latency_ms p(95) page_500 / page_1 <= 2 floor 5' ratio=6.1 (page_500 30.5ms, page_1 5ms)
+ *   ok: dashboard.hydrate baseline 'latency_ms p(95) <= +30% or +3' p(95)=12.1ms vs 11.8ms in v1.4.0 (+2.5%), limit 15.34ms
+ *   skip: books.search db_queries_per_req 'max <= 6' n/a: the backend does not offer queryCount (…)
+ */
+export function formatOutcome(o: Outcome): string {
+  const head = o.kind === 'absolute' ? `${o.verdict}: ${o.scenario} ${o.key} '${o.rule}'` : `${o.verdict}: ${o.scenario} ${o.kind} '${o.rule}'`;
+  if (o.value === undefined) return `${head} ${o.note ?? ''}`.trimEnd();
+  const unit = o.unit ?? '';
+  if (o.kind === 'scaling') return `${head} ratio=${show(o.value)}${o.note ? ` (${o.note})` : ''}`;
+  if (o.kind === 'baseline' && o.reference !== undefined) {
+    const delta = o.reference === 0 ? '' : ` (${o.value >= o.reference ? '+' : ''}${(((o.value - o.reference) / o.reference) * 100).toFixed(1)}%)`;
+    return `${head} ${o.stat}=${show(o.value)}${unit} vs ${show(o.reference)}${unit} ${o.note ?? ''}${delta}, limit ${show(o.limit!)}${unit}`;
+  }
+  return `${head} ${o.stat}=${show(o.value)}${unit}`;
 }

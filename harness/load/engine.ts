@@ -23,11 +23,14 @@ import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
+import '../metrics/builtin.js';
+import { type EvidenceByMetric, recordEvidence } from '../metrics/evidence.js';
 import { createHistogram, type Histogram, percentileMs, recordMs } from './histogram.js';
 
 export type Guards = { maxRps: number; maxConcurrency: number; maxRequests: number; maxRuntimeMs: number };
 export type Shape = { model: 'open'; rate: number; durationMs: number } | { model: 'closed'; concurrency: number; durationMs: number };
 /** One request; `route` is its template (`GET /v1/projects/:id/items`), the key of its metrics. */
+/** `path` is relative to the base URL's own path: with BASE_URL http://h/api, '/articles' goes to /api/articles. */
 export type RequestSpec = { route: string; method?: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE'; path: string; headers?: Record<string, string>; body?: string };
 
 export type RouteMetrics = {
@@ -40,12 +43,8 @@ export type RouteMetrics = {
   errorsByClass: Record<string, number>;
   bytes: number;
   maxBytes: number;
-  dbQueries: { max: number; total: number; counted: number };
-  dbMs: Histogram;
-  /** Server-Timing lock;dur, where the backend reports time taken by contended row locks. */
-  lockMs: Histogram;
-  /** X-Cache results by fragment: `{ "projects=hit": 120, "projects=coalesced": 7, … }`. */
-  cache: Record<string, number>;
+  /** What the registered response metrics read (query counts, DB time, a suite's own): absent where the backend sent no evidence. */
+  evidence: EvidenceByMetric;
   /** Responses by status code. */
   statuses: Record<string, number>;
   /** The slowest requests, slowest first, with the trace ID each was sent with. */
@@ -102,10 +101,7 @@ function newRoute(): RouteMetrics {
     errorsByClass: {},
     bytes: 0,
     maxBytes: 0,
-    dbQueries: { max: 0, total: 0, counted: 0 },
-    dbMs: createHistogram(),
-    lockMs: createHistogram(),
-    cache: {},
+    evidence: {},
     statuses: {},
     slowest: [],
   };
@@ -133,6 +129,18 @@ class SlidingLimiter {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const RATE_WINDOW_MARGIN_MS = 25;
+
+/** `http://h:8080/api/` → origin `http://h:8080`, prefix `/api`: undici pools take an origin only. */
+export function splitBaseUrl(baseUrl: string): { origin: string; prefix: string } {
+  let u: URL;
+  try {
+    u = new URL(baseUrl);
+  } catch {
+    throw new Error(`load engine: baseUrl must be an http(s) URL such as http://127.0.0.1:8080 or http://127.0.0.1:8080/api, got "${baseUrl}"`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`load engine: baseUrl must be http or https, got "${baseUrl}"`);
+  return { origin: u.origin, prefix: u.pathname.replace(/\/+$/, '') };
+}
 
 function validate(o: EngineOptions): void {
   const problems: string[] = [];
@@ -182,7 +190,8 @@ export function breached(rule: BreachRule, seconds: Second[]): string | undefine
 
 export async function runLoad(o: EngineOptions): Promise<RunResult> {
   validate(o);
-  const pool = new Pool(o.baseUrl, { connections: o.connections, pipelining: 1, keepAliveTimeout: 10_000 });
+  const { origin, prefix } = splitBaseUrl(o.baseUrl);
+  const pool = new Pool(origin, { connections: o.connections, pipelining: 1, keepAliveTimeout: 10_000 });
   const routes: Record<string, RouteMetrics> = {};
   const timeline: Second[] = [];
   const warnings: string[] = [];
@@ -288,9 +297,9 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
     let requestId: string | null = null;
     try {
       const res = await pool.request({
-        origin: o.baseUrl,
+        origin,
         method: spec.method ?? 'GET',
-        path: spec.path,
+        path: prefix + spec.path,
         headers,
         body: spec.body,
         signal: controller.signal,
@@ -311,20 +320,7 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
       recordMs(route.service, done - actual);
       route.bytes += bytes;
       route.maxBytes = Math.max(route.maxBytes, bytes);
-      const q = res.headers['x-db-query-count'];
-      if (typeof q === 'string' && /^\d+$/.test(q)) {
-        const n = Number(q);
-        route.dbQueries.max = Math.max(route.dbQueries.max, n);
-        route.dbQueries.total += n;
-        route.dbQueries.counted += 1;
-      }
-      const timing = res.headers['server-timing'];
-      const db = typeof timing === 'string' ? /(?:^|,)\s*db;dur=([\d.]+)/.exec(timing) : null;
-      if (db) recordMs(route.dbMs, Number(db[1]));
-      const lock = typeof timing === 'string' ? /(?:^|,)\s*lock;dur=([\d.]+)/.exec(timing) : null;
-      if (lock) recordMs(route.lockMs, Number(lock[1]));
-      const cache = res.headers['x-cache'];
-      if (typeof cache === 'string') for (const part of cache.split(',')) if (part.trim()) route.cache[part.trim()] = (route.cache[part.trim()] ?? 0) + 1;
+      recordEvidence(route.evidence, { status: res.statusCode, headers: res.headers });
       route.statuses[res.statusCode] = (route.statuses[res.statusCode] ?? 0) + 1;
       status = res.statusCode;
       requestId = typeof res.headers['x-request-id'] === 'string' ? res.headers['x-request-id'] : null;

@@ -4,31 +4,33 @@
  * unsharded run of the same requests would have given.
  */
 import type { Baseline } from '../budgets/baselines.js';
-import { evaluate, type Measured, type MetricKey, type Outcome, type ScenarioBudget } from '../budgets/define.js';
+import { evaluate, type Measured, type Outcome, type ScenarioBudget } from '../budgets/define.js';
 import type { RouteMetrics, SlowRequest } from '../load/engine.js';
-import { mergeRoutes, metricValues, routeSummary, single, statsOf } from '../load/report.js';
+import { mergeRoutes, metricValues, routeSummary, statsOf } from '../load/report.js';
+import { metricDef, single } from '../metrics/registry.js';
 import { serializeRoute } from '../load/serialize.js';
 import type { Delta, TimelinePoint } from './charts.js';
 import type { ScenarioFile } from './results.js';
 
-export type Raw = { routes: Record<string, RouteMetrics>; expected: number[]; singles: Partial<Record<MetricKey, number>>; wallMs: number };
+export type Raw = { routes: Record<string, RouteMetrics>; expected: number[]; singles: Record<string, number>; wallMs: number };
 
 /** Budget inputs: each route (variant) on its own, '*' for all of them, plus the scenario's own figures. */
 export function toMeasured(raw: Raw): Measured {
   const measured: Measured = { '*': metricValues(mergeRoutes(Object.values(raw.routes)), { expected: raw.expected }) };
   for (const [name, m] of Object.entries(raw.routes)) measured[name] = metricValues(m, { expected: raw.expected });
-  for (const [metric, v] of Object.entries(raw.singles)) if (v !== undefined) measured['*']![metric as MetricKey] = single(v, metric.endsWith('_ms') ? 'ms' : metric.endsWith('_mb') ? 'MB' : '');
+  for (const [metric, v] of Object.entries(raw.singles)) if (v !== undefined) measured['*']![metric] = single(v, metricDef(metric)?.unit ?? '');
   return measured;
 }
 
-export function judge(id: string, budget: ScenarioBudget, raw: Raw, baseline?: Baseline): Outcome[] {
-  return evaluate(id, budget, toMeasured(raw), baseline && { tag: baseline.tag, values: baseline.scenarios[id] });
+/** `absent`: the capabilities the backend lacks, so that their metrics are n/a rather than unmeasured. */
+export function judge(id: string, budget: ScenarioBudget, raw: Raw, baseline?: Baseline, absent: ReadonlySet<string> = new Set()): Outcome[] {
+  return evaluate(id, budget, toMeasured(raw), baseline && { tag: baseline.tag, values: baseline.scenarios[id] }, absent);
 }
 
 export function deltasOf(outcomes: Outcome[]): Delta[] {
   return outcomes
     .filter((o) => o.kind === 'baseline' && o.value !== undefined && o.reference !== undefined && o.reference > 0)
-    .map((o) => ({ rule: o.line.split("'")[1] ?? o.key, pct: ((o.value! - o.reference!) / o.reference!) * 100, ok: o.ok }));
+    .map((o) => ({ rule: `${o.key} ${o.rule}`, pct: ((o.value! - o.reference!) / o.reference!) * 100, ok: o.verdict === 'ok' }));
 }
 
 const SLOWEST = 10;
@@ -44,16 +46,19 @@ export function scenarioFile(o: {
   profile: string;
   raw: Raw;
   outcomes: Outcome[];
+  /** The gating failures that stand (a noisy rule met on another attempt does not). */
   broken: Outcome[];
   attempts: number;
+  absent: string[];
   history: { attempt: number; failed: string[] }[];
   timeline: TimelinePoint[];
   slowest: ScenarioFile['slowest'];
   baselineTag: string | null;
   details: Record<string, unknown>;
+  sections?: ScenarioFile['sections'];
 }): ScenarioFile {
   return {
-    version: 1,
+    version: 2,
     scenario: o.id,
     runId: o.runId,
     shard: o.shard,
@@ -61,8 +66,9 @@ export function scenarioFile(o: {
     profile: o.profile,
     attempts: o.attempts,
     history: o.history,
-    budget: o.outcomes.map((x) => x.line),
-    broken: o.broken.map((x) => x.line),
+    outcomes: o.outcomes,
+    broken: o.broken,
+    absent: o.absent,
     stats: statsOf(toMeasured(o.raw)),
     raw: { routes: Object.fromEntries(Object.entries(o.raw.routes).map(([k, v]) => [k, serializeRoute(v)])), expected: o.raw.expected, singles: o.raw.singles, wallMs: o.raw.wallMs },
     endpoints: Object.fromEntries(Object.entries(o.raw.routes).map(([k, v]) => [k, routeSummary(v, o.raw.wallMs, o.raw.expected)])),
@@ -70,5 +76,6 @@ export function scenarioFile(o: {
     slowest: o.slowest,
     baseline: o.baselineTag ? { tag: o.baselineTag, deltas: deltasOf(o.outcomes) } : null,
     details: o.details,
+    sections: o.sections ?? [],
   };
 }

@@ -3,7 +3,7 @@
  * a test_run_id column, found in the catalogue (so a new table cannot hide a leak).
  */
 import pg from 'pg';
-import { adminQuery } from '../app/db/clone.js';
+import { adminQuery } from '../pg/url.js';
 
 export async function censusInDatabase(databaseUrl: string, runId: string): Promise<Record<string, number>> {
   const client = new pg.Client({ connectionString: databaseUrl, application_name: 'pressure-harness' });

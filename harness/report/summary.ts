@@ -1,13 +1,14 @@
 /**
  * A perf run in two files for CI: summary.md (fit for a job summary: verdicts, deltas against
- * the baseline, slowest endpoints, slowest DB statements, the queue's backlog, the slowest
- * requests with their trace IDs) and results.json (the same, machine-readable, with the release
+ * the baseline, slowest endpoints, slowest DB statements, the sections scenarios add (a queue's
+ * backlog), the slowest requests with their trace IDs) and results.json (the same, machine-readable, with the release
  * tag and the commit, for trend tracking).
  */
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { formatOutcome, judged, passed } from '../budgets/define.js';
 import { mergeStatements, type DbFile, type ScenarioFile, writeJson } from './results.js';
-import { markdownTable } from './tables.js';
+import { markdownTable, NA } from './tables.js';
 
 export type RunMeta = { runId: string; release: string | null; commit: string | null; baseline: string | null; shards: number; source: string };
 
@@ -41,11 +42,6 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
     .sort((a, b) => b.latencyMs.p95 - a.latencyMs.p95);
   const deltas = sorted.flatMap((s) => (s.baseline?.deltas ?? []).map((d) => ({ scenario: s.scenario, ...d })));
   const slowest = sorted.flatMap((s) => s.slowest.map((r) => ({ scenario: s.scenario, ...r }))).sort((a, b) => b.ms - a.ms).slice(0, 10);
-  const queue = sorted.find((s) => s.scenario === 'jobs.burst_writes')?.details as
-    | { writes: number; jobsExpected: number; jobsDone: number; maxQueueDepth: number; slaMs: number; completion: { notifications: { p95Ms: number | null; retried: number }; searchIndex: { p95Ms: number | null } } }
-    | undefined;
-  const finalDepth = sorted.find((s) => s.scenario === 'jobs.burst_writes')?.raw.singles.queue_depth_final;
-
   const md: string[] = [];
   md.push(`## Perf run \`${meta.runId}\`: ${verdict === 'passed' ? 'passed ✅' : 'failed ❌'}`);
   md.push(
@@ -55,25 +51,20 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
   md.push(
     markdownTable(
       ['scenario', 'verdict', 'attempts', 'rules met', 'broken'],
-      sorted.map((s) => [s.scenario, s.verdict === 'passed' ? '✅ passed' : '❌ failed', String(s.attempts), `${s.budget.filter((l) => l.startsWith('ok:')).length}/${s.budget.filter((l) => !l.startsWith('skip:')).length}`, s.broken.map((b) => trim(b.replace(/^fail: /, ''), 160)).join('<br>') || '–']),
+      sorted.map((s) => [s.scenario, s.verdict === 'passed' ? '✅ passed' : '❌ failed', String(s.attempts), `${s.outcomes.filter(passed).length}/${s.outcomes.filter(judged).length}`, s.broken.map((b) => trim(formatOutcome(b).replace(/^fail: /, ''), 160)).join('<br>') || '–']),
     ),
   );
   md.push('', `### Against the baseline${meta.baseline ? ` \`${meta.baseline}\`` : ''}`, '');
   md.push(deltas.length ? markdownTable(['scenario', 'rule', 'change', 'verdict'], deltas.map((d) => [d.scenario, d.rule, `${d.pct >= 0 ? '+' : ''}${d.pct.toFixed(1)}%`, d.ok ? 'within' : 'over'])) : meta.baseline ? '_the baseline has no value for these scenarios_' : '_no baseline given (PERF_BASELINE=<tag>)_');
   md.push('', '### Slowest endpoints (p95)', '');
-  md.push(markdownTable(['scenario', 'endpoint', 'p50', 'p95', 'p99', 'req/s', 'errors', 'queries/req'], endpoints.slice(0, 10).map((e) => [e.scenario, e.endpoint, ms(e.latencyMs.p50), ms(e.latencyMs.p95), ms(e.latencyMs.p99), String(e.throughputPerSec), String(e.errors), String(e.dbQueriesPerRequest.mean)])));
+  md.push(markdownTable(['scenario', 'endpoint', 'p50', 'p95', 'p99', 'req/s', 'errors', 'queries/req'], endpoints.slice(0, 10).map((e) => [e.scenario, e.endpoint, ms(e.latencyMs.p50), ms(e.latencyMs.p95), ms(e.latencyMs.p99), String(e.throughputPerSec), String(e.errors), e.dbQueriesPerRequest ? String(e.dbQueriesPerRequest.mean) : NA])));
   md.push('', '### Slowest DB statements (pg_stat_statements, this run)', '');
   md.push(
     statements.available
       ? markdownTable(['statement', 'calls', 'total', 'mean', 'rows'], statements.statements.slice(0, 10).map((s) => [`\`${trim(oneLine(s.query), 120)}\``, String(s.calls), ms(s.totalMs), ms(s.meanMs), String(s.rows)]))
       : `_${statements.reason ?? 'no statement statistics were collected (a backend without DATABASE_URL access)'}_`,
   );
-  md.push('', '### Queue backlog (jobs.burst_writes)', '');
-  md.push(
-    queue
-      ? `${queue.writes} writes enqueued ${queue.jobsExpected} jobs; ${queue.jobsDone} done within the ${queue.slaMs / 1000} s SLA; queue depth peaked at ${queue.maxQueueDepth} and was ${finalDepth ?? '?'} at the SLA's end; completion p95: notifications ${queue.completion.notifications.p95Ms ?? '–'} ms (${queue.completion.notifications.retried} retried), search index ${queue.completion.searchIndex.p95Ms ?? '–'} ms.`
-      : '_not measured in this run_',
-  );
+  for (const sc of sorted) for (const sec of sc.sections ?? []) md.push('', `### ${sec.title} (${sc.scenario})`, '', sec.markdown);
   md.push('', '### Slowest requests', '');
   md.push(
     slowest.length
@@ -98,13 +89,15 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
       verdict: s.verdict,
       attempts: s.attempts,
       broken: s.broken,
+      outcomes: s.outcomes,
+      absent: s.absent,
       stats: s.stats,
       endpoints: Object.fromEntries(Object.entries(s.endpoints).map(([k, e]) => [k, { ...e, histogram: undefined }])),
       baselineDeltas: s.baseline?.deltas ?? [],
     })),
     slowestStatements: statements.statements.slice(0, 20),
     slowestRequests: slowest,
-    queue: queue ? { ...queue, finalDepth } : null,
+    sections: sorted.flatMap((sc) => (sc.sections ?? []).map((x) => ({ scenario: sc.scenario, ...x }))),
   };
   return { markdown, json, verdict };
 }

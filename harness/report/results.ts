@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { MetricKey } from '../budgets/define.js';
+import type { Outcome } from '../budgets/define.js';
 import type { SlowRequest } from '../load/engine.js';
 import type { SerializedRoute } from '../load/serialize.js';
 import type { Delta, TimelinePoint } from './charts.js';
@@ -15,7 +15,7 @@ import type { EndpointRow } from './tables.js';
 export const PERF_RESULTS = 'perf-results';
 
 export type ScenarioFile = {
-  version: 1;
+  version: 2;
   scenario: string;
   runId: string;
   shard: string | null;
@@ -23,16 +23,25 @@ export type ScenarioFile = {
   profile: string;
   attempts: number;
   history: { attempt: number; failed: string[] }[];
-  budget: string[];
-  broken: string[];
+  /** Every rule's outcome, as data (formatOutcome prints one). */
+  outcomes: Outcome[];
+  /** The gating failures that stand. */
+  broken: Outcome[];
+  /** Capabilities the backend lacked in this run: their metrics are n/a. */
+  absent: string[];
   stats: Record<string, Record<string, number>>;
-  raw: { routes: Record<string, SerializedRoute>; expected: number[]; singles: Partial<Record<MetricKey, number>>; wallMs: number };
+  raw: { routes: Record<string, SerializedRoute>; expected: number[]; singles: Record<string, number>; wallMs: number };
   endpoints: Record<string, EndpointRow>;
   timeline: TimelinePoint[];
   slowest: (SlowRequest & { logLines?: string[] })[];
   baseline: { tag: string; deltas: Delta[] } | null;
   details: Record<string, unknown>;
+  /** Sections the scenario adds to the run's summary. */
+  sections: SummarySection[];
 };
+
+/** A scenario's own part of summary.md: a heading and Markdown under it. */
+export type SummarySection = { title: string; markdown: string };
 
 export type StatementDelta = { queryId: string; query: string; calls: number; totalMs: number; meanMs: number; rows: number };
 export type DbFile = { runId: string; available: boolean; reason?: string; statements: StatementDelta[] };
@@ -49,7 +58,7 @@ export function readScenarioFiles(dir: string, runId?: string): ScenarioFile[] {
         throw new Error(`${path.join(d, f)} is not a scenario result: ${(e as Error).message}`);
       }
     })
-    .filter((s) => s.version === 1 && (runId === undefined || s.runId === runId));
+    .filter((s) => s.version === 2 && (runId === undefined || s.runId === runId));
 }
 
 export function readDbFiles(dir: string, runId?: string): DbFile[] {

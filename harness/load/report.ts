@@ -1,5 +1,7 @@
 /** Turns the engine's metrics into budget inputs, and into the tables attached to the report. */
-import type { MetricKey, MetricValues, Measured } from '../budgets/define.js';
+import type { Measured } from '../budgets/define.js';
+import { evidenceSummary, evidenceValues, mergeEvidence } from '../metrics/evidence.js';
+import type { MetricValues } from '../metrics/registry.js';
 import type { RouteMetrics, RunResult } from './engine.js';
 import { createHistogram, encode, type Histogram, percentileMs, summarize } from './histogram.js';
 
@@ -11,36 +13,27 @@ const addCounts = (into: Record<string, number>, from: Record<string, number>) =
 export function mergeRoutes(all: RouteMetrics[]): RouteMetrics {
   const latency = createHistogram();
   const service = createHistogram();
-  const dbMs = createHistogram();
-  const lockMs = createHistogram();
   const errorsByClass: Record<string, number> = {};
-  const cache: Record<string, number> = {};
   const statuses: Record<string, number> = {};
   const slowest = all.flatMap((m) => m.slowest ?? []).sort((a, b) => b.ms - a.ms).slice(0, 10);
   for (const m of all) {
     latency.add(m.latency);
     service.add(m.service);
-    dbMs.add(m.dbMs);
-    lockMs.add(m.lockMs);
     addCounts(errorsByClass, m.errorsByClass);
-    addCounts(cache, m.cache);
     addCounts(statuses, m.statuses);
   }
   const sum = (f: (m: RouteMetrics) => number) => all.reduce((a, m) => a + f(m), 0);
   return {
     latency,
     service,
-    dbMs,
-    lockMs,
-    cache,
     statuses,
     slowest,
     errorsByClass,
+    evidence: mergeEvidence(all.map((m) => m.evidence)),
     requests: sum((m) => m.requests),
     errors: sum((m) => m.errors),
     bytes: sum((m) => m.bytes),
     maxBytes: Math.max(0, ...all.map((m) => m.maxBytes)),
-    dbQueries: { max: Math.max(0, ...all.map((m) => m.dbQueries.max)), total: sum((m) => m.dbQueries.total), counted: sum((m) => m.dbQueries.counted) },
   };
 }
 
@@ -54,49 +47,39 @@ const histogramValues = (h: Histogram, unit = 'ms'): MetricValues => {
   return { percentile: (p) => percentileMs(h, p), max: s.max, min: s.min, mean: s.mean, count: s.count, unit };
 };
 
-/** Cache results from X-Cache: hits (incl. coalesced waits) over lookups; misses per fragment. */
-export function cacheStats(m: RouteMetrics): { lookups: number; hits: number; hitRatio: number | null; missesByFragment: Record<string, number> } {
-  let lookups = 0;
-  let hits = 0;
-  const missesByFragment: Record<string, number> = {};
-  for (const [k, n] of Object.entries(m.cache)) {
-    const [fragment, result] = k.split('=');
-    lookups += n;
-    if (result === 'hit' || result === 'coalesced') hits += n;
-    if (result === 'miss' || result === 'bypass') missesByFragment[fragment!] = (missesByFragment[fragment!] ?? 0) + n;
-  }
-  return { lookups, hits, hitRatio: lookups ? hits / lookups : null, missesByFragment };
-}
-
 /**
- * The budget metrics of a set of requests. `expected` statuses (409 for optimistic concurrency)
- * are outcomes, not errors: they count toward conflict_rate instead of error_rate.
+ * The budget metrics of a set of requests: the core ones, and every registered metric the
+ * responses gave evidence for (none: absent, never 0). `expected` statuses (409 under optimistic
+ * concurrency) are outcomes, not errors: they count toward conflict_rate instead of error_rate.
  */
-export function metricValues(m: RouteMetrics, o: { expected?: number[] } = {}): Partial<Record<MetricKey, MetricValues>> {
+export function metricValues(m: RouteMetrics, o: { expected?: number[] } = {}): Record<string, MetricValues> {
   const n = Math.max(1, m.requests);
   const expected = (o.expected ?? []).reduce((a, s) => a + (m.statuses[s] ?? 0), 0);
   const conflicts = m.statuses[409] ?? 0;
-  const cache = cacheStats(m);
-  const out: Partial<Record<MetricKey, MetricValues>> = {
+  const out: Record<string, MetricValues> = {
     latency_ms: histogramValues(m.latency),
-    db_queries_per_req: { max: m.dbQueries.max, mean: m.dbQueries.total / Math.max(1, m.dbQueries.counted), count: m.dbQueries.counted },
-    bytes_per_req: { max: m.maxBytes, mean: m.bytes / n, unit: 'B' },
+    service_ms: histogramValues(m.service),
+    bytes_per_req: { max: m.maxBytes, mean: m.bytes / n, count: m.requests, unit: 'B' },
     error_rate: { rate: (m.errors - expected) / n, count: m.errors - expected },
     conflict_rate: { rate: conflicts / n, count: conflicts },
   };
-  if (m.lockMs.totalCount > 0) out.lock_wait_ms = histogramValues(m.lockMs);
-  if (cache.lookups > 0) {
-    out.cache_hit_ratio = { rate: cache.hitRatio!, mean: cache.hitRatio!, count: cache.lookups };
-    const misses = Object.values(cache.missesByFragment);
-    out.recomputations = { max: Math.max(0, ...misses), count: misses.reduce((a, b) => a + b, 0) };
+  for (const [name, e] of Object.entries(m.evidence)) {
+    const v = evidenceValues(name, e);
+    if (v) out[name] = v;
   }
   return out;
 }
 
-/** One endpoint's (or variant's) row in the report's table; `expected` statuses are not errors. */
+/** One endpoint's (or variant's) row in the report's table; `expected` statuses are not errors. Evidence the backend did not give is null (n/a). */
 export function routeSummary(m: RouteMetrics, wallMs: number, expected: number[] = []) {
-  const cache = cacheStats(m);
   const errorsByClass = Object.fromEntries(Object.entries(m.errorsByClass).filter(([k]) => !expected.some((s) => k === `4xx:${s}` || k === `5xx:${s}`)));
+  const queries = evidenceSummary(m.evidence.db_queries_per_req);
+  const extra: Record<string, MetricValues> = {};
+  for (const [name, e] of Object.entries(m.evidence)) {
+    if (name === 'db_queries_per_req' || name === 'db_ms') continue;
+    const v = evidenceValues(name, e);
+    if (v) extra[name] = v;
+  }
   return {
     requests: m.requests,
     throughputPerSec: +(m.requests / Math.max(0.001, wallMs / 1000)).toFixed(1),
@@ -106,13 +89,22 @@ export function routeSummary(m: RouteMetrics, wallMs: number, expected: number[]
     statuses: m.statuses,
     latencyMs: summarize(m.latency),
     serviceMs: summarize(m.service),
-    dbMs: summarize(m.dbMs),
-    ...(m.lockMs.totalCount > 0 && { lockMs: summarize(m.lockMs) }),
-    dbQueriesPerRequest: { max: m.dbQueries.max, mean: +(m.dbQueries.total / Math.max(1, m.dbQueries.counted)).toFixed(2) },
+    /** null: the backend sent no Server-Timing db;dur. */
+    dbMs: evidenceSummary(m.evidence.db_ms),
+    /** null: the backend sent no X-DB-Query-Count. */
+    dbQueriesPerRequest: queries && { max: queries.exactMax, mean: +queries.mean.toFixed(2) },
     bytesPerRequest: Math.round(m.bytes / Math.max(1, m.requests)),
-    cacheHitRatio: cache.hitRatio === null ? null : +cache.hitRatio.toFixed(3),
+    /** The suite's own metrics, by name: the headline figure of each (a ratio's rate, a sample's p95). */
+    extra: Object.fromEntries(Object.entries(extra).map(([k, v]) => [k, headline(v)])),
     histogram: encode(m.latency),
   };
+}
+
+/** One number for a table cell: a ratio's rate, else a sample's p95, else its max. */
+function headline(v: MetricValues): { value: number; stat: string; unit: string } {
+  if (v.rate !== undefined) return { value: +v.rate.toFixed(4), stat: 'rate', unit: v.unit ?? '' };
+  if (v.percentile) return { value: +v.percentile(95).toFixed(3), stat: 'p(95)', unit: v.unit ?? '' };
+  return { value: +(v.max ?? 0).toFixed(3), stat: 'max', unit: v.unit ?? '' };
 }
 
 /** A run's timeline for charts: per second, requests, errors, p50/p95/p99, and the load level. */
@@ -148,5 +140,4 @@ export function statsOf(measured: Measured): Record<string, Record<string, numbe
   return out;
 }
 
-/** A plain number as a metric: for values a scenario computes itself (drift, knee, SLA). */
-export const single = (value: number, unit = ''): MetricValues => ({ max: value, min: value, mean: value, rate: value, count: value, percentile: () => value, unit });
+export { single } from '../metrics/registry.js';

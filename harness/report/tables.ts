@@ -8,11 +8,21 @@ import type { routeSummary } from '../load/report.js';
 /** One endpoint's row, as load/report.ts summarises it (the histogram is dropped in results.json). */
 export type EndpointRow = Omit<ReturnType<typeof routeSummary>, 'histogram'> & { histogram?: string };
 
-export const COLUMNS = ['endpoint', 'req', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'db p95 ms', 'queries/req', 'bytes/req', 'cache hit'] as const;
+const BASE_COLUMNS = ['endpoint', 'req', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors', 'db p95 ms', 'queries/req', 'bytes/req'] as const;
 
 const n = (v: number, d = 1) => (Number.isFinite(v) ? (+v.toFixed(d)).toString() : '–');
+/** What a table shows where the backend gave no evidence: never a 0 it did not measure. */
+export const NA = 'n/a';
+
+/** The suite's own metrics present in any row, in a stable order: one column each. */
+const extraNames = (endpoints: Record<string, EndpointRow>) => [...new Set(Object.values(endpoints).flatMap((e) => Object.keys(e.extra ?? {})))].sort();
+
+export function columnsOf(endpoints: Record<string, EndpointRow>): string[] {
+  return [...BASE_COLUMNS, ...extraNames(endpoints)];
+}
 
 export function rowsOf(endpoints: Record<string, EndpointRow>): string[][] {
+  const extras = extraNames(endpoints);
   return Object.entries(endpoints).map(([name, e]) => [
     name,
     String(e.requests),
@@ -22,10 +32,14 @@ export function rowsOf(endpoints: Record<string, EndpointRow>): string[][] {
     n(e.latencyMs.p99, 2),
     n(e.latencyMs.max, 2),
     e.errors ? `${e.errors} (${Object.entries(e.errorsByClass).map(([k, v]) => `${k}: ${v}`).join(', ')})` : '0',
-    e.dbMs.count ? n(e.dbMs.p95, 2) : '–',
-    `${n(e.dbQueriesPerRequest.mean, 2)} (max ${e.dbQueriesPerRequest.max})`,
+    e.dbMs ? n(e.dbMs.p95, 2) : NA,
+    e.dbQueriesPerRequest ? `${n(e.dbQueriesPerRequest.mean, 2)} (max ${e.dbQueriesPerRequest.max})` : NA,
     String(e.bytesPerRequest),
-    e.cacheHitRatio === null ? '–' : `${(e.cacheHitRatio * 100).toFixed(1)}%`,
+    ...extras.map((x) => {
+      const v = e.extra?.[x];
+      if (!v) return NA;
+      return v.stat === 'rate' && v.value <= 1 ? `${(v.value * 100).toFixed(1)}%` : `${n(v.value, 2)}${v.unit ? ` ${v.unit}` : ''} (${v.stat})`;
+    }),
   ]);
 }
 
@@ -49,7 +63,7 @@ export function htmlPage(o: { title: string; verdict: string; budget: string[]; 
 .fail{color:#c0392b}.ok{color:#2e7d32}.warn{color:#b7791f}pre{background:#f6f8fa;padding:8px;overflow:auto}figure{margin:0 0 16px}</style></head><body>
 <h1>${html(o.title)} <small class="${o.verdict === 'passed' ? 'ok' : 'fail'}">${html(o.verdict)}</small></h1>
 <h2>Budget</h2><ul>${o.budget.map((l) => `<li class="${l.split(':')[0]}">${html(l)}</li>`).join('')}</ul>
-<h2>Endpoints</h2><table><tr>${COLUMNS.map((c) => `<th>${html(c)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${html(c)}</td>`).join('')}</tr>`).join('')}</table>
+<h2>Endpoints</h2><table><tr>${columnsOf(o.endpoints).map((c) => `<th>${html(c)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${html(c)}</td>`).join('')}</tr>`).join('')}</table>
 <h2>Charts</h2>${o.charts.map((c) => `<figure class="chart" data-chart="${html(c.name)}">${c.svg}</figure>`).join('')}
 <h2>Slowest requests</h2>${slowestHtml(o.slowest)}
 ${o.notes.length ? `<h2>Notes</h2><ul>${o.notes.map((x) => `<li>${html(x)}</li>`).join('')}</ul>` : ''}

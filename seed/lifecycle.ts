@@ -1,0 +1,22 @@
+/**
+ * What app/'s suite adds to the run's lifecycle: the capabilities it cannot do without (its
+ * fixtures seed through app/'s test endpoints), the path whose answer shows the evidence headers
+ * even unauthenticated, and the restored dataset database to drop after the run.
+ */
+import { adminQuery, databaseOf } from '../harness/pg/url.js';
+import type { SuiteLifecycle } from '../harness/lifecycle/run.js';
+import pg from 'pg';
+
+export const suiteLifecycle: SuiteLifecycle = {
+  require: ['testEndpoints'],
+  probePaths: ['/v1/me'],
+  async afterCleanup({ options, servedDatabaseUrl }) {
+    // A run restored from a saved dataset has a database of its own: dropping it is its cleanup.
+    const configured = options.databaseUrl;
+    if (!configured || !servedDatabaseUrl || servedDatabaseUrl === configured) return;
+    const runDb = databaseOf(servedDatabaseUrl);
+    if (!runDb.startsWith(`${databaseOf(configured)}_run_`)) return;
+    await adminQuery(configured, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(runDb)} WITH (FORCE)`);
+    process.stderr.write(`cleanup: dropped ${runDb}, the run's restored dataset\n`);
+  },
+};
