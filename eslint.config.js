@@ -34,6 +34,8 @@ export default tseslint.config(
           zones: [
             zone('./harness', './app', 'harness/ is generic: it may not import the reference backend. Move what both need into harness/contract.'),
             zone('./harness', './examples', 'harness/ is generic: it may not import an example backend or its suite.'),
+            zone('./harness', './devdb', 'harness/ is generic: devdb/ is how this repo\'s backends get a PostgreSQL, not part of the harness.'),
+            ...['./harness', './app', './examples', ...SUITE].map((s) => zone('./devdb', s, 'devdb/ starts a PostgreSQL for a backend: it may not import a backend, the harness or a suite.')),
             ...SUITE.map((s) => zone('./harness', s, "harness/ may not import app/'s suite: the suite is built from the harness, not the reverse.")),
             zone('./app', './harness', 'app/ may import only harness/contract, the contract both sides share.', ['./contract']),
             ...[...SUITE, './examples'].map((s) => zone('./app', s, 'app/ is a backend: it may not import a suite that tests it.')),

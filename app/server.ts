@@ -8,7 +8,7 @@ import path from 'node:path';
 import { buildApp } from './app.js';
 import { loadAppConfig } from './config.js';
 import { SettingsError } from '../harness/contract/env.js';
-import { type EmbeddedServer, startEmbeddedPostgres } from './db/embedded.js';
+import { type EmbeddedServer, startEmbeddedPostgres } from '../devdb/embedded.js';
 import { type Clone, cloneDataset, databaseOf, dropOrphanClones } from './db/clone.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';

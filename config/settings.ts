@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
-import { embeddedUrl } from '../app/db/embedded-url.js';
+import { embeddedUrl } from '../devdb/url.js';
 import { FAULTS, parseFaults } from '../app/faults.js';
 import { type Env, formatProblems, oneOf, optionalFraction, optionalInt, port, SettingsError } from '../harness/contract/env.js';
 import { type HarnessSettings, loadHarnessSettings } from '../harness/config/settings.js';

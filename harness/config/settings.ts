@@ -88,11 +88,15 @@ export type LoadOptions<S extends EnvShape> = {
   budgetsDir: string;
   /** What a baseline must have been measured on to compare like with like (a dataset profile). */
   datasetLabel?: (suite: Parsed<S>) => string;
+  /** The suite's defaults for harness variables its backend needs (HEALTH_PATH, AUTH_SCHEME): the environment still wins. */
+  defaults?: Partial<Record<keyof typeof harnessShape, string>>;
 };
 
 export function loadHarnessSettings<S extends EnvShape = Record<string, never>>(env: Env, o: LoadOptions<S>): HarnessSettings & { suite: Parsed<S> } {
   const where = o.where ?? 'pressure-suite settings';
-  const all = parseEnv(where, { ...harnessShape, ...(o.suite ?? {}) }, env) as Parsed<typeof harnessShape> & Parsed<S>;
+  const withDefaults = { ...env };
+  for (const [k, v] of Object.entries(o.defaults ?? {})) if (withDefaults[k] === undefined || withDefaults[k] === '') withDefaults[k] = v;
+  const all = parseEnv(where, { ...harnessShape, ...(o.suite ?? {}) }, withDefaults) as Parsed<typeof harnessShape> & Parsed<S>;
   const suite = Object.fromEntries(Object.keys(o.suite ?? {}).map((k) => [k, (all as Record<string, unknown>)[k]])) as Parsed<S>;
   let baseline: Baseline | undefined;
   if (all.PERF_BASELINE) {

