@@ -15,7 +15,7 @@ import { defineConfig } from '@playwright/test';
 import { config as loadDotenv } from 'dotenv';
 import { appLogFile, appServerEnv, datasetRestoreEnv, loadSettings } from './config/settings.js';
 import { mintRunId } from './harness/config/settings.js';
-import { harnessUse } from './harness/config/use.js';
+import { harnessUse, perfReporter } from './harness/config/use.js';
 import type { HarnessOptions } from './harness/fixtures/index.js';
 import type { SuiteOptions } from './fixtures/options.js';
 
@@ -35,7 +35,7 @@ export default defineConfig<{}, HarnessOptions & SuiteOptions>({
   retries: 0, // a flaky correctness test is a bug to fix, not to retry
   workers: settings.workers,
   // The perf reporter writes perf-results/summary.md and results.json after a run with perf tests.
-  reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }], ['./harness/report/reporter.ts', { outputDir: settings.perf.resultsDir }]],
+  reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }], perfReporter(settings.perf.resultsDir)],
   use: {
     ...harnessUse(settings, {
       databaseUrl: settings.verifyDatabaseUrl,

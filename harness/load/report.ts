@@ -108,7 +108,8 @@ function headline(v: MetricValues): { value: number; stat: string; unit: string 
 }
 
 /** A run's timeline for charts: per second, requests, errors, p50/p95/p99, and the load level. */
-export function timelineOf(r: RunResult, offsetMs = 0, level?: number) {
+/** `unit`: what the level counts: users (closed model) or req/s (open model). */
+export function timelineOf(r: RunResult, offsetMs = 0, level?: number, unit: 'users' | 'req/s' = 'users') {
   return r.timeline.map((s) => ({
     t: +((offsetMs + s.t * 1000) / 1000).toFixed(1),
     requests: s.requests,
@@ -117,7 +118,7 @@ export function timelineOf(r: RunResult, offsetMs = 0, level?: number) {
     p50: percentileMs(s.latency, 50),
     p95: s.p95,
     p99: percentileMs(s.latency, 99),
-    ...(level !== undefined && { level }),
+    ...(level !== undefined && { level, levelUnit: unit }),
   }));
 }
 

@@ -1,5 +1,5 @@
 /**
- * Backend signals: samples the backend's Prometheus metrics (GET /metrics) while a run goes, and
+ * Backend signals: samples the backend's Prometheus metrics (GET METRICS_PATH) while a run goes, and
  * keeps them as time series, so a report can put the pool's waiting clients or the process's
  * memory next to the latency of the same seconds. Series sum a metric over its labels.
  */
@@ -31,13 +31,14 @@ export const DEFAULT_SIGNALS = [
   'nodejs_eventloop_lag_p99_seconds',
 ] as const;
 
-export function sampleSignals(baseUrl: string, o: { everyMs?: number; names?: readonly string[] } = {}): { stop: () => Promise<Sample[]> } {
+/** `path`: where the backend serves Prometheus text (METRICS_PATH), relative to the base URL. A backend without it gives no samples: n/a, not zeros. */
+export function sampleSignals(baseUrl: string, o: { everyMs?: number; names?: readonly string[]; path?: string } = {}): { stop: () => Promise<Sample[]> } {
   const started = performance.now();
   const samples: Sample[] = [];
   const names = o.names ?? DEFAULT_SIGNALS;
   let pending: Promise<void> | undefined;
   const take = () => {
-    pending = request(`${baseUrl}/metrics`)
+    pending = request(`${baseUrl}${o.path ?? '/metrics'}`)
       .then(async (res) => {
         const text = await res.body.text();
         if (res.statusCode === 200) samples.push({ t: Math.round(performance.now() - started), values: parsePrometheus(text, names) });

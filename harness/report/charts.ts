@@ -10,7 +10,8 @@ import * as vega from 'vega';
 import * as vl from 'vega-lite';
 import { decode, percentileMs } from '../load/histogram.js';
 
-export type TimelinePoint = { t: number; p50: number; p95: number; p99: number; requests: number; errors: number; level?: number };
+/** `level`: the load step, in `levelUnit` (users for a closed model, req/s for an open one). */
+export type TimelinePoint = { t: number; p50: number; p95: number; p99: number; requests: number; errors: number; level?: number; levelUnit?: string };
 export type Delta = { rule: string; pct: number; ok: boolean };
 
 const WIDTH = 640;
@@ -29,7 +30,7 @@ async function render(spec: vl.TopLevelSpec): Promise<string> {
 /** p50/p95/p99 per second; where the load steps (a ramp's levels), a rule and its level. */
 export async function latencyOverTime(title: string, points: TimelinePoint[]): Promise<string> {
   const long = points.flatMap((p) => (['p50', 'p95', 'p99'] as const).map((q) => ({ t: p.t, percentile: q, ms: p[q] })));
-  const steps = points.filter((p, k) => p.level !== undefined && (k === 0 || points[k - 1]!.level !== p.level)).map((p) => ({ t: p.t, label: `${p.level} users` }));
+  const steps = points.filter((p, k) => p.level !== undefined && (k === 0 || points[k - 1]!.level !== p.level)).map((p) => ({ t: p.t, label: `${p.level} ${p.levelUnit ?? 'users'}` }));
   return render({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: { text: `${title}: latency over time`, anchor: 'start' },

@@ -51,7 +51,7 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
   md.push(
     markdownTable(
       ['scenario', 'verdict', 'attempts', 'rules met', 'broken'],
-      sorted.map((s) => [s.scenario, s.verdict === 'passed' ? '✅ passed' : '❌ failed', String(s.attempts), `${s.outcomes.filter(passed).length}/${s.outcomes.filter(judged).length}`, s.broken.map((b) => trim(formatOutcome(b).replace(/^fail: /, ''), 160)).join('<br>') || '–']),
+      sorted.map((s) => [s.scenario, s.verdict === 'passed' ? '✅ passed' : '❌ failed', String(s.attempts), `${s.outcomes.filter(passed).length}/${s.outcomes.filter(judged).length}${s.outcomes.some((o) => !judged(o)) ? ` (${s.outcomes.filter((o) => !judged(o)).length} skipped)` : ''}`, s.broken.map((b) => trim(formatOutcome(b).replace(/^fail: /, ''), 160)).join('<br>') || '–']),
     ),
   );
   md.push('', `### Against the baseline${meta.baseline ? ` \`${meta.baseline}\`` : ''}`, '');

@@ -5,10 +5,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { harnessTest } from '../../../harness/fixtures/index.js';
-import type { HarnessRunOptions } from '../../../harness/lifecycle/run.js';
-import { apiResources } from '../../../harness/seed/api.js';
-import { sqlResources } from '../../../harness/seed/sql.js';
+import { harnessTest } from '#harness/fixtures/index.js';
+import type { HarnessRunOptions } from '#harness/lifecycle/run.js';
+import { apiResources } from '#harness/seed/api.js';
+import { sqlResources } from '#harness/seed/sql.js';
 import { apiMapping, domainOf, sqlMapping } from './domain.js';
 
 export type ConduitOptions = { authors: number; seedVia: 'sql' | 'api' };
@@ -44,4 +44,4 @@ export const test = harnessTest.extend<{ newUser: () => Promise<User> }, Conduit
     });
   },
 });
-export { expect } from '../../../harness/fixtures/index.js';
+export { expect } from '#harness/fixtures/index.js';

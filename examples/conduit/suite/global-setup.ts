@@ -1,5 +1,5 @@
 import type { FullConfig } from '@playwright/test';
-import { runSetup, type SuiteLifecycle } from '../../../harness/lifecycle/run.js';
+import { runSetup, type SuiteLifecycle } from '#harness/lifecycle/run.js';
 import { resources } from './fixtures.js';
 
 /** conduit offers no test endpoints: the run's rows are found through the ledgers of the seeding adapters. */

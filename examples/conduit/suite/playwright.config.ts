@@ -7,11 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
 import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
-import { embeddedUrl } from '../../../devdb/url.js';
-import { int, port } from '../../../harness/contract/env.js';
-import { loadHarnessSettings, mintRunId } from '../../../harness/config/settings.js';
-import { harnessUse } from '../../../harness/config/use.js';
-import type { HarnessOptions } from '../../../harness/fixtures/index.js';
+import { embeddedUrl } from '#devdb/url.js';
+import { int, port } from '#harness/contract/env.js';
+import { loadHarnessSettings, mintRunId } from '#harness/config/settings.js';
+import { harnessUse, perfReporter } from '#harness/config/use.js';
+import type { HarnessOptions } from '#harness/fixtures/index.js';
 import type { ConduitOptions } from './fixtures.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -20,7 +20,8 @@ const s = loadHarnessSettings(process.env, {
   where: 'conduit suite settings',
   suite: { CONDUIT_PORT: port(3320), CONDUIT_PG_PORT: port(54339), CONDUIT_AUTHORS: int(1, 100_000, 60), CONDUIT_SEED_VIA: z.enum(['sql', 'api']).default('sql').describe('"sql" or "api"') },
   defaultBaseUrl: (v) => `http://127.0.0.1:${v.CONDUIT_PORT}/api`,
-  defaults: { AUTH_SCHEME: 'Token', HEALTH_PATH: '/ping', PERF_RESULTS_DIR: path.join(here, '..', 'perf-results') },
+  // conduit's ways, as defaults: the environment still wins.
+  defaults: { AUTH_SCHEME: 'Token', HEALTH_PATH: '/ping', PERF_RESULTS_DIR: path.join(here, 'perf-results') },
   baselinesDir: path.join(here, 'budgets', 'baselines'),
   budgetsDir: path.join(here, 'budgets'),
 });
@@ -34,8 +35,8 @@ export default defineConfig<{}, HarnessOptions & ConduitOptions>({
   fullyParallel: true,
   retries: 0,
   workers: s.workers,
-  reporter: [['list'], ['html', { open: 'never', outputFolder: path.join(here, '..', 'playwright-report') }], ['../../../harness/report/reporter.ts', { outputDir: s.perf.resultsDir }]],
-  outputDir: path.join(here, '..', 'test-results'),
+  reporter: [['list'], ['html', { open: 'never', outputFolder: path.join(here, 'playwright-report') }], perfReporter(s.perf.resultsDir)],
+  outputDir: path.join(here, 'test-results'),
   use: { ...harnessUse(s, { databaseUrl, datasetLabel: `${s.suite.CONDUIT_AUTHORS} authors` }), authors: s.suite.CONDUIT_AUTHORS, seedVia: databaseUrl ? s.suite.CONDUIT_SEED_VIA : 'api' },
   projects: [
     { name: 'seed', testMatch: /seed\.setup\.ts/ },

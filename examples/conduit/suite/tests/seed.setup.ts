@@ -1,7 +1,7 @@
 /** The run's dataset, seeded once before any test: through SQL (COPY, parents first) or the public API, as CONDUIT_SEED_VIA says. */
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { seedApi } from '../../../../harness/seed/api.js';
-import { seedSql } from '../../../../harness/seed/sql.js';
+import { seedApi } from '#harness/seed/api.js';
+import { seedSql } from '#harness/seed/sql.js';
 import { apiMapping, sqlMapping } from '../domain.js';
 import { type Author, datasetFile, ledgerDir, resources, test } from '../fixtures.js';
 
