@@ -34,13 +34,19 @@ export type FieldContext = {
   time: (notBefore?: string) => string;
   /** Another row, chosen from a root entity (a comment's author among all users): adapters put its key in the field. */
   pick: (rootEntity: string) => Ref;
+  /** This row's fields made so far, in declaration order: a later field may depend on an earlier one (publishedAt after createdAt). */
+  values: Readonly<Record<string, unknown>>;
 };
 /** A field that holds another row's key: resolved by the adapter that writes the row. */
 export type Ref = { $ref: string };
 export const isRef = (v: unknown): v is Ref => typeof v === 'object' && v !== null && typeof (v as Ref).$ref === 'string';
 export type FieldFactory = (ctx: FieldContext) => unknown;
 
-export type ChildCount = number | { logNormal: LogNormal } | { byTier: Record<string, readonly [number, number]> };
+/**
+ * How many children a parent has: a fixed number; a log-normal long tail; a range per tier of the
+ * root (`default` for any other); or, for a `share` of parents, a number in `of` (and 0 for the rest).
+ */
+export type ChildCount = number | { logNormal: LogNormal } | { byTier: Record<string, readonly [number, number]> } | { share: number; of: readonly [number, number] };
 
 export type EntityDecl = {
   /** The parent entity: each row of this one belongs to one row of it. */
@@ -87,6 +93,7 @@ export function defineDomain(entities: Record<string, EntityDecl>): Domain {
 function childCount(c: ChildCount, tier: string, s: Stream): number {
   if (typeof c === 'number') return c;
   if ('logNormal' in c) return drawLogNormal(c.logNormal, s);
+  if ('share' in c) return s() < c.share ? intBetween(s, c.of[0], c.of[1]) : 0;
   const range = c.byTier[tier] ?? c.byTier.default;
   if (!range) throw new Error(`no count for tier "${tier}" in byTier (${Object.keys(c.byTier).join(', ')}); add it or a "default"`);
   return intBetween(s, range[0], range[1]);
@@ -146,7 +153,7 @@ function* walk(domain: Domain, seed: string, runId: string, withValues: boolean)
       if (domain.entities[root]?.parent !== undefined || !n) throw new Error(`${entity}: pick("${root}") needs a root entity with rows`);
       return { $ref: `${root}/${intBetween(s, 0, n - 1)}` };
     };
-    const ctx: FieldContext = { faker, s, index, path, tier, runId, ...(parent && { parent }), time: (notBefore) => activity(s, notBefore), pick };
+    const ctx: FieldContext = { faker, s, index, path, tier, runId, ...(parent && { parent }), time: (notBefore) => activity(s, notBefore), pick, values: row.values };
     for (const [field, f] of Object.entries(domain.entities[entity]!.fields)) row.values[field] = f(ctx);
     return row;
   };

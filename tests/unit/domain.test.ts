@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defineDomain, generateDomain, planDomain } from '../../harness/seed/domain.js';
+
+const domain = (authors: number) =>
+  defineDomain({
+    author: {
+      count: authors,
+      tiers: [
+        { label: 'small', share: 0.9, min: 0, max: 0 },
+        { label: 'whale', share: 0.1, min: 0, max: 0 },
+      ],
+      fields: { name: ({ faker }) => faker.person.fullName(), joined: ({ time }) => time() },
+    },
+    post: { parent: 'author', perParent: { byTier: { small: [1, 3], whale: [50, 60] } }, fields: { title: ({ faker }) => faker.lorem.sentence(), at: ({ time, parent }) => time(parent!.values.joined as string) } },
+    reply: { parent: 'post', perParent: { logNormal: { p50: 2, p95: 10, max: 40 } }, fields: { by: ({ pick }) => pick('author') } },
+  });
+const rows = (n: number, seed: string) => [...generateDomain(domain(n), seed, 'run-1')];
+
+describe('declared domains', () => {
+  it('generate the same rows for the same seed, and other rows for another seed', () => {
+    assert.deepEqual(rows(10, 's1'), rows(10, 's1'));
+    assert.notDeepEqual(rows(10, 's1').map((r) => r.values), rows(10, 's2').map((r) => r.values));
+  });
+
+  it('give every row its own stream: adding an author changes no row of the others', () => {
+    const ten = rows(10, 's1');
+    const eleven = new Map(rows(11, 's1').map((r) => [r.path, r]));
+    // Tiers are dealt anew for 11 authors; the rows of an author keeping its tier are unchanged.
+    const kept = ten.filter((r) => r.entity === 'author' && eleven.get(r.path)?.tier === r.tier);
+    assert.ok(kept.length >= 8);
+    for (const a of kept) assert.deepEqual(eleven.get(a.path)!.values, a.values);
+  });
+
+  it('follow the tiers: a whale among ten authors, its posts in its range, children after parents', () => {
+    const all = rows(10, 's1');
+    const whales = all.filter((r) => r.entity === 'author' && r.tier === 'whale');
+    assert.equal(whales.length, 1);
+    const posts = all.filter((r) => r.parentPath === whales[0]!.path);
+    assert.ok(posts.length >= 50 && posts.length <= 60, `${posts.length} posts`);
+    const seen = new Set<string>();
+    for (const r of all) {
+      if (r.parentPath) assert.ok(seen.has(r.parentPath), `${r.path} before its parent`);
+      seen.add(r.path);
+    }
+    for (const p of posts) assert.ok(p.values.at! > whales[0]!.values.joined!, 'a post is younger than its author');
+  });
+
+  it('plan without generating values, and the plan is what generation gives', () => {
+    const plan = planDomain(domain(10), 's1');
+    const all = rows(10, 's1');
+    for (const e of ['author', 'post', 'reply']) assert.equal(plan.rows[e], all.filter((r) => r.entity === e).length);
+  });
+
+  it('refuse a declaration that cannot work, naming every problem', () => {
+    assert.throws(
+      () => defineDomain({ Author: { count: -1, fields: {} }, post: { parent: 'user', fields: { t: () => 1 } } }),
+      (e: Error) => {
+        assert.match(e.message, /^defineDomain: 5 problems/);
+        assert.match(e.message, /Author: an entity name must be lowercase/);
+        assert.match(e.message, /Author\.count: a root entity needs a whole number of rows, got -1/);
+        assert.match(e.message, /Author\.fields: declare at least one field factory/);
+        assert.match(e.message, /post\.parent: no entity "user"; declared: Author, post/);
+        assert.match(e.message, /post\.perParent: a child entity needs a count per parent/);
+        return true;
+      },
+    );
+  });
+});
