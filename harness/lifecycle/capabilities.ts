@@ -93,10 +93,11 @@ export async function probeCapabilities(o: ProbeOptions): Promise<Capabilities> 
   add('requestId', rid !== undefined, rid ? `${rid.path}: ${EVIDENCE_HEADERS.requestId}` : `no response carried ${EVIDENCE_HEADERS.requestId}`);
 
   const runs = await get(url(RUN_ENDPOINTS.runRows('capability-probe')), { [SERVICE_TOKEN_HEADER]: o.serviceToken }, timeout);
+  const runsRoute = `GET ${RUN_ENDPOINTS.prefix}/runs/:runId`;
   if (runs instanceof Error) add('testEndpoints', false, runs.message);
-  else if (runs.status === 200) add('testEndpoints', true, `GET ${RUN_ENDPOINTS.runRows(':runId')} → 200`);
-  else if (runs.status === 401 || runs.status === 403) add('testEndpoints', false, `GET ${RUN_ENDPOINTS.runRows(':runId')} → ${runs.status}: the backend refused the service token (check TEST_SERVICE_TOKEN)`);
-  else add('testEndpoints', false, `GET ${RUN_ENDPOINTS.runRows(':runId')} → ${runs.status}`);
+  else if (runs.status === 200) add('testEndpoints', true, `${runsRoute} → 200`);
+  else if (runs.status === 401 || runs.status === 403) add('testEndpoints', false, `${runsRoute} → ${runs.status}: the backend refused the service token (check TEST_SERVICE_TOKEN)`);
+  else add('testEndpoints', false, `${runsRoute} → ${runs.status}`);
 
   const metrics = await get(url(o.metricsPath), {}, timeout);
   const isProm = !(metrics instanceof Error) && metrics.status === 200 && /^# (TYPE|HELP) /m.test(metrics.body);
