@@ -14,6 +14,7 @@ import { datasetName, type DatasetKnobs } from './profiles.js';
 
 export { datasetName };
 import type { RowCounts, SeedClient } from './client.js';
+import { seedProgress } from '../harness/seed/progress.js';
 import { fakerFor, intBetween, REFERENCE_DATE, stream } from '../harness/seed/streams.js';
 
 /** Accounts whose estimated rows pass this go the server-side way, whatever their tier. */
@@ -107,8 +108,11 @@ function sendOrder(plan: AccountPlan[]): AccountPlan[] {
 
 /** Generates and sends account by account: what a run does. */
 export async function generateDataset(client: SeedClient, o: DatasetOptions): Promise<SeededDataset> {
-  return sendRequests(client, o, sendOrder(planDataset(o.seed, o.knobs)).map((p) => () => buildRequest(p, o)));
+  const plan = sendOrder(planDataset(o.seed, o.knobs));
+  return sendRequests(client, o, plan.map((p) => () => buildRequest(p, o)), estimated(plan));
 }
+
+const estimated = (plan: AccountPlan[]) => plan.reduce((a, p) => a + p.estimatedRows, 0);
 
 /**
  * Builds every request first, then sends them: separates the harness's generation time from
@@ -116,22 +120,26 @@ export async function generateDataset(client: SeedClient, o: DatasetOptions): Pr
  */
 export async function generateThenSend(client: SeedClient, o: DatasetOptions): Promise<SeededDataset & { generateSeconds: number; sendSeconds: number }> {
   const t0 = performance.now();
-  const built = sendOrder(planDataset(o.seed, o.knobs)).map((p) => buildRequest(p, o));
+  const plan = sendOrder(planDataset(o.seed, o.knobs));
+  const built = plan.map((p) => buildRequest(p, o));
   const generateSeconds = (performance.now() - t0) / 1000;
-  const sent = await sendRequests(client, o, built.map((r) => () => r));
+  const sent = await sendRequests(client, o, built.map((r) => () => r), estimated(plan));
   return { ...sent, seconds: generateSeconds + sent.seconds, generateSeconds, sendSeconds: sent.seconds };
 }
 
-async function sendRequests(client: SeedClient, o: DatasetOptions, requests: (() => Request)[]): Promise<SeededDataset> {
+async function sendRequests(client: SeedClient, o: DatasetOptions, requests: (() => Request)[], planned: number): Promise<SeededDataset> {
   const started = performance.now();
   const limit = pLimit(o.concurrency ?? 3);
   const rows: RowCounts = {};
+  // Rows, rows/s and time left every few seconds on a long seed (the plan's estimate is the total).
+  const progress = seedProgress(`dataset ${datasetName(o.profile, o.seed, o.knobs)}`, planned);
   const accounts = await Promise.all(
     requests.map((make) =>
       limit(async () => {
         const { plan: p, whale, account } = make();
         const seeded = whale ? await client.seedWhaleAccount(whale) : await client.seedAccount(account!);
         addRows(rows, seeded.rows);
+        progress.add(sumRows(seeded.rows));
         const a: DatasetAccount = { id: seeded.account.id, email: seeded.account.email, token: seeded.token, tier: p.tier, index: p.index };
         o.onAccount?.(a, sumRows(seeded.rows));
         return a;
