@@ -16,6 +16,8 @@ const shape = {
   APP_ENV: oneOf(['development', 'test', 'production'], 'development'),
   HOST: z.string().min(1).default('127.0.0.1').describe('a host name or IP address to listen on'),
   PORT: port(3210),
+  // The suite's name for the same port (.env serves both): it wins over PORT when set.
+  APP_PORT: port(3210).optional(),
   DATABASE_URL: postgresUrl(),
   PG_PORT: port(54329),
   PG_DATA_DIR: z.string().min(1).default(path.join(projectRoot, '.pgdata')).describe('a directory path'),
@@ -79,7 +81,7 @@ export function loadAppConfig(env: Env = process.env) {
     slowCallMs: v.APP_SLOW_CALL_MS,
     env: v.APP_ENV,
     host: v.HOST,
-    port: v.PORT,
+    port: v.APP_PORT ?? v.PORT,
     /** Undefined means: start the embedded PostgreSQL. */
     databaseUrl: v.DATABASE_URL,
     embedded: { port: v.PG_PORT, dataDir: path.resolve(v.PG_DATA_DIR) },

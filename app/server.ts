@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { config as loadDotenv } from 'dotenv';
 import { buildApp } from './app.js';
 import { loadAppConfig } from './config.js';
 import { SettingsError } from '../harness/contract/env.js';
@@ -16,6 +17,8 @@ import { assertPartitionForeignKeys } from './sql/partitions.js';
 import { ensureListingIndex } from './sql/items.js';
 import { assertTestDataTables } from './sql/testdata.js';
 
+const redact = (url: string) => url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+
 const log = (msg: string, extra: object = {}) =>
   process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...extra })}\n`);
 
@@ -23,6 +26,8 @@ const log = (msg: string, extra: object = {}) =>
 const fatal = (e: unknown) => process.stderr.write(`app/ could not start: ${(e as Error).message}\n`);
 
 async function main() {
+  // .env as the suite reads it (the environment wins), so `npm run app` and the suite agree.
+  loadDotenv({ quiet: true });
   let config;
   try {
     config = loadAppConfig();
@@ -69,6 +74,11 @@ async function main() {
   const pool = createPool(url, config.poolMax);
   let app;
   try {
+    await pool.query('SELECT 1').catch((e: Error & { code?: string }) => {
+      // Name the setting to fix, not only the socket error.
+      const where = config.databaseUrl ? `DATABASE_URL (${redact(config.databaseUrl)})` : `the embedded PostgreSQL on PG_PORT ${config.embedded.port}`;
+      throw new Error(`cannot reach ${where}: ${e.code ?? e.message}. Recommended fix: start that PostgreSQL, or correct ${config.databaseUrl ? 'DATABASE_URL' : 'PG_PORT'}.`);
+    });
     await migrate(pool, log);
     await assertTestDataTables(pool);
     await assertPartitionForeignKeys(pool);

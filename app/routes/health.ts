@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { latestSchemaVersion } from '../db/migrate.js';
+import { isLoopback } from '../plugins/app/internal-guard.js';
 
 const routes: FastifyPluginAsyncTypebox = async (fastify) => {
   // Liveness without the database: also the trivial endpoint bench:driver measures clients on.
@@ -12,14 +13,17 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     {
       schema: {
         response: {
-          200: Type.Object({ status: Type.Literal('ok'), schemaVersion: Type.Integer(), database: Type.String(), testEndpoints: Type.Boolean() }),
+          200: Type.Object({ status: Type.Literal('ok'), schemaVersion: Type.Integer(), database: Type.String(), testEndpoints: Type.Optional(Type.Boolean()) }),
         },
       },
     },
-    async () => {
-      // The database name lets the harness count rows in the very database this app serves.
+    async (request) => {
+      // The database name lets the harness count rows in the very database this app serves. A
+      // database that does not answer makes this a 503 (errors: "the database is unreachable").
       const { rows } = await fastify.db.query<{ db: string }>('SELECT current_database() AS db');
-      return { status: 'ok' as const, schemaVersion: latestSchemaVersion(), database: rows[0]!.db, testEndpoints: fastify.hasRoute({ method: 'POST', url: '/internal/test/cleanup' }) };
+      // Whether test endpoints exist is told to loopback callers only, as the endpoints themselves are.
+      const local = isLoopback(request.socket.remoteAddress);
+      return { status: 'ok' as const, schemaVersion: latestSchemaVersion(), database: rows[0]!.db, ...(local && { testEndpoints: fastify.hasRoute({ method: 'POST', url: '/internal/test/cleanup' }) }) };
     },
   );
 };

@@ -7,7 +7,12 @@ import { type TSchema, Type } from 'typebox';
 
 export const Id = Type.String({ pattern: '^[1-9][0-9]{0,17}$', description: 'a positive integer id' });
 export const IdParams = Type.Object({ id: Id });
-export const DateTime = Type.String({ format: 'date-time' });
+/**
+ * RFC 3339, within what PostgreSQL's timestamptz holds: years 0001-9999 (there is no year 0) and
+ * UTC offsets up to ±14:59 (real ones stop at +14:00; PostgreSQL refuses past ±15:59).
+ */
+export const DATE_TIME_PATTERN = '^(?!0000)\\d{4}-.*([Zz]|[+-](0\\d|1[0-4]):?[0-5]\\d)$';
+export const DateTime = Type.String({ format: 'date-time', pattern: DATE_TIME_PATTERN });
 export const NullableDateTime = Type.Union([DateTime, Type.Null()]);
 export const Limit = (max: number, fallback: number) => Type.Integer({ minimum: 1, maximum: max, default: fallback });
 

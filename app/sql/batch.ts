@@ -31,9 +31,12 @@ async function existingKeys(db: Queryable, table: 'items' | 'comments', parent: 
 export async function upsertItems(db: Queryable, projectId: string, items: BatchItem[]): Promise<BatchResult> {
   const before = await existingKeys(db, 'items', 'project_id', items.map((i) => ({ parentId: projectId, externalId: i.externalId })));
   const { rows } = await db.query<{ id: string; externalId: string | null }>(
-    `INSERT INTO items (project_id, account_id, test_run_id, expires_at, external_id, title, body, state, published_at)
+    `INSERT INTO items (project_id, account_id, test_run_id, expires_at, external_id, title, body, state, published_at, archived_at)
      SELECT p.id, p.account_id, p.test_run_id, p.expires_at, b.external_id, b.title, b.body, b.state,
-            CASE WHEN b.state <> 'draft' THEN now() END
+            CASE WHEN b.state <> 'draft' THEN now() END,
+            -- An item imported as archived was published and archived at once: the state machine's
+            -- timestamps hold (archived_at >= published_at) for it as for any other.
+            CASE WHEN b.state = 'archived' THEN now() END
        FROM projects p,
             unnest($2::text[], $3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS b(external_id, title, body, state, ord)
       WHERE p.id = $1

@@ -32,7 +32,7 @@ export async function createComment(
 export async function listComments(db: Queryable, itemId: string, limit: number, afterId: string | null) {
   const { rows } = await db.query<Comment>(
     `SELECT ${COLUMNS} FROM comments
-      WHERE item_id = $1 AND ($2::bigint IS NULL OR (created_at, id) > (SELECT created_at, id FROM comments WHERE id = $2::bigint))
+      WHERE item_id = $1 AND ($2::bigint IS NULL OR (created_at, id) > (SELECT created_at, id FROM comments WHERE id = $2::bigint AND item_id = $1))
       ORDER BY created_at, id LIMIT $3`,
     [itemId, afterId, limit],
   );

@@ -237,6 +237,11 @@ export function evaluate(id: string, budget: ScenarioBudget, measured: Measured,
       outcomes.push({ ...base, verdict: 'skip', strict: false, note: 'no PERF_BASELINE given' });
       continue;
     }
+    // A variant no run measures is a typo, not a new variant: it fails now, not warns forever.
+    if (!measured[r.variant]) {
+      outcomes.push({ ...base, verdict: failing(r.strict), note: `names variant "${r.variant}", which this scenario does not measure${variants()}` });
+      continue;
+    }
     const values = measured[r.variant]?.[r.metric];
     const value = statOf(values, r.stat, r.percentile);
     const ref = baseline.values?.[key]?.[label(r.stat, r.percentile)];

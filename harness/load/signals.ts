@@ -50,8 +50,11 @@ export function sampleSignals(baseUrl: string, o: { everyMs?: number; names?: re
   take();
   const timer = setInterval(take, o.everyMs ?? 1000);
   return {
+    // A last sample when the run ends: the series covers all of it, however the timer fell.
     stop: async () => {
       clearInterval(timer);
+      await pending;
+      take();
       await pending;
       return samples;
     },

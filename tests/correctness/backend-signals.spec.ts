@@ -29,9 +29,15 @@ test.describe('backend signals', () => {
     const series = await signals.stop();
     test.skip(series.length === 0, 'this backend has no /metrics (optional in the contract)');
     expect(run.routes['GET /v1/me']!.errors).toBe(0);
-    expect(series.length).toBeGreaterThanOrEqual(5);
+    // One sample at the start and one at the end at least, however busy the machine; counters never go back.
+    expect(series.length).toBeGreaterThanOrEqual(2);
     const counts = series.map((s) => s.values.http_request_duration_seconds_count ?? 0);
-    expect(counts.at(-1)! - counts[0]!).toBeGreaterThanOrEqual(run.requests * 0.9); // the load is visible from inside
+    expect(counts.every((c, k) => k === 0 || c >= counts[k - 1]!)).toBe(true);
+    // The load is visible from inside: every request of the run is counted after the first sample
+    // (a response is counted just after it is sent, so the count may lag the client a moment;
+    // other tests' requests only add).
+    const countNow = async () => parsePrometheus(await (await fetch(`${baseUrl}/metrics`)).text(), ['http_request_duration_seconds_count']).http_request_duration_seconds_count ?? 0;
+    await expect.poll(async () => (await countNow()) - counts[0]!, { timeout: 10_000 }).toBeGreaterThanOrEqual(run.requests);
     expect(series.every((s) => (s.values.process_resident_memory_bytes ?? 0) > 0)).toBe(true);
     expect(series.some((s) => (s.values.db_pool_total_connections ?? 0) > 0)).toBe(true);
   });

@@ -48,8 +48,8 @@ test.describe('backend contract headers', () => {
     expect(res.headers()['traceresponse']).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
   });
 
-  test('should write the trace id of every request into the structured log', async ({ api, sentRequests, verifyDatabaseUrl, run }) => {
-    test.skip(!verifyDatabaseUrl, 'reads the log of the app this suite started (BASE_URL unset)');
+  test('should write the trace id of every request into the structured log', async ({ api, sentRequests, referenceApp, run }) => {
+    test.skip(!referenceApp, 'reads the log of the app this suite started (BASE_URL unset)');
     await api.get('/v1/dashboard');
     const { traceId } = sentRequests.at(-1)!;
     await expect

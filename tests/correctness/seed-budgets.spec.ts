@@ -13,14 +13,15 @@ import { buildAccount, TINY_ACCOUNT } from '../../seed/factories';
 test.describe('seed budgets', () => {
   test.skip(({ referenceApp }) => !referenceApp, 'builds app/ in-process with small budgets');
 
-  let pool: pg.Pool;
+  // Made only where the describe runs: a skipped one (BASE_URL mode) has no pool to end.
+  let pool: pg.Pool | undefined;
   test.beforeAll(({ verifyDatabaseUrl }) => {
     pool = createPool(verifyDatabaseUrl!, 4);
   });
-  test.afterAll(() => pool.end());
+  test.afterAll(() => pool?.end());
 
   async function appWith(serviceToken: string, budgets: { maxRowsPerRun: number; maxAccountsPerMinute: number; maxBatchSize: number }) {
-    return buildApp({ config: { env: 'test', testServiceToken: serviceToken, logLevel: 'silent', logFile: undefined, budgets }, pool });
+    return buildApp({ config: { env: 'test', testServiceToken: serviceToken, logLevel: 'silent', logFile: undefined, budgets }, pool: pool! });
   }
 
   /** POST seedAccount to the in-process app, from loopback, with the service token. */

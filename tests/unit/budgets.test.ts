@@ -112,6 +112,12 @@ describe('variants, scaling and baseline rules', () => {
     ]);
   });
 
+  it('fails a baseline rule whose variant no run measures (a typo), instead of warning forever', () => {
+    const [o] = evaluate('x.y', { baseline: ['latency_ms@page_l p(95) <= +10%'] }, measured, { tag: 'v1', values: {} });
+    assert.equal(o!.verdict, 'fail');
+    assert.match(formatOutcome(o!), /names variant "page_l", which this scenario does not measure; measured variants: \*, page_1, page_500/);
+  });
+
   it('rejects malformed scaling and baseline rules, saying what is accepted', () => {
     assert.throws(
       () => defineBudgets({ 'a.b': { scaling: ['latency_ms p(95) page_500 <= 2'], baseline: ['latency_ms p(95) < 20%', 'latncy p(95) <= +5%'], 'latency_ms@': ['max < 1'] } }),

@@ -39,7 +39,8 @@ describe('keyset cursors', () => {
     assert.deepEqual(decodeCursor(encodeCursor(c)), c);
   });
   it('reject anything this API did not issue', () => {
-    for (const raw of ['', 'x', Buffer.from('{"a":1}').toString('base64url'), Buffer.from('["2024-01-01T00:00:00Z","0"]').toString('base64url')]) {
+    const forged = ['["1","1"]', '["March 7","1"]', '["0000-01-01T00:00:00Z","1"]', '["2024-02-30T00:00:00Z","1"]', '["2024-01-01T00:00:00+23:59","1"]'];
+    for (const raw of ['', 'x', Buffer.from('{"a":1}').toString('base64url'), Buffer.from('["2024-01-01T00:00:00Z","0"]').toString('base64url'), ...forged.map((f) => Buffer.from(f).toString('base64url'))]) {
       assert.throws(() => decodeCursor(raw), { code: 'INVALID_CURSOR' });
     }
   });

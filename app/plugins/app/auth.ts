@@ -27,7 +27,8 @@ export default fp(
     fastify.decorateRequest('account', null as unknown as Account);
     fastify.decorate('authenticate', async (request: FastifyRequest) => {
       const header = request.headers.authorization;
-      const m = typeof header === 'string' ? /^Bearer (pst_[A-Za-z0-9_-]{16,})$/.exec(header) : null;
+      // The scheme is case-insensitive (RFC 9110 §11.1: "bearer" is "Bearer"); the token is not.
+      const m = typeof header === 'string' ? /^[Bb][Ee][Aa][Rr][Ee][Rr] +(pst_[A-Za-z0-9_-]{16,})$/.exec(header) : null;
       if (!m) {
         throw new AppError('UNAUTHENTICATED', 'Authorization must be "Bearer pst_…" with an API token of this app');
       }

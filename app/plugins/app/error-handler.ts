@@ -5,6 +5,7 @@
 import type { FastifyError } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from '../../errors.js';
+import { DATE_TIME_PATTERN } from '../../routes/schemas.js';
 
 type AjvError = { instancePath: string; keyword: string; params: Record<string, unknown>; message?: string };
 
@@ -29,11 +30,36 @@ export function describeValidation(context: string, e: AjvError): { field: strin
       return { field: at, message: `${at} must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
     case 'anyOf':
       return { field: at, message: `${at} does not match any accepted form` };
+    case 'pattern':
+      if (e.params.pattern === DATE_TIME_PATTERN) return { field: at, message: `${at} must be an RFC 3339 date-time with a year from 0001 to 9999 and a UTC offset within ±14:59, such as 2024-09-03T14:05:11Z` };
+      return { field: at, message: `${at} ${e.message ?? 'is invalid'}` };
     case 'minProperties':
       return { field: at, message: `${at} must name at least one field to change` };
     default:
       return { field: at, message: `${at} ${e.message ?? 'is invalid'}` };
   }
+}
+
+/**
+ * One mapping of PostgreSQL's error classes (and the driver's connection failures) to answers:
+ *   class 22, data exception (a value the database cannot hold)  → 400, the client's to fix
+ *   23505 unique violation                                         → 409
+ *   class 08, 57P01-57P03, refused or dropped connections           → 503 + Retry-After: the database is gone for now
+ *   55P03 lock not available, 57014 canceled, 40001, 40P01          → 503 + Retry-After: busy, not broken
+ * Anything else is a bug of this app: 500, logged.
+ */
+export function databaseError(e: { code?: string; message?: string; detail?: string }): { status: number; code: string; message: string; retryAfter?: number } | undefined {
+  const code = e.code ?? '';
+  if (/^22[0-9A-Z]{3}$/.test(code)) return { status: 400, code: 'VALIDATION_FAILED', message: `a value is outside what the database accepts: ${e.message ?? code}` };
+  if (code === '23505') return { status: 409, code: 'ALREADY_EXISTS', message: `a row with these values exists already: ${e.detail ?? ''}`.trim() };
+  const gone =
+    /^08[0-9A-Z]{3}$/.test(code) || ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code) ||
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '');
+  if (gone) return { status: 503, code: 'UNAVAILABLE', message: 'the database is unreachable; retry after the Retry-After delay', retryAfter: 5 };
+  if (['55P03', '57014', '40001', '40P01'].includes(code)) {
+    return { status: 503, code: 'UNAVAILABLE', message: 'the rows or tables this request needs are busy (locked or in conflict); retry after the Retry-After delay', retryAfter: 2 };
+  }
+  return undefined;
 }
 
 export default fp(
@@ -52,6 +78,12 @@ export default fp(
             ? { ...literal[0]!, keyword: 'enum', params: { allowedValues: literal.map((e) => e.params.allowedValue) } }
             : errs[0]!;
         const { field, message } = describeValidation(error.validationContext ?? 'request', first);
+        if (first.keyword === 'maxItems' && error.validationContext === 'body') {
+          // A batch over its size: 413, naming the limit and the size, like the handler's own check.
+          const kind = field.split('.').at(-1)!;
+          const size = (request.body as Record<string, unknown[] | undefined> | undefined)?.[kind]?.length;
+          return reply.code(413).send({ code: 'PAYLOAD_TOO_LARGE', message: `a batch holds at most ${String(first.params.limit)} ${kind} (BATCH_MAX_SIZE), this one has ${size ?? 'more'}: split it`, details: { field, max: first.params.limit, size } });
+        }
         return reply.code(400).send({ code: 'VALIDATION_FAILED', message, details: { field } });
       }
       switch (error.code) {
@@ -64,15 +96,11 @@ export default fp(
         case 'FST_ERR_CTP_INVALID_JSON_BODY':
           return reply.code(400).send({ code: 'VALIDATION_FAILED', message: `body is not valid JSON: ${error.message}` });
       }
-      if ((error as { code?: string }).code === '55P03') {
-        // lock_timeout: another session holds what this request needs. Busy, not broken.
-        return reply
-          .code(503)
-          .header('retry-after', '2')
-          .send({ code: 'UNAVAILABLE', message: 'the tables this request needs are locked by another session; retry after the Retry-After delay' });
-      }
-      if ((error as { code?: string }).code === '23505') {
-        return reply.code(409).send({ code: 'ALREADY_EXISTS', message: `a row with these values exists already: ${(error as { detail?: string }).detail ?? ''}`.trim() });
+      const db = databaseError(error as { code?: string; message?: string; detail?: string });
+      if (db) {
+        if (db.status >= 500) request.log.warn({ err: error }, 'database unavailable');
+        if (db.retryAfter) reply.header('retry-after', String(db.retryAfter));
+        return reply.code(db.status).send({ code: db.code, message: db.message });
       }
       if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
         return reply.code(error.statusCode).send({ code: 'VALIDATION_FAILED', message: error.message });

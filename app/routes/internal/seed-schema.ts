@@ -49,7 +49,7 @@ export const SeedBody = Type.Object(
                           {
                             filename: Type.String({ minLength: 1, maxLength: 255 }),
                             contentType: Type.String({ minLength: 3, maxLength: 100 }),
-                            sizeBytes: Type.Integer({ minimum: 0 }),
+                            sizeBytes: Type.Integer({ minimum: 0, maximum: 5 * 1024 ** 3 }),
                             createdAt: Type.Optional(DateTime),
                           },
                           closed,

@@ -43,13 +43,17 @@ function checkSeedConsistency(body: SeedAccountInput): void {
       if (state === 'archived' && !it.archivedAt) throw invalid(`${at}.archivedAt`, 'is required when state is archived');
       if (state === 'draft' && (it.publishedAt || it.archivedAt)) throw invalid(`${at}.state`, 'is draft but publishedAt or archivedAt is set');
       if (state === 'published' && it.archivedAt) throw invalid(`${at}.archivedAt`, 'must be absent when state is published');
+      // Without createdAt the row is created now: a publishedAt of the past would precede it.
+      if (it.publishedAt && !it.createdAt) throw invalid(`${at}.createdAt`, 'is required when publishedAt is set');
       const created = Date.parse(it.createdAt ?? '') || -Infinity;
       if (it.publishedAt && Date.parse(it.publishedAt) < created) throw invalid(`${at}.publishedAt`, 'must not be before createdAt');
       if (it.archivedAt && it.publishedAt && Date.parse(it.archivedAt) < Date.parse(it.publishedAt)) {
         throw invalid(`${at}.archivedAt`, 'must not be before publishedAt');
       }
       (it.comments ?? []).forEach((c, ci) => {
-        if (c.replyTo !== undefined && c.replyTo >= ci) throw invalid(`${at}.comments[${ci}].replyTo`, `must name an earlier comment of the same item (0 to ${ci - 1})`);
+        if (c.replyTo !== undefined && c.replyTo >= ci) {
+          throw invalid(`${at}.comments[${ci}].replyTo`, ci === 0 ? 'must be absent on the first comment of an item (there is no earlier comment to answer)' : `must name an earlier comment of the same item (0 to ${ci - 1})`);
+        }
       });
     }),
   );

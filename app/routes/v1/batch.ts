@@ -36,16 +36,28 @@ function checkBatch(kind: string, entries: { externalId?: string }[], max: numbe
   });
 }
 
+/**
+ * The largest body a full batch of the largest entries needs (JSON of one entry at its field
+ * limits, rounded up), so that the body limit follows BATCH_MAX_SIZE instead of a constant: a
+ * body past it is refused before it is parsed.
+ */
+const ITEM_BYTES = 21 * 1024; // externalId 200 + title 200 + body 20,000 characters, keys and quotes
+const COMMENT_BYTES = 11 * 1024; // itemId, externalId 200, body 10,000 characters, parentId
+const limitFor = (entries: number, perEntry: number) => 64 * 1024 + entries * perEntry;
+
 const routes: FastifyPluginAsyncTypebox<{ maxBatchSize: number }> = async (fastify, opts) => {
+  // maxItems stops validation at the array's length, before any entry is checked; the error
+  // handler answers it as 413 PAYLOAD_TOO_LARGE, as checkBatch does.
+  const maxItems = opts.maxBatchSize;
   fastify.post(
     '/items/batch',
     {
-      bodyLimit: 32 * 1024 * 1024,
+      bodyLimit: limitFor(opts.maxBatchSize, ITEM_BYTES),
       schema: {
         body: Type.Object(
           {
             projectId: Id,
-            items: Type.Array(Type.Object({ externalId: Type.Optional(ExternalId), title: Title, body: Type.Optional(Body), state: Type.Optional(ItemState) }, closed), { minItems: 1 }),
+            items: Type.Array(Type.Object({ externalId: Type.Optional(ExternalId), title: Title, body: Type.Optional(Body), state: Type.Optional(ItemState) }, closed), { minItems: 1, maxItems }),
           },
           closed,
         ),
@@ -65,13 +77,13 @@ const routes: FastifyPluginAsyncTypebox<{ maxBatchSize: number }> = async (fasti
   fastify.post(
     '/comments/batch',
     {
-      bodyLimit: 32 * 1024 * 1024,
+      bodyLimit: limitFor(opts.maxBatchSize, COMMENT_BYTES),
       schema: {
         body: Type.Object(
           {
             comments: Type.Array(
               Type.Object({ itemId: Id, externalId: Type.Optional(ExternalId), body: Type.String({ minLength: 1, maxLength: 10_000 }), parentId: Type.Optional(Id) }, closed),
-              { minItems: 1 },
+              { minItems: 1, maxItems },
             ),
           },
           closed,

@@ -12,10 +12,24 @@ export function encodeCursor(c: PageCursor): string {
   return Buffer.from(JSON.stringify('offset' in c ? ['o', c.offset] : [c.createdAt, c.id])).toString('base64url');
 }
 
+/**
+ * What this API puts in a cursor: PostgreSQL's own text of a timestamptz in UTC, microseconds at
+ * most. Anything else (a date Date.parse accepts but PostgreSQL does not, like "1" or "March 7")
+ * is a forged cursor, refused before it reaches the database.
+ */
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]00(:?00)?)$/;
+
+/** A real calendar instant in PostgreSQL's range: 2024-02-30 rolls over in JavaScript, not in PostgreSQL. */
+function isCursorTime(t: string): boolean {
+  if (!CURSOR_TIME.test(t) || Number(t.slice(0, 4)) < 1) return false;
+  const ms = Date.parse(t.replace(' ', 'T'));
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === t.slice(0, 10);
+}
+
 export function decodeCursor(raw: string, acceptOffsets = false): PageCursor {
   try {
     const [createdAt, id] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown[];
-    if (typeof createdAt === 'string' && !Number.isNaN(Date.parse(createdAt)) && typeof id === 'string' && /^[1-9][0-9]{0,17}$/.test(id)) {
+    if (typeof createdAt === 'string' && isCursorTime(createdAt) && typeof id === 'string' && /^[1-9][0-9]{0,17}$/.test(id)) {
       return { createdAt, id };
     }
     if (acceptOffsets && createdAt === 'o' && Number.isSafeInteger(id) && (id as number) >= 0) return { offset: id as number };

@@ -11,7 +11,9 @@ const Description = Type.String({ maxLength: 5000 });
 /** `If-Match: "3"` (or 3): the version the client last saw. */
 function expectedVersion(header: string | undefined): number | null {
   if (header === undefined) return null;
-  const m = /^(?:W\/)?"?(\d{1,9})"?$/.exec(header.trim());
+  // If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches, so it is refused, not honoured.
+  if (/^\s*W\//.test(header)) throw new AppError('VALIDATION_FAILED', `If-Match must be a strong entity tag such as "3"; a weak one (${JSON.stringify(header)}) never matches`);
+  const m = /^"?(\d{1,9})"?$/.exec(header.trim());
   if (!m) throw new AppError('VALIDATION_FAILED', `If-Match must be a project version such as "3", got ${JSON.stringify(header)}`);
   return Number(m[1]);
 }

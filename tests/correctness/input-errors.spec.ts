@@ -1,0 +1,94 @@
+/**
+ * A client's mistake is a 4xx in the error contract ({ code, message } naming the field), never a
+ * 500, and a refused write leaves nothing behind. Each case here once answered 500 or a body
+ * outside the contract.
+ */
+import { request } from 'undici';
+import { expect, test } from '../../fixtures';
+import { buildAccount, TINY_ACCOUNT } from '../../seed/factories.js';
+
+const cursor = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+
+test.describe('input errors', () => {
+  test('should refuse a keyset cursor PostgreSQL would reject with 400 INVALID_CURSOR', async ({ api, account }) => {
+    for (const forged of [['1', '1'], ['March 7', '1'], ['2024-02-30T00:00:00Z', '1']]) {
+      await expect(await api.get(`/v1/projects/${account.projectIds[0]}/items?after=${cursor(forged)}`)).toBeApiError(400, 'INVALID_CURSOR');
+    }
+  });
+
+  test('should refuse a NUL character in any text field with 400 naming it, and create nothing', async ({ apiFor, createAccount }) => {
+    const owner = await createAccount({ projects: 1, itemsPerProject: 1 });
+    const api = await apiFor(owner);
+    const project = owner.projectIds[0]!;
+    const item = (await (await api.get(`/v1/projects/${project}/items`)).json()).data[0].id as string;
+    const cases: [string, string, object][] = [
+      ['/v1/projects', 'body.name', { name: 'a\u0000b' }],
+      [`/v1/projects/${project}/items`, 'body.body', { title: 'ok', body: 'x\u0000' }],
+      [`/v1/items/${item}/comments`, 'body.body', { body: '\u0000' }],
+      [`/v1/items/${item}/attachments`, 'body.filename', { filename: 'a\u0000.txt', contentType: 'text/plain', sizeBytes: 1 }],
+      ['/v1/items/batch', 'body.items[1].title', { projectId: project, items: [{ title: 'fine' }, { title: 'bad\u0000' }] }],
+    ];
+    for (const [url, field, data] of cases) {
+      const res = await api.post(url, { data });
+      await expect(res, url).toBeApiError(400, 'VALIDATION_FAILED');
+      expect((await res.json()).details, url).toEqual({ field });
+    }
+    expect((await (await api.get('/v1/projects')).json()).data).toHaveLength(1);
+    expect((await (await api.get(`/v1/projects/${project}/items`)).json()).data).toHaveLength(1);
+  });
+
+  test('should import an archived item through the batch endpoint with its timestamps in order', async ({ api, account }) => {
+    const res = await api.post('/v1/items/batch', { data: { projectId: account.projectIds[0], items: [{ title: 'imported archived', state: 'archived' }] } });
+    expect(res.status()).toBe(200);
+    const item = await (await api.get(`/v1/items/${(await res.json()).data[0].id}`)).json();
+    expect(item.state).toBe('archived');
+    expect(item.archivedAt >= item.publishedAt).toBe(true);
+  });
+
+  test('should answer a malformed URL and oversized headers in the error contract', async ({ apiFor }, testInfo) => {
+    const anonymous = await apiFor(null);
+    await expect(await anonymous.get('/v1/projects/%ff')).toBeApiError(400, 'VALIDATION_FAILED');
+    const res = await request(`${testInfo.project.use.baseURL}/v1/me`, { headers: { 'x-padding': 'a'.repeat(20_000) } });
+    expect(res.statusCode).toBe(431);
+    expect(await res.body.json()).toEqual({ code: 'HEADERS_TOO_LARGE', message: expect.stringContaining('headers') });
+  });
+
+  test('should take the Bearer scheme in any case, and refuse a weak If-Match tag', async ({ api, account }, testInfo) => {
+    const lower = await request(`${testInfo.project.use.baseURL}/v1/me`, { headers: { authorization: `bearer ${account.token}` } });
+    expect(lower.statusCode).toBe(200);
+    await lower.body.dump();
+    const weak = await api.patch(`/v1/projects/${account.projectIds[0]}`, { data: { description: 'x' }, headers: { 'if-match': 'W/"1"' } });
+    await expect(weak).toBeApiError(400, 'VALIDATION_FAILED');
+  });
+
+  test("should not tell whether another tenant's comment exists through a comments cursor", async ({ apiFor, createAccount }) => {
+    const [a, b] = await Promise.all([createAccount({ projects: 1, itemsPerProject: 1 }), createAccount({ projects: 1, itemsPerProject: 1 })]);
+    const [asA, asB] = [await apiFor(a), await apiFor(b)];
+    const itemOf = async (api: typeof asA, project: string) => (await (await api.get(`/v1/projects/${project}/items`)).json()).data[0].id as string;
+    const [aItem, bItem] = [await itemOf(asA, a.projectIds[0]!), await itemOf(asB, b.projectIds[0]!)];
+    // B's comment is older than A's: a cursor that looked it up in any item would page past it to A's.
+    const bComment = (await (await asB.post(`/v1/items/${bItem}/comments`, { data: { body: "B's" } })).json()).id as string;
+    await asA.post(`/v1/items/${aItem}/comments`, { data: { body: 'after it' } });
+    const withB = await (await asA.get(`/v1/items/${aItem}/comments?after=${bComment}`)).json();
+    const withNone = await (await asA.get(`/v1/items/${aItem}/comments?after=999999999999`)).json();
+    expect(withB).toEqual(withNone);
+  });
+
+  test('should refuse seed dates PostgreSQL cannot hold and a huge attachment with 400 naming the field, writing nothing', async ({ testService, seedClient, run }) => {
+    const runId = `${run.runId}-dates`;
+    const base = buildAccount({ seed: run.seed, runId, ttlSeconds: 600, path: 'dates', shape: { ...TINY_ACCOUNT, projects: 1 } });
+    const item = { title: 't', state: 'published' as const, createdAt: '2024-01-01T00:00:00Z', publishedAt: '2024-01-02T00:00:00Z' };
+    const cases: [string, object][] = [
+      ['body.projects[0].items[0].createdAt', { ...item, createdAt: undefined }],
+      ['body.projects[0].items[0].createdAt', { ...item, createdAt: '0000-01-01T00:00:00Z' }],
+      ['body.projects[0].items[0].publishedAt', { ...item, publishedAt: '2024-01-02T00:00:00+23:59' }],
+      ['body.projects[0].items[0].attachments[0].sizeBytes', { ...item, attachments: [{ filename: 'a', contentType: 'text/plain', sizeBytes: 1e20 }] }],
+    ];
+    for (const [field, it] of cases) {
+      const res = await testService.post('/internal/test/seedAccount', { data: { ...base, projects: [{ ...base.projects![0]!, items: [it] }] } });
+      await expect(res, field).toBeApiError(400, 'VALIDATION_FAILED');
+      expect((await res.json()).details?.field, field).toBe(field);
+    }
+    expect((await seedClient.runRows(runId)).total).toBe(0);
+  });
+});
