@@ -17,7 +17,7 @@ const shape = {
   HOST: z.string().min(1).default('127.0.0.1').describe('a host name or IP address to listen on'),
   PORT: port(3210),
   // The suite's name for the same port (.env serves both): it wins over PORT when set.
-  APP_PORT: port(3210).optional(),
+  APP_PORT: z.coerce.number().int().min(1).max(65535).optional().describe('a TCP port from 1 to 65535'),
   DATABASE_URL: postgresUrl(),
   PG_PORT: port(54329),
   PG_DATA_DIR: z.string().min(1).default(path.join(projectRoot, '.pgdata')).describe('a directory path'),

@@ -85,6 +85,13 @@ describe('harness settings', () => {
 });
 
 describe('app settings', () => {
+  it('listens on PORT, or on APP_PORT (the name .env gives the suite and the app alike) when that is set', () => {
+    assert.equal(loadAppConfig({}).port, 3210);
+    assert.equal(loadAppConfig({ PORT: '3217' }).port, 3217);
+    assert.equal(loadAppConfig({ PORT: '3217', APP_PORT: '3300' }).port, 3300);
+    assert.deepEqual(problemsOf(() => loadAppConfig({ APP_PORT: 'x' })), ['APP_PORT must be a TCP port from 1 to 65535, got "x"']);
+  });
+
   it('rejects a short service token and an unknown APP_ENV together', () => {
     const problems = problemsOf(() => loadAppConfig({ TEST_SERVICE_TOKEN: 'short', APP_ENV: 'prod' }));
     assert.equal(problems.length, 2);
