@@ -20,7 +20,9 @@ const shape = {
   APP_PORT: z.coerce.number().int().min(1).max(65535).optional().describe('a TCP port from 1 to 65535'),
   DATABASE_URL: postgresUrl(),
   PG_PORT: port(54329),
-  PG_DATA_DIR: z.string().min(1).default(path.join(projectRoot, '.pgdata')).describe('a directory path'),
+  // Unset: .pgdata for the default PG_PORT, .pgdata-<port> for any other, so that a second app
+  // of the checkout on other ports has a PostgreSQL of its own instead of stopping the first's.
+  PG_DATA_DIR: z.string().min(1).optional().describe('a directory path'),
   TEST_SERVICE_TOKEN: z
     .string()
     .min(16)
@@ -84,7 +86,7 @@ export function loadAppConfig(env: Env = process.env) {
     port: v.APP_PORT ?? v.PORT,
     /** Undefined means: start the embedded PostgreSQL. */
     databaseUrl: v.DATABASE_URL,
-    embedded: { port: v.PG_PORT, dataDir: path.resolve(v.PG_DATA_DIR) },
+    embedded: { port: v.PG_PORT, dataDir: path.resolve(v.PG_DATA_DIR ?? path.join(projectRoot, v.PG_PORT === 54329 ? '.pgdata' : `.pgdata-${v.PG_PORT}`)) },
     testServiceToken: v.TEST_SERVICE_TOKEN,
     logLevel: v.LOG_LEVEL,
     logFile: v.APP_LOG_FILE,

@@ -4,9 +4,11 @@
  *
  * A run killed with SIGKILL leaves its postmaster behind, still holding the data directory and
  * the port. postmaster.pid names that process; if it is alive and is a postgres serving our
- * data directory, it is ours from an earlier start, and we stop it (fast shutdown, then kill)
- * before starting afresh. A stale pid file whose process is gone is left to PostgreSQL, which
- * replaces it itself.
+ * data directory, it was started by an earlier process: owner.json beside the cluster names
+ * that process. If the owner is alive, the postmaster is in use (another app of this checkout)
+ * and this start is refused, naming it; only a postmaster whose owner is gone is stopped (fast
+ * shutdown, then kill) before starting afresh. A stale pid file whose process is gone is left
+ * to PostgreSQL, which replaces it itself.
  */
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -28,7 +30,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   const { EmbeddedPostgres, dataDir } = await locateEmbedded(opts.dataDir, opts.log);
   const clusterDir = path.join(dataDir, 'cluster');
   await fs.mkdir(dataDir, { recursive: true });
-  await stopLeftoverPostmaster(clusterDir, opts.log);
+  await stopLeftoverPostmaster(clusterDir, path.join(dataDir, OWNER_FILE), opts.log);
   await assertPortFree(opts.port);
 
   const pgServer = new EmbeddedPostgres({
@@ -73,8 +75,15 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   } finally {
     await admin.end();
   }
+  await fs.writeFile(path.join(dataDir, OWNER_FILE), JSON.stringify({ pid: process.pid, port: opts.port, startedAt: new Date().toISOString() }));
   opts.log('embedded postgres ready', { port: opts.port, clusterDir });
-  return { url: embeddedUrl(opts.port, database), stop: () => stopServer(pgServer) };
+  return {
+    url: embeddedUrl(opts.port, database),
+    stop: async () => {
+      await stopServer(pgServer);
+      await fs.rm(path.join(dataDir, OWNER_FILE), { force: true });
+    },
+  };
 }
 
 /**
@@ -87,7 +96,10 @@ async function stopServer(server: EmbeddedPostgresServer): Promise<void> {
   await Promise.race([server.stop(), sleep(10_000)]);
 }
 
-async function stopLeftoverPostmaster(clusterDir: string, log: Log): Promise<void> {
+/** Who started the postmaster of this data directory (pid, port), if anyone said. */
+const OWNER_FILE = 'owner.json';
+
+async function stopLeftoverPostmaster(clusterDir: string, ownerFile: string, log: Log): Promise<void> {
   const pidFile = path.join(clusterDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
   const [pidLine, dirLine] = readFileSync(pidFile, 'utf8').split('\n');
@@ -96,6 +108,19 @@ async function stopLeftoverPostmaster(clusterDir: string, log: Log): Promise<voi
   // Only a postgres serving this very data directory is ours to stop.
   const cmdline = safeRead(`/proc/${pid}/cmdline`).replaceAll('\0', ' ');
   if (!cmdline.includes('postgres') || path.resolve(dirLine ?? '') !== path.resolve(clusterDir)) return;
+  // ...and only if the process that started it is gone: a live owner is another app serving.
+  let owner: { pid?: number; port?: number } = {};
+  try {
+    owner = JSON.parse(safeRead(ownerFile) || '{}') as typeof owner;
+  } catch {
+    /* unreadable: treated as no owner */
+  }
+  if (owner.pid && owner.pid !== process.pid && isAlive(owner.pid)) {
+    throw new Error(
+      `the embedded PostgreSQL of ${path.dirname(clusterDir)} is in use by a running process (pid ${owner.pid}, PostgreSQL port ${owner.port ?? '?'}); ` +
+        'a second app of this checkout needs a data directory of its own. Recommended fix: set PG_PORT (each port gets its own .pgdata-<port>) or PG_DATA_DIR.',
+    );
+  }
 
   log('stopping a postgres left behind by an earlier run', { pid });
   process.kill(pid, 'SIGINT'); // fast shutdown: roll back open transactions, exit

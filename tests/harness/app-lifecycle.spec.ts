@@ -68,4 +68,28 @@ test.describe('reference app lifecycle', () => {
       }
     }
   });
+
+  test('should leave a live app of the same checkout serving when a second one starts on its data directory', async ({ runId }, testInfo) => {
+    test.setTimeout(90_000);
+    const dataDir = path.resolve('.run', `shared-${runId}-${testInfo.workerIndex}`);
+    const envOf = (port: number, pgPort: number) => ({ PORT: String(port), PG_PORT: String(pgPort), PG_DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent', APP_LOG_FILE: '' });
+    const [p1, pg1, p2, pg2] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const first = startApp(envOf(p1, pg1));
+    let second: AppProcess | undefined;
+    let clusterDir: string | undefined;
+    try {
+      await waitHealthy(first, `http://127.0.0.1:${p1}`);
+      clusterDir = clusterDirOf(first.output());
+      second = startApp(envOf(p2, pg2));
+      expect(await second.exited, 'the second app refuses to start').not.toBe(0);
+      expect(second.output()).toMatch(/in use by a running process \(pid \d+, PostgreSQL port \d+\).*Recommended fix: set PG_PORT/s);
+      const health = await fetch(`http://127.0.0.1:${p1}/healthz`);
+      expect(health.status, 'the first app still serves, database included').toBe(200);
+    } finally {
+      for (const app of [second, first]) await app?.stop();
+      for (const dir of [dataDir, clusterDir && path.dirname(clusterDir)]) {
+        if (dir && existsSync(dir)) await fs.rm(dir, { recursive: true, force: true });
+      }
+    }
+  });
 });

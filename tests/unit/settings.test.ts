@@ -85,6 +85,12 @@ describe('harness settings', () => {
 });
 
 describe('app settings', () => {
+  it('gives each PG_PORT a data directory of its own unless PG_DATA_DIR says otherwise', () => {
+    assert.match(loadAppConfig({}).embedded.dataDir, /\/\.pgdata$/);
+    assert.match(loadAppConfig({ PG_PORT: '55001' }).embedded.dataDir, /\/\.pgdata-55001$/);
+    assert.equal(loadAppConfig({ PG_PORT: '55001', PG_DATA_DIR: '/tmp/x' }).embedded.dataDir, '/tmp/x');
+  });
+
   it('listens on PORT, or on APP_PORT (the name .env gives the suite and the app alike) when that is set', () => {
     assert.equal(loadAppConfig({}).port, 3210);
     assert.equal(loadAppConfig({ PORT: '3217' }).port, 3217);
