@@ -22,7 +22,8 @@ import { EMBEDDED_DATABASE, EMBEDDED_PASSWORD, EMBEDDED_USER, embeddedUrl } from
 
 type Log = (msg: string, extra?: object) => void;
 
-export type EmbeddedServer = { url: string; stop: () => Promise<void> };
+/** `clusterDir`: where its data (and postmaster.pid) is, which may be a staged copy of the folder asked for. */
+export type EmbeddedServer = { url: string; clusterDir: string; stop: () => Promise<void> };
 
 /** `database`: created if missing (default `pressure`). */
 export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; log: Log; database?: string }): Promise<EmbeddedServer> {
@@ -79,6 +80,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   opts.log('embedded postgres ready', { port: opts.port, clusterDir });
   return {
     url: embeddedUrl(opts.port, database),
+    clusterDir,
     stop: async () => {
       await stopServer(pgServer);
       await fs.rm(path.join(dataDir, OWNER_FILE), { force: true });
