@@ -38,10 +38,16 @@ export default fp(
     new client.Gauge({ name: 'db_pool_waiting_clients', help: 'Requests waiting for a connection', registers: [registry], collect() { this.set(pool.waitingCount); } });
 
     fastify.decorate('metrics', registry);
-    fastify.addHook('onRequest', async () => inFlight.inc());
+    // In flight until the response is finished or its connection is gone: a client that aborts
+    // gets no onResponse, and counting down there alone leaked one request per abort.
+    fastify.addHook('onRequest', async (_request, reply) => {
+      inFlight.inc();
+      reply.raw.once('close', () => inFlight.dec());
+    });
     fastify.addHook('onResponse', async (request, reply) => {
-      inFlight.dec();
       const route = request.routeOptions.url ?? 'unmatched';
+      // The test endpoints are not measured: their routes would tell any caller of /metrics they exist.
+      if (route.startsWith('/internal/')) return;
       duration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
       if (request.dbStats) queries.observe({ route }, request.dbStats.queries);
     });
