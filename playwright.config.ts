@@ -14,13 +14,14 @@
 import { defineConfig } from '@playwright/test';
 import { config as loadDotenv } from 'dotenv';
 import { appLogFile, appServerEnv, datasetRestoreEnv, loadSettings } from './config/settings.js';
-import { mintRunId } from './harness/config/settings.js';
+import { mintRunId, settingsOrReport } from './harness/config/settings.js';
 import { harnessUse, perfReporter } from './harness/config/use.js';
 import type { HarnessOptions } from './harness/fixtures/index.js';
 import type { SuiteOptions } from './fixtures/options.js';
 
 loadDotenv({ quiet: true });
-const settings = loadSettings(process.env);
+// Refused settings stop the run here; a perf run also gets a summary saying so.
+const settings = settingsOrReport(() => loadSettings(process.env));
 const CI = Boolean(process.env.CI);
 // The run ID is fixed here, before webServer starts (the app restores the run's dataset into a
 // database named after it). Workers and global setup inherit it through the environment.

@@ -12,6 +12,7 @@ import { type Env, type EnvShape, formatProblems, int, parseEnv, postgresUrl, Se
 import { BASELINE_TAG, type Baseline, loadBaseline } from '../budgets/baselines.js';
 import { type AuthScheme, parseAuthScheme } from '../fixtures/auth.js';
 import { PERF_RESULTS } from '../report/results.js';
+import { writeBadSettings } from '../report/summary.js';
 
 /** Must match the backends' RUN_ID pattern: it becomes the run tag on every row. */
 export const RUN_ID_PATTERN = /^[a-z0-9][a-z0-9-]{3,63}$/;
@@ -137,4 +138,24 @@ export function loadHarnessSettings<S extends EnvShape = Record<string, never>>(
 export function mintRunId(now: Date = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `r${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Loads a suite's settings; when they are refused and the run asked for the perf project, the
+ * refusal is also written where perf results go (summary.md, results.json: "bad settings"), then
+ * rethrown: CI that reads the summary sees why the run never started.
+ */
+export function settingsOrReport<T>(load: () => T, o: { argv?: string[]; env?: NodeJS.ProcessEnv; perfProject?: string } = {}): T {
+  try {
+    return load();
+  } catch (e) {
+    const argv = o.argv ?? process.argv;
+    const perf = o.perfProject ?? 'perf';
+    const asked = argv.some((a, k) => a === `--project=${perf}` || (a === '--project' && argv[k + 1] === perf));
+    if (e instanceof SettingsError && asked) {
+      const env = o.env ?? process.env;
+      writeBadSettings(env.PERF_RESULTS_DIR || PERF_RESULTS, e.problems, env);
+    }
+    throw e;
+  }
 }

@@ -1,10 +1,13 @@
 /**
  * A Playwright reporter that, after a run with perf tests, writes perf-results/summary.md and
  * results.json from the scenarios' result files of this run, and the CI job summary
- * ($GITHUB_STEP_SUMMARY) where there is one. A run without perf tests writes nothing.
+ * ($GITHUB_STEP_SUMMARY) where there is one. A run that crashed writes them too, saying how it
+ * ended (report/outcome.ts): a perf test whose backend died leaves no scenario file, only its
+ * error. A run without perf tests writes nothing.
  */
-import type { FullConfig, Reporter } from '@playwright/test/reporter';
+import type { FullConfig, FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
 import { commitOf, releaseOf } from './meta.js';
+import { classify, type Problem } from './outcome.js';
 import { PERF_RESULTS, readDbFiles, readScenarioFiles } from './results.js';
 import { writeSummary } from './summary.js';
 
@@ -12,8 +15,22 @@ export default class PerfSummaryReporter implements Reporter {
   private config?: FullConfig;
   private readonly dir: string;
 
-  constructor(options: { outputDir?: string } = {}) {
+  private readonly project: string;
+  private perfTests = 0;
+  private readonly failures: { title: string; message: string }[] = [];
+
+  /** `project`: the perf project's name, whose tests are scenarios. */
+  constructor(options: { outputDir?: string; project?: string } = {}) {
     this.dir = options.outputDir ?? PERF_RESULTS;
+    this.project = options.project ?? 'perf';
+  }
+
+  onTestEnd(test: TestCase, result: TestResult): void {
+    if (test.parent.project()?.name !== this.project) return;
+    this.perfTests += 1;
+    if (result.status === 'passed' || result.status === 'skipped') return;
+    const message = result.errors.map((e) => e.message ?? e.value ?? '').join('\n') || `the test ended ${result.status}`;
+    this.failures.push({ title: test.title, message: message.replace(/\x1b\[[0-9;]*m/g, '') });
   }
 
   onBegin(config: FullConfig): void {
@@ -24,11 +41,14 @@ export default class PerfSummaryReporter implements Reporter {
     return false;
   }
 
-  onEnd(): void {
+  onEnd(result: FullResult): void {
     const runId = process.env.RUN_ID;
     if (!runId) return;
     const scenarios = readScenarioFiles(this.dir, runId);
-    if (!scenarios.length) return;
+    if (!scenarios.length && !this.perfTests) return;
+    const failedScenarios = new Set(scenarios.filter((s) => s.verdict === 'failed').map((s) => s.scenario));
+    const problems: Problem[] = this.failures.map((f) => classify(f.title, f.message, failedScenarios.has(f.title)));
+    if (result.status === 'interrupted' || result.status === 'timedout') problems.push({ test: '(run)', outcome: 'error in a test', message: `the run ended ${result.status}` });
     const shard = this.config?.shard;
     const meta = {
       runId,
@@ -37,8 +57,9 @@ export default class PerfSummaryReporter implements Reporter {
       baseline: (this.config?.metadata as { perfBaseline?: string } | undefined)?.perfBaseline ?? null,
       shards: 1,
       source: shard ? `shard ${shard.current}/${shard.total}` : 'one run',
+      problems,
     };
     const s = writeSummary(this.dir, scenarios, readDbFiles(this.dir, runId), meta);
-    console.log(`perf: ${scenarios.length} scenarios ${s.verdict}; ${this.dir}/summary.md and ${this.dir}/results.json written`);
+    console.log(`perf: ${scenarios.length} scenarios, ${s.outcome}; ${this.dir}/summary.md and ${this.dir}/results.json written`);
   }
 }

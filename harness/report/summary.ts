@@ -7,10 +7,12 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatOutcome, judged, passed } from '../budgets/define.js';
+import { type Problem, worst } from './outcome.js';
 import { mergeStatements, type DbFile, type ScenarioFile, writeJson } from './results.js';
 import { markdownTable, NA } from './tables.js';
 
-export type RunMeta = { runId: string; release: string | null; commit: string | null; baseline: string | null; shards: number; source: string };
+/** `problems`: failed perf tests as the reporter classed them (none: every failure was a scenario's budget, or none failed). */
+export type RunMeta = { runId: string; release: string | null; commit: string | null; baseline: string | null; shards: number; source: string; problems?: Problem[] };
 
 const ms = (v: number) => `${(+v.toFixed(2)).toString()} ms`;
 const trim = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
@@ -33,7 +35,9 @@ export function logSummary(lines: string[] | undefined): string {
 export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunMeta) {
   const sorted = [...scenarios].sort((a, b) => a.scenario.localeCompare(b.scenario));
   const failed = sorted.filter((s) => s.verdict !== 'passed');
-  const verdict = failed.length ? 'failed' : 'passed';
+  const problems = meta.problems ?? [];
+  const outcome = worst([...problems, ...failed.map((s) => ({ test: s.scenario, outcome: 'budget broken' as const, message: '' }))]);
+  const verdict = outcome === 'passed' ? 'passed' : 'failed';
   const profile = [...new Set(sorted.map((s) => s.profile))].join(', ');
   const statements = mergeStatements(db);
 
@@ -43,12 +47,18 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
   const deltas = sorted.flatMap((s) => (s.baseline?.deltas ?? []).map((d) => ({ scenario: s.scenario, ...d })));
   const slowest = sorted.flatMap((s) => s.slowest.map((r) => ({ scenario: s.scenario, ...r }))).sort((a, b) => b.ms - a.ms).slice(0, 10);
   const md: string[] = [];
-  md.push(`## Perf run \`${meta.runId}\`: ${verdict === 'passed' ? 'passed ✅' : 'failed ❌'}`);
+  md.push(`## Perf run \`${meta.runId}\`: ${verdict === 'passed' ? 'passed ✅' : `failed ❌ (${outcome})`}`);
   md.push(
     `Profile **${profile || 'n/a'}** · release ${meta.release ? `\`${meta.release}\`` : 'untagged'} · commit ${meta.commit ? `\`${meta.commit.slice(0, 12)}\`` : 'unknown'} · baseline ${meta.baseline ? `\`${meta.baseline}\`` : 'none'}${meta.shards > 1 ? ` · merged from ${meta.shards} shards` : ''}`,
   );
+  const others = problems.filter((p) => p.outcome !== 'budget broken');
+  if (others.length) {
+    md.push('', '### How the run ended', '');
+    md.push(markdownTable(['test', 'outcome', 'error'], others.map((p) => [p.test, p.outcome, trim(oneLine(p.message), 200)])));
+  }
   md.push('', '### Budget verdicts', '');
-  md.push(
+  if (!sorted.length) md.push('_no scenario finished: see how the run ended above_');
+  else md.push(
     markdownTable(
       ['scenario', 'verdict', 'attempts', 'rules met', 'broken'],
       sorted.map((s) => [s.scenario, s.verdict === 'passed' ? '✅ passed' : '❌ failed', String(s.attempts), `${s.outcomes.filter(passed).length}/${s.outcomes.filter(judged).length}${s.outcomes.some((o) => !judged(o)) ? ` (${s.outcomes.filter((o) => !judged(o)).length} skipped)` : ''}`, s.broken.map((b) => trim(formatOutcome(b).replace(/^fail: /, ''), 160)).join('<br>') || '–']),
@@ -83,6 +93,8 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
     shards: meta.shards,
     source: meta.source,
     verdict,
+    outcome,
+    problems,
     generatedAt: new Date().toISOString(),
     scenarios: sorted.map((s) => ({
       id: s.scenario,
@@ -99,7 +111,7 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
     slowestRequests: slowest,
     sections: sorted.flatMap((sc) => (sc.sections ?? []).map((x) => ({ scenario: sc.scenario, ...x }))),
   };
-  return { markdown, json, verdict };
+  return { markdown, json, verdict, outcome };
 }
 
 /** Writes summary.md and results.json, and the job summary where CI offers one. */
@@ -112,3 +124,12 @@ export function writeSummary(dir: string, scenarios: ScenarioFile[], db: DbFile[
   return s;
 }
 
+
+/**
+ * A perf run refused before it started (a bad setting): summary.md and results.json say so, so
+ * that CI shows why there are no results instead of showing nothing.
+ */
+export function writeBadSettings(dir: string, problems: string[], env: NodeJS.ProcessEnv = process.env) {
+  const meta: RunMeta = { runId: env.RUN_ID ?? '(not started)', release: null, commit: null, baseline: null, shards: 1, source: 'settings', problems: problems.map((p) => ({ test: '(settings)', outcome: 'bad settings', message: p })) };
+  return writeSummary(dir, [], [], meta, env);
+}
