@@ -46,6 +46,7 @@ export default defineConfig<{}, HarnessOptions & SuiteOptions>({
     seedProfile: settings.seedProfile,
     referenceApp: settings.startApp,
     datasetKnobs: settings.dataset,
+    fuzz: settings.fuzz,
   },
   metadata: {
     target: settings.startApp ? `app/ on ${settings.appDatabaseUrl ? 'DATABASE_URL' : 'embedded PostgreSQL'}` : settings.baseUrl,
@@ -69,6 +70,12 @@ export default defineConfig<{}, HarnessOptions & SuiteOptions>({
       // Load tests share one backend: running them side by side would measure each other.
       fullyParallel: false,
       workers: 1,
+    },
+    {
+      // Requests generated from app/'s OpenAPI document (FUZZ_REQUESTS, FUZZ_SEED): part of npm test.
+      name: 'fuzz',
+      testDir: './tests/fuzz',
+      timeout: 15 * 60_000,
     },
     {
       name: 'harness',

@@ -13,6 +13,7 @@ import { type Faults, NO_FAULTS } from './faults.js';
 import auth from './plugins/app/auth.js';
 import cache from './plugins/app/cache.js';
 import jobs from './plugins/app/jobs.js';
+import swagger from '@fastify/swagger';
 import errorHandler from './plugins/app/error-handler.js';
 import textGuard from './plugins/app/text-guard.js';
 import requestMetrics from './plugins/app/request-metrics.js';
@@ -109,6 +110,17 @@ export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyI
   await fastify.register(cache, { ...(config.cache ?? DEFAULTS.cache), faults });
   await fastify.register(jobs, { jobs: config.jobs, faults });
 
+  // The OpenAPI document of every route, from the route schemas (what a client, or the fuzzer,
+  // reads): outside production only, like the test endpoints. Registered before the routes it describes.
+  if (config.env !== 'production') {
+    await fastify.register(swagger, {
+      openapi: {
+        info: { title: 'app/ (pressure-suite reference backend)', version: '0.1.0' },
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, serviceToken: { type: 'apiKey', in: 'header', name: 'x-test-service-token' } } },
+      },
+    });
+    fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());
+  }
   await fastify.register(health);
   await fastify.register(
     async (v1) => {

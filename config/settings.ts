@@ -9,7 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { embeddedUrl } from '../devdb/url.js';
 import { FAULTS, parseFaults } from '../app/faults.js';
-import { type Env, formatProblems, oneOf, optionalFraction, optionalInt, port, SettingsError } from '../harness/contract/env.js';
+import { type Env, formatProblems, int, oneOf, optionalFraction, optionalInt, port, SettingsError } from '../harness/contract/env.js';
 import { type HarnessSettings, loadHarnessSettings } from '../harness/config/settings.js';
 import { parseTiers } from '../harness/seed/distributions.js';
 import { databaseOf } from '../harness/pg/url.js';
@@ -36,6 +36,9 @@ const suiteShape = {
   SEED_ATTACHMENT_RATE: optionalFraction(),
   SEED_COMMENT_DEPTH: optionalInt(0, 50),
   SEED_TAGS_PER_ITEM: optionalInt(0, 20),
+  // The fuzz project (tests/fuzz): requests generated from app/'s OpenAPI document, and their seed.
+  FUZZ_REQUESTS: int(1, 10_000_000, 10_000),
+  FUZZ_SEED: int(0, 2 ** 31 - 1, 20261128),
   APP_FAULTS: z
     .string()
     .optional()
@@ -59,6 +62,7 @@ export type Settings = HarnessSettings & {
   datasetMode: 'auto' | 'generate' | 'restore';
   /** APP_FAULTS as given: passed to app/ (reference app only). */
   appFaults: string | undefined;
+  fuzz: { requests: number; seed: number };
 };
 
 export function loadSettings(env: Env): Settings {
@@ -96,6 +100,7 @@ export function loadSettings(env: Env): Settings {
     dataset,
     datasetMode: v.SEED_DATASET,
     appFaults: v.APP_FAULTS,
+    fuzz: { requests: v.FUZZ_REQUESTS, seed: v.FUZZ_SEED },
   };
 }
 
