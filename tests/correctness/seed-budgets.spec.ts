@@ -47,6 +47,21 @@ test.describe('seed budgets', () => {
     }
   });
 
+  test('should not count requests it refuses for their body against the accounts-per-minute budget', async ({ serviceToken, run, seedClient }) => {
+    const scratch = `${run.runId}-rate-refused`;
+    const app = await appWith(serviceToken, { maxRowsPerRun: 1_000_000, maxAccountsPerMinute: 2, maxBatchSize: 100 });
+    try {
+      const body = (n: number) => buildAccount({ seed: run.seed, runId: scratch, ttlSeconds: 600, path: `refused/${n}`, shape: TINY_ACCOUNT });
+      for (let n = 0; n < 3; n++) expect((await seedVia(app, serviceToken, { ...body(n), account: { name: '', email: 'not-an-email' } })).statusCode).toBe(400);
+      expect((await seedVia(app, serviceToken, body(10))).statusCode, 'the budget is still whole').toBe(201);
+      expect((await seedVia(app, serviceToken, body(11))).statusCode).toBe(201);
+      expect((await seedClient.runRows(scratch)).rows.accounts).toBe(2);
+    } finally {
+      await app.close();
+      await seedClient.cleanup(scratch);
+    }
+  });
+
   test('should answer 413 past the rows-per-run budget, naming it, and write nothing of that request', async ({ serviceToken, run, seedClient, verifyDatabaseUrl }) => {
     const scratch = `${run.runId}-rows`;
     const app = await appWith(serviceToken, { maxRowsPerRun: 60, maxAccountsPerMinute: 100, maxBatchSize: 100 });

@@ -72,6 +72,8 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
   await fastify.register(rateLimit, { global: false });
   const accountsPerMinute = {
     rateLimit: {
+      // Counted after validation: a request refused for its body creates no account and costs none of the budget.
+      hook: 'preHandler' as const,
       max: opts.budgets.maxAccountsPerMinute,
       timeWindow: 60_000,
       keyGenerator: () => 'accounts',
