@@ -152,6 +152,19 @@ export async function expiredRuns(db: Queryable): Promise<string[]> {
 }
 
 /**
+ * How long the record of cleaned runs (test_runs) and of test-endpoint calls (audit_log) is kept:
+ * long enough to debug last week's failed nightly run from it, short enough not to grow forever.
+ */
+export const HISTORY_RETENTION = '14 days';
+
+/** Forgets cleaned runs and audit entries older than HISTORY_RETENTION, in bounded chunks. */
+export async function pruneHistory(db: Queryable): Promise<{ runs: number; audit: number }> {
+  const runs = await db.query(`DELETE FROM test_runs WHERE run_id IN (SELECT run_id FROM test_runs WHERE cleaned_at < now() - $1::interval LIMIT 10000)`, [HISTORY_RETENTION]);
+  const audit = await db.query(`DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < now() - $1::interval ORDER BY at LIMIT 50000)`, [HISTORY_RETENTION]);
+  return { runs: runs.rowCount ?? 0, audit: audit.rowCount ?? 0 };
+}
+
+/**
  * The crash safety net: drops every expired run's partitions, then deletes rows that expired
  * before their run did (an account seeded with a shorter TTL).
  */
@@ -166,6 +179,7 @@ export async function reapExpired(pool: pg.Pool): Promise<{ deleted: RowCounts; 
       for (const a of accounts) add(await cleanupRun(pool, a.runId, a.accountId));
       if (accounts.length < 100) break;
     }
+    await pruneHistory(pool);
     return { deleted, runs };
   });
   // Another reaper is at work: what it removes is as good as removed by us; wait for it.

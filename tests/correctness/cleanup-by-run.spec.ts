@@ -82,4 +82,25 @@ test.describe('cleanup by run', () => {
       await seedClient.cleanup(fresh);
     }
   });
+
+  test('should forget cleaned runs and audit entries older than two weeks when reaping, and keep recent ones', async ({ seedClient, run, verifyDatabaseUrl }) => {
+    test.skip(!verifyDatabaseUrl, 'ages history rows by writing their times in the database directly');
+    const db = new pg.Client({ connectionString: verifyDatabaseUrl });
+    await db.connect();
+    const [old, recent] = [`${run.runId}-old-hist`, `${run.runId}-new-hist`];
+    try {
+      for (const [id, age] of [[old, '15 days'], [recent, '1 day']] as const) {
+        await db.query(`INSERT INTO test_runs (run_id, expires_at, cleaned_at) VALUES ($1, now() - $2::interval, now() - $2::interval)`, [id, age]);
+        await db.query(`INSERT INTO audit_log (at, method, route, outcome, remote_addr, run_id, request_id) VALUES (now() - $2::interval, 'POST', '/internal/test/x', 'status 200', '127.0.0.1', $1, $1)`, [id, age]);
+      }
+      await seedClient.reapExpired();
+      const left = async (sql: string) => (await db.query<{ id: string }>(sql, [[old, recent]])).rows.map((r) => r.id).sort();
+      expect(await left('SELECT run_id AS id FROM test_runs WHERE run_id = ANY($1)')).toEqual([recent]);
+      expect(await left('SELECT run_id AS id FROM audit_log WHERE run_id = ANY($1)')).toEqual([recent]);
+    } finally {
+      await db.query('DELETE FROM test_runs WHERE run_id = ANY($1)', [[old, recent]]);
+      await db.query('DELETE FROM audit_log WHERE run_id = ANY($1)', [[old, recent]]);
+      await db.end();
+    }
+  });
 });
