@@ -137,6 +137,34 @@ export async function dropRunPartitions(pool: pg.Pool, runId: string, policy?: L
 }
 
 /**
+ * A run whose seeding failed before any seed of it succeeded leaves nothing but its record and
+ * empty partitions: they go now, not at its TTL. Under the run's record lock (which every
+ * reservation of the run waits for), and only while no request of the run is in flight
+ * (rows_reserved = 0) and no seed ever succeeded (counts empty), so nothing written is dropped.
+ * Returns whether the run was forgotten.
+ */
+export async function forgetFailedRun(pool: pg.Pool, runId: string): Promise<boolean> {
+  let forgotten = false;
+  await ddl(pool, runId, async (c) => {
+    const { rows } = await c.query<{ reserved: string; seeds: number }>(
+      `SELECT rows_reserved::text AS reserved, (SELECT count(*) FROM jsonb_object_keys(counts))::int AS seeds FROM test_runs WHERE run_id = $1 FOR UPDATE`,
+      [runId],
+    );
+    if (!rows[0] || Number(rows[0].reserved) > 0 || rows[0].seeds > 0) return;
+    for (const table of TEST_DATA_TABLES) {
+      const name = partitionName(table, runId);
+      const attached = await c.query(`SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE p.relname = $1`, [name]);
+      if (attached.rowCount === 0) continue;
+      await c.query(`ALTER TABLE ${table} DETACH PARTITION ${name}`);
+      await c.query(`DROP TABLE ${name}`);
+    }
+    await c.query(`DELETE FROM test_runs WHERE run_id = $1`, [runId]);
+    forgotten = true;
+  });
+  return forgotten;
+}
+
+/**
  * Bulk seeding as pg_restore does it: per-row foreign-key triggers off (they cost as much as the
  * writes themselves), every key of the account's rows checked afterwards in one set-based pass
  * per key. Needs a superuser (session_replication_role); elsewhere the triggers stay on.

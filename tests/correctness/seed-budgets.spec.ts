@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { buildApp } from '../../app/app';
 import { createPool } from '../../app/db/pool';
+import { partitionName } from '../../app/sql/partitions';
 import { expect, test } from '../../fixtures';
 import { censusInDatabase, total } from '../../harness/seed/census';
 import { buildAccount, TINY_ACCOUNT } from '../../seed/factories';
@@ -59,6 +60,39 @@ test.describe('seed budgets', () => {
     } finally {
       await app.close();
       await seedClient.cleanup(scratch);
+    }
+  });
+
+  test('should leave no record and no partitions of a run whose first seed failed in the database', async ({ serviceToken, run }) => {
+    const failing = `${run.runId}-failed-seed`;
+    // A database that fails the seed's item insert, as a real one can (a full disk, a bug): the
+    // app must not leave the run's record and empty partitions for its TTL.
+    const broken = new Proxy(pool!, {
+      get(target, prop, receiver) {
+        if (prop !== 'connect') return Reflect.get(target, prop, receiver) as unknown;
+        // pg's own pool.query connects with a callback: those pass through untouched.
+        return async (callback?: Parameters<typeof target.connect>[0]) => {
+          if (callback) return target.connect(callback);
+          const client = await target.connect();
+          return new Proxy(client, {
+            get(c, p, r) {
+              const v = Reflect.get(c, p, r) as unknown;
+              if (p !== 'query' || typeof v !== 'function') return typeof v === 'function' ? v.bind(c) : v;
+              return (sql: unknown, ...rest: unknown[]) =>
+                typeof sql === 'string' && /INSERT INTO items/.test(sql) ? Promise.reject(Object.assign(new Error('simulated: could not extend file'), { code: '53100' })) : (v as (...a: unknown[]) => unknown).call(c, sql, ...rest);
+            },
+          });
+        };
+      },
+    });
+    const app = await buildApp({ config: { env: 'test', testServiceToken: serviceToken, logLevel: 'silent', logFile: undefined }, pool: broken });
+    try {
+      const res = await app.inject({ method: 'POST', url: '/internal/test/seedAccount', headers: { 'x-test-service-token': serviceToken }, remoteAddress: '127.0.0.1', payload: buildAccount({ seed: run.seed, runId: failing, ttlSeconds: 600, path: 'failing', shape: { ...TINY_ACCOUNT, projects: 1, itemsPerProject: 2 } }) });
+      expect(res.statusCode).toBe(500);
+      expect((await pool!.query('SELECT 1 FROM test_runs WHERE run_id = $1', [failing])).rowCount, 'no record of the run').toBe(0);
+      expect((await pool!.query('SELECT relname FROM pg_class WHERE relname = $1', [partitionName('accounts', failing).replace(/"/g, '')])).rowCount, 'no partitions of the run').toBe(0);
+    } finally {
+      await app.close();
     }
   });
 

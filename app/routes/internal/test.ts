@@ -13,7 +13,7 @@ import * as testdata from '../../sql/testdata.js';
 import { errors, Id } from '../schemas.js';
 import rateLimit from '@fastify/rate-limit';
 import * as datasets from '../../sql/datasets.js';
-import { bulkLoadMode, ensureRunPartitions, verifyAccountReferences } from '../../sql/partitions.js';
+import { bulkLoadMode, ensureRunPartitions, forgetFailedRun, verifyAccountReferences } from '../../sql/partitions.js';
 import { generateWhale } from '../../sql/whale.js';
 import { jobCompletion } from '../../sql/jobs.js';
 import { statementStats } from '../../sql/statements.js';
@@ -96,13 +96,19 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
       );
     }
     let written = 0;
+    let failed = false;
     try {
       await ensureRunPartitions(fastify.db, runId);
       const out = await write();
       written = out.written;
       return out.result;
+    } catch (e) {
+      failed = true;
+      throw e;
     } finally {
       await testdata.releaseRunRows(fastify.db, runId, rows - written);
+      // A first seed that failed leaves nothing behind: no record, no empty partitions.
+      if (failed) await forgetFailedRun(fastify.db, runId).catch((e: Error) => fastify.log.warn({ err: e, runId }, 'a failed run is left to its TTL'));
     }
   }
 
