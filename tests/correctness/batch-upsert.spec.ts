@@ -28,8 +28,20 @@ test.describe('batch endpoints', () => {
     const before = (await (await api.get(`/v1/projects/${projectId}/items`, { params: { limit: 200 } })).json()).data.length;
     const res = await api.post('/v1/items/batch', { data: { projectId, items: Array.from({ length: 1001 }, (_, i) => ({ title: `t${i}` })) } });
     await expect(res).toBeApiError(413, 'PAYLOAD_TOO_LARGE');
-    expect((await res.json()).message).toContain('at most 1000 items (BATCH_MAX_SIZE), this one has 1001');
+    expect((await res.json()).message).toContain('at most 1000 items (BATCH_MAX_SIZE), this one has more: split it');
     expect((await (await api.get(`/v1/projects/${projectId}/items`, { params: { limit: 200 } })).json()).data.length).toBe(before);
+  });
+
+  test('should stop reading a batch of a million tiny entries at the batch size, and count braces in text as text', async ({ api, account }) => {
+    const projectId = account.projectIds[0]!;
+    // About 14 MB: under the byte limit, 1,000 times the batch size.
+    const huge = `{"projectId":"${projectId}","items":[${'{"title":"t"},'.repeat(1_000_000)}{"title":"t"}]}`;
+    await expect(await api.post('/v1/items/batch', { data: huge, headers: { 'content-type': 'application/json' } })).toBeApiError(413, 'PAYLOAD_TOO_LARGE');
+    // 1,000 entries whose titles are full of braces: exactly the batch size, accepted.
+    const braces = Array.from({ length: 1000 }, (_, i) => ({ title: `{{[${i}]}} {"a":{}}` }));
+    const ok = await api.post('/v1/items/batch', { data: { projectId, items: braces } });
+    expect(ok.status()).toBe(200);
+    expect((await ok.json()).data).toHaveLength(1000);
   });
 
   test('should reject bad entries with 400 naming the field, and write nothing', async ({ apiFor, createAccount }) => {
