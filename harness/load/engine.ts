@@ -172,7 +172,34 @@ export type EngineOptions = {
   observe?: (spec: RequestSpec, res: { status: number; headers: Record<string, string | string[] | undefined> }) => void;
   /** Called every 2 s while the run goes; defaults to setDefaultProgress's. */
   progress?: (p: Progress) => void;
+  /**
+   * A request that has not answered after this long is an error of its own class (`timeout`),
+   * counted like any other error (default 30 s).
+   */
+  requestTimeoutMs?: number;
+  /**
+   * A backend that answers nothing for this long while requests are in flight has stalled: the
+   * run stops at once and runLoad rejects with a StallError saying what was in flight and since
+   * when (default 10 s), instead of a run printing 0 req/s until a test timeout.
+   */
+  stallMs?: number;
 };
+
+/** The backend stopped answering: what was in flight, and for how long nothing completed. */
+export class StallError extends Error {
+  constructor(
+    readonly seconds: number,
+    readonly inFlight: { route: string; sinceMs: number }[],
+  ) {
+    const oldest = [...inFlight].sort((a, b) => b.sinceMs - a.sinceMs);
+    const byRoute = Object.entries(inFlight.reduce<Record<string, number>>((a, r) => ((a[r.route] = (a[r.route] ?? 0) + 1), a), {}));
+    super(
+      `load engine: the backend stopped answering: no response for ${seconds} s while ${inFlight.length} request(s) were in flight ` +
+        `(${byRoute.map(([r, n]) => `${n} × ${r}`).join(', ')}; the oldest, ${oldest[0]?.route ?? '?'}, since ${((oldest[0]?.sinceMs ?? 0) / 1000).toFixed(1)} s)`,
+    );
+    this.name = 'StallError';
+  }
+}
 
 function describeRule(r: BreachRule): string {
   return r.metric === 'p95' ? `p95 over ${r.above} ms for ${r.forSeconds} s` : `error rate over ${r.above} for ${r.forSeconds} s`;
@@ -203,6 +230,10 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
   // Every request carries a W3C traceparent of its own: a slow one can be found in the logs.
   const tracePrefix = randomBytes(8).toString('hex');
   let traces = 0;
+  // What is in flight, and when anything last completed: the stall guard reads both.
+  const pending = new Map<number, { route: string; since: number }>();
+  let tickets = 0;
+  let lastCompletion = performance.now();
   // Every request listens on this one signal: as many listeners as requests in flight.
   setMaxListeners(0, controller.signal);
   const startedAt = performance.now();
@@ -229,7 +260,15 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
   const progress = o.progress ?? defaultProgress;
   const load = o.shape.model === 'closed' ? `${o.shape.concurrency} users` : `${o.shape.rate}/s offered`;
   let lastProgress = startedAt;
+  const stallMs = o.stallMs ?? 10_000;
+  let stall: StallError | undefined;
   const ruleTimer = setInterval(() => {
+    const now = performance.now();
+    if (!stall && pending.size > 0 && now - lastCompletion > stallMs) {
+      stall = new StallError(+((now - lastCompletion) / 1000).toFixed(1), [...pending.values()].map((p) => ({ route: p.route, sinceMs: Math.round(now - p.since) })));
+      stop(`stall: ${stall.message}`);
+      controller.abort(); // what is in flight will not answer: cut it off
+    }
     const done = Math.floor((performance.now() - startedAt) / 1000);
     if (progress && done >= 1 && performance.now() - lastProgress >= PROGRESS_EVERY_MS) {
       lastProgress = performance.now();
@@ -288,6 +327,8 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
 
   const send = async (spec: RequestSpec, intended: number) => {
     const route = (routes[spec.route] ??= newRoute());
+    const ticket = ++tickets;
+    pending.set(ticket, { route: spec.route, since: performance.now() });
     const n = (++traces).toString(16).padStart(16, '0');
     const traceId = `${tracePrefix}${n}`;
     const headers = { traceparent: `00-${traceId}-${n}-01`, ...spec.headers };
@@ -303,6 +344,8 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
         headers,
         body: spec.body,
         signal: controller.signal,
+        headersTimeout: o.requestTimeoutMs ?? 30_000,
+        bodyTimeout: o.requestTimeoutMs ?? 30_000,
       });
       let bytes = 0;
       for await (const chunk of res.body) bytes += (chunk as Buffer).length;
@@ -328,11 +371,13 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
       if (res.statusCode >= 500) failure = '5xx';
       else if (res.statusCode >= 400) failure = `4xx:${res.statusCode}`;
     } catch (e) {
-      if (controller.signal.aborted) return; // cut off by the runtime guard: not a result
+      if (controller.signal.aborted) return void pending.delete(ticket); // cut off by the runtime or stall guard: not a result
       failure = (e as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' || (e as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT' ? 'timeout' : 'network';
       recordMs(route.latency, performance.now() - intended);
       recordMs(route.service, performance.now() - actual);
     }
+    pending.delete(ticket);
+    lastCompletion = performance.now();
     route.requests += 1;
     keepSlowest(route.slowest, { route: spec.route, ms: +(performance.now() - intended).toFixed(3), status, traceId: headers.traceparent.split('-')[1]!, requestId });
     if (failure) {
@@ -386,5 +431,6 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
   }
   const requests = Object.values(routes).reduce((a, r) => a + r.requests, 0);
   for (const s of timeline) s.p95 = percentileMs(s.latency, 95);
+  if (stall) throw stall;
   return { routes, timeline, warnings, requests, stoppedBy: stoppedBy ?? 'duration', wallMs: performance.now() - startedAt, startedAt };
 }

@@ -12,7 +12,7 @@ export const OUTCOMES = ['passed', 'budget broken', 'error in a test', 'backend 
 export type RunOutcome = (typeof OUTCOMES)[number];
 export type Problem = { test: string; outcome: RunOutcome; message: string };
 
-const UNREACHABLE = /ECONNREFUSED|ECONNRESET|EPIPE|socket hang up|other side closed|UND_ERR_SOCKET|UND_ERR_CONNECT|fetch failed|does not answer|connect ETIMEDOUT/;
+const UNREACHABLE = /stopped answering|ECONNREFUSED|ECONNRESET|EPIPE|socket hang up|other side closed|UND_ERR_SOCKET|UND_ERR_CONNECT|fetch failed|does not answer|connect ETIMEDOUT/;
 
 /** One failed perf test's class: its scenario's verdict says budget; its error says which other. */
 export function classify(test: string, message: string, scenarioFailed: boolean): Problem {

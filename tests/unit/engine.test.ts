@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import { runLoad } from '../../harness/load/engine.js';
+import { runLoad, StallError } from '../../harness/load/engine.js';
 import { runRamp } from '../../harness/load/ramp.js';
 import { percentileMs } from '../../harness/load/histogram.js';
 
@@ -82,6 +82,21 @@ describe('load engine', () => {
     server = await probeServer();
   });
   after(() => server.close());
+
+  it('stops a run whose backend stopped answering, saying what was in flight and since when', async () => {
+    server.reset({ stallAt: 40, stallMs: 6000 }); // the 40th request and all after it hang for 6 s
+    await assert.rejects(
+      runLoad({ baseUrl: server.url, connections: 4, shape: { model: 'closed', concurrency: 4, durationMs: 30_000 }, guards: roomy, next: () => probe, stallMs: 1000 }),
+      (e: unknown) => {
+        assert.ok(e instanceof StallError, String(e));
+        assert.match(e.message, /the backend stopped answering: no response for [\d.]+ s while 4 request\(s\) were in flight \(4 × GET \/probe; the oldest, GET \/probe, since [\d.]+ s\)/);
+        assert.equal(e.inFlight.length, 4);
+        return true;
+      },
+    );
+    // Stopped before the backend came back: nothing was sent after the four users got stuck.
+    assert.ok(server.arrivals.length <= 43, `${server.arrivals.length} arrivals`);
+  });
 
   it('shows a 1 s stall in p99 and max at a constant rate, where the raw service time hides it', async () => {
     server.reset({ stallAt: 150, stallMs: 1000 }); // 3 s into a 10 s run at 50/s
