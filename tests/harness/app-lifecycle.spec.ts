@@ -81,7 +81,10 @@ test.describe('reference app lifecycle', () => {
       await waitHealthy(first, `http://127.0.0.1:${p1}`);
       clusterDir = clusterDirOf(first.output());
       second = startApp(envOf(p2, pg2));
-      expect(await second.exited, 'the second app refuses to start').not.toBe(0);
+      // Bounded: a second app that does not refuse would run on, and must not outlive the test.
+      const ended = await Promise.race([second.exited, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 45_000))]);
+      expect(ended, 'the second app refuses to start').not.toBe('still running');
+      expect(ended).not.toBe(0);
       expect(second.output()).toMatch(/in use by a running process \(pid \d+, PostgreSQL port \d+\).*Recommended fix: set PG_PORT/s);
       const health = await fetch(`http://127.0.0.1:${p1}/healthz`);
       expect(health.status, 'the first app still serves, database included').toBe(200);
