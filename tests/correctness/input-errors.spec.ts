@@ -83,11 +83,14 @@ test.describe('input errors', () => {
       ['body.projects[0].items[0].createdAt', { ...item, createdAt: '0000-01-01T00:00:00Z' }],
       ['body.projects[0].items[0].publishedAt', { ...item, publishedAt: '2024-01-02T00:00:00+23:59' }],
       ['body.projects[0].items[0].attachments[0].sizeBytes', { ...item, attachments: [{ filename: 'a', contentType: 'text/plain', sizeBytes: 1e20 }] }],
+      ['body.projects[0].items[0].comments[0].replyTo', { ...item, comments: [{ body: 'first', replyTo: 0 }] }],
     ];
     for (const [field, it] of cases) {
       const res = await testService.post('/internal/test/seedAccount', { data: { ...base, projects: [{ ...base.projects![0]!, items: [it] }] } });
       await expect(res, field).toBeApiError(400, 'VALIDATION_FAILED');
-      expect((await res.json()).details?.field, field).toBe(field);
+      const body = await res.json();
+      expect(body.details?.field, field).toBe(field);
+      expect(body.message, 'no "(0 to -1)"').not.toContain('-1');
     }
     expect((await seedClient.runRows(runId)).total).toBe(0);
   });

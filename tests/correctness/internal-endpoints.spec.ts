@@ -66,6 +66,11 @@ test.describe('internal test endpoints', () => {
         expect(remote.json()).toEqual({ code: 'NOT_FOUND', message: 'no route GET /internal/test/runs/probe-run' });
         const local = await app.inject({ method: 'GET', url: '/internal/test/runs/probe-run', headers, remoteAddress: '127.0.0.1' });
         expect(local.statusCode).toBe(200);
+        // Nor does /healthz tell a caller from outside that test endpoints exist.
+        const health = (await app.inject({ method: 'GET', url: '/healthz', remoteAddress: '203.0.113.7' })).json();
+        expect(health.status).toBe('ok');
+        expect(health).not.toHaveProperty('testEndpoints');
+        expect((await app.inject({ method: 'GET', url: '/healthz', remoteAddress: '127.0.0.1' })).json()).toMatchObject({ testEndpoints: true });
       } finally {
         await app.close();
       }
