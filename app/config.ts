@@ -15,8 +15,9 @@ export const DEV_SERVICE_TOKEN = 'local-dev-test-service-token';
 const shape = {
   APP_ENV: oneOf(['development', 'test', 'production'], 'development'),
   HOST: z.string().min(1).default('127.0.0.1').describe('a host name or IP address to listen on'),
-  PORT: port(3210),
-  // The suite's name for the same port (.env serves both): it wins over PORT when set.
+  // PORT (what a process manager sets) wins; APP_PORT is the suite's name for the same port,
+  // read from .env by `npm run app`; 3210 without either.
+  PORT: z.coerce.number().int().min(1).max(65535).optional().describe('a TCP port from 1 to 65535'),
   APP_PORT: z.coerce.number().int().min(1).max(65535).optional().describe('a TCP port from 1 to 65535'),
   DATABASE_URL: postgresUrl(),
   PG_PORT: port(54329),
@@ -83,7 +84,7 @@ export function loadAppConfig(env: Env = process.env) {
     slowCallMs: v.APP_SLOW_CALL_MS,
     env: v.APP_ENV,
     host: v.HOST,
-    port: v.APP_PORT ?? v.PORT,
+    port: v.PORT ?? v.APP_PORT ?? 3210,
     /** Undefined means: start the embedded PostgreSQL. */
     databaseUrl: v.DATABASE_URL,
     embedded: { port: v.PG_PORT, dataDir: path.resolve(v.PG_DATA_DIR ?? path.join(projectRoot, v.PG_PORT === 54329 ? '.pgdata' : `.pgdata-${v.PG_PORT}`)) },

@@ -91,10 +91,11 @@ describe('app settings', () => {
     assert.equal(loadAppConfig({ PG_PORT: '55001', PG_DATA_DIR: '/tmp/x' }).embedded.dataDir, '/tmp/x');
   });
 
-  it('listens on PORT, or on APP_PORT (the name .env gives the suite and the app alike) when that is set', () => {
+  it('listens on PORT when it is set, else on APP_PORT (the name .env gives the suite and the app alike)', () => {
     assert.equal(loadAppConfig({}).port, 3210);
-    assert.equal(loadAppConfig({ PORT: '3217' }).port, 3217);
-    assert.equal(loadAppConfig({ PORT: '3217', APP_PORT: '3300' }).port, 3300);
+    assert.equal(loadAppConfig({ APP_PORT: '3300' }).port, 3300);
+    // A process started with an explicit PORT (scripts, tests, process managers) keeps it, whatever .env says.
+    assert.equal(loadAppConfig({ PORT: '3217', APP_PORT: '3300' }).port, 3217);
     assert.deepEqual(problemsOf(() => loadAppConfig({ APP_PORT: 'x' })), ['APP_PORT must be a TCP port from 1 to 65535, got "x"']);
   });
 

@@ -48,9 +48,10 @@ const limitFor = (entries: number, perEntry: number) => 64 * 1024 + entries * pe
 
 /**
  * Counts a batch's entries (the objects two levels down: `{"items":[{…},{…}]}`) while its body
- * streams in, and stops the stream at one past the batch size. A body of 1.5 million tiny
- * entries under the byte limit is then refused after max + 1 entries, never parsed whole.
- * Tracks JSON strings (quotes and escapes), so braces inside a title do not count.
+ * streams in. Past the batch size it passes nothing more on (so the JSON parser holds at most
+ * max + 1 entries, never the whole body), reads the rest to the end (so the client, still
+ * sending, gets its 413 instead of a broken pipe) and then fails with 413. Tracks JSON strings
+ * (quotes and escapes), so braces inside a title do not count.
  */
 export function entryCounter(max: number, kind: string): Transform {
   let depth = 0;
@@ -59,6 +60,7 @@ export function entryCounter(max: number, kind: string): Transform {
   let entries = 0;
   return new Transform({
     transform(chunk: Buffer, _encoding, done) {
+      if (entries > max) return done(); // over: drained, not kept
       for (const byte of chunk) {
         if (inString) {
           if (escaped) escaped = false;
@@ -69,12 +71,13 @@ export function entryCounter(max: number, kind: string): Transform {
         if (byte === 0x22) inString = true;
         else if (byte === 0x7b || byte === 0x5b) {
           depth += 1;
-          if (byte === 0x7b && depth === 3 && ++entries > max) {
-            return done(new AppError('PAYLOAD_TOO_LARGE', `a batch holds at most ${max} ${kind} (BATCH_MAX_SIZE), this one has more: split it`, { max }));
-          }
+          if (byte === 0x7b && depth === 3 && ++entries > max) return done();
         } else if (byte === 0x7d || byte === 0x5d) depth -= 1;
       }
       done(null, chunk);
+    },
+    flush(done) {
+      done(entries > max ? new AppError('PAYLOAD_TOO_LARGE', `a batch holds at most ${max} ${kind} (BATCH_MAX_SIZE), this one has more: split it`, { max }) : null);
     },
   });
 }
