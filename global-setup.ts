@@ -8,7 +8,10 @@ import path from 'node:path';
 import type { FullConfig } from '@playwright/test';
 import { runSetup } from './harness/lifecycle/run.js';
 import { APP_LOG_DIR, appLogFile } from './config/settings.js';
+import type { SuiteOptions } from './fixtures/options.js';
 import { SeedClient } from './seed/client.js';
+import { datasetName } from './seed/dataset.js';
+import { formatPlan, planOf } from './seed/plan.js';
 import { suiteLifecycle } from './seed/lifecycle.js';
 
 export default async function globalSetup(config: FullConfig): Promise<void> {
@@ -24,6 +27,13 @@ export default async function globalSetup(config: FullConfig): Promise<void> {
         throw new Error(`the backend runs with APP_FAULTS="${served}" but this run asks for "${asked}": an app already listening was reused. Stop it, or run with CI=1 so the suite starts its own.`);
       }
       if (served) process.stderr.write(`faults on purpose: ${served}\n`);
+      // The dataset's plan, checked before any row is written: a profile that cannot fit stops here.
+      const use = config.projects[0]!.use as SuiteOptions & { seedRoot: string };
+      const restored = await new SeedClient(service).restoredDataset();
+      if (restored?.name !== datasetName(use.seedProfile, use.seedRoot, use.datasetKnobs)) {
+        const plan = planOf(use.seedProfile, use.seedRoot, use.datasetKnobs, { maxRows: use.datasetLimits.maxRows, ...(use.datasetLimits.dataDir && { dataDir: use.datasetLimits.dataDir }) });
+        if (plan.problems.length) throw new Error(`${formatPlan(plan)}\nThe run stops before writing anything: the dataset does not fit.`);
+      }
     },
   });
 }

@@ -47,6 +47,7 @@ export default defineConfig<{}, HarnessOptions & SuiteOptions>({
     referenceApp: settings.startApp,
     datasetKnobs: settings.dataset,
     fuzz: settings.fuzz,
+    datasetLimits: settings.datasetLimits,
   },
   metadata: {
     target: settings.startApp ? `app/ on ${settings.appDatabaseUrl ? 'DATABASE_URL' : 'embedded PostgreSQL'}` : settings.baseUrl,

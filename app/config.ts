@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { type Env, SettingsError, int, oneOf, parseEnv, port, postgresUrl } from '../harness/contract/env.js';
 import { parseFaults, type Faults } from './faults.js';
+import { embeddedDataDir } from '../devdb/url.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -87,7 +88,7 @@ export function loadAppConfig(env: Env = process.env) {
     port: v.PORT ?? v.APP_PORT ?? 3210,
     /** Undefined means: start the embedded PostgreSQL. */
     databaseUrl: v.DATABASE_URL,
-    embedded: { port: v.PG_PORT, dataDir: path.resolve(v.PG_DATA_DIR ?? path.join(projectRoot, v.PG_PORT === 54329 ? '.pgdata' : `.pgdata-${v.PG_PORT}`)) },
+    embedded: { port: v.PG_PORT, dataDir: path.resolve(v.PG_DATA_DIR ?? embeddedDataDir(projectRoot, v.PG_PORT)) },
     testServiceToken: v.TEST_SERVICE_TOKEN,
     logLevel: v.LOG_LEVEL,
     logFile: v.APP_LOG_FILE,

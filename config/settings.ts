@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
-import { embeddedUrl } from '../devdb/url.js';
+import { embeddedDataDir, embeddedUrl } from '../devdb/url.js';
 import { FAULTS, parseFaults } from '../app/faults.js';
 import { type Env, formatProblems, int, oneOf, optionalFraction, optionalInt, port, SettingsError } from '../harness/contract/env.js';
 import { type HarnessSettings, loadHarnessSettings } from '../harness/config/settings.js';
@@ -36,6 +36,8 @@ const suiteShape = {
   SEED_ATTACHMENT_RATE: optionalFraction(),
   SEED_COMMENT_DEPTH: optionalInt(0, 50),
   SEED_TAGS_PER_ITEM: optionalInt(0, 20),
+  // app/'s own seed budget, read here too so the plan is checked against it before seeding.
+  SEED_MAX_ROWS_PER_RUN: int(1, 10_000_000_000, 20_000_000),
   // The fuzz project (tests/fuzz): requests generated from app/'s OpenAPI document, and their seed.
   FUZZ_REQUESTS: int(1, 10_000_000, 10_000),
   FUZZ_SEED: int(0, 2 ** 31 - 1, 20261128),
@@ -63,6 +65,8 @@ export type Settings = HarnessSettings & {
   /** APP_FAULTS as given: passed to app/ (reference app only). */
   appFaults: string | undefined;
   fuzz: { requests: number; seed: number };
+  /** What a dataset's plan must fit: the backend's seed budget, and the disk of app/'s embedded cluster (null elsewhere). */
+  datasetLimits: { maxRows: number; dataDir: string | null };
 };
 
 export function loadSettings(env: Env): Settings {
@@ -101,6 +105,7 @@ export function loadSettings(env: Env): Settings {
     datasetMode: v.SEED_DATASET,
     appFaults: v.APP_FAULTS,
     fuzz: { requests: v.FUZZ_REQUESTS, seed: v.FUZZ_SEED },
+    datasetLimits: { maxRows: v.SEED_MAX_ROWS_PER_RUN, dataDir: startApp && !h.databaseUrl ? embeddedDataDir(process.cwd(), v.PG_PORT) : null },
   };
 }
 

@@ -9,3 +9,6 @@ export const EMBEDDED_DATABASE = 'pressure';
 export function embeddedUrl(port: number, database = EMBEDDED_DATABASE): string {
   return `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/${database}`;
 }
+
+/** Where a backend of this repository keeps its embedded cluster by default: `.pgdata` for the default port, `.pgdata-<port>` for any other. */
+export const embeddedDataDir = (root: string, pgPort: number) => `${root.replace(/\/+$/, '')}/${pgPort === 54329 ? '.pgdata' : `.pgdata-${pgPort}`}`;

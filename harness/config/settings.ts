@@ -12,6 +12,7 @@ import { type Env, type EnvShape, formatProblems, int, parseEnv, postgresUrl, Se
 import { BASELINE_TAG, type Baseline, loadBaseline } from '../budgets/baselines.js';
 import { type AuthScheme, parseAuthScheme } from '../fixtures/auth.js';
 import { PERF_RESULTS } from '../report/results.js';
+import { projectRequested } from '../report/outcome.js';
 import { writeBadSettings } from '../report/summary.js';
 
 /** Must match the backends' RUN_ID pattern: it becomes the run tag on every row. */
@@ -149,10 +150,7 @@ export function settingsOrReport<T>(load: () => T, o: { argv?: string[]; env?: N
   try {
     return load();
   } catch (e) {
-    const argv = o.argv ?? process.argv;
-    const perf = o.perfProject ?? 'perf';
-    const asked = argv.some((a, k) => a === `--project=${perf}` || (a === '--project' && argv[k + 1] === perf));
-    if (e instanceof SettingsError && asked) {
+    if (e instanceof SettingsError && projectRequested(o.perfProject ?? 'perf', o.argv ?? process.argv)) {
       const env = o.env ?? process.env;
       writeBadSettings(env.PERF_RESULTS_DIR || PERF_RESULTS, e.problems, env);
     }

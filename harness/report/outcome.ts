@@ -21,3 +21,9 @@ export function classify(test: string, message: string, scenarioFailed: boolean)
 }
 
 export const worst = (problems: Problem[]): RunOutcome => problems.reduce<RunOutcome>((w, p) => (OUTCOMES.indexOf(p.outcome) > OUTCOMES.indexOf(w) ? p.outcome : w), 'passed');
+
+/** Whether the command line runs `project`: named by --project, or no project named at all (every project runs). */
+export function projectRequested(project: string, argv: string[] = process.argv): boolean {
+  const named = argv.flatMap((a, k) => (a.startsWith('--project=') ? [a.slice('--project='.length)] : a === '--project' && argv[k + 1] ? [argv[k + 1]!] : []));
+  return named.length === 0 ? argv.includes('test') : named.includes(project);
+}

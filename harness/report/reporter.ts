@@ -5,9 +5,9 @@
  * ended (report/outcome.ts): a perf test whose backend died leaves no scenario file, only its
  * error. A run without perf tests writes nothing.
  */
-import type { FullConfig, FullResult, Reporter, TestCase, TestResult } from '@playwright/test/reporter';
+import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestError, TestResult } from '@playwright/test/reporter';
 import { commitOf, releaseOf } from './meta.js';
-import { classify, type Problem } from './outcome.js';
+import { classify, type Problem, projectRequested } from './outcome.js';
 import { PERF_RESULTS, readDbFiles, readScenarioFiles } from './results.js';
 import { writeSummary } from './summary.js';
 
@@ -17,7 +17,10 @@ export default class PerfSummaryReporter implements Reporter {
 
   private readonly project: string;
   private perfTests = 0;
+  private perfSelected = 0;
   private readonly failures: { title: string; message: string }[] = [];
+  /** Errors outside any test (global setup refusing the run): the run's own. */
+  private readonly runErrors: string[] = [];
 
   /** `project`: the perf project's name, whose tests are scenarios. */
   constructor(options: { outputDir?: string; project?: string } = {}) {
@@ -33,8 +36,14 @@ export default class PerfSummaryReporter implements Reporter {
     this.failures.push({ title: test.title, message: message.replace(/\x1b\[[0-9;]*m/g, '') });
   }
 
-  onBegin(config: FullConfig): void {
+  onBegin(config: FullConfig, suite: Suite): void {
     this.config = config;
+    // A run refused in global setup reaches here with no tests: the command line says whether it was a perf run.
+    this.perfSelected = suite.allTests().filter((t) => t.parent.project()?.name === this.project).length || (projectRequested(this.project) ? 1 : 0);
+  }
+
+  onError(error: TestError): void {
+    this.runErrors.push((error.message ?? error.value ?? 'an error outside any test').replace(/\x1b\[[0-9;]*m/g, ''));
   }
 
   printsToStdio(): boolean {
@@ -45,9 +54,11 @@ export default class PerfSummaryReporter implements Reporter {
     const runId = process.env.RUN_ID;
     if (!runId) return;
     const scenarios = readScenarioFiles(this.dir, runId);
-    if (!scenarios.length && !this.perfTests) return;
+    if (!scenarios.length && !this.perfTests && !(this.perfSelected && this.runErrors.length)) return;
     const failedScenarios = new Set(scenarios.filter((s) => s.verdict === 'failed').map((s) => s.scenario));
     const problems: Problem[] = this.failures.map((f) => classify(f.title, f.message, failedScenarios.has(f.title)));
+    // A run refused before its tests (global setup): a dataset that does not fit is a setting to change.
+    for (const e of this.runErrors) problems.push(/does not fit|invalid setting/.test(e) ? { test: '(run)', outcome: 'bad settings', message: e.slice(0, 400) } : classify('(run)', e, false));
     if (result.status === 'interrupted' || result.status === 'timedout') problems.push({ test: '(run)', outcome: 'error in a test', message: `the run ended ${result.status}` });
     const shard = this.config?.shard;
     const meta = {
