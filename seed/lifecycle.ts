@@ -3,9 +3,9 @@
  * fixtures seed through app/'s test endpoints), the path whose answer shows the evidence headers
  * even unauthenticated, and the restored dataset database to drop after the run.
  */
-import { adminQuery, databaseOf } from '../harness/pg/url.js';
+import { databaseOf } from '../harness/pg/url.js';
+import { dropDatabase } from '../harness/seed/census.js';
 import type { SuiteLifecycle } from '../harness/lifecycle/run.js';
-import pg from 'pg';
 
 export const suiteLifecycle: SuiteLifecycle = {
   require: ['testEndpoints'],
@@ -16,7 +16,7 @@ export const suiteLifecycle: SuiteLifecycle = {
     if (!configured || !servedDatabaseUrl || servedDatabaseUrl === configured) return;
     const runDb = databaseOf(servedDatabaseUrl);
     if (!runDb.startsWith(`${databaseOf(configured)}_run_`)) return;
-    await adminQuery(configured, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(runDb)} WITH (FORCE)`);
+    await dropDatabase(configured, runDb);
     process.stderr.write(`cleanup: dropped ${runDb}, the run's restored dataset\n`);
   },
 };
