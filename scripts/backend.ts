@@ -72,7 +72,12 @@ export async function withBackend<T>(settings: Settings, fn: (b: Backend) => Pro
   }
   const service = await request.newContext({ baseURL: settings.baseUrl, extraHTTPHeaders: { 'x-test-service-token': settings.serviceToken }, timeout: 0 });
   try {
-    return await fn({ settings, service, client: new SeedClient(service), baseUrl: settings.baseUrl });
+    const client = new SeedClient(service, { baseURL: settings.baseUrl, headers: { 'x-test-service-token': settings.serviceToken } });
+    try {
+      return await fn({ settings, service, client, baseUrl: settings.baseUrl });
+    } finally {
+      await client.close();
+    }
   } finally {
     await service.dispose();
     await app?.stop();

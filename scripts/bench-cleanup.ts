@@ -17,7 +17,7 @@ import { partitionName } from '../app/sql/partitions.js';
 import { deleteChunked, TEST_DATA_TABLES } from '../app/sql/testdata.js';
 import { mintRunId } from '../config/settings.js';
 import { censusInDatabase, total } from '../harness/seed/census.js';
-import { generateThenSend, sumRows } from '../seed/dataset.js';
+import { generateDataset, sumRows } from '../seed/dataset.js';
 import { digestRun } from '../seed/digest.js';
 import { PROFILES } from '../seed/profiles.js';
 import { failAndExit, flagsOrExit, settingsOrExit, withBackend } from './backend.js';
@@ -60,7 +60,7 @@ await withBackend(settings, async ({ client }) => {
   const runs: string[] = [other];
   try {
     console.log('bench:cleanup: seeding the other run (small profile)…');
-    await generateThenSend(client, { seed: 'cleanup-other', runId: other, ttlSeconds: 3600, profile: 'small', knobs: PROFILES.small });
+    await generateDataset(client, { seed: 'cleanup-other', runId: other, ttlSeconds: 3600, profile: 'small', knobs: PROFILES.small });
     const otherDigest = await digestRun(dbUrl, other);
     const results = {} as Record<Method, { seconds: number; ratio: number; otherRunIntact: boolean; inUse: boolean; rows: number; seedSeconds: number }>;
     const seeds: number[] = [];
@@ -68,7 +68,7 @@ await withBackend(settings, async ({ client }) => {
     for (const method of METHODS) {
       const runId = `${base}-${method.replace('_', '-')}`;
       runs.push(runId);
-      const seeded = await generateThenSend(client, { seed: 'cleanup-big', runId, ttlSeconds: 3600, profile: 'custom', knobs: BIG });
+      const seeded = await generateDataset(client, { seed: 'cleanup-big', runId, ttlSeconds: 3600, profile: 'custom', knobs: BIG });
       const rows = sumRows(seeded.rows);
       seeds.push(seeded.seconds);
       await quiesce(db);

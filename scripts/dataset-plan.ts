@@ -9,7 +9,7 @@ import { resolveKnobs, SEED_PROFILES, type SeedProfile } from '../seed/profiles.
 import { formatPlan, planOf } from '../seed/plan.js';
 import { failAndExit, flagsOrExit, settingsOrExit } from './backend.js';
 
-const flags = flagsOrExit('dataset:plan', { profile: { type: 'string' }, seed: { type: 'string' } }, 'npm run dataset:plan -- [--profile smoke|small|medium|large] [--seed <seed>]');
+const flags = flagsOrExit('dataset:plan', { profile: { type: 'string' }, seed: { type: 'string' } }, `npm run dataset:plan -- [--profile ${SEED_PROFILES.join('|')}] [--seed <seed>]`);
 const settings = settingsOrExit();
 const profile = (flags.profile ?? settings.seedProfile) as SeedProfile;
 if (!(SEED_PROFILES as readonly string[]).includes(profile)) failAndExit('dataset:plan', `--profile must be one of ${SEED_PROFILES.join(' | ')}, got ${JSON.stringify(flags.profile)}`);

@@ -18,7 +18,7 @@ process.argv.splice(2, 1);
 
 const settings = settingsOrExit();
 if (!settings.startApp) failAndExit(`dataset:${command}`, 'saved datasets belong to app/ (BASE_URL must be unset): they are databases the app clones at start');
-const usage = 'npm run dataset:save -- [--profile smoke|small|medium|large] [--seed <text>]';
+const usage = `npm run dataset:save -- [--profile ${SEED_PROFILES.join('|')}] [--seed <text>]`;
 const flags = flagsOrExit(`dataset:${command}`, { profile: { type: 'string' }, seed: { type: 'string' } }, usage);
 const profile = (flags.profile ?? settings.seedProfile) as SeedProfile;
 if (!SEED_PROFILES.includes(profile)) failAndExit(`dataset:${command}`, `--profile must be one of ${SEED_PROFILES.join(' | ')}, got ${JSON.stringify(flags.profile)}`);

@@ -9,7 +9,7 @@ import pg from 'pg';
 import { adminQuery, templateName, withDatabase } from '../app/db/clone.js';
 import { appServerEnv, mintRunId, type Settings } from '../config/settings.js';
 import { SeedClient } from '../seed/client.js';
-import { datasetName, generateThenSend, type SeededDataset } from '../seed/dataset.js';
+import { datasetName, generateDataset, type SeededDataset } from '../seed/dataset.js';
 import type { DatasetKnobs } from '../seed/profiles.js';
 import { type AppProcess, startAppProcess, waitHealthy } from './app-process.js';
 
@@ -22,7 +22,7 @@ async function startApp(appEnv: Record<string, string>, databaseUrl: string, por
   return app;
 }
 
-export type SavedDataset = SeededDataset & { template: string; generateSeconds: number; sendSeconds: number };
+export type SavedDataset = SeededDataset & { template: string };
 
 export type SaveOptions = {
   /** The database server (any database on it): the dataset gets a database of its own there. */
@@ -63,7 +63,12 @@ export async function saveDataset(o: SaveOptions): Promise<SavedDataset> {
     let ds;
     try {
       log(`generating ${o.profile} (${o.knobs.accounts} accounts, seed "${o.seed}") into ${building}…`);
-      ds = await generateThenSend(new SeedClient(service), { seed: o.seed, runId, ttlSeconds: 7 * 24 * 3600, profile: o.profile, knobs: o.knobs });
+      const client = new SeedClient(service, { baseURL: `http://127.0.0.1:${port}`, headers: { 'x-test-service-token': o.serviceToken } });
+      try {
+        ds = await generateDataset(client, { seed: o.seed, runId, ttlSeconds: 7 * 24 * 3600, profile: o.profile, knobs: o.knobs });
+      } finally {
+        await client.close();
+      }
     } finally {
       await service.dispose();
     }

@@ -27,7 +27,7 @@ export const CATCHER: Record<Fault, string> = {
   slow_worker: 'jobs.burst_writes',
 };
 
-const flags = flagsOrExit('verify:faults', { profile: { type: 'string' }, faults: { type: 'string' } }, 'npm run verify:faults -- [--profile smoke|small|medium|large] [--faults n_plus_one,cache_off,…]');
+const flags = flagsOrExit('verify:faults', { profile: { type: 'string' }, faults: { type: 'string' } }, `npm run verify:faults -- [--profile ${SEED_PROFILES.join('|')}] [--faults n_plus_one,cache_off,…]`);
 const profile = flags.profile ?? 'smoke';
 if (!(SEED_PROFILES as readonly string[]).includes(profile)) failAndExit('verify:faults', `--profile must be one of ${SEED_PROFILES.join(', ')}, got ${JSON.stringify(profile)}`);
 const chosen = flags.faults === undefined ? new Set<Fault>(FAULTS) : parseFaults(flags.faults);

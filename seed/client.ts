@@ -5,7 +5,9 @@
  */
 import type { WhaleInput } from '../app/routes/internal/seed-schema.js';
 import type { RestoredDataset } from '../app/sql/datasets.js';
-import { describeBody, RunClient } from '../harness/seed/run-client.js';
+import type { APIRequestContext } from '@playwright/test';
+import { Agent, request as undiciRequest } from 'undici';
+import { describeBody, describeText, RunClient } from '../harness/seed/run-client.js';
 import type { SeedAccountBody } from './factories.js';
 
 export type { DatasetClaim, RowCounts, StatementStat } from '../harness/seed/run-client.js';
@@ -19,7 +21,61 @@ export type SeededAccount = {
 type Completion = { count: number; p50Ms: number | null; p95Ms: number | null; maxMs: number | null; lastAt: string | null };
 export type AccountJobs = { items: number; notifications: Completion & { retried: number }; searchIndex: Completion; queueDepth: Record<string, number>; workers: boolean };
 
+export type IdRanges = [string, string][];
+
+/** Where bulk rows go directly, past Playwright's request context (which would copy every body through its protocol as base64). */
+export type BulkTransport = { baseURL: string; headers: Record<string, string> };
+
 export class SeedClient extends RunClient {
+  private readonly agent?: Agent;
+  constructor(
+    request: APIRequestContext,
+    private readonly bulk?: BulkTransport,
+  ) {
+    super(request);
+    if (bulk) this.agent = new Agent({ keepAliveTimeout: 10_000, bodyTimeout: 120_000, headersTimeout: 120_000 });
+  }
+
+  async close(): Promise<void> {
+    await this.agent?.close();
+  }
+
+  /** Many bare accounts with their tokens, in one request (app's bulk seeding). */
+  async bulkAccounts(body: { runId: string; ttlSeconds: number; seed?: string; profile?: string; accounts: { name: string; email: string }[] }): Promise<{ id: string; email: string; token: string }[]> {
+    return ((await (await this.send('POST', '/internal/test/bulk/accounts', { data: body })).json()) as { accounts: { id: string; email: string; token: string }[] }).accounts;
+  }
+
+  /** Ids reserved from the tables' sequences, as inclusive ranges. */
+  async bulkIds(runId: string, counts: Partial<Record<'projects' | 'items' | 'comments' | 'tags', number>>): Promise<Record<'projects' | 'items' | 'comments' | 'tags', IdRanges>> {
+    return ((await (await this.send('POST', '/internal/test/bulk/ids', { data: { runId, counts } })).json()) as { ids: Record<'projects' | 'items' | 'comments' | 'tags', IdRanges> }).ids;
+  }
+
+  /** One table's rows in COPY text format, streamed into the run's partition. */
+  async bulkRows(table: string, q: { runId: string; ttlSeconds: number; rows: number }, bytes: Uint8Array): Promise<void> {
+    if (this.bulk && this.agent) {
+      const path = `/internal/test/bulk/rows/${table}?${new URLSearchParams({ runId: q.runId, ttlSeconds: String(q.ttlSeconds), rows: String(q.rows) }).toString()}`;
+      const res = await undiciRequest(new URL(path.slice(1), this.bulk.baseURL.endsWith('/') ? this.bulk.baseURL : `${this.bulk.baseURL}/`), {
+        method: 'POST',
+        dispatcher: this.agent,
+        headers: { ...this.bulk.headers, 'content-type': 'text/tab-separated-values' },
+        body: bytes,
+      });
+      const text = await res.body.text();
+      if (res.statusCode !== 201) throw new Error(`POST ${path} failed: ${res.statusCode} ${describeText(text)}`);
+      return;
+    }
+    await this.send('POST', `/internal/test/bulk/rows/${table}`, {
+      params: { runId: q.runId, ttlSeconds: String(q.ttlSeconds), rows: String(q.rows) },
+      headers: { 'content-type': 'text/tab-separated-values' },
+      data: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    });
+  }
+
+  /** Every foreign key of the run, checked set-based; throws naming the broken ones. */
+  async bulkVerify(runId: string): Promise<void> {
+    await this.send('POST', '/internal/test/bulk/verify', { data: { runId } });
+  }
+
   async seedAccount(body: SeedAccountBody): Promise<SeededAccount> {
     return (await this.send('POST', '/internal/test/seedAccount', { data: body })).json();
   }

@@ -1,20 +1,22 @@
 /**
  * A whole dataset from a profile's knobs: planned deterministically (which account is a whale,
- * how many projects each has, how many items each project has), then seeded through the
- * backend with bounded concurrency. Ordinary accounts travel as seedAccount bodies built by
- * faker; whales (and any account too big for one request) go to seedWhaleAccount, where the
- * server generates the rows from the same plan and a faker-made text bank.
+ * how many projects each has, how many items each project has), then seeded through app/'s
+ * bulk endpoints: rows generated on worker threads (bulk.ts) as COPY text while earlier chunks
+ * are being written. The whale route (seedWhaleAccount, server-side generation) stays for
+ * tests that want one whale on its own (fixtures/perf.ts).
  */
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import type { WhaleInput } from '../app/routes/internal/seed-schema.js';
 import { assignTiers, drawLogNormal } from '../harness/seed/distributions.js';
-import { buildAccount, type AccountShape, type SeedAccountBody } from './factories.js';
+import { buildAccount, TINY_ACCOUNT, type AccountShape } from './factories.js';
+import { CHUNK_TABLES, commentCounts, vocabularySize, type ChunkProject, type ChunkRows, type ChunkTask } from './bulk.js';
+import { defaultThreads, generatorPool, type GeneratorPool } from '../harness/seed/workers.js';
 import { datasetName, type DatasetKnobs } from './profiles.js';
 
 export { datasetName };
-import type { RowCounts, SeedClient } from './client.js';
-import { seedProgress } from '../harness/seed/progress.js';
+import type { IdRanges, RowCounts, SeedClient } from './client.js';
+import { seedProgress, type Progress } from '../harness/seed/progress.js';
 import { fakerFor, intBetween, REFERENCE_DATE, stream } from '../harness/seed/streams.js';
 
 /** Accounts whose estimated rows pass this go the server-side way, whatever their tier. */
@@ -88,17 +90,39 @@ export type DatasetOptions = {
   ttlSeconds: number;
   profile: string;
   knobs: DatasetKnobs;
+  /** Chunks in flight at once (generating or sending). Default: the generator threads + 2. */
   concurrency?: number;
+  /** Generator threads; 0 generates on this thread. Default: defaultThreads(), or 0 for a dataset under SMALL_DATASET rows. */
+  threads?: number;
+  /** Estimated rows per chunk (CHUNK_ROWS by default). */
+  chunkRows?: number;
   onAccount?: (a: DatasetAccount, rows: number) => void;
 };
 
-type Request = { plan: AccountPlan; whale?: WhaleInput; account?: SeedAccountBody };
+/** Estimated rows under which workers cost more to start than they save. */
+export const SMALL_DATASET = 20_000;
+/** Estimated rows per chunk: big enough to keep COPY busy, small enough to overlap generating and sending. */
+export const CHUNK_ROWS = 25_000;
 
-/** Builds one account's request: pure, deterministic, and the only client-side CPU cost. */
-function buildRequest(p: AccountPlan, o: DatasetOptions): Request {
-  return p.whale
-    ? { plan: p, whale: whaleBody({ ...o, plan: p }) }
-    : { plan: p, account: buildAccount({ seed: o.seed, runId: o.runId, ttlSeconds: o.ttlSeconds, path: p.path, profile: o.profile, shape: shapeOf(p, o.knobs) }) };
+type PlannedChunk = { projects: (Omit<ChunkProject, 'accountId' | 'author' | 'tagIds'> & { account: AccountPlan })[]; rows: number };
+
+/** Cuts the dataset into chunks of whole projects, the biggest accounts first (they are the long poles). */
+export function planChunks(plan: AccountPlan[], chunkRows = CHUNK_ROWS): PlannedChunk[] {
+  const chunks: PlannedChunk[] = [];
+  let current: PlannedChunk = { projects: [], rows: 0 };
+  for (const a of sendOrder(plan)) {
+    const perItem = a.estimatedRows / Math.max(1, a.itemCounts.reduce((x, y) => x + y, 0));
+    a.itemCounts.forEach((items, project) => {
+      current.projects.push({ account: a, accountPath: a.path, project, items, firstOfAccount: project === 0 });
+      current.rows += 1 + items * perItem;
+      if (current.rows >= chunkRows) {
+        chunks.push(current);
+        current = { projects: [], rows: 0 };
+      }
+    });
+  }
+  if (current.projects.length) chunks.push(current);
+  return chunks;
 }
 
 /** Whales first: they are the long poles, the small accounts fill in around them. */
@@ -106,47 +130,162 @@ function sendOrder(plan: AccountPlan[]): AccountPlan[] {
   return [...plan].sort((a, b) => Number(b.whale) - Number(a.whale) || b.estimatedRows - a.estimatedRows || a.index - b.index);
 }
 
-/** Generates and sends account by account: what a run does. */
-export async function generateDataset(client: SeedClient, o: DatasetOptions): Promise<SeededDataset> {
-  const plan = sendOrder(planDataset(o.seed, o.knobs));
-  return sendRequests(client, o, plan.map((p) => () => buildRequest(p, o)), estimated(plan));
-}
-
 const estimated = (plan: AccountPlan[]) => plan.reduce((a, p) => a + p.estimatedRows, 0);
 
 /**
- * Builds every request first, then sends them: separates the harness's generation time from
- * the endpoints' throughput (bench:seed measures the two apart).
+ * Generates the dataset into the run: accounts and their tokens first (one request per 1,000),
+ * then chunks of whole projects, generated on worker threads while earlier chunks are sent as
+ * COPY text to the bulk endpoints, then one set-based check of every foreign key.
  */
-export async function generateThenSend(client: SeedClient, o: DatasetOptions): Promise<SeededDataset & { generateSeconds: number; sendSeconds: number }> {
-  const t0 = performance.now();
-  const plan = sendOrder(planDataset(o.seed, o.knobs));
-  const built = plan.map((p) => buildRequest(p, o));
-  const generateSeconds = (performance.now() - t0) / 1000;
-  const sent = await sendRequests(client, o, built.map((r) => () => r), estimated(plan));
-  return { ...sent, seconds: generateSeconds + sent.seconds, generateSeconds, sendSeconds: sent.seconds };
-}
-
-async function sendRequests(client: SeedClient, o: DatasetOptions, requests: (() => Request)[], planned: number): Promise<SeededDataset> {
+export async function generateDataset(client: SeedClient, o: DatasetOptions): Promise<SeededDataset> {
   const started = performance.now();
-  const limit = pLimit(o.concurrency ?? 3);
-  const rows: RowCounts = {};
-  // Rows, rows/s and time left every few seconds on a long seed (the plan's estimate is the total).
-  const progress = seedProgress(`dataset ${datasetName(o.profile, o.seed, o.knobs)}`, planned);
-  const accounts = await Promise.all(
-    requests.map((make) =>
-      limit(async () => {
-        const { plan: p, whale, account } = make();
-        const seeded = whale ? await client.seedWhaleAccount(whale) : await client.seedAccount(account!);
-        addRows(rows, seeded.rows);
-        progress.add(sumRows(seeded.rows));
-        const a: DatasetAccount = { id: seeded.account.id, email: seeded.account.email, token: seeded.token, tier: p.tier, index: p.index };
-        o.onAccount?.(a, sumRows(seeded.rows));
-        return a;
-      }),
-    ),
-  );
-  accounts.sort((a, b) => a.index - b.index);
-  return { name: datasetName(o.profile, o.seed, o.knobs), source: 'generated', accounts, rows, seconds: (performance.now() - started) / 1000 };
+  const plan = planDataset(o.seed, o.knobs);
+  const planned = estimated(plan);
+  const name = datasetName(o.profile, o.seed, o.knobs);
+  const progress = seedProgress(`dataset ${name}`, planned);
+
+  // Workers start now, loading while the accounts are created.
+  const threads = o.threads ?? (planned < SMALL_DATASET ? 0 : defaultThreads());
+  const pool = generatorPool<ChunkTask, ChunkRows>({ module: new URL('./bulk.ts', import.meta.url), exportName: 'generateChunk', threads, warm: { exportName: 'warmBank', arg: o.seed } });
+  try {
+    return await seedWithPool(client, o, { plan, name, progress, pool, threads, started });
+  } finally {
+    await pool.close();
+  }
 }
 
+async function seedWithPool(
+  client: SeedClient,
+  o: DatasetOptions,
+  { plan, name, progress, pool, threads, started }: { plan: AccountPlan[]; name: string; progress: Progress; pool: GeneratorPool<ChunkTask, ChunkRows>; threads: number; started: number },
+): Promise<SeededDataset> {
+  const rows: RowCounts = {};
+  const tag = { runId: o.runId, ttlSeconds: o.ttlSeconds };
+  const chunks = planChunks(plan, o.chunkRows);
+  const counts = chunks.map((c) => ({
+    projects: c.projects.length,
+    items: c.projects.reduce((n, p) => n + p.items, 0),
+    comments: c.projects.reduce((n, p) => n + commentCounts(o.seed, p.accountPath, p.project, p.items, o.knobs.commentDepth).reduce((x, y) => x + y, 0), 0),
+  }));
+  const sum = (k: 'projects' | 'items' | 'comments') => counts.reduce((n, c) => n + c[k], 0);
+  // Each account's tag vocabulary: its ids reserved with the others', its rows written with its first project.
+  const vocab = plan.map((p) => vocabularySize(p.itemCounts.reduce((x, y) => x + y, 0), o.knobs.tagsPerItem));
+
+  // Accounts (names and emails as factories.ts makes them, ids and tokens from the backend) and
+  // every id the chunks need, side by side: a few requests, not one per chunk.
+  const names = new Map<number, string>();
+  const createAccounts = async () => {
+    const made: DatasetAccount[] = [];
+    for (let i = 0; i < plan.length; i += 1000) {
+      const batch = plan.slice(i, i + 1000);
+      const bodies = batch.map((p) => buildAccount({ seed: o.seed, runId: o.runId, ttlSeconds: o.ttlSeconds, path: p.path, shape: TINY_ACCOUNT }).account);
+      const out = await client.bulkAccounts({ ...tag, seed: o.seed, profile: o.profile, accounts: bodies });
+      batch.forEach((p, k) => names.set(p.index, bodies[k]!.name));
+      out.forEach((m, k) => made.push({ id: m.id, email: m.email, token: m.token, tier: batch[k]!.tier, index: batch[k]!.index }));
+      addRows(rows, { accounts: batch.length, api_tokens: batch.length });
+      progress.add(2 * batch.length);
+    }
+    return made;
+  };
+  const [accounts, tagRanges, projectIds, itemIds, commentIds] = await Promise.all([
+    createAccounts(),
+    reserveAll(client, o.runId, 'tags', vocab.reduce((x, y) => x + y, 0)),
+    reserveAll(client, o.runId, 'projects', sum('projects')),
+    reserveAll(client, o.runId, 'items', sum('items')),
+    reserveAll(client, o.runId, 'comments', sum('comments')),
+  ]);
+  const byIndex = new Map(accounts.map((a) => [a.index, a]));
+  const tagCursor = new IdCursor(tagRanges);
+  const tagIds = new Map(plan.map((p, k) => [p.index, expandRanges(tagCursor.take(vocab[k]!))] as const));
+  const cursors = { projects: new IdCursor(projectIds), items: new IdCursor(itemIds), comments: new IdCursor(commentIds) };
+  const ids = counts.map((c) => ({ projects: cursors.projects.take(c.projects), items: cursors.items.take(c.items), comments: cursors.comments.take(c.comments) }));
+
+  // Accounts are done when their last chunk is: count chunks per account.
+  const left = new Map<number, number>();
+  const written = new Map<number, number>();
+  for (const c of chunks) for (const a of new Set(c.projects.map((p) => p.account.index))) left.set(a, (left.get(a) ?? 0) + 1);
+  const finish = (index: number, n: number) => {
+    written.set(index, (written.get(index) ?? 0) + n);
+    const rest = (left.get(index) ?? 0) - 1;
+    left.set(index, rest);
+    if (rest <= 0) o.onAccount?.(byIndex.get(index)!, written.get(index)! + 2);
+  };
+  for (const a of accounts) if (!left.has(a.index)) o.onAccount?.(a, 2);
+
+  const expiresAt = new Date(Date.now() + o.ttlSeconds * 1000).toISOString();
+  const limit = pLimit(o.concurrency ?? threads + 2);
+  await Promise.all(
+    chunks.map((c, k) =>
+      limit(async () => {
+        const made = await pool.run({
+            seed: o.seed,
+            runId: o.runId,
+            expiresAt,
+            commentDepth: o.knobs.commentDepth,
+            attachmentRate: o.knobs.attachmentRate,
+            tagsPerItem: o.knobs.tagsPerItem,
+            ids: ids[k]!,
+            projects: c.projects.map(({ account, ...p }) => ({ ...p, accountId: byIndex.get(account.index)!.id, author: names.get(account.index)!, tagIds: tagIds.get(account.index)! })),
+          });
+          // Parents before children: each request is its own transaction; the keys are checked at the end.
+          let n = 0;
+          for (const table of CHUNK_TABLES) {
+            const { rows: count, bytes } = made[table];
+            if (count === 0) continue;
+            await client.bulkRows(table, { ...tag, rows: count }, bytes);
+            addRows(rows, { [table]: count });
+            progress.add(count);
+            n += count;
+          }
+          const perAccount = new Map<number, number>();
+          for (const p of c.projects) perAccount.set(p.account.index, 0);
+          // Rows are not told apart by account in a chunk: the account's share is its items'.
+          const items = c.projects.reduce((x, p) => x + p.items, 0) || 1;
+          for (const p of c.projects) perAccount.set(p.account.index, perAccount.get(p.account.index)! + Math.round((n * p.items) / items));
+          for (const [index, share] of perAccount) finish(index, share);
+        }),
+      ),
+    );
+  await client.bulkVerify(o.runId);
+  accounts.sort((a, b) => a.index - b.index);
+  return { name, source: 'generated', accounts, rows, seconds: (performance.now() - started) / 1000 };
+}
+
+function expandRanges(ranges: [string, string][]): string[] {
+  const out: string[] = [];
+  for (const [lo, hi] of ranges) for (let id = Number(lo); id <= Number(hi); id++) out.push(String(id));
+  return out;
+}
+
+/** Reserves n ids of a table, in requests of at most MAX_IDS_PER_REQUEST. */
+async function reserveAll(client: SeedClient, runId: string, table: 'projects' | 'items' | 'comments' | 'tags', n: number): Promise<IdRanges> {
+  const out: IdRanges = [];
+  for (let left = n; left > 0; left -= MAX_IDS_PER_REQUEST) out.push(...(await client.bulkIds(runId, { [table]: Math.min(left, MAX_IDS_PER_REQUEST) }))[table]);
+  return out;
+}
+const MAX_IDS_PER_REQUEST = 1_000_000;
+
+/** Hands out consecutive slices of reserved id ranges. */
+class IdCursor {
+  private r = 0;
+  private next: number;
+  constructor(private readonly ranges: IdRanges) {
+    this.next = ranges.length ? Number(ranges[0]![0]) : 0;
+  }
+  take(n: number): IdRanges {
+    const out: IdRanges = [];
+    while (n > 0) {
+      const range = this.ranges[this.r];
+      if (!range) throw new Error('fewer ids were reserved than the chunks need');
+      const hi = Number(range[1]);
+      const end = Math.min(hi, this.next + n - 1);
+      out.push([String(this.next), String(end)]);
+      n -= end - this.next + 1;
+      if (end === hi) {
+        this.r++;
+        this.next = this.ranges[this.r] ? Number(this.ranges[this.r]![0]) : 0;
+      } else this.next = end + 1;
+    }
+    return out;
+  }
+}

@@ -49,10 +49,23 @@ export function activityTime(s: Stream, notBefore = Date.parse(REFERENCE_DATE) -
   }
 }
 
-/** ISO with microseconds, e.g. 2024-09-03T14:05:11.482913Z. */
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+const pad3 = (n: number) => (n < 10 ? `00${n}` : n < 100 ? `0${n}` : String(n));
+const days = new Map<number, string>();
+
+/**
+ * ISO with microseconds, e.g. 2024-09-03T14:05:11.482913Z: Date.toISOString's text, built
+ * from a cached date and the time of day (millions of rows pay for it).
+ */
 export function iso(ms: number, s: Stream): string {
-  const micros = String(intBetween(s, 0, 999)).padStart(3, '0');
-  return new Date(Math.floor(ms)).toISOString().replace('Z', `${micros}Z`);
+  const micros = pad3(intBetween(s, 0, 999));
+  const t = Math.floor(ms);
+  const day = Math.floor(t / DAY);
+  let date = days.get(day);
+  if (date === undefined) days.set(day, (date = new Date(day * DAY).toISOString().slice(0, 10)));
+  const rem = t - day * DAY;
+  const sec = Math.floor(rem / 1000);
+  return `${date}T${pad2(Math.floor(sec / 3600))}:${pad2(Math.floor(sec / 60) % 60)}:${pad2(sec % 60)}.${pad3(rem % 1000)}${micros}Z`;
 }
 
 function paragraphs(f: Faker, min: number, max: number): string {

@@ -4,15 +4,17 @@
  * disk. Over either, the run stops at once, naming the knob to change and what would fit,
  * instead of failing deep into a seed (or into a full disk).
  *
- * Bytes are estimated at BYTES_PER_ROW: app/'s rows with their indexes and TOAST, as measured on
- * a saved `medium` dataset (a row of this schema averages about 2.2 KB on disk).
+ * Bytes and time are estimated at this machine's measured figures (bench-results/scale.json of
+ * npm run bench:scale, else seed.json of bench:seed: bytes per row of a saved, vacuumed dataset
+ * with its indexes, rows/s through the endpoints), else at the fallbacks below.
  */
 import { existsSync, readFileSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import { planDataset } from './dataset.js';
 import type { DatasetKnobs } from './profiles.js';
 
-export const BYTES_PER_ROW = 2200;
+/** When no benchmark ran here: a row of app/'s schema with its indexes, as saved `medium` and `xl` datasets measured (640–700 B). */
+export const BYTES_PER_ROW = 700;
 /** Free disk kept beyond the estimate: indexes grow while built, WAL, a template clone. */
 export const DISK_HEADROOM = 1.5;
 /** When bench:seed has not run here: the endpoints' rate on this kind of machine. */
@@ -33,14 +35,21 @@ export type DatasetPlan = {
   problems: string[];
 };
 
-/** The endpoints' rows/s measured by bench:seed on this machine, if it ran. */
-export function measuredRate(file = path.join('bench-results', 'seed.json')): number {
-  try {
-    const r = (JSON.parse(readFileSync(file, 'utf8')) as { rowsPerSec?: unknown }).rowsPerSec;
-    return typeof r === 'number' && r > 0 ? r : FALLBACK_ROWS_PER_SEC;
-  } catch {
-    return FALLBACK_ROWS_PER_SEC;
-  }
+/**
+ * The endpoints' rows/s and the bytes a row takes on disk, as measured on this machine: by
+ * bench:scale (the bigger dataset, closer to what a plan is about) or else bench:seed.
+ */
+export function measured(dir = 'bench-results'): { rowsPerSec: number; bytesPerRow: number } {
+  const read = (file: string) => {
+    try {
+      return JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { rowsPerSec?: unknown; bytesPerRow?: unknown };
+    } catch {
+      return {};
+    }
+  };
+  const [scale, seed] = [read('scale.json'), read('seed.json')];
+  const pick = (k: 'rowsPerSec' | 'bytesPerRow', fallback: number) => [scale[k], seed[k]].find((v): v is number => typeof v === 'number' && v > 0) ?? fallback;
+  return { rowsPerSec: pick('rowsPerSec', FALLBACK_ROWS_PER_SEC), bytesPerRow: pick('bytesPerRow', BYTES_PER_ROW) };
 }
 
 /** Free bytes on the filesystem that holds `dir` (or its nearest existing parent). */
@@ -51,7 +60,7 @@ export function freeBytes(dir: string): number {
   return s.bavail * s.bsize;
 }
 
-export function planOf(profile: string, seed: string, knobs: DatasetKnobs, o: { maxRows: number; dataDir?: string; rowsPerSec?: number }): DatasetPlan {
+export function planOf(profile: string, seed: string, knobs: DatasetKnobs, o: { maxRows: number; dataDir?: string; rowsPerSec?: number; bytesPerRow?: number }): DatasetPlan {
   const accounts = planDataset(seed, knobs);
   const byTier: Record<string, number> = {};
   for (const a of accounts) byTier[a.tier] = (byTier[a.tier] ?? 0) + 1;
@@ -68,8 +77,9 @@ export function planOf(profile: string, seed: string, knobs: DatasetKnobs, o: { 
     item_tags: Math.round((items * knobs.tagsPerItem) / 2),
   };
   const totalRows = Object.values(rows).reduce((a, b) => a + b, 0);
-  const bytes = totalRows * BYTES_PER_ROW;
-  const rowsPerSec = o.rowsPerSec ?? measuredRate();
+  const here = measured();
+  const bytes = totalRows * (o.bytesPerRow ?? here.bytesPerRow);
+  const rowsPerSec = o.rowsPerSec ?? here.rowsPerSec;
   const free = o.dataDir ? freeBytes(o.dataDir) : null;
   const problems: string[] = [];
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -83,13 +93,13 @@ export function planOf(profile: string, seed: string, knobs: DatasetKnobs, o: { 
   if (free !== null && bytes * DISK_HEADROOM > free) {
     problems.push(`the plan needs about ${gb(bytes)} on disk (${gb(bytes * DISK_HEADROOM)} with headroom) and ${o.dataDir} has ${gb(free)} free. Recommended fix: ${fits}, or run it against a staging database with DATABASE_URL (seed/README.md)`);
   }
-  return { profile, accounts: accounts.length, byTier, whales: accounts.filter((a) => a.whale).length, rows, totalRows, bytes, seconds: totalRows / rowsPerSec, rowsPerSec, limits: { maxRows: o.maxRows, freeBytes: free, dataDir: o.dataDir ?? null }, problems };
+  return { profile, accounts: accounts.length, byTier, whales: accounts.filter((a) => a.tier === 'whale').length, rows, totalRows, bytes, seconds: totalRows / rowsPerSec, rowsPerSec, limits: { maxRows: o.maxRows, freeBytes: free, dataDir: o.dataDir ?? null }, problems };
 }
 
 export function formatPlan(p: DatasetPlan): string {
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   return [
-    `dataset plan (${p.profile}): ${fmt(p.accounts)} accounts (${Object.entries(p.byTier).map(([t, n]) => `${fmt(n)} ${t}`).join(', ')}; ${p.whales} seeded server-side as whales)`,
+    `dataset plan (${p.profile}): ${fmt(p.accounts)} accounts (${Object.entries(p.byTier).map(([t, n]) => `${fmt(n)} ${t}`).join(', ')})`,
     `  rows: ${Object.entries(p.rows).map(([t, n]) => `${t} ${fmt(n)}`).join(', ')}; ${fmt(p.totalRows)} in all`,
     `  about ${(p.bytes / 1e9).toFixed(2)} GB on disk, about ${p.seconds < 120 ? `${Math.ceil(p.seconds)} s` : `${(p.seconds / 60).toFixed(1)} min`} at ${fmt(p.rowsPerSec)} rows/s`,
     `  limits: ${fmt(p.limits.maxRows)} rows (SEED_MAX_ROWS_PER_RUN)${p.limits.freeBytes === null ? '' : `, ${(p.limits.freeBytes / 1e9).toFixed(1)} GB free at ${p.limits.dataDir}`}`,

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import type { LogNormal, Tier } from '../harness/seed/distributions.js';
 
-export const SEED_PROFILES = ['smoke', 'small', 'medium', 'large'] as const;
+export const SEED_PROFILES = ['smoke', 'small', 'medium', 'xl', 'large'] as const;
 export type SeedProfile = (typeof SEED_PROFILES)[number];
 
 export type DatasetKnobs = {
@@ -40,6 +40,9 @@ export const PROFILES: Record<SeedProfile, DatasetKnobs> = {
   },
   small: { accounts: 10, projectsPerAccount: WHALE_TIERS, itemsPerProject: { p50: 10, p95: 100, max: 500 }, attachmentRate: 0.05, commentDepth: 2, tagsPerItem: 3 },
   medium: { accounts: 100, projectsPerAccount: WHALE_TIERS, itemsPerProject: { p50: 20, p95: 400, max: 2000 }, attachmentRate: 0.05, commentDepth: 2, tagsPerItem: 3 },
+  // Ten times medium, what this 2-core machine seeds, saves and restores (npm run bench:scale):
+  // the design's tiers, three whales of about a million rows each, items per project p95 2,500.
+  xl: { accounts: 300, projectsPerAccount: WHALE_TIERS, itemsPerProject: { p50: 30, p95: 2500, max: 8000 }, attachmentRate: 0.05, commentDepth: 2, tagsPerItem: 3 },
   large: { accounts: 1000, projectsPerAccount: WHALE_TIERS, itemsPerProject: { p50: 50, p95: 5000, max: 20000 }, attachmentRate: 0.05, commentDepth: 2, tagsPerItem: 3 },
 };
 

@@ -7,7 +7,7 @@
  */
 import type pg from 'pg';
 import type { Queryable } from './db.js';
-import { inTransaction, reserveIds } from './db.js';
+import { idSequence, inTransaction, reserveIds } from './db.js';
 import { bulkLoadMode } from './partitions.js';
 import type { RowCounts } from './testdata.js';
 
@@ -119,7 +119,7 @@ async function generateSlice(db: Queryable, s: WhaleSpec, slice: { first: number
   // State: 25% draft, 65% published, 10% archived, with the history in order; 1–6 paragraphs.
   await db.query(
     `CREATE TEMP TABLE whale_items ON COMMIT DROP AS
-     SELECT nextval(pg_get_serial_sequence('items', 'id')) AS id, x.*,
+     SELECT nextval($5::regclass) AS id, x.*,
             CASE WHEN x.state <> 'draft' THEN x.created + make_interval(hours => 1 + x.h % 72) END AS published,
             CASE WHEN x.state = 'archived' THEN x.created + make_interval(hours => 73 + x.h % 720) END AS archived
        FROM (
@@ -137,7 +137,7 @@ async function generateSlice(db: Queryable, s: WhaleSpec, slice: { first: number
            CROSS JOIN LATERAL generate_series(1, p.cnt) AS j
            JOIN whale_bank t ON t.kind = 'title' AND t.k = ${H("'it' || p.k || '/' || j")} % ${n.title}
        ) x`,
-    [s.seed, projectIds, slice.counts, slice.first],
+    [s.seed, projectIds, slice.counts, slice.first, await idSequence(db, 'items')],
   );
   const items = await db.query(
     `INSERT INTO items (id, test_run_id, expires_at, account_id, project_id, title, body, state, created_at, updated_at, published_at, archived_at)
@@ -154,7 +154,7 @@ async function generateSlice(db: Queryable, s: WhaleSpec, slice: { first: number
   if (s.commentDepth > 0) {
     const r = await db.query(
       `WITH c AS (
-         SELECT nextval(pg_get_serial_sequence('comments', 'id')) AS id, it.id AS item_id, c,
+         SELECT nextval($7::regclass) AS id, it.id AS item_id, c,
                 it.created + make_interval(hours => c * (1 + ${H("'ch' || it.pos || '/' || c")} % 48)) AS created,
                 ${H("'cb' || it.pos || '/' || c")} % ${n.comment} AS body_k
            FROM whale_items it CROSS JOIN LATERAL generate_series(1, ${H("'cn' || it.pos")} % ${2 * s.commentDepth + 1}) AS c)
@@ -164,7 +164,7 @@ async function generateSlice(db: Queryable, s: WhaleSpec, slice: { first: number
               CASE WHEN (c.c - 1) % $5 <> 0 THEN lag(c.id) OVER (PARTITION BY c.item_id ORDER BY c.c) END,
               $6, b.t, c.created
          FROM c JOIN whale_bank b ON b.kind = 'comment' AND b.k = c.body_k`,
-      [...base, s.commentDepth, s.authorName],
+      [...base, s.commentDepth, s.authorName, await idSequence(db, 'comments')],
     );
     comments = r.rowCount ?? 0;
   }

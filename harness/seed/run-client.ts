@@ -64,7 +64,7 @@ export class RunClient {
   }
 
   /** Honours 429/503 Retry-After (the backend's seed budgets) a few times, then gives up loudly. */
-  protected async send(method: 'GET' | 'POST' | 'PUT', url: string, options: { data?: unknown; params?: Record<string, string> }): Promise<APIResponse> {
+  protected async send(method: 'GET' | 'POST' | 'PUT', url: string, options: { data?: unknown; params?: Record<string, string>; headers?: Record<string, string> }): Promise<APIResponse> {
     for (let attempt = 0; ; attempt++) {
       const res = await this.request.fetch(url, { method, ...options, failOnStatusCode: false, timeout: 120_000 });
       if (res.ok()) return res;
@@ -79,7 +79,11 @@ export class RunClient {
 }
 
 export async function describeBody(res: APIResponse): Promise<string> {
-  const text = await res.text().catch(() => '');
+  return describeText(await res.text().catch(() => ''));
+}
+
+/** An error body as a person reads it: `CODE: message` for the contract's errors, else its start. */
+export function describeText(text: string): string {
   try {
     const body = JSON.parse(text) as { code?: string; message?: string };
     if (body.code) return `${body.code}: ${body.message ?? ''}`;

@@ -18,8 +18,14 @@ describe('dataset plans', () => {
   it('fits a small profile, and says how long it should take at the given rate', () => {
     const plan = planOf('medium', 'pressure-suite', PROFILES.medium, { maxRows: 20_000_000, rowsPerSec: 100_000 });
     assert.deepEqual(plan.problems, []);
-    assert.match(formatPlan(plan), /^dataset plan \(medium\): 100 accounts \(90 small, 9 mid, 1 whale;/);
+    assert.match(formatPlan(plan), /^dataset plan \(medium\): 100 accounts \(90 small, 9 mid, 1 whale\)/);
     assert.ok(plan.seconds > 1 && plan.seconds < 20);
+  });
+
+  it('stops a dataset the disk would not hold, naming the knob and the staging way', () => {
+    const plan = planOf('medium', 'pressure-suite', PROFILES.medium, { maxRows: 20_000_000, rowsPerSec: 100_000, bytesPerRow: 10_000_000, dataDir: '.' });
+    assert.equal(plan.problems.length, 1);
+    assert.match(plan.problems[0]!, /needs about [\d.]+ GB on disk .* Recommended fix: about SEED_ACCOUNTS=\d+ .* DATABASE_URL/);
   });
 
   it('tells from the command line whether a run is a perf run', () => {

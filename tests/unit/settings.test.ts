@@ -62,7 +62,7 @@ describe('harness settings', () => {
       'BASE_URL must be an http(s) URL of the backend under test, with its path prefix if it has one, such as http://127.0.0.1:8080 or http://127.0.0.1:8080/api (unset: the suite starts its own backend), got "ftp://x"',
       'DATABASE_URL must be a PostgreSQL connection URL such as postgres://user:pass@127.0.0.1:5432/db, got "mysql://x"',
       'RUN_ID must be 4-64 lowercase letters, digits and dashes, starting with a letter or digit, got "Bad_Run"',
-      'SEED_PROFILE must be one of "smoke" | "small" | "medium" | "large", got "medum"',
+      'SEED_PROFILE must be one of "smoke" | "small" | "medium" | "xl" | "large", got "medum"',
       'WORKERS must be a whole number from 1 to 32, got "two"',
     ]);
   });

@@ -16,7 +16,8 @@ export function findNul(value: unknown, at: string): string | undefined {
     }
     return undefined;
   }
-  if (value && typeof value === 'object') {
+  // Parsed JSON only: a streamed body (bulk COPY rows) is not walked; PostgreSQL refuses its NULs (22021).
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     for (const [k, v] of Object.entries(value)) {
       const found = (k.includes('\u0000') ? `${at}.${JSON.stringify(k)}` : undefined) ?? findNul(v, `${at}.${k}`);
       if (found) return found;

@@ -19,6 +19,7 @@ import { jobCompletion } from '../../sql/jobs.js';
 import { statementStats } from '../../sql/statements.js';
 import { claimDataset, publishDataset, shardEvent } from '../../sql/coordination.js';
 import type { Faults } from '../../faults.js';
+import bulkRoutes from './bulk.js';
 import { RunId, SeedBody, type SeedAccountInput, WhaleBody, whaleRowBound } from './seed-schema.js';
 
 /** Most rows one seed request may write; more must be split into several requests. */
@@ -111,6 +112,8 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
       if (failed) await forgetFailedRun(fastify.db, runId).catch((e: Error) => fastify.log.warn({ err: e, runId }, 'a failed run is left to its TTL'));
     }
   }
+
+  await fastify.register(bulkRoutes, { prefix: '/bulk', withinRunBudget });
 
   fastify.post(
     '/seedAccount',

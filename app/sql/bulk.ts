@@ -1,0 +1,116 @@
+/**
+ * Bulk seeding for datasets: rows arrive in PostgreSQL's COPY text format and stream straight
+ * into the run's own partitions. The app parses nothing per row, so writing costs what COPY
+ * costs; the partition's bound still refuses a row of another run (23514), and every foreign
+ * key is checked set-based once the caller says the dataset is complete (verifyRunReferences).
+ */
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import copyStreams from 'pg-copy-streams';
+import { idSequence, type Queryable } from './db.js';
+import { PARTITION_FKS, partitionName } from './partitions.js';
+import type { TestDataTable } from './tables.js';
+
+/**
+ * The columns a bulk request carries per table, in this order: part of the seeding contract
+ * (the OpenAPI description of POST /internal/test/bulk/rows/{table} lists them). Ids are sent
+ * for the tables others reference; they come from POST /internal/test/bulk/ids.
+ */
+export const BULK_COLUMNS = {
+  projects: ['id', 'account_id', 'name', 'description', 'created_at', 'updated_at', 'test_run_id', 'expires_at'],
+  items: ['id', 'project_id', 'account_id', 'title', 'body', 'state', 'created_at', 'updated_at', 'published_at', 'archived_at', 'test_run_id', 'expires_at'],
+  comments: ['id', 'item_id', 'account_id', 'parent_id', 'author', 'body', 'created_at', 'test_run_id', 'expires_at'],
+  attachments: ['item_id', 'account_id', 'filename', 'content_type', 'size_bytes', 'created_at', 'test_run_id', 'expires_at'],
+  tags: ['id', 'account_id', 'name', 'test_run_id', 'expires_at'],
+  item_tags: ['item_id', 'tag_id', 'account_id', 'test_run_id', 'expires_at'],
+} as const satisfies Partial<Record<TestDataTable, readonly string[]>>;
+
+export type BulkTable = keyof typeof BULK_COLUMNS;
+export const BULK_TABLES = Object.keys(BULK_COLUMNS) as BulkTable[];
+/** Tables whose ids the caller reserves (the others take theirs from their identity). */
+export const ID_TABLES = ['projects', 'items', 'comments', 'tags'] as const;
+export type IdTable = (typeof ID_TABLES)[number];
+
+/**
+ * Reserves `n` ids from the table's identity sequence and returns them as inclusive ranges
+ * (usually one): nextval per id, so a concurrent writer of the same table never collides.
+ */
+export async function reserveIdRanges(db: Queryable, table: IdTable, n: number): Promise<[string, string][]> {
+  if (n === 0) return [];
+  const { rows } = await db.query<{ lo: string; hi: string }>(
+    `SELECT min(id)::text AS lo, max(id)::text AS hi
+       FROM (SELECT id, id - row_number() OVER (ORDER BY id) AS island
+               FROM (SELECT nextval($1::regclass) AS id FROM generate_series(1, $2)) s) t
+      GROUP BY island ORDER BY 1`,
+    [await idSequence(db, table), n],
+  );
+  return rows.map((r) => [r.lo, r.hi]);
+}
+
+/** Counts data lines as they pass and stops past `maxBytes`: the request body is a stream, not parsed. */
+class LineCounter extends Transform {
+  lines = 0;
+  bytes = 0;
+  private last = 10;
+  constructor(private readonly maxBytes: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null, data?: Buffer) => void) {
+    this.bytes += chunk.length;
+    if (this.bytes > this.maxBytes) return cb(new BodyTooLarge(this.maxBytes));
+    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) this.lines++;
+    this.last = chunk.at(-1) ?? this.last;
+    cb(null, chunk);
+  }
+  override _flush(cb: () => void) {
+    // A last line without its newline is a row too (COPY accepts it).
+    if (this.bytes > 0 && this.last !== 10) this.lines++;
+    cb();
+  }
+}
+
+export class BodyTooLarge extends Error {
+  constructor(readonly maxBytes: number) {
+    super(`the body is larger than ${maxBytes} bytes`);
+  }
+}
+
+/**
+ * Streams `body` into the run's partition of `table` with COPY, inside the caller's
+ * transaction. Returns the rows written and the data lines the body held (they differ only
+ * when a field holds an escaped newline, which COPY text never needs).
+ */
+export async function copyRows(client: pg.PoolClient, table: BulkTable, runId: string, body: Readable, maxBytes: number): Promise<{ rows: number; lines: number }> {
+  const counter = new LineCounter(maxBytes);
+  const copy = client.query(copyStreams.from(`COPY ${partitionName(table, runId)} (${BULK_COLUMNS[table].join(', ')}) FROM STDIN`));
+  await pipeline(body, counter, copy);
+  return { rows: Number(copy.rowCount ?? 0), lines: counter.lines };
+}
+
+/**
+ * Every foreign key of the run's partitions, checked set-based over the whole run (one
+ * anti-join per key): what the per-row triggers that bulk loading skips would have checked.
+ * Returns the broken ones, empty when all hold; null when the run has no partitions here.
+ */
+export async function brokenRunReferences(db: Pick<pg.Pool, 'query'>, runId: string): Promise<{ table: string; column: string; parent: string; rows: number }[] | null> {
+  const names = [...new Set(PARTITION_FKS.flatMap(([t, , p]) => [partitionName(t, runId), partitionName(p, runId)]))];
+  const present = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_class WHERE relname = ANY($1)`, [names]);
+  if (present.rows[0]!.n < names.length) return null;
+  // One query per child table, each scanning it once for all its keys (a left join per parent),
+  // run side by side on the pool's connections.
+  const children = [...new Set(PARTITION_FKS.map(([t]) => t))];
+  const found = await Promise.all(
+    children.map(async (table) => {
+      const keys = PARTITION_FKS.filter(([t]) => t === table);
+      const { rows } = await db.query<Record<string, number>>(
+        `SELECT ${keys.map(([, column], k) => `count(*) FILTER (WHERE c.${column} IS NOT NULL AND p${k}.id IS NULL)::int AS k${k}`).join(', ')}
+           FROM ${partitionName(table, runId)} c
+           ${keys.map(([, column, parent], k) => `LEFT JOIN ${partitionName(parent, runId)} p${k} ON p${k}.id = c.${column}`).join('\n')}`,
+      );
+      return keys.map(([, column, parent], k) => ({ table, column, parent, rows: rows[0]![`k${k}`]! }));
+    }),
+  );
+  const broken = found.flat().filter((c) => c.rows > 0);
+  return broken;
+}

@@ -1,0 +1,128 @@
+/**
+ * What bench:seed and bench:scale measure of one dataset: seeding it through the endpoints (as
+ * dataset:save does, generation included), the same rows by raw COPY, restoring the saved
+ * dataset as a run does, and its bytes on disk.
+ *
+ * The raw-COPY baseline: the rows the run wrote, dumped with COPY TO and written back with one
+ * COPY FROM per table into a scratch schema whose tables have the same columns, checks and
+ * indexes (no foreign keys: COPY's best case), timed on the write only. It is taken three times
+ * and the median kept: one COPY varies by a tenth from one try to the next on this machine.
+ */
+import { performance } from 'node:perf_hooks';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import pg from 'pg';
+import { adminQuery, withDatabase } from '../app/db/clone.js';
+import type { Settings } from '../config/settings.js';
+import { sumRows } from '../seed/dataset.js';
+import type { DatasetKnobs } from '../seed/profiles.js';
+import { saveDataset, saveOptionsOf } from './datasets.js';
+import copyStreams from 'pg-copy-streams';
+
+export const DATASET_TABLES = ['accounts', 'api_tokens', 'projects', 'items', 'comments', 'attachments', 'tags', 'item_tags'];
+
+/** Median seconds that one COPY per table takes to write the run's `rows` rows again; checks it wrote them all. */
+export async function copyBaseline(db: pg.Client, runId: string, rows: number, tries = 3): Promise<number> {
+  await db.query('DROP SCHEMA IF EXISTS bench_copy CASCADE');
+  await db.query('CREATE SCHEMA bench_copy');
+  try {
+    // Kept as the chunks COPY TO gave them: one Buffer of a big table could pass Node's limit.
+    const dumps: { table: string; chunks: Buffer[] }[] = [];
+    for (const table of DATASET_TABLES) {
+      await db.query(`CREATE TABLE bench_copy.${table} (LIKE public.${table} INCLUDING ALL EXCLUDING IDENTITY)`);
+      const chunks: Buffer[] = [];
+      await pipeline(
+        db.query(copyStreams.to(`COPY (SELECT * FROM public.${table} WHERE test_run_id = '${runId}') TO STDOUT`)),
+        new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) }),
+      );
+      dumps.push({ table, chunks });
+    }
+    const times: number[] = [];
+    for (let t = 0; t < tries; t++) {
+      for (const { table } of dumps) await db.query(`TRUNCATE bench_copy.${table}`);
+      const started = performance.now();
+      for (const { table, chunks } of dumps) await pipeline(Readable.from(chunks), db.query(copyStreams.from(`COPY bench_copy.${table} FROM STDIN`)));
+      times.push((performance.now() - started) / 1000);
+      const copied = (await db.query<{ n: string }>(`SELECT (${DATASET_TABLES.map((t) => `(SELECT count(*) FROM bench_copy.${t})`).join(' + ')})::text AS n`)).rows[0]!.n;
+      if (Number(copied) !== rows) throw new Error(`COPY wrote ${copied} rows, the endpoints ${rows}: not the same rows`);
+    }
+    return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+  } finally {
+    await db.query('DROP SCHEMA IF EXISTS bench_copy CASCADE');
+  }
+}
+
+/** Rows in the dataset tables of one database. */
+export async function countRows(url: string): Promise<number> {
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  try {
+    return Number((await db.query<{ n: string }>(`SELECT (${DATASET_TABLES.map((t) => `(SELECT count(*) FROM ${t})`).join(' + ')})::text AS n`)).rows[0]!.n);
+  } finally {
+    await db.end();
+  }
+}
+
+/** Seconds to clone the saved dataset as a run restores it; checks the clone holds every row, then drops it. */
+export async function timeRestore(serverUrl: string, template: string, rows: number): Promise<number> {
+  const clone = `${template}_bench_restore`;
+  await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${clone} WITH (FORCE)`);
+  const started = performance.now();
+  await adminQuery(serverUrl, `CREATE DATABASE ${clone} TEMPLATE ${template} STRATEGY FILE_COPY`);
+  const seconds = (performance.now() - started) / 1000;
+  try {
+    const restored = await countRows(withDatabase(serverUrl, clone));
+    if (restored !== rows) throw new Error(`the restored database holds ${restored} rows, the dataset ${rows}`);
+  } finally {
+    await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${clone} WITH (FORCE)`);
+  }
+  return seconds;
+}
+
+/** Bytes the saved dataset's database takes on disk. */
+export async function databaseBytes(serverUrl: string, database: string): Promise<number> {
+  return Number((await adminQuery<{ b: string }>(serverUrl, `SELECT pg_database_size($1)::text AS b`, [database])).rows[0]!.b);
+}
+
+export type DatasetMeasure = {
+  profile: string;
+  rows: number;
+  accounts: number;
+  whales: number;
+  /** The seed through the endpoints, generation included. */
+  seconds: number;
+  copySeconds: number;
+  restoreSeconds: number;
+  bytes: number;
+  template: string;
+};
+
+/** Seeds and saves the profile through the endpoints, times raw COPY of the same rows and a restore. */
+export async function measureDataset(settings: Settings, profile: string, knobs: DatasetKnobs): Promise<DatasetMeasure> {
+  let copySeconds = 0;
+  const ds = await saveDataset({
+    ...saveOptionsOf(settings),
+    profile,
+    seed: settings.seed,
+    knobs,
+    log: (m) => console.log(`  ${m}`),
+    beforeSave: async (db, seeded) => {
+      console.log(`  seeded ${sumRows(seeded.rows).toLocaleString('en-US')} rows in ${seeded.seconds.toFixed(2)} s; timing raw COPY of the same rows…`);
+      copySeconds = await copyBaseline(db, seeded.runId, sumRows(seeded.rows));
+    },
+  });
+  const rows = sumRows(ds.rows);
+  const server = settings.verifyDatabaseUrl!;
+  const restoreSeconds = await timeRestore(server, ds.template, rows);
+  return {
+    profile,
+    rows,
+    accounts: ds.accounts.length,
+    whales: ds.accounts.filter((a) => a.tier === 'whale').length,
+    seconds: ds.seconds,
+    copySeconds,
+    restoreSeconds,
+    bytes: await databaseBytes(server, ds.template),
+    template: ds.template,
+  };
+}
