@@ -45,7 +45,7 @@ async function perfRun(p: string, extraEnv: Record<string, string>): Promise<{ e
   const dir = path.join('perf-results', 'scale', p);
   const started = performance.now();
   console.log(`bench:scale: perf project on ${p}…`);
-  const child = spawn('npx', ['playwright', 'test', '--project=perf', '--reporter=line'], {
+  const child = spawn('npx', ['playwright', 'test', '--project=perf'], {
     env: { ...process.env, SEED_PROFILE: p, PERF_RESULTS_DIR: dir, PLAYWRIGHT_HTML_OUTPUT_DIR: path.join(dir, 'report'), ...extraEnv },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

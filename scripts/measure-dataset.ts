@@ -29,7 +29,8 @@ export async function copyBaseline(db: pg.Client, runId: string, rows: number, t
     // Kept as the chunks COPY TO gave them: one Buffer of a big table could pass Node's limit.
     const dumps: { table: string; chunks: Buffer[] }[] = [];
     for (const table of DATASET_TABLES) {
-      await db.query(`CREATE TABLE bench_copy.${table} (LIKE public.${table} INCLUDING ALL EXCLUDING IDENTITY)`);
+      // Autovacuum off, as on a run's partitions during a bulk load: the two write the same way.
+      await db.query(`CREATE TABLE bench_copy.${table} (LIKE public.${table} INCLUDING ALL EXCLUDING IDENTITY) WITH (autovacuum_enabled = false)`);
       const chunks: Buffer[] = [];
       await pipeline(
         db.query(copyStreams.to(`COPY (SELECT * FROM public.${table} WHERE test_run_id = '${runId}') TO STDOUT`)),

@@ -40,6 +40,11 @@ export class SeedClient extends RunClient {
     await this.agent?.close();
   }
 
+  /** Makes the run's partitions ready for a bulk load (autovacuum paused until bulkVerify). */
+  async bulkBegin(runId: string): Promise<void> {
+    await this.send('POST', '/internal/test/bulk/begin', { data: { runId } });
+  }
+
   /** Many bare accounts with their tokens, in one request (app's bulk seeding). */
   async bulkAccounts(body: { runId: string; ttlSeconds: number; seed?: string; profile?: string; accounts: { name: string; email: string }[] }): Promise<{ id: string; email: string; token: string }[]> {
     return ((await (await this.send('POST', '/internal/test/bulk/accounts', { data: body })).json()) as { accounts: { id: string; email: string; token: string }[] }).accounts;
@@ -71,7 +76,7 @@ export class SeedClient extends RunClient {
     });
   }
 
-  /** Every foreign key of the run, checked set-based; throws naming the broken ones. */
+  /** Every foreign key of the run, checked set-based (throws naming the broken ones); autovacuum back on. */
   async bulkVerify(runId: string): Promise<void> {
     await this.send('POST', '/internal/test/bulk/verify', { data: { runId } });
   }

@@ -187,6 +187,7 @@ async function seedWithPool(
     }
     return made;
   };
+  await client.bulkBegin(o.runId);
   const [accounts, tagRanges, projectIds, itemIds, commentIds] = await Promise.all([
     createAccounts(),
     reserveAll(client, o.runId, 'tags', vocab.reduce((x, y) => x + y, 0)),

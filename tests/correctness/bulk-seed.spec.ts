@@ -3,7 +3,9 @@
  * in COPY text go into the run's partition, every bad body is refused with a message naming the
  * table, line and column and what is accepted, and a refused request writes nothing.
  */
+import pg from 'pg';
 import { expect, test } from '../../fixtures';
+import { partitionName } from '../../app/sql/partitions';
 import { BULK_COLUMNS } from '../../app/sql/bulk';
 import { copyRow } from '../../harness/seed/copy-text';
 
@@ -12,9 +14,21 @@ const TSV = { 'content-type': 'text/tab-separated-values' };
 test.describe('bulk seeding', () => {
   test.skip(({ referenceApp }) => !referenceApp, 'app/ offers the bulk endpoints');
 
-  test('should write rows given as COPY text, tagged with the run, and find every reference intact', async ({ testService, seedClient, run }) => {
+  test('should write rows given as COPY text, tagged with the run, and find every reference intact', async ({ testService, seedClient, run, verifyDatabaseUrl }) => {
     const runId = `${run.runId}-bulk-ok`;
+    const autovacuumOff = async () => {
+      const db = new pg.Client({ connectionString: verifyDatabaseUrl });
+      await db.connect();
+      try {
+        const { rows } = await db.query<{ off: boolean }>(`SELECT coalesce('autovacuum_enabled=false' = ANY(reloptions), false) AS off FROM pg_class WHERE relname = $1`, [partitionName('items', runId)]);
+        return rows[0]!.off;
+      } finally {
+        await db.end();
+      }
+    };
     try {
+      await seedClient.bulkBegin(runId);
+      if (verifyDatabaseUrl) expect(await autovacuumOff(), 'autovacuum paused while loading').toBe(true);
       const [account] = await seedClient.bulkAccounts({ runId, ttlSeconds: 600, accounts: [{ name: 'Bulk Owner', email: `bulk@${runId}.test.invalid` }] });
       const ids = await seedClient.bulkIds(runId, { projects: 1, items: 2 });
       const [projectId] = ids.projects[0]!;
@@ -26,6 +40,7 @@ test.describe('bulk seeding', () => {
       await seedClient.bulkRows('projects', { runId, ttlSeconds: 600, rows: 1 }, Buffer.from(project));
       await seedClient.bulkRows('items', { runId, ttlSeconds: 600, rows: 2 }, Buffer.from(items));
       await seedClient.bulkVerify(runId);
+      if (verifyDatabaseUrl) expect(await autovacuumOff(), 'autovacuum back on once the dataset is complete').toBe(false);
 
       const rows = await seedClient.runRows(runId);
       expect(rows.total).toBe(5); // account, token, project, two items

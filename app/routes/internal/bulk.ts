@@ -1,10 +1,12 @@
 /**
  * Bulk seeding, for datasets of millions of rows (POST /internal/test/bulk/…):
+ *   begin     the run's partitions made ready for a load (autovacuum paused on them);
  *   accounts  many bare accounts with their API tokens in one set-based request (JSON);
  *   ids       ids reserved from the tables' sequences, as ranges, so the caller can write
  *             children that reference their parents (JSON);
  *   rows      one table's rows in COPY text format, streamed into the run's partition;
- *   verify    every foreign key of the run checked set-based, once the dataset is complete.
+ *   verify    every foreign key of the run checked set-based, once the dataset is complete;
+ *             autovacuum back on.
  * Each request is one transaction: a failed one writes nothing. The run's row budget is
  * reserved before any row is written, as for seedAccount. Bulk requests are not held to the
  * accounts-per-minute limit: they are for datasets, whose size the row budget bounds.
@@ -14,9 +16,9 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
 import { hashToken, newToken } from '../../plugins/app/auth.js';
-import { BodyTooLarge, BULK_COLUMNS, BULK_TABLES, brokenRunReferences, copyRows, ID_TABLES, reserveIdRanges, type BulkTable } from '../../sql/bulk.js';
+import { BodyTooLarge, BULK_COLUMNS, BULK_TABLES, brokenRunReferences, copyRows, ID_TABLES, reserveIdRanges, setAutovacuum, type BulkTable } from '../../sql/bulk.js';
 import { inTransaction, reserveIds } from '../../sql/db.js';
-import { bulkLoadMode, PARTITION_FKS } from '../../sql/partitions.js';
+import { bulkLoadMode, ensureRunPartitions, PARTITION_FKS } from '../../sql/partitions.js';
 import * as testdata from '../../sql/testdata.js';
 import { errors } from '../schemas.js';
 import { RunId } from './seed-schema.js';
@@ -54,6 +56,23 @@ function copyError(table: BulkTable, e: { code?: string; message?: string; where
 const routes: FastifyPluginAsyncTypebox<BulkOptions> = async (fastify, opts) => {
   // The rows body is streamed into COPY, never parsed or buffered here.
   fastify.addContentTypeParser(TSV, (_request, payload, done) => done(null, payload));
+
+  fastify.post(
+    '/begin',
+    {
+      schema: {
+        body: Type.Object({ runId: RunId }, closed),
+        response: { 200: Type.Object({ runId: Type.String() }), ...errors(400, 404) },
+      },
+    },
+    async (request) => {
+      const { runId } = request.body;
+      request.auditRunId = runId;
+      await ensureRunPartitions(fastify.db, runId);
+      await setAutovacuum(fastify.db, runId, false);
+      return { runId };
+    },
+  );
 
   fastify.post(
     '/accounts',
@@ -199,6 +218,7 @@ const routes: FastifyPluginAsyncTypebox<BulkOptions> = async (fastify, opts) => 
         const list = broken.map((b) => `${b.rows} ${b.table} row(s) whose ${b.column} has no ${b.parent} row`).join('; ');
         throw new AppError('SCHEMA_MISMATCH', `run ${runId} holds rows with broken references: ${list}`, { broken });
       }
+      await setAutovacuum(fastify.db, runId, true);
       return { runId, foreignKeys: PARTITION_FKS.length };
     },
   );
