@@ -8,8 +8,15 @@ import { expect, test } from '../../fixtures';
 import { partitionName } from '../../app/sql/partitions';
 import { BULK_COLUMNS } from '../../app/sql/bulk';
 import { copyRow } from '../../harness/seed/copy-text';
+import type { SeedClient } from '../../seed/client';
 
 const TSV = { 'content-type': 'text/tab-separated-values' };
+
+/** One bare account of the run, and the expiry its rows carry. */
+async function owner(seedClient: SeedClient, runId: string) {
+  const [account] = await seedClient.bulkAccounts({ runId, ttlSeconds: 600, accounts: [{ name: 'Bulk Owner', email: `bulk@${runId}.test.invalid` }] });
+  return { account: account!, expires: new Date(Date.now() + 600_000).toISOString() };
+}
 
 test.describe('bulk seeding', () => {
   test.skip(({ referenceApp }) => !referenceApp, 'app/ offers the bulk endpoints');
@@ -29,14 +36,13 @@ test.describe('bulk seeding', () => {
     try {
       await seedClient.bulkBegin(runId);
       if (verifyDatabaseUrl) expect(await autovacuumOff(), 'autovacuum paused while loading').toBe(true);
-      const [account] = await seedClient.bulkAccounts({ runId, ttlSeconds: 600, accounts: [{ name: 'Bulk Owner', email: `bulk@${runId}.test.invalid` }] });
+      const { account, expires } = await owner(seedClient, runId);
       const ids = await seedClient.bulkIds(runId, { projects: 1, items: 2 });
       const [projectId] = ids.projects[0]!;
       const [first, last] = ids.items[0]!;
       expect(Number(last) - Number(first)).toBe(1);
-      const expires = new Date(Date.now() + 600_000).toISOString();
-      const project = copyRow([projectId, account!.id, 'Tab\tand newline\nin a name', 'A description', '2024-05-01T10:00:00Z', '2024-05-01T10:00:00Z', runId, expires]);
-      const items = [first, last].map((id, k) => copyRow([id, projectId, account!.id, `Item ${k}`, 'Body\\with a backslash', 'draft', '2024-05-02T10:00:00Z', '2024-05-02T10:00:00Z', null, null, runId, expires])).join('');
+      const project = copyRow([projectId, account.id, 'Tab\tand newline\nin a name', 'A description', '2024-05-01T10:00:00Z', '2024-05-01T10:00:00Z', runId, expires]);
+      const items = [first, last].map((id, k) => copyRow([id, projectId, account.id, `Item ${k}`, 'Body\\with a backslash', 'draft', '2024-05-02T10:00:00Z', '2024-05-02T10:00:00Z', null, null, runId, expires])).join('');
       await seedClient.bulkRows('projects', { runId, ttlSeconds: 600, rows: 1 }, Buffer.from(project));
       await seedClient.bulkRows('items', { runId, ttlSeconds: 600, rows: 2 }, Buffer.from(items));
       await seedClient.bulkVerify(runId);
@@ -45,7 +51,7 @@ test.describe('bulk seeding', () => {
       const rows = await seedClient.runRows(runId);
       expect(rows.total).toBe(5); // account, token, project, two items
       // What was written reads back as sent: escapes undone, the owner's token works.
-      const res = await testService.get(`/v1/projects/${projectId}`, { headers: { authorization: `Bearer ${account!.token}` } });
+      const res = await testService.get(`/v1/projects/${projectId}`, { headers: { authorization: `Bearer ${account.token}` } });
       expect(res.status()).toBe(200);
       expect((await res.json()).name).toBe('Tab\tand newline\nin a name');
     } finally {
@@ -56,24 +62,23 @@ test.describe('bulk seeding', () => {
   test('should refuse bad rows with the table, line, column and the columns it accepts, and write none of them', async ({ testService, seedClient, run }) => {
     const runId = `${run.runId}-bulk-bad`;
     try {
-      const [account] = await seedClient.bulkAccounts({ runId, ttlSeconds: 600, accounts: [{ name: 'Bulk Owner', email: `bulk@${runId}.test.invalid` }] });
-      const expires = new Date(Date.now() + 600_000).toISOString();
-      const ok = copyRow(['1', account!.id, 'sometag', runId, expires]);
+      const { account, expires } = await owner(seedClient, runId);
+      const ok = copyRow(['1', account.id, 'sometag', runId, expires]);
       const post = (table: string, body: string, rows: number, headers: Record<string, string> = TSV) =>
         testService.post(`/internal/test/bulk/rows/${table}`, { params: { runId, ttlSeconds: '600', rows: String(rows) }, headers, data: Buffer.from(body), failOnStatusCode: false });
 
-      const badLine = await post('tags', `${ok}2\t${account!.id}\n`, 2);
+      const badLine = await post('tags', `${ok}2\t${account.id}\n`, 2);
       expect(badLine.status()).toBe(400);
       const body = await badLine.json();
       expect(body.code).toBe('VALIDATION_FAILED');
       expect(body.message).toContain('tags (line 2');
       expect(body.message).toContain(BULK_COLUMNS.tags.join(', '));
 
-      const badValue = await post('items', copyRow(['1', '1', account!.id, 't', 'b', 'sleeping', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', null, null, runId, expires]), 1);
+      const badValue = await post('items', copyRow(['1', '1', account.id, 't', 'b', 'sleeping', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', null, null, runId, expires]), 1);
       expect(badValue.status()).toBe(400);
       expect((await badValue.json()).message).toMatch(/items .*line 1/);
 
-      const otherRun = await post('tags', copyRow(['3', account!.id, 'x', `${runId}-other`, expires]), 1);
+      const otherRun = await post('tags', copyRow(['3', account.id, 'x', `${runId}-other`, expires]), 1);
       expect(otherRun.status()).toBe(400);
       expect((await otherRun.json()).message).toContain('test_run_id must be the run ID the request names');
 
@@ -102,11 +107,10 @@ test.describe('bulk seeding', () => {
   test('should name the broken references of a run, and answer 404 for a run without rows', async ({ testService, seedClient, run }) => {
     const runId = `${run.runId}-bulk-refs`;
     try {
-      const [account] = await seedClient.bulkAccounts({ runId, ttlSeconds: 600, accounts: [{ name: 'Bulk Owner', email: `bulk@${runId}.test.invalid` }] });
-      const expires = new Date(Date.now() + 600_000).toISOString();
+      const { account, expires } = await owner(seedClient, runId);
       const [[itemId]] = (await seedClient.bulkIds(runId, { items: 1 })).items as [[string, string]];
       // An item whose project was never written: COPY takes it (keys are checked set-based at the end).
-      await seedClient.bulkRows('items', { runId, ttlSeconds: 600, rows: 1 }, Buffer.from(copyRow([itemId, '999999999', account!.id, 't', 'b', 'draft', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', null, null, runId, expires])));
+      await seedClient.bulkRows('items', { runId, ttlSeconds: 600, rows: 1 }, Buffer.from(copyRow([itemId, '999999999', account.id, 't', 'b', 'draft', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', null, null, runId, expires])));
       const verify = await testService.post('/internal/test/bulk/verify', { data: { runId }, failOnStatusCode: false });
       expect(verify.status()).toBe(409);
       expect((await verify.json()).message).toContain('1 items row(s) whose project_id has no projects row');
