@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import type { WhaleInput } from '../app/routes/internal/seed-schema.js';
 import { assignTiers, drawLogNormal } from '../harness/seed/distributions.js';
-import { buildAccount, TINY_ACCOUNT, type AccountShape } from './factories.js';
+import { buildAccount, TINY_ACCOUNT } from './factories.js';
 import { CHUNK_TABLES, commentCounts, vocabularySize, type ChunkProject, type ChunkRows, type ChunkTask } from './bulk.js';
 import { defaultThreads, generatorPool, type GeneratorPool } from '../harness/seed/workers.js';
 import { datasetName, type DatasetKnobs } from './profiles.js';
@@ -69,10 +69,6 @@ export function whaleBody(o: { seed: string; runId: string; ttlSeconds: number; 
     referenceDate: REFERENCE_DATE,
     bank: textBank(o.seed, o.plan.path),
   };
-}
-
-export function shapeOf(plan: AccountPlan, knobs: DatasetKnobs): AccountShape {
-  return { projects: plan.itemCounts.length, itemsPerProject: plan.itemCounts, commentDepth: knobs.commentDepth, attachmentRate: knobs.attachmentRate, tagsPerItem: knobs.tagsPerItem };
 }
 
 export type DatasetAccount = { id: string; email: string; token: string; tier: string; index: number };
