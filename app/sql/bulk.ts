@@ -8,7 +8,7 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import copyStreams from 'pg-copy-streams';
-import { idSequence, type Queryable } from './db.js';
+import { idSequence, inTransaction, type Queryable } from './db.js';
 import { PARTITION_FKS, partitionName } from './partitions.js';
 import { TEST_DATA_TABLES, type TestDataTable } from './tables.js';
 
@@ -93,21 +93,25 @@ export async function copyRows(client: pg.PoolClient, table: BulkTable, runId: s
  * anti-join per key): what the per-row triggers that bulk loading skips would have checked.
  * Returns the broken ones, empty when all hold; null when the run has no partitions here.
  */
-export async function brokenRunReferences(db: Pick<pg.Pool, 'query'>, runId: string): Promise<{ table: string; column: string; parent: string; rows: number }[] | null> {
+export async function brokenRunReferences(db: pg.Pool, runId: string): Promise<{ table: string; column: string; parent: string; rows: number }[] | null> {
   const names = [...new Set(PARTITION_FKS.flatMap(([t, , p]) => [partitionName(t, runId), partitionName(p, runId)]))];
   const present = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_class WHERE relname = ANY($1)`, [names]);
   if (present.rows[0]!.n < names.length) return null;
-  // One query per child table, each scanning it once for all its keys (a left join per parent),
-  // run side by side on the pool's connections.
+  // One query per child table, each scanning it once for all its keys (a hash join per parent),
+  // run side by side on the pool's connections. With work_mem large enough for the parents' ids
+  // the hashes stay in memory: at the default 4 MB a million-row parent spills to temp files.
   const children = [...new Set(PARTITION_FKS.map(([t]) => t))];
   const found = await Promise.all(
     children.map(async (table) => {
       const keys = PARTITION_FKS.filter(([t]) => t === table);
-      const { rows } = await db.query<Record<string, number>>(
+      const { rows } = await inTransaction(db, async (c) => {
+        await c.query(`SET LOCAL work_mem = '256MB'`);
+        return c.query<Record<string, number>>(
         `SELECT ${keys.map(([, column], k) => `count(*) FILTER (WHERE c.${column} IS NOT NULL AND p${k}.id IS NULL)::int AS k${k}`).join(', ')}
            FROM ${partitionName(table, runId)} c
            ${keys.map(([, column, parent], k) => `LEFT JOIN ${partitionName(parent, runId)} p${k} ON p${k}.id = c.${column}`).join('\n')}`,
-      );
+        );
+      });
       return keys.map(([, column, parent], k) => ({ table, column, parent, rows: rows[0]![`k${k}`]! }));
     }),
   );
