@@ -3,6 +3,7 @@
  * exactly, by bucket), the scenario's own figures take their worst value, and the budget is
  * judged again on the whole: the verdict an unsharded run of the same requests would get.
  */
+import { worseClient } from '../load/client-health.js';
 import type { Baseline } from '../budgets/baselines.js';
 import { broke, type ScenarioBudget } from '../budgets/define.js';
 import { metricDef } from '../metrics/registry.js';
@@ -47,6 +48,7 @@ export function mergeScenario(parts: ScenarioFile[], budgetFor: (id: string) => 
     baselineTag: baseline?.tag ?? null,
     details: parts.length > 1 ? { shards: parts.map((p) => ({ shard: p.shard, details: p.details })) } : parts[0]!.details,
     sections: parts.flatMap((p) => (p.sections ?? []).map((x) => (parts.length > 1 ? { ...x, title: `${x.title} (shard ${p.shard ?? '?'})` } : x))),
+    client: parts.map((p) => p.client).reduce(worseClient, undefined),
   });
 }
 

@@ -4,6 +4,7 @@
  * summary (summary.md, results.json) made from them, by the reporter after a run or by
  * `npm run perf:merge` from several shards' results.
  */
+import type { ClientHealth } from '../load/client-health.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Outcome } from '../budgets/define.js';
@@ -38,6 +39,8 @@ export type ScenarioFile = {
   details: Record<string, unknown>;
   /** Sections the scenario adds to the run's summary. */
   sections: SummarySection[];
+  /** The load generator's event-loop lag while measuring (absent in files of older versions). */
+  client?: ClientHealth;
 };
 
 /** A scenario's own part of summary.md: a heading and Markdown under it. */

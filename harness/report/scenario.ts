@@ -56,6 +56,7 @@ export function scenarioFile(o: {
   baselineTag: string | null;
   details: Record<string, unknown>;
   sections?: ScenarioFile['sections'];
+  client?: ScenarioFile['client'];
 }): ScenarioFile {
   return {
     version: 2,
@@ -77,5 +78,6 @@ export function scenarioFile(o: {
     baseline: o.baselineTag ? { tag: o.baselineTag, deltas: deltasOf(o.outcomes) } : null,
     details: o.details,
     sections: o.sections ?? [],
+    ...(o.client && { client: o.client }),
   };
 }

@@ -4,6 +4,7 @@
  * backlog), the slowest requests with their trace IDs) and results.json (the same, machine-readable, with the release
  * tag and the commit, for trend tracking).
  */
+import { describeClient } from '../load/client-health.js';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatOutcome, judged, passed } from '../budgets/define.js';
@@ -64,6 +65,11 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
       sorted.map((s) => [s.scenario, s.verdict === 'passed' ? '✅ passed' : '❌ failed', String(s.attempts), `${s.outcomes.filter(passed).length}/${s.outcomes.filter(judged).length}${s.outcomes.some((o) => !judged(o)) ? ` (${s.outcomes.filter((o) => !judged(o)).length} skipped)` : ''}`, s.broken.map((b) => trim(formatOutcome(b).replace(/^fail: /, ''), 160)).join('<br>') || '–']),
     ),
   );
+  const saturated = sorted.filter((s) => s.client?.saturated);
+  if (saturated.length) {
+    md.push('', '### The load generator', '');
+    for (const s of saturated) md.push(`- ⚠️ **${s.scenario}**: ${describeClient(s.client!)}.`);
+  }
   md.push('', `### Against the baseline${meta.baseline ? ` \`${meta.baseline}\`` : ''}`, '');
   md.push(deltas.length ? markdownTable(['scenario', 'rule', 'change', 'verdict'], deltas.map((d) => [d.scenario, d.rule, `${d.pct >= 0 ? '+' : ''}${d.pct.toFixed(1)}%`, d.ok ? 'within' : 'over'])) : meta.baseline ? '_the baseline has no value for these scenarios_' : '_no baseline given (PERF_BASELINE=<tag>)_');
   md.push('', '### Slowest endpoints (p95)', '');
@@ -106,6 +112,7 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
       stats: s.stats,
       endpoints: Object.fromEntries(Object.entries(s.endpoints).map(([k, e]) => [k, { ...e, histogram: undefined }])),
       baselineDeltas: s.baseline?.deltas ?? [],
+      client: s.client ?? null,
     })),
     slowestStatements: statements.statements.slice(0, 20),
     slowestRequests: slowest,
