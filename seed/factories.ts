@@ -36,11 +36,14 @@ const HISTORY_DAYS = 180; // activity spreads over the six months before REFEREN
  * A timestamp in the history window that looks like people made it: mostly weekdays, mostly
  * 08:00–18:00 UTC, minutes and seconds spread, microseconds set (like a real database).
  */
-export function activityTime(s: Stream, notBefore = Date.parse(REFERENCE_DATE) - HISTORY_DAYS * DAY): number {
-  const end = Date.parse(REFERENCE_DATE);
+const END = Date.parse(REFERENCE_DATE);
+const START = END - HISTORY_DAYS * DAY;
+
+export function activityTime(s: Stream, notBefore = START): number {
   for (let attempt = 0; ; attempt++) {
-    const day = Math.floor(notBefore / DAY) + Math.floor(s() * Math.max(1, (end - notBefore) / DAY));
-    const weekday = new Date(day * DAY).getUTCDay();
+    const day = Math.floor(notBefore / DAY) + Math.floor(s() * Math.max(1, (END - notBefore) / DAY));
+    // Day 0 (1970-01-01) was a Thursday: the weekday by arithmetic, as getUTCDay would say it.
+    const weekday = (((day + 4) % 7) + 7) % 7;
     const working = weekday !== 0 && weekday !== 6;
     if (!working && s() < 0.8 && attempt < 8) continue; // 80% of weekend draws are redrawn
     const hour = s() < 0.85 ? intBetween(s, 8, 17) : intBetween(s, 0, 23);
