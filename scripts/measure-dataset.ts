@@ -11,15 +11,15 @@
 import { performance } from 'node:perf_hooks';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import pg from 'pg';
+import type pg from 'pg';
 import { adminQuery, withDatabase } from '../app/db/clone.js';
+import { TEST_DATA_TABLES } from '../app/sql/tables.js';
+import { censusInDatabase, dropDatabase, total } from '../harness/seed/census.js';
 import type { Settings } from '../config/settings.js';
 import { sumRows } from '../seed/dataset.js';
 import type { DatasetKnobs } from '../seed/profiles.js';
 import { saveDataset, saveOptionsOf } from './datasets.js';
 import copyStreams from 'pg-copy-streams';
-
-export const DATASET_TABLES = ['accounts', 'api_tokens', 'projects', 'items', 'comments', 'attachments', 'tags', 'item_tags'];
 
 /** Median seconds that one COPY per table takes to write the run's `rows` rows again; checks it wrote them all. */
 export async function copyBaseline(db: pg.Client, runId: string, rows: number, tries = 3): Promise<number> {
@@ -28,7 +28,7 @@ export async function copyBaseline(db: pg.Client, runId: string, rows: number, t
   try {
     // Kept as the chunks COPY TO gave them: one Buffer of a big table could pass Node's limit.
     const dumps: { table: string; chunks: Buffer[] }[] = [];
-    for (const table of DATASET_TABLES) {
+    for (const table of TEST_DATA_TABLES) {
       // Autovacuum off, as on a run's partitions during a bulk load: the two write the same way.
       await db.query(`CREATE TABLE bench_copy.${table} (LIKE public.${table} INCLUDING ALL EXCLUDING IDENTITY) WITH (autovacuum_enabled = false)`);
       const chunks: Buffer[] = [];
@@ -42,10 +42,14 @@ export async function copyBaseline(db: pg.Client, runId: string, rows: number, t
     for (let t = 0; t < tries; t++) {
       for (const { table } of dumps) await db.query(`TRUNCATE bench_copy.${table}`);
       const started = performance.now();
-      for (const { table, chunks } of dumps) await pipeline(Readable.from(chunks), db.query(copyStreams.from(`COPY bench_copy.${table} FROM STDIN`)));
+      let copied = 0;
+      for (const { table, chunks } of dumps) {
+        const copy = db.query(copyStreams.from(`COPY bench_copy.${table} FROM STDIN`));
+        await pipeline(Readable.from(chunks), copy);
+        copied += Number(copy.rowCount ?? 0);
+      }
       times.push((performance.now() - started) / 1000);
-      const copied = (await db.query<{ n: string }>(`SELECT (${DATASET_TABLES.map((t) => `(SELECT count(*) FROM bench_copy.${t})`).join(' + ')})::text AS n`)).rows[0]!.n;
-      if (Number(copied) !== rows) throw new Error(`COPY wrote ${copied} rows, the endpoints ${rows}: not the same rows`);
+      if (copied !== rows) throw new Error(`COPY wrote ${copied} rows, the endpoints ${rows}: not the same rows`);
     }
     return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
   } finally {
@@ -53,29 +57,18 @@ export async function copyBaseline(db: pg.Client, runId: string, rows: number, t
   }
 }
 
-/** Rows in the dataset tables of one database. */
-export async function countRows(url: string): Promise<number> {
-  const db = new pg.Client({ connectionString: url });
-  await db.connect();
-  try {
-    return Number((await db.query<{ n: string }>(`SELECT (${DATASET_TABLES.map((t) => `(SELECT count(*) FROM ${t})`).join(' + ')})::text AS n`)).rows[0]!.n);
-  } finally {
-    await db.end();
-  }
-}
-
-/** Seconds to clone the saved dataset as a run restores it; checks the clone holds every row, then drops it. */
-export async function timeRestore(serverUrl: string, template: string, rows: number): Promise<number> {
+/** Seconds to clone the saved dataset as a run restores it; checks the clone holds every row of the run it was made by, then drops it. */
+export async function timeRestore(serverUrl: string, template: string, runId: string, rows: number): Promise<number> {
   const clone = `${template}_bench_restore`;
-  await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${clone} WITH (FORCE)`);
+  await dropDatabase(serverUrl, clone);
   const started = performance.now();
   await adminQuery(serverUrl, `CREATE DATABASE ${clone} TEMPLATE ${template} STRATEGY FILE_COPY`);
   const seconds = (performance.now() - started) / 1000;
   try {
-    const restored = await countRows(withDatabase(serverUrl, clone));
+    const restored = total(await censusInDatabase(withDatabase(serverUrl, clone), runId));
     if (restored !== rows) throw new Error(`the restored database holds ${restored} rows, the dataset ${rows}`);
   } finally {
-    await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${clone} WITH (FORCE)`);
+    await dropDatabase(serverUrl, clone);
   }
   return seconds;
 }
@@ -101,6 +94,7 @@ export type DatasetMeasure = {
 /** Seeds and saves the profile through the endpoints, times raw COPY of the same rows and a restore. */
 export async function measureDataset(settings: Settings, profile: string, knobs: DatasetKnobs): Promise<DatasetMeasure> {
   let copySeconds = 0;
+  let runId = '';
   const ds = await saveDataset({
     ...saveOptionsOf(settings),
     profile,
@@ -109,12 +103,13 @@ export async function measureDataset(settings: Settings, profile: string, knobs:
     log: (m) => console.log(`  ${m}`),
     beforeSave: async (db, seeded) => {
       console.log(`  seeded ${sumRows(seeded.rows).toLocaleString('en-US')} rows in ${seeded.seconds.toFixed(2)} s; timing raw COPY of the same rows…`);
+      runId = seeded.runId;
       copySeconds = await copyBaseline(db, seeded.runId, sumRows(seeded.rows));
     },
   });
   const rows = sumRows(ds.rows);
   const server = settings.verifyDatabaseUrl!;
-  const restoreSeconds = await timeRestore(server, ds.template, rows);
+  const restoreSeconds = await timeRestore(server, ds.template, runId, rows);
   return {
     profile,
     rows,

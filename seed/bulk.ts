@@ -82,7 +82,7 @@ export function warmBank(seed: string): void {
 const pick = <T>(s: Stream, list: readonly T[]): T => list[Math.floor(s() * list.length)]!;
 
 /** Hands out ids from reserved ranges, in order. */
-function idSource(ranges: IdRanges): () => string {
+export function idSource(ranges: IdRanges): () => string {
   let r = 0;
   let next = ranges.length ? Number(ranges[0]![0]) : 0;
   return () => {

@@ -10,7 +10,7 @@ import pLimit from 'p-limit';
 import type { WhaleInput } from '../app/routes/internal/seed-schema.js';
 import { assignTiers, drawLogNormal } from '../harness/seed/distributions.js';
 import { buildAccount, TINY_ACCOUNT } from './factories.js';
-import { CHUNK_TABLES, commentCounts, vocabularySize, type ChunkProject, type ChunkRows, type ChunkTask } from './bulk.js';
+import { CHUNK_TABLES, commentCounts, idSource, vocabularySize, type ChunkProject, type ChunkRows, type ChunkTask } from './bulk.js';
 import { defaultThreads, generatorPool, type GeneratorPool } from '../harness/seed/workers.js';
 import { datasetName, type DatasetKnobs } from './profiles.js';
 
@@ -19,7 +19,7 @@ import type { IdRanges, RowCounts, SeedClient } from './client.js';
 import { seedProgress, type Progress } from '../harness/seed/progress.js';
 import { fakerFor, intBetween, REFERENCE_DATE, stream } from '../harness/seed/streams.js';
 
-/** Accounts whose estimated rows pass this go the server-side way, whatever their tier. */
+/** Accounts whose estimated rows pass this are sent first with the whales, whatever their tier (the long poles). */
 export const WHALE_ROWS = 20_000;
 
 export type AccountPlan = { index: number; path: string; tier: string; itemCounts: number[]; estimatedRows: number; whale: boolean };
@@ -192,8 +192,8 @@ async function seedWithPool(
     reserveAll(client, o.runId, 'comments', sum('comments')),
   ]);
   const byIndex = new Map(accounts.map((a) => [a.index, a]));
-  const tagCursor = new IdCursor(tagRanges);
-  const tagIds = new Map(plan.map((p, k) => [p.index, expandRanges(tagCursor.take(vocab[k]!))] as const));
+  const nextTag = idSource(tagRanges);
+  const tagIds = new Map(plan.map((p, k) => [p.index, Array.from({ length: vocab[k]! }, nextTag)] as const));
   const cursors = { projects: new IdCursor(projectIds), items: new IdCursor(itemIds), comments: new IdCursor(commentIds) };
   const ids = counts.map((c) => ({ projects: cursors.projects.take(c.projects), items: cursors.items.take(c.items), comments: cursors.comments.take(c.comments) }));
 
@@ -215,43 +215,37 @@ async function seedWithPool(
     chunks.map((c, k) =>
       limit(async () => {
         const made = await pool.run({
-            seed: o.seed,
-            runId: o.runId,
-            expiresAt,
-            commentDepth: o.knobs.commentDepth,
-            attachmentRate: o.knobs.attachmentRate,
-            tagsPerItem: o.knobs.tagsPerItem,
-            ids: ids[k]!,
-            projects: c.projects.map(({ account, ...p }) => ({ ...p, accountId: byIndex.get(account.index)!.id, author: names.get(account.index)!, tagIds: tagIds.get(account.index)! })),
-          });
-          // Parents before children: each request is its own transaction; the keys are checked at the end.
-          let n = 0;
-          for (const table of CHUNK_TABLES) {
-            const { rows: count, bytes } = made[table];
-            if (count === 0) continue;
-            await client.bulkRows(table, { ...tag, rows: count }, bytes);
-            addRows(rows, { [table]: count });
-            progress.add(count);
-            n += count;
-          }
-          const perAccount = new Map<number, number>();
-          for (const p of c.projects) perAccount.set(p.account.index, 0);
-          // Rows are not told apart by account in a chunk: the account's share is its items'.
-          const items = c.projects.reduce((x, p) => x + p.items, 0) || 1;
-          for (const p of c.projects) perAccount.set(p.account.index, perAccount.get(p.account.index)! + Math.round((n * p.items) / items));
-          for (const [index, share] of perAccount) finish(index, share);
-        }),
-      ),
-    );
+          seed: o.seed,
+          runId: o.runId,
+          expiresAt,
+          commentDepth: o.knobs.commentDepth,
+          attachmentRate: o.knobs.attachmentRate,
+          tagsPerItem: o.knobs.tagsPerItem,
+          ids: ids[k]!,
+          projects: c.projects.map(({ account, ...p }) => ({ ...p, accountId: byIndex.get(account.index)!.id, author: names.get(account.index)!, tagIds: tagIds.get(account.index)! })),
+        });
+        // Parents before children: each request is its own transaction; the keys are checked at the end.
+        let n = 0;
+        for (const table of CHUNK_TABLES) {
+          const { rows: count, bytes } = made[table];
+          if (count === 0) continue;
+          await client.bulkRows(table, { ...tag, rows: count }, bytes);
+          addRows(rows, { [table]: count });
+          progress.add(count);
+          n += count;
+        }
+        const perAccount = new Map<number, number>();
+        for (const p of c.projects) perAccount.set(p.account.index, 0);
+        // Rows are not told apart by account in a chunk: the account's share is its items'.
+        const items = c.projects.reduce((x, p) => x + p.items, 0) || 1;
+        for (const p of c.projects) perAccount.set(p.account.index, perAccount.get(p.account.index)! + Math.round((n * p.items) / items));
+        for (const [index, share] of perAccount) finish(index, share);
+      }),
+    ),
+  );
   await client.bulkVerify(o.runId);
   accounts.sort((a, b) => a.index - b.index);
   return { name, source: 'generated', accounts, rows, seconds: (performance.now() - started) / 1000 };
-}
-
-function expandRanges(ranges: [string, string][]): string[] {
-  const out: string[] = [];
-  for (const [lo, hi] of ranges) for (let id = Number(lo); id <= Number(hi); id++) out.push(String(id));
-  return out;
 }
 
 /** Reserves n ids of a table, in requests of at most MAX_IDS_PER_REQUEST. */
