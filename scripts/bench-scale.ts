@@ -21,6 +21,7 @@ import { formatPlan, planOf } from '../seed/plan.js';
 import { resolveKnobs } from '../seed/profiles.js';
 import { failAndExit, flagsOrExit, settingsOrExit, withBackend } from './backend.js';
 import { type DatasetMeasure, measureDataset } from './measure-dataset.js';
+import { nestedRunEnv } from './nested-run.js';
 
 const MIN_ROWS = 5_000_000;
 const MAX_RESTORE_SECONDS = 10;
@@ -46,7 +47,7 @@ async function perfRun(p: string, extraEnv: Record<string, string>): Promise<{ e
   const started = performance.now();
   console.log(`bench:scale: perf project on ${p}…`);
   const child = spawn('npx', ['playwright', 'test', '--project=perf'], {
-    env: { ...process.env, SEED_PROFILE: p, PERF_RESULTS_DIR: dir, PLAYWRIGHT_HTML_OUTPUT_DIR: path.join(dir, 'report'), ...extraEnv },
+    env: nestedRunEnv({ SEED_PROFILE: p, PERF_RESULTS_DIR: dir, PLAYWRIGHT_HTML_OUTPUT_DIR: path.join(dir, 'report'), ...extraEnv }),
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const timer = setTimeout(() => child.kill('SIGTERM'), PERF_TIMEOUT_MS);

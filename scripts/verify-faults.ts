@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { FAULTS, type Fault, parseFaults } from '../app/faults.js';
 import { SEED_PROFILES } from '../config/settings.js';
 import { failAndExit, flagsOrExit } from './backend.js';
+import { nestedRunEnv } from './nested-run.js';
 
 /** The scenario that exists to catch each fault (others may fail too; this one must). */
 export const CATCHER: Record<Fault, string> = {
@@ -59,7 +60,7 @@ async function perfRun(name: string, faults: string): Promise<{ tests: TestResul
   const exit = await new Promise<number>((resolve) => {
     const child = spawn('npx', ['playwright', 'test', '--project=perf', '--reporter=json'], {
       // CI=1: never reuse a server already listening, it would not run with these faults.
-      env: { ...process.env, APP_FAULTS: faults, SEED_PROFILE: profile, PLAYWRIGHT_JSON_OUTPUT_FILE: file, CI: '1' },
+      env: nestedRunEnv({ APP_FAULTS: faults, SEED_PROFILE: profile, PLAYWRIGHT_JSON_OUTPUT_FILE: file }),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';

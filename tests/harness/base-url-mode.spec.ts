@@ -5,13 +5,14 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { expect, test } from '../../fixtures';
+import { nestedRunEnv } from '../../scripts/nested-run';
 
 const SPECS = ['contract-headers', 'internal-endpoints', 'seed-budgets'].map((f) => `tests/correctness/${f}.spec.ts`);
 
 test('should pass the correctness specs that once failed in BASE_URL mode', async ({ serviceToken, referenceApp }, testInfo) => {
   test.skip(!referenceApp, 'points a nested run at the app this suite started');
   test.setTimeout(120_000);
-  const env = { ...process.env, CI: '1', BASE_URL: testInfo.project.use.baseURL!, RUN_ID: '', DATABASE_URL: '', TEST_SERVICE_TOKEN: serviceToken, APP_FAULTS: '', PERF_BASELINE: '' };
+  const env = nestedRunEnv({ BASE_URL: testInfo.project.use.baseURL!, DATABASE_URL: '', TEST_SERVICE_TOKEN: serviceToken });
   const { code, output } = await new Promise<{ code: number | null; output: string }>((resolve) => {
     const cli = path.join('node_modules', '@playwright', 'test', 'cli.js');
     const child = spawn(process.execPath, [cli, 'test', '--project=correctness', '--reporter=line', '--output', testInfo.outputPath('results'), ...SPECS], { env, stdio: ['ignore', 'pipe', 'pipe'] });

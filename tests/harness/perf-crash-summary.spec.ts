@@ -10,6 +10,7 @@ import path from 'node:path';
 import { startEmbeddedPostgres } from '../../devdb/embedded.js';
 import { expect, test } from '../../fixtures';
 import { freePort, startAppProcess, waitHealthy } from '../../scripts/app-process';
+import { nestedRunEnv } from '../../scripts/nested-run';
 
 test('should write a summary saying the backend became unreachable when it dies during a perf run', async ({ referenceApp, serviceToken }, testInfo) => {
   test.skip(!referenceApp, 'starts app/ itself');
@@ -20,20 +21,14 @@ test('should write a summary saying the backend became unreachable when it dies 
   const app = startAppProcess({ PORT: String(port), DATABASE_URL: pg.url, TEST_SERVICE_TOKEN: serviceToken, LOG_LEVEL: 'silent', APP_LOG_FILE: '' });
   try {
     await waitHealthy(app, `http://127.0.0.1:${port}`);
-    const env = {
-      ...process.env,
-      CI: '1',
-      RUN_ID: '',
-      APP_FAULTS: '',
-      PERF_BASELINE: '',
+    const env = nestedRunEnv({
       BASE_URL: `http://127.0.0.1:${port}`,
       DATABASE_URL: pg.url,
       TEST_SERVICE_TOKEN: serviceToken,
       SEED_DATASET: 'generate',
       PERF_RESULTS_DIR: path.join(work, 'perf-results'),
       PLAYWRIGHT_HTML_OUTPUT_DIR: path.join(work, 'report'),
-      PLAYWRIGHT_HTML_OPEN: 'never',
-    };
+    });
     let out = '';
     const code = await new Promise<number>((resolve) => {
       const cli = path.join('node_modules', '@playwright', 'test', 'cli.js');

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { chromium } from '@playwright/test';
 import { expect, test } from '../../fixtures';
 import { freePort } from '../../scripts/app-process';
+import { nestedRunEnv } from '../../scripts/nested-run';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -35,13 +36,7 @@ test('should show every perf test with its charts and tables in the HTML report,
   const work = mkdtempSync(path.join(os.tmpdir(), 'perf-report-'));
   const reportDir = path.join(work, 'report');
   try {
-    const env = {
-      ...process.env,
-      CI: '1',
-      // A run of its own: no inherited run ID, faults, baseline or shard of the outer run.
-      RUN_ID: '',
-      APP_FAULTS: '',
-      PERF_BASELINE: '',
+    const env = nestedRunEnv({
       DATABASE_URL: verifyDatabaseUrl!,
       APP_PORT: String(await freePort()),
       TEST_SERVICE_TOKEN: serviceToken,
@@ -50,8 +45,7 @@ test('should show every perf test with its charts and tables in the HTML report,
       PERF_RAMP_HOLD_SECONDS: '2',
       PERF_RESULTS_DIR: path.join(work, 'perf-results'),
       PLAYWRIGHT_HTML_OUTPUT_DIR: reportDir,
-      PLAYWRIGHT_HTML_OPEN: 'never',
-    };
+    });
     const code = await new Promise<number>((resolve) => {
       const child = spawn('npx', ['playwright', 'test', '--project=perf', '-g', 'mix\\.ramp', '--reporter=html', '--output', path.join(work, 'results')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
