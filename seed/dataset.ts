@@ -163,7 +163,6 @@ async function seedWithPool(
     items: c.projects.reduce((n, p) => n + p.items, 0),
     comments: c.projects.reduce((n, p) => n + commentCounts(o.seed, p.accountPath, p.project, p.items, o.knobs.commentDepth).reduce((x, y) => x + y, 0), 0),
   }));
-  const sum = (k: 'projects' | 'items' | 'comments') => counts.reduce((n, c) => n + c[k], 0);
   // Each account's tag vocabulary: its ids reserved with the others', its rows written with its first project.
   const vocab = plan.map((p) => vocabularySize(p.itemCounts.reduce((x, y) => x + y, 0), o.knobs.tagsPerItem));
 
@@ -183,19 +182,13 @@ async function seedWithPool(
     }
     return made;
   };
+  // The chunks' own ids are reserved as each chunk starts (a few milliseconds): reserving them
+  // all first kept the first chunk waiting on half a million nextval calls.
   await client.bulkBegin(o.runId);
-  const [accounts, tagRanges, projectIds, itemIds, commentIds] = await Promise.all([
-    createAccounts(),
-    reserveAll(client, o.runId, 'tags', vocab.reduce((x, y) => x + y, 0)),
-    reserveAll(client, o.runId, 'projects', sum('projects')),
-    reserveAll(client, o.runId, 'items', sum('items')),
-    reserveAll(client, o.runId, 'comments', sum('comments')),
-  ]);
+  const [accounts, tagRanges] = await Promise.all([createAccounts(), reserveAll(client, o.runId, 'tags', vocab.reduce((x, y) => x + y, 0))]);
   const byIndex = new Map(accounts.map((a) => [a.index, a]));
   const nextTag = idSource(tagRanges);
   const tagIds = new Map(plan.map((p, k) => [p.index, Array.from({ length: vocab[k]! }, nextTag)] as const));
-  const cursors = { projects: new IdCursor(projectIds), items: new IdCursor(itemIds), comments: new IdCursor(commentIds) };
-  const ids = counts.map((c) => ({ projects: cursors.projects.take(c.projects), items: cursors.items.take(c.items), comments: cursors.comments.take(c.comments) }));
 
   // Accounts are done when their last chunk is: count chunks per account.
   const left = new Map<number, number>();
@@ -214,6 +207,7 @@ async function seedWithPool(
   await Promise.all(
     chunks.map((c, k) =>
       limit(async () => {
+        const ids = await reserveChunk(client, o.runId, counts[k]!);
         const made = await pool.run({
           seed: o.seed,
           runId: o.runId,
@@ -221,7 +215,7 @@ async function seedWithPool(
           commentDepth: o.knobs.commentDepth,
           attachmentRate: o.knobs.attachmentRate,
           tagsPerItem: o.knobs.tagsPerItem,
-          ids: ids[k]!,
+          ids,
           projects: c.projects.map(({ account, ...p }) => ({ ...p, accountId: byIndex.get(account.index)!.id, author: names.get(account.index)!, tagIds: tagIds.get(account.index)! })),
         });
         // Parents before children: each request is its own transaction; the keys are checked at the end.
@@ -256,27 +250,9 @@ async function reserveAll(client: SeedClient, runId: string, table: 'projects' |
 }
 const MAX_IDS_PER_REQUEST = 1_000_000;
 
-/** Hands out consecutive slices of reserved id ranges. */
-class IdCursor {
-  private r = 0;
-  private next: number;
-  constructor(private readonly ranges: IdRanges) {
-    this.next = ranges.length ? Number(ranges[0]![0]) : 0;
-  }
-  take(n: number): IdRanges {
-    const out: IdRanges = [];
-    while (n > 0) {
-      const range = this.ranges[this.r];
-      if (!range) throw new Error('fewer ids were reserved than the chunks need');
-      const hi = Number(range[1]);
-      const end = Math.min(hi, this.next + n - 1);
-      out.push([String(this.next), String(end)]);
-      n -= end - this.next + 1;
-      if (end === hi) {
-        this.r++;
-        this.next = this.ranges[this.r] ? Number(this.ranges[this.r]![0]) : 0;
-      } else this.next = end + 1;
-    }
-    return out;
-  }
+/** One chunk's ids, in one request unless a table needs more than one request takes. */
+async function reserveChunk(client: SeedClient, runId: string, counts: Record<'projects' | 'items' | 'comments', number>): Promise<Record<'projects' | 'items' | 'comments', IdRanges>> {
+  if (Math.max(counts.projects, counts.items, counts.comments) <= MAX_IDS_PER_REQUEST) return client.bulkIds(runId, counts);
+  const [projects, items, comments] = await Promise.all((['projects', 'items', 'comments'] as const).map((t) => reserveAll(client, runId, t, counts[t])));
+  return { projects: projects!, items: items!, comments: comments! };
 }

@@ -181,12 +181,12 @@ const routes: FastifyPluginAsyncTypebox<BulkOptions> = async (fastify, opts) => 
         try {
           const n = await inTransaction(fastify.db, async (client) => {
             await bulkLoadMode(client);
-            const out = await copyRows(client, table, runId, body, MAX_BULK_BYTES);
-            if (out.rows !== rows) {
-              throw new AppError('VALIDATION_FAILED', `${table}: the query says rows=${rows}, the body holds ${out.rows}`, { table, declared: rows, actual: out.rows });
+            const copied = await copyRows(client, table, runId, body, MAX_BULK_BYTES);
+            if (copied !== rows) {
+              throw new AppError('VALIDATION_FAILED', `${table}: the query says rows=${rows}, the body holds ${copied}`, { table, declared: rows, actual: copied });
             }
-            await testdata.recordSeed(client, { runId, ttlSeconds }, { [table]: out.rows } as testdata.RowCounts, 0);
-            return out.rows;
+            await testdata.recordSeed(client, { runId, ttlSeconds }, { [table]: copied } as testdata.RowCounts, 0);
+            return copied;
           });
           return { result: n, written: n };
         } catch (e) {
