@@ -8,9 +8,11 @@ import net from 'node:net';
 
 export type AppProcess = { child: ChildProcess; exited: Promise<number | null>; output: () => string; stop: () => Promise<number | null> };
 
-export function startAppProcess(env: Record<string, string>): AppProcess {
+/** `cwd`: the checkout whose app/ runs (another version's worktree, for perf:compare). */
+export function startAppProcess(env: Record<string, string>, cwd?: string): AppProcess {
   let out = '';
   const child = spawn(process.execPath, ['--import', 'tsx', 'app/server.ts'], {
+    ...(cwd && { cwd }),
     env: { ...process.env, APP_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

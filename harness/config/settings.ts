@@ -40,6 +40,7 @@ export const harnessShape = {
   METRICS_PATH: z.string().regex(PATH).default('/metrics').describe('a path starting with "/" where the backend serves Prometheus metrics, such as /metrics'),
   PERF_BASELINE: z.string().regex(BASELINE_TAG).optional().describe('a release tag with a saved baseline in the suite\'s baselines folder (npm run baseline:save -- --tag <tag>)'),
   PERF_REPEATS: int(0, 5, 2),
+  PERF_BUDGETS: z.enum(['gate', 'record']).default('gate').describe('gate (a broken budget fails the test) or record (budgets judged and reported, never failing: for comparisons that judge by perf:compare instead)'),
   PERF_SOAK_SECONDS: int(5, 86_400, 20),
   PERF_RAMP_HOLD_SECONDS: int(1, 3600, 4),
   PERF_RESULTS_DIR: z.string().min(1).default(PERF_RESULTS).describe('a directory path for perf results (summary.md, results.json, scenarios/)'),
@@ -51,6 +52,8 @@ export type PerfSettings = {
   baseline: Baseline | undefined;
   /** Extra measurements a noisy (latency) budget failure gets before it fails. */
   repeats: number;
+  /** gate: a broken budget fails the test; record: budgets are judged and reported only (perf:compare judges instead). */
+  budgets: 'gate' | 'record';
   soakSeconds: number;
   rampHoldSeconds: number;
   /** Where scenario results, summary.md and results.json go. */
@@ -126,6 +129,7 @@ export function loadHarnessSettings<S extends EnvShape = Record<string, never>>(
     perf: {
       baseline,
       repeats: all.PERF_REPEATS,
+      budgets: all.PERF_BUDGETS,
       soakSeconds: all.PERF_SOAK_SECONDS,
       rampHoldSeconds: all.PERF_RAMP_HOLD_SECONDS,
       resultsDir: all.PERF_RESULTS_DIR,

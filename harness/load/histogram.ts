@@ -63,3 +63,15 @@ export function merge(encoded: string[]): Histogram {
   for (const e of encoded) total.add(decode(e));
   return total;
 }
+
+/** The recorded values as (ms, count) pairs, ascending: a bucket is a run of values equal at 3 significant digits. */
+export function buckets(h: Histogram): [number, number][] {
+  const out: [number, number][] = [];
+  const it = (h as unknown as { recordedValuesIterator: { reset(): void; hasNext(): boolean; next(): { valueIteratedTo: number; countAddedInThisIterationStep: number } } }).recordedValuesIterator;
+  it.reset();
+  while (it.hasNext()) {
+    const v = it.next();
+    out.push([v.valueIteratedTo / 1000, v.countAddedInThisIterationStep]);
+  }
+  return out;
+}

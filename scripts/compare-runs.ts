@@ -1,0 +1,69 @@
+/**
+ * What perf:compare and verify:faults share: app/ started on ports and a database of its own,
+ * one perf run of the suite against a backend with budgets recorded (not gating), and a
+ * comparison written as compare.json / compare.md.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { compareRuns, DEFAULT_RULES, type CompareRules, type Comparison, type Side } from '../harness/compare/compare.js';
+import { compareMarkdown } from '../harness/compare/format.js';
+import { readScenarioFiles, type ScenarioFile } from '../harness/report/results.js';
+import '../harness/metrics/builtin.js';
+import '../fixtures/metrics.js';
+import { appServerEnv, type Settings } from '../config/settings.js';
+import { freePort, startAppProcess, waitHealthy, type AppProcess } from './app-process.js';
+import { nestedRunEnv } from './nested-run.js';
+
+/** The suite's tuning of the comparison, if it has one (budgets/compare.ts exporting `comparison`). */
+export async function suiteRules(): Promise<CompareRules> {
+  const file = path.resolve('budgets', 'compare.ts');
+  if (!existsSync(file)) return DEFAULT_RULES;
+  const m = (await import(file)) as { comparison?: Partial<CompareRules> };
+  return { ...DEFAULT_RULES, ...m.comparison };
+}
+
+/** app/ (of `cwd`, else this checkout) on free ports with its own embedded database. */
+export async function startBackend(settings: Settings, label: string, env: Record<string, string>, cwd?: string): Promise<{ app: AppProcess; url: string }> {
+  const port = await freePort();
+  const pgPort = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const app = startAppProcess({ ...appServerEnv(settings, `compare-${label}`), PORT: String(port), PG_PORT: String(pgPort), APP_FAULTS: '', ...env }, cwd);
+  try {
+    await waitHealthy(app, url, 180_000);
+  } catch (e) {
+    await app.stop();
+    throw e;
+  }
+  return { app, url };
+}
+
+/** One perf run of the suite against `baseUrl`, budgets recorded only, its results in `dir`. */
+export async function perfRunAgainst(baseUrl: string, dir: string, o: { grep?: string; env?: Record<string, string> } = {}): Promise<{ files: ScenarioFile[]; exit: number }> {
+  rmSync(dir, { recursive: true, force: true });
+  const args = ['playwright', 'test', '--project=perf', '--reporter=line', ...(o.grep ? ['--grep', o.grep] : [])];
+  const exit = await new Promise<number>((resolve) => {
+    const child = spawn('npx', args, {
+      env: nestedRunEnv({ BASE_URL: baseUrl, PERF_BUDGETS: 'record', PERF_RESULTS_DIR: dir, PLAYWRIGHT_HTML_OUTPUT_DIR: path.join(dir, 'html'), ...o.env }),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
+    child.on('exit', (code) => {
+      if (code !== 0) process.stderr.write(err);
+      resolve(code ?? 1);
+    });
+  });
+  const files = readScenarioFiles(dir);
+  if (!files.length) throw new Error(`the perf run into ${dir} left no scenario results (exit ${exit})`);
+  return { files, exit };
+}
+
+/** Compares and writes <out>/<name>.json and .md. */
+export function writeComparison(base: Side, candidate: Side, rules: CompareRules, out: string, name = 'compare', extra: Record<string, unknown> = {}): Comparison {
+  const c = compareRuns(base, candidate, rules);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(path.join(out, `${name}.json`), `${JSON.stringify({ ...c, ...extra }, null, 2)}\n`);
+  writeFileSync(path.join(out, `${name}.md`), compareMarkdown(c));
+  return c;
+}

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import kruskalTest from '@stdlib/stats-kruskal-test';
+import seedrandom from 'seedrandom';
+import { compareRuns, DEFAULT_RULES, failing, type Side } from '../../harness/compare/compare.js';
+import { compareMarkdown, formatFinding } from '../../harness/compare/format.js';
+import { adjustFdr, rankSum } from '../../harness/compare/stats.js';
+import type { RouteMetrics } from '../../harness/load/engine.js';
+import { buckets, createHistogram, recordMs } from '../../harness/load/histogram.js';
+import { serializeRoute } from '../../harness/load/serialize.js';
+import { recordEvidence } from '../../harness/metrics/evidence.js';
+import '../../harness/metrics/builtin.js';
+import type { ScenarioFile } from '../../harness/report/results.js';
+
+const histogramOf = (values: number[]) => {
+  const h = createHistogram();
+  for (const v of values) recordMs(h, v);
+  return h;
+};
+
+/** Log-normal latencies (skewed, heavy-tailed, like real ones) from a named seeded stream. */
+function latencies(seed: string, n: number, medianMs: number, sigma = 0.6): number[] {
+  const r = seedrandom(seed);
+  return Array.from({ length: n }, () => {
+    const z = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()); // Box–Muller
+    return medianMs * Math.exp(sigma * z);
+  });
+}
+
+type RouteSpec = { ms: number[]; queries?: number; bytes?: number; errors?: number };
+function route(s: RouteSpec): RouteMetrics {
+  const m: RouteMetrics = { latency: createHistogram(), service: createHistogram(), requests: 0, errors: 0, errorsByClass: {}, bytes: 0, maxBytes: 0, evidence: {}, statuses: {}, slowest: [] };
+  s.ms.forEach((ms, i) => {
+    recordMs(m.latency, ms);
+    recordMs(m.service, ms * 0.95);
+    m.requests++;
+    m.bytes += s.bytes ?? 2000;
+    const failed = i < (s.errors ?? 0);
+    if (failed) (m.errors++, (m.errorsByClass['5xx'] = (m.errorsByClass['5xx'] ?? 0) + 1));
+    recordEvidence(m.evidence, { status: failed ? 500 : 200, headers: { 'x-db-query-count': String(s.queries ?? 3), 'server-timing': `db;dur=${(ms / 2).toFixed(3)}` } });
+  });
+  return m;
+}
+function file(scenario: string, routes: Record<string, RouteSpec>, singles: Record<string, number> = {}): ScenarioFile {
+  return {
+    version: 2, scenario, runId: 'r', shard: null, verdict: 'passed', profile: 'smoke', attempts: 1, history: [], outcomes: [], broken: [], absent: [], stats: {},
+    raw: { routes: Object.fromEntries(Object.entries(routes).map(([k, v]) => [k, serializeRoute(route(v))])), expected: [], singles, wallMs: 1000 },
+    endpoints: {}, timeline: [], slowest: [], baseline: null, details: {}, sections: [],
+  };
+}
+const side = (label: string, ...rounds: ScenarioFile[][]): Side => ({ label, rounds });
+
+describe('the rank-sum test', () => {
+  it('agrees with @stdlib/stats-kruskal-test (two groups: H = z² without the continuity correction), ties included', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 8, maxLength: 80 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 8, maxLength: 80 }), (x, y) => {
+        const t = rankSum(buckets(histogramOf(x)), buckets(histogramOf(y)));
+        const { statistic } = kruskalTest(x, y);
+        const z0 = t.sd === 0 ? 0 : (t.u - (x.length * y.length) / 2) / t.sd;
+        assert.ok(Math.abs(z0 * z0 - statistic) < 1e-6 * Math.max(1, statistic), `z0² ${z0 * z0} vs H ${statistic}`);
+        assert.equal(t.n1 + t.n2, x.length + y.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('gives A = 0.5 and p = 1 for identical samples, and A near 1 when every candidate value is larger', () => {
+    const h = buckets(histogramOf(latencies('same', 500, 10)));
+    assert.deepEqual([rankSum(h, h).a, rankSum(h, h).p], [0.5, 1]);
+    const slow = rankSum(buckets(histogramOf([1, 2, 3, 4, 5])), buckets(histogramOf([10, 11, 12, 13, 14])));
+    assert.equal(slow.a, 1);
+  });
+
+  it('adjusts p-values by Benjamini–Hochberg', () => {
+    // R: p.adjust(c(0.01, 0.02, 0.03, 0.5), "BH") = 0.04 0.04 0.04 0.50
+    assert.deepEqual(adjustFdr([0.01, 0.02, 0.03, 0.5]).map((q) => +q.toFixed(4)), [0.04, 0.04, 0.04, 0.5]);
+  });
+});
+
+describe('comparing two runs without rules', () => {
+  const base = (seed: string, median = 10) => file('list.page', { page_1: { ms: latencies(`${seed}/1`, 1500, median) }, page_50: { ms: latencies(`${seed}/50`, 1500, median * 2) } });
+
+  it('finds nothing between two runs of the same behaviour (20 pairs of seeds)', () => {
+    for (let i = 0; i < 20; i++) {
+      const c = compareRuns(side('base', [base(`a${i}`)]), side('candidate', [base(`b${i}`)]));
+      assert.deepEqual(c.findings.map(formatFinding), [], `seeds a${i}/b${i}`);
+      assert.ok(c.tested >= 6, 'latency, service time and DB time of both routes were tested');
+    }
+  });
+
+  const slow = (seed: string) => file('list.page', { page_1: { ms: latencies(`${seed}/1`, 1500, 10) }, page_50: { ms: latencies(`${seed}/50`, 1500, 60) } });
+
+  it('finds a latency shift of one route in every round, says how sure and what else moved, and fails it', () => {
+    const c = compareRuns(side('base', [base('a')], [base('a2')]), side('candidate', [slow('c')], [slow('c2')]));
+    const f = c.findings.find((x) => x.metric === 'latency_ms');
+    assert.ok(f, compareMarkdown(c));
+    assert.equal(f.route, 'page_50');
+    assert.equal(f.severity, 'fail');
+    assert.ok(f.confidence! >= 0.99 && f.effect! > 0.85, `confidence ${f.confidence}, A ${f.effect}`);
+    assert.match(formatFinding(f), /^list\.page page_50: latency p\d+ [\d.]+ ms → [\d.]+ ms \(\+[\d.]+ ms, 100% confident, A 0\.\d\d\); service time and DB time moved$/);
+    assert.ok(!c.findings.some((x) => x.route === 'page_1'), 'the unchanged route has no finding');
+  });
+
+  it('only warns of a latency shift seen in one run a side: one run cannot tell it from run-to-run variation', () => {
+    const c = compareRuns(side('base', [base('a')]), side('candidate', [slow('c')]));
+    const f = c.findings.find((x) => x.metric === 'latency_ms' && x.route === 'page_50');
+    assert.equal(f?.severity, 'warn');
+  });
+
+  it('warns instead of failing when the rounds disagree', () => {
+    const c = compareRuns(side('base', [base('a')], [base('a2')]), side('candidate', [slow('c')], [base('c2')]));
+    const f = c.findings.find((x) => x.metric === 'latency_ms' && x.route === 'page_50');
+    assert.ok(f, 'a finding on page_50');
+    assert.equal(f.consistent, false);
+    assert.equal(f.severity, 'warn');
+  });
+
+  it('compares counts, bytes and errors as numbers: growth is a finding', () => {
+    const ms = latencies('n', 400, 10);
+    const c = compareRuns(
+      side('base', [file('s', { r: { ms, queries: 3, bytes: 2000 } })]),
+      side('candidate', [file('s', { r: { ms, queries: 9, bytes: 2600, errors: 40 } })]),
+    );
+    const by = Object.fromEntries(c.findings.map((f) => [f.metric, f]));
+    assert.equal(by.db_queries_per_req?.severity, 'fail');
+    assert.deepEqual([by.db_queries_per_req?.base, by.db_queries_per_req?.candidate], [3, 9]);
+    assert.equal(by.bytes_per_req?.severity, 'fail');
+    assert.deepEqual(by.error_rate?.classes, { '5xx': [0, 40] });
+    assert.equal(failing(c).length, 3);
+  });
+
+  it('takes rules per metric from the suite, and leaves out what it is told to', () => {
+    const ms = latencies('n', 400, 10);
+    const b = side('base', [file('s', { r: { ms, queries: 3 } })]);
+    const c = side('candidate', [file('s', { r: { ms, queries: 4 } })]);
+    assert.equal(failing(compareRuns(b, c)).length, 1);
+    assert.equal(failing(compareRuns(b, c, { ...DEFAULT_RULES, metrics: { db_queries_per_req: { failRatio: 2 } } })).length, 0);
+    assert.equal(compareRuns(b, c, { ...DEFAULT_RULES, ignore: ['s/r/db_queries_per_req'] }).findings.length, 0);
+  });
+
+  it('names what only one side ran', () => {
+    const c = compareRuns(side('base', [base('a'), file('gone', { r: { ms: [1, 2] } })]), side('candidate', [base('b')]));
+    assert.deepEqual(c.unmatched, ['gone (only in the base)']);
+  });
+});
