@@ -13,7 +13,8 @@
  * Where this command starts the backends (--base <ref>, or --base-env/--candidate-env alone),
  * each runs on ports of its own, with a database of its own: the base from a git worktree of the
  * ref (sharing this checkout's node_modules), the candidate from the working tree, uncommitted
- * changes included. Only processes it started are stopped, by their PID.
+ * changes included. Only processes it started are stopped, by their PID. --base-env and
+ * --candidate-env go to the backend this command starts; with two URLs, to that side's suite run.
  */
 import { execFileSync } from 'node:child_process';
 import { symlinkSync } from 'node:fs';
