@@ -20,7 +20,17 @@ export async function suiteRules(): Promise<CompareRules> {
   const file = path.resolve('budgets', 'compare.ts');
   if (!existsSync(file)) return DEFAULT_RULES;
   const m = (await import(file)) as { comparison?: Partial<CompareRules> };
-  return { ...DEFAULT_RULES, ...m.comparison };
+  const own = m.comparison ?? {};
+  // Per kind, the suite's fields over the defaults' (a suite that sets shift.minRatio keeps the other shift rules).
+  return {
+    ...DEFAULT_RULES,
+    ...own,
+    shift: { ...DEFAULT_RULES.shift, ...own.shift },
+    counts: { ...DEFAULT_RULES.counts, ...own.counts },
+    bytes: { ...DEFAULT_RULES.bytes, ...own.bytes },
+    errors: { ...DEFAULT_RULES.errors, ...own.errors },
+    singles: { ...DEFAULT_RULES.singles, ...own.singles },
+  };
 }
 
 /** app/ (of `cwd`, else this checkout) on free ports with its own embedded database. */

@@ -21,6 +21,7 @@ import { mergeRoutes } from '../load/report.js';
 import type { RouteMetrics } from '../load/engine.js';
 import { deserializeRoute } from '../load/serialize.js';
 import { metricDef } from '../metrics/registry.js';
+import { worseSingle } from '../report/merge.js';
 import type { ScenarioFile } from '../report/results.js';
 import { adjustFdr, rankSum, type RankSumTest } from './stats.js';
 
@@ -145,7 +146,7 @@ function collect(rounds: ScenarioFile[][]): { merged: Routes; perRound: Routes[]
     const s = singles.get(f.scenario) ?? {};
     for (const [k, v] of Object.entries(f.raw.singles)) {
       if (typeof v !== 'number') continue;
-      s[k] = s[k] === undefined ? v : metricDef(k)?.lowerIsWorse ? Math.min(s[k], v) : Math.max(s[k], v);
+      s[k] = worseSingle(k, s[k], v);
     }
     singles.set(f.scenario, s);
   }
@@ -204,21 +205,19 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
       // Noisy histograms: a test each, judged after the FDR adjustment of them all.
       const bh = histograms(bm);
       const ch = histograms(cm);
+      const roundPairs = b.perRound.flatMap((round, i) => {
+        const x = round.get(scenario)?.get(route);
+        const y = c.perRound[i]?.get(scenario)?.get(route);
+        return x && y ? [[histograms(x), histograms(y)] as const] : [];
+      });
       for (const metric of Object.keys(bh)) {
         if (!ch[metric] || ignored(rules, scenario, route, metric)) continue;
         compared++;
         const rule = shiftRule(metric);
         const test = rankSum(buckets(bh[metric]!), buckets(ch[metric]!));
-        const rounds = b.perRound.flatMap((round, i) => {
-          const x = round.get(scenario)?.get(route);
-          const y = c.perRound[i]?.get(scenario)?.get(route);
-          const hx = x && histograms(x)[metric];
-          const hy = y && histograms(y)[metric];
-          return hx && hy ? [rankSum(buckets(hx), buckets(hy))] : [];
-        });
+        const rounds = roundPairs.flatMap(([x, y]) => (x[metric] && y[metric] ? [rankSum(buckets(x[metric]), buckets(y[metric]))] : []));
         // The percentile that moved most, in the direction of the effect.
-        const p = (h: Histogram, q: number) => percentileMs(h, q);
-        const stats = [50, 95].map((q) => ({ q, base: p(bh[metric]!, q), cand: p(ch[metric]!, q) }));
+        const stats = [50, 95].map((q) => ({ q, base: percentileMs(bh[metric]!, q), cand: percentileMs(ch[metric]!, q) }));
         const worse = test.a >= 0.5;
         const pick = stats.reduce((x, y) => (worse ? (ratioOf(y.base, y.cand) > ratioOf(x.base, x.cand) ? y : x) : ratioOf(y.base, y.cand) < ratioOf(x.base, x.cand) ? y : x));
         tests.push({

@@ -12,6 +12,11 @@ import { deserializeRoute } from '../load/serialize.js';
 import type { ScenarioFile } from './results.js';
 import { judge, type Raw, scenarioFile } from './scenario.js';
 
+/** Of two values of a scenario's own figure, the worse: the lower where lower is worse (a knee, a hit ratio). */
+export function worseSingle(name: string, a: number | undefined, b: number): number {
+  return a === undefined ? b : metricDef(name)?.lowerIsWorse ? Math.min(a, b) : Math.max(a, b);
+}
+
 /** `budgetFor`: the suite's budgets (harness/budgets/discover.ts), by scenario id. */
 export function mergeScenario(parts: ScenarioFile[], budgetFor: (id: string) => ScenarioBudget, baseline?: Baseline): ScenarioFile {
   const id = parts[0]!.scenario;
@@ -23,9 +28,7 @@ export function mergeScenario(parts: ScenarioFile[], budgetFor: (id: string) => 
   for (const p of parts) {
     for (const [k, v] of Object.entries(p.raw.singles)) {
       if (v === undefined) continue;
-      const had = singles[k];
-      // The worse value stands: the lower one where lower is worse (a knee, a hit ratio).
-      singles[k] = had === undefined ? v : metricDef(k)?.lowerIsWorse ? Math.min(had, v) : Math.max(had, v);
+      singles[k] = worseSingle(k, singles[k], v);
     }
   }
   const raw: Raw = { routes, expected: [...new Set(parts.flatMap((p) => p.raw.expected))], singles, wallMs: Math.max(...parts.map((p) => p.raw.wallMs)) };
