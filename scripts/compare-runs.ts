@@ -14,6 +14,7 @@ import '../fixtures/metrics.js';
 import { appServerEnv, type Settings } from '../config/settings.js';
 import { freePort, startAppProcess, waitHealthy, type AppProcess } from './app-process.js';
 import { nestedRunEnv } from './nested-run.js';
+import { embeddedUrl } from '../devdb/url.js';
 
 /** The suite's tuning of the comparison, if it has one (budgets/compare.ts exporting `comparison`). */
 export async function suiteRules(): Promise<CompareRules> {
@@ -30,11 +31,12 @@ export async function suiteRules(): Promise<CompareRules> {
     bytes: { ...DEFAULT_RULES.bytes, ...own.bytes },
     errors: { ...DEFAULT_RULES.errors, ...own.errors },
     singles: { ...DEFAULT_RULES.singles, ...own.singles },
+    pg: { ...DEFAULT_RULES.pg, ...own.pg, growth: { ...DEFAULT_RULES.pg.growth, ...own.pg?.growth }, minDelta: { ...DEFAULT_RULES.pg.minDelta, ...own.pg?.minDelta } },
   };
 }
 
 /** app/ (of `cwd`, else this checkout) on free ports with its own embedded database. */
-export async function startBackend(settings: Settings, label: string, env: Record<string, string>, cwd?: string): Promise<{ app: AppProcess; url: string }> {
+export async function startBackend(settings: Settings, label: string, env: Record<string, string>, cwd?: string): Promise<{ app: AppProcess; url: string; databaseUrl: string }> {
   const port = await freePort();
   const pgPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -45,7 +47,8 @@ export async function startBackend(settings: Settings, label: string, env: Recor
     await app.stop();
     throw e;
   }
-  return { app, url };
+  // The nested runs read PostgreSQL's statistics through it (harness/pg/evidence.ts).
+  return { app, url, databaseUrl: settings.appDatabaseUrl ?? embeddedUrl(pgPort) };
 }
 
 /** One perf run of the suite against `baseUrl`, budgets recorded only, its results in `dir`. */

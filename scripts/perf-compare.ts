@@ -127,8 +127,8 @@ try {
       cleanups.push(() => c.app.stop());
       const describe = (ref: string, env: Record<string, string>) => `${ref}${Object.keys(env).length ? ` (${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`;
       targets = [
-        { label: describe(flags.base ?? 'working tree', baseEnv), url: b.url, env: {} },
-        { label: describe('working tree', candidateEnv), url: c.url, env: {} },
+        { label: describe(flags.base ?? 'working tree', baseEnv), url: b.url, env: { DATABASE_URL: b.databaseUrl } },
+        { label: describe('working tree', candidateEnv), url: c.url, env: { DATABASE_URL: c.databaseUrl } },
       ];
     }
     base = { label: targets[0].label, rounds: [] };

@@ -23,6 +23,7 @@ import { deserializeRoute } from '../load/serialize.js';
 import { metricDef } from '../metrics/registry.js';
 import { worseSingle } from '../report/merge.js';
 import type { ScenarioFile } from '../report/results.js';
+import { comparePg, DEFAULT_PG_RULES, type PgRules, statementText } from './pg.js';
 import { adjustFdr, rankSum, type RankSumTest } from './stats.js';
 
 export type Severity = 'fail' | 'warn';
@@ -58,6 +59,8 @@ export type CompareRules = {
   /** New failures: a rise of the error rate by this much (absolute) with at least `minErrors` errors. */
   errors: { minRise: number; minErrors: number; severity: Severity };
   singles: GrowthRule & { severity: Severity };
+  /** PostgreSQL's own figures per scenario (pg.ts). */
+  pg: PgRules;
   /** Per metric name, rules that replace the kind's. */
   metrics?: Record<string, Partial<ShiftRule> | Partial<GrowthRule>>;
   /** `scenario`, `scenario/route` or `scenario/route/metric` to leave out (a route known to vary). */
@@ -71,6 +74,7 @@ export const DEFAULT_RULES: CompareRules = {
   bytes: { minRatio: 1.05, failRatio: 1.25 },
   errors: { minRise: 0.01, minErrors: 5, severity: 'fail' },
   singles: { minRatio: 1.5, failRatio: Infinity, severity: 'warn' },
+  pg: DEFAULT_PG_RULES,
 };
 
 export type Finding = {
@@ -78,7 +82,7 @@ export type Finding = {
   /** The route key (template and variant); null for a scenario's own figure. */
   route: string | null;
   metric: string;
-  kind: 'shift' | 'growth' | 'errors' | 'single';
+  kind: 'shift' | 'growth' | 'errors' | 'single' | 'shape';
   severity: Severity;
   /** The statistic compared: p50/p95 for a shift, mean/max/rate/value otherwise. */
   stat: string;
@@ -94,6 +98,8 @@ export type Finding = {
   moved?: Record<string, boolean>;
   /** For errors: the classes that rose. */
   classes?: Record<string, [number, number]>;
+  /** What the figures alone do not say: a shape finding's words, a statement's text. */
+  message?: string;
 };
 
 export type Comparison = {
@@ -118,7 +124,7 @@ type Routes = Map<string, Map<string, RouteMetrics>>;
 type Singles = Map<string, Record<string, number>>;
 
 /** One side's scenarios, routes merged across rounds (histograms added exactly), and each round apart. */
-function collect(rounds: ScenarioFile[][]): { merged: Routes; perRound: Routes[]; singles: Singles } {
+function collect(rounds: ScenarioFile[][]): { merged: Routes; perRound: Routes[]; singles: Singles; expected: Map<string, number[]> } {
   const perRound = rounds.map((files) => {
     const r: Routes = new Map();
     for (const f of files) {
@@ -150,7 +156,9 @@ function collect(rounds: ScenarioFile[][]): { merged: Routes; perRound: Routes[]
     }
     singles.set(f.scenario, s);
   }
-  return { merged, perRound, singles };
+  const expected = new Map<string, number[]>();
+  for (const f of rounds.flat()) expected.set(f.scenario, [...new Set([...(expected.get(f.scenario) ?? []), ...f.raw.expected])]);
+  return { merged, perRound, singles, expected };
 }
 
 /** The noisy histograms of a route: latency and service time, and every noisy sample metric. */
@@ -254,14 +262,18 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
         if (r >= rule.minRatio) findings.push({ scenario, route, metric: 'bytes_per_req', kind: 'growth', severity: r >= rule.failRatio ? 'fail' : 'warn', stat: 'mean', unit: 'B', base: Math.round(x), candidate: Math.round(y) });
       }
 
-      // Errors, by class.
+      // Errors, by class; a status the scenario expects (409 under optimistic concurrency) is an
+      // outcome, not an error, as it is for the budgets (load/report.ts).
       if (!ignored(rules, scenario, route, 'error_rate')) {
         compared++;
-        const rate = (m: RouteMetrics) => (m.requests ? m.errors / m.requests : 0);
+        const expected = new Set([...(b.expected.get(scenario) ?? []), ...(c.expected.get(scenario) ?? [])]);
+        const isExpected = (k: string) => [...expected].some((s) => k === `4xx:${s}` || k === `5xx:${s}`);
+        const errorsOf = (m: RouteMetrics) => m.errors - [...expected].reduce((n, s) => n + (m.statuses[s] ?? 0), 0);
+        const rate = (m: RouteMetrics) => (m.requests ? errorsOf(m) / m.requests : 0);
         const rise = rate(cm) - rate(bm);
-        if (rise >= rules.errors.minRise && cm.errors >= rules.errors.minErrors) {
+        if (rise >= rules.errors.minRise && errorsOf(cm) >= rules.errors.minErrors) {
           const classes: Record<string, [number, number]> = {};
-          for (const k of new Set([...Object.keys(bm.errorsByClass), ...Object.keys(cm.errorsByClass)])) {
+          for (const k of new Set([...Object.keys(bm.errorsByClass), ...Object.keys(cm.errorsByClass)].filter((k) => !isExpected(k)))) {
             const x = bm.errorsByClass[k] ?? 0;
             const y = cm.errorsByClass[k] ?? 0;
             if (y > x) classes[k] = [x, y];
@@ -269,6 +281,17 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
           findings.push({ scenario, route, metric: 'error_rate', kind: 'errors', severity: rules.errors.severity, stat: 'rate', unit: '', base: round3(rate(bm)), candidate: round3(rate(cm)), classes });
         }
       }
+    }
+
+    // PostgreSQL's own figures: per scenario, not per route (the database cannot tell routes apart).
+    const bFiles = base.rounds.flat().filter((f) => f.scenario === scenario);
+    const cFiles = candidate.rounds.flat().filter((f) => f.scenario === scenario);
+    const pg = comparePg(scenario, bFiles, cFiles, rules.pg, rules.metrics as Record<string, Partial<GrowthRule>> | undefined, (route, metric) => ignored(rules, scenario, route, metric));
+    compared += pg.compared;
+    for (const f of pg.findings) {
+      const key = f.route?.startsWith('sql ') ? f.route.slice(4) : undefined;
+      const text = key ? statementText(cFiles, key) : undefined;
+      findings.push(text ? { ...f, message: text.replace(/\s+/g, ' ').slice(0, 200) } : f);
     }
 
     // The scenario's own figures.

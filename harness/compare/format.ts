@@ -10,7 +10,20 @@ const num = (x: number, unit: string) => {
   return unit && unit !== '' ? `${v} ${unit}` : v;
 };
 const pct = (x: number) => `${Math.round(x * 100)}%`;
-const NAMES: Record<string, string> = { latency_ms: 'latency', service_ms: 'service time', db_ms: 'DB time', bytes_per_req: 'bytes per request', error_rate: 'error rate' };
+const NAMES: Record<string, string> = {
+  latency_ms: 'latency',
+  service_ms: 'service time',
+  db_ms: 'DB time',
+  bytes_per_req: 'bytes per request',
+  error_rate: 'error rate',
+  pg_statements_per_req: 'statements per request',
+  pg_blocks_per_req: 'shared blocks per request',
+  pg_temp_blocks_per_req: 'temp blocks per request',
+  pg_seq_rows_per_req: 'rows read by sequential scans per request',
+  pg_blocks_per_call: 'shared blocks per call',
+  pg_rows_per_call: 'rows per call',
+  pg_wait_sessions: 'average sessions waiting',
+};
 const nameOf = (metric: string) => NAMES[metric] ?? metric;
 
 export function formatFinding(f: Finding): string {
@@ -28,7 +41,10 @@ export function formatFinding(f: Finding): string {
     }
   } else if (f.kind === 'errors') {
     text += `; ${Object.entries(f.classes ?? {}).map(([k, [x, y]]) => `${k} ${x} → ${y}`).join(', ')})`;
+  } else if (f.kind === 'shape') {
+    return `${where}: new in the candidate: ${f.message}`;
   } else text += ')';
+  if (f.message) text += `: \`${f.message}\``;
   return text;
 }
 

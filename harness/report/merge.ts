@@ -52,6 +52,9 @@ export function mergeScenario(parts: ScenarioFile[], budgetFor: (id: string) => 
     details: parts.length > 1 ? { shards: parts.map((p) => ({ shard: p.shard, details: p.details })) } : parts[0]!.details,
     sections: parts.flatMap((p) => (p.sections ?? []).map((x) => (parts.length > 1 ? { ...x, title: `${x.title} (shard ${p.shard ?? '?'})` } : x))),
     client: parts.map((p) => p.client).reduce(worseClient, undefined),
+    // PostgreSQL's deltas are database-wide: shards sharing a database each saw all of them, so
+    // adding them up would count the same work twice. One shard's view stands.
+    pg: parts.find((p) => p.pg?.available)?.pg ?? parts[0]!.pg,
   });
 }
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Outcome } from '../budgets/define.js';
 import type { SlowRequest } from '../load/engine.js';
 import type { SerializedRoute } from '../load/serialize.js';
+import type { PgEvidence } from '../pg/evidence.js';
 import type { Delta, TimelinePoint } from './charts.js';
 import type { EndpointRow } from './tables.js';
 
@@ -41,6 +42,8 @@ export type ScenarioFile = {
   sections: SummarySection[];
   /** The load generator's event-loop lag while measuring (absent in files of older versions). */
   client?: ClientHealth;
+  /** PostgreSQL's own statistics over the scenario (harness/pg/evidence.ts); absent in older files. */
+  pg?: PgEvidence;
 };
 
 /** A scenario's own part of summary.md: a heading and Markdown under it. */

@@ -57,6 +57,7 @@ export function scenarioFile(o: {
   details: Record<string, unknown>;
   sections?: ScenarioFile['sections'];
   client?: ScenarioFile['client'];
+  pg?: ScenarioFile['pg'];
 }): ScenarioFile {
   return {
     version: 2,
@@ -79,5 +80,6 @@ export function scenarioFile(o: {
     details: o.details,
     sections: o.sections ?? [],
     ...(o.client && { client: o.client }),
+    ...(o.pg && { pg: o.pg }),
   };
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { formatOutcome, judged, passed } from '../budgets/define.js';
 import { type Problem, worst } from './outcome.js';
 import { mergeStatements, type DbFile, type ScenarioFile, writeJson } from './results.js';
+import { pgMarkdown } from './pg.js';
 import { markdownTable, NA } from './tables.js';
 
 /** `problems`: failed perf tests as the reporter classed them (none: every failure was a scenario's budget, or none failed). */
@@ -80,6 +81,7 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
       ? markdownTable(['statement', 'calls', 'total', 'mean', 'rows'], statements.statements.slice(0, 10).map((s) => [`\`${trim(oneLine(s.query), 120)}\``, String(s.calls), ms(s.totalMs), ms(s.meanMs), String(s.rows)]))
       : `_${statements.reason ?? 'no statement statistics were collected (a backend without DATABASE_URL access)'}_`,
   );
+  md.push('', '### PostgreSQL, per scenario (its own statistics)', '', pgMarkdown(sorted));
   for (const sc of sorted) for (const sec of sc.sections ?? []) md.push('', `### ${sec.title} (${sc.scenario})`, '', sec.markdown);
   md.push('', '### Slowest requests', '');
   md.push(
@@ -113,6 +115,7 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
       endpoints: Object.fromEntries(Object.entries(s.endpoints).map(([k, e]) => [k, { ...e, histogram: undefined }])),
       baselineDeltas: s.baseline?.deltas ?? [],
       client: s.client ?? null,
+      pg: s.pg ? (s.pg.available ? { findings: s.pg.findings, tables: s.pg.tables, activity: s.pg.activity } : { available: false, reason: s.pg.reason }) : null,
     })),
     slowestStatements: statements.statements.slice(0, 20),
     slowestRequests: slowest,

@@ -28,7 +28,7 @@ function latencies(seed: string, n: number, medianMs: number, sigma = 0.6): numb
   });
 }
 
-type RouteSpec = { ms: number[]; queries?: number; bytes?: number; errors?: number };
+type RouteSpec = { ms: number[]; queries?: number; bytes?: number; errors?: number; status?: number };
 function route(s: RouteSpec): RouteMetrics {
   const m: RouteMetrics = { latency: createHistogram(), service: createHistogram(), requests: 0, errors: 0, errorsByClass: {}, bytes: 0, maxBytes: 0, evidence: {}, statuses: {}, slowest: [] };
   s.ms.forEach((ms, i) => {
@@ -37,15 +37,18 @@ function route(s: RouteSpec): RouteMetrics {
     m.requests++;
     m.bytes += s.bytes ?? 2000;
     const failed = i < (s.errors ?? 0);
-    if (failed) (m.errors++, (m.errorsByClass['5xx'] = (m.errorsByClass['5xx'] ?? 0) + 1));
-    recordEvidence(m.evidence, { status: failed ? 500 : 200, headers: { 'x-db-query-count': String(s.queries ?? 3), 'server-timing': `db;dur=${(ms / 2).toFixed(3)}` } });
+    const status = failed ? (s.status ?? 500) : 200;
+    m.statuses[status] = (m.statuses[status] ?? 0) + 1;
+    const cls = status === 500 ? '5xx' : `${String(status)[0]}xx:${status}`;
+    if (failed) (m.errors++, (m.errorsByClass[cls] = (m.errorsByClass[cls] ?? 0) + 1));
+    recordEvidence(m.evidence, { status, headers: { 'x-db-query-count': String(s.queries ?? 3), 'server-timing': `db;dur=${(ms / 2).toFixed(3)}` } });
   });
   return m;
 }
-function file(scenario: string, routes: Record<string, RouteSpec>, singles: Record<string, number> = {}): ScenarioFile {
+function file(scenario: string, routes: Record<string, RouteSpec>, singles: Record<string, number> = {}, expected: number[] = []): ScenarioFile {
   return {
     version: 2, scenario, runId: 'r', shard: null, verdict: 'passed', profile: 'smoke', attempts: 1, history: [], outcomes: [], broken: [], absent: [], stats: {},
-    raw: { routes: Object.fromEntries(Object.entries(routes).map(([k, v]) => [k, serializeRoute(route(v))])), expected: [], singles, wallMs: 1000 },
+    raw: { routes: Object.fromEntries(Object.entries(routes).map(([k, v]) => [k, serializeRoute(route(v))])), expected, singles, wallMs: 1000 },
     endpoints: {}, timeline: [], slowest: [], baseline: null, details: {}, sections: [],
   };
 }
@@ -128,6 +131,14 @@ describe('comparing two runs without rules', () => {
     assert.equal(by.bytes_per_req?.severity, 'fail');
     assert.deepEqual(by.error_rate?.classes, { '5xx': [0, 40] });
     assert.equal(failing(c).length, 3);
+  });
+
+  it('leaves out the statuses a scenario expects (409 under optimistic concurrency), as its budgets do', () => {
+    const ms = latencies('n', 400, 10);
+    const c = compareRuns(side('base', [file('s', { r: { ms, errors: 200, status: 409 } }, {}, [409])]), side('candidate', [file('s', { r: { ms, errors: 260, status: 409 } }, {}, [409])]));
+    assert.deepEqual(c.findings, []);
+    const d = compareRuns(side('base', [file('s', { r: { ms, errors: 200, status: 409 } })]), side('candidate', [file('s', { r: { ms, errors: 260, status: 409 } })]));
+    assert.deepEqual(d.findings.map((f) => [f.metric, f.classes]), [['error_rate', { '4xx:409': [200, 260] }]]);
   });
 
   it('takes rules per metric from the suite, and leaves out what it is told to', () => {

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { compareRuns, failing } from '../../harness/compare/compare.js';
+import { formatFinding } from '../../harness/compare/format.js';
+import { delta, DEFAULT_SHAPE_RULES, type PgEvidence, type PgSnapshot, shapeFindings, statementKey } from '../../harness/pg/evidence.js';
+import { createHistogram, recordMs } from '../../harness/load/histogram.js';
+import { serializeRoute } from '../../harness/load/serialize.js';
+import type { RouteMetrics } from '../../harness/load/engine.js';
+import type { ScenarioFile } from '../../harness/report/results.js';
+import { formatPgEvidence, pgMarkdown } from '../../harness/report/pg.js';
+import '../../harness/metrics/builtin.js';
+
+const stmt = (query: string, calls: number, o: Partial<{ ms: number; rows: number; hit: number; read: number; temp: number }> = {}) => ({
+  query, calls, ms: o.ms ?? calls, rows: o.rows ?? calls, blocksHit: o.hit ?? calls * 4, blocksRead: o.read ?? 0, tempBlocks: o.temp ?? 0,
+});
+const table = (seqScans: number, seqRows: number, liveRows = 100, idxScans = 0) => ({ seqScans, seqRows, idxScans, idxRows: idxScans, liveRows, bytes: liveRows * 200 });
+const snap = (at: number, statements: Record<string, ReturnType<typeof stmt>>, tables: Record<string, ReturnType<typeof table>>): PgSnapshot => ({
+  at,
+  statements: Object.fromEntries(Object.entries(statements).map(([q, s]) => [statementKey(q), s])),
+  tables,
+});
+
+describe('PostgreSQL evidence: deltas', () => {
+  it('keeps what ran between the snapshots, by total time, and the later live rows', () => {
+    const q1 = 'SELECT * FROM t WHERE id = $1';
+    const q2 = 'SELECT count(*) FROM t';
+    const d = delta(
+      snap(0, { [q1]: stmt(q1, 100), [q2]: stmt(q2, 5) }, { 'public.t': table(3, 300, 100, 10) }),
+      snap(2500, { [q1]: stmt(q1, 150, { ms: 400 }), [q2]: stmt(q2, 5) }, { 'public.t': table(5, 700, 120, 10) }),
+    );
+    assert.equal(d.seconds, 2.5);
+    assert.deepEqual(d.statements.map((s) => [s.query, s.calls, s.ms]), [[q1, 50, 300]]);
+    assert.deepEqual(d.tables, [{ table: 'public.t', seqScans: 2, seqRows: 400, idxScans: 0, idxRows: 0, liveRows: 120, bytes: 24000 }]);
+  });
+
+  it('counts a statement evicted and re-entered from 0, and skips a table whose partition was dropped', () => {
+    const q = 'UPDATE t SET x = $1';
+    const d = delta(snap(0, { [q]: stmt(q, 500) }, { 'public.t': table(10, 10_000) }), snap(1000, { [q]: stmt(q, 7) }, { 'public.t': table(2, 50) }));
+    assert.equal(d.statements[0]!.calls, 7);
+    assert.deepEqual(d.tables, []);
+  });
+
+  it('keys statements by their text, whitespace aside (queryids differ between two databases of one schema)', () => {
+    assert.equal(statementKey('SELECT 1\n  FROM t'), statementKey('SELECT 1 FROM t'));
+    assert.notEqual(statementKey('SELECT 1 FROM t'), statementKey('SELECT 2 FROM t'));
+  });
+});
+
+describe('PostgreSQL evidence: shapes wrong whatever the timing', () => {
+  const q = 'SELECT * FROM items WHERE project_id = $1 ORDER BY created_at OFFSET $2';
+  it('names a large table read by repeated sequential scans, and not a small one', () => {
+    const d = { statements: [], tables: [{ table: 'public.items', ...table(40, 40 * 60_000, 60_000) }, { table: 'public.tags', ...table(400, 400 * 90, 90) }] };
+    const f = shapeFindings(d);
+    assert.deepEqual(f.map((x) => [x.kind, x.subject]), [['seq_scan_large_table', 'public.items']]);
+    assert.match(f[0]!.message, /public\.items \(60,000 rows, .* MB\) read by 40 sequential scans of 60,000 rows each/);
+  });
+  it('names a statement reading far more than it returns, and temp files', () => {
+    const d = { statements: [{ key: statementKey(q), ...stmt(q, 20, { rows: 20 * 50, hit: 20 * 12_000, temp: 800 }) }], tables: [] };
+    assert.deepEqual(shapeFindings(d).map((x) => x.kind), ['rows_read_per_row', 'temp_files']);
+    assert.deepEqual(shapeFindings(d, { ...DEFAULT_SHAPE_RULES, rowsRead: { ...DEFAULT_SHAPE_RULES.rowsRead, minBlocksPerCall: 20_000 }, tempFiles: { minBlocks: 1000 } }), []);
+  });
+});
+
+function fileWith(scenario: string, requests: number, pg: PgEvidence): ScenarioFile {
+  const m: RouteMetrics = { latency: createHistogram(), service: createHistogram(), requests, errors: 0, errorsByClass: {}, bytes: requests * 1000, maxBytes: 1000, evidence: {}, statuses: {}, slowest: [] };
+  for (let i = 0; i < requests; i++) (recordMs(m.latency, 5), recordMs(m.service, 4));
+  return {
+    version: 2, scenario, runId: 'r', shard: null, verdict: 'passed', profile: 'smoke', attempts: 1, history: [], outcomes: [], broken: [], absent: [], stats: {},
+    raw: { routes: { all: serializeRoute(m) }, expected: [], singles: {}, wallMs: 1000 }, endpoints: {}, timeline: [], slowest: [], baseline: null, details: {}, sections: [], pg,
+  };
+}
+const evidence = (o: { lookups: number; blocksPerLookup: number; seqRows?: number; lockWait?: number; findings?: Extract<PgEvidence, { available: true }>['findings'] }): PgEvidence => {
+  const q = 'SELECT * FROM items WHERE project_id = $1';
+  return {
+    available: true, seconds: 5, statementStats: true,
+    statements: [{ key: statementKey(q), ...stmt(q, o.lookups, { hit: o.lookups * o.blocksPerLookup, rows: o.lookups * 20 }) }],
+    tables: [{ table: 'public.items', ...table(o.seqRows ? 10 : 0, o.seqRows ?? 0, 60_000, o.lookups) }],
+    activity: { samples: 20, states: { active: 1 }, waits: { CPU: 0.8, ...(o.lockWait && { 'Lock:transactionid': o.lockWait }) }, maxSessions: 4 },
+    plans: [], findings: o.findings ?? [],
+  };
+};
+
+describe('PostgreSQL evidence compared between two sides', () => {
+  it('finds more statements per request, more blocks per call, a new sequential scan and a new lock wait; nothing between equals', () => {
+    const base = [fileWith('s', 100, evidence({ lookups: 100, blocksPerLookup: 10 }))];
+    const same = compareRuns({ label: 'a', rounds: [base] }, { label: 'b', rounds: [[fileWith('s', 120, evidence({ lookups: 120, blocksPerLookup: 10 }))]] });
+    assert.deepEqual(same.findings, []);
+    const worse = [fileWith('s', 100, evidence({ lookups: 1_100, blocksPerLookup: 400, seqRows: 600_000, lockWait: 1.5, findings: [{ kind: 'seq_scan_large_table', subject: 'public.items', message: 'public.items read by 10 sequential scans' }] }))];
+    const c = compareRuns({ label: 'a', rounds: [base] }, { label: 'b', rounds: [worse] });
+    const got = Object.fromEntries(c.findings.map((f) => [`${f.route} ${f.metric}`, f.severity]));
+    assert.equal(got['postgres pg_statements_per_req'], 'fail');
+    assert.equal(got['postgres pg_blocks_per_req'], 'fail');
+    assert.equal(got['table public.items pg_seq_rows_per_req'], 'fail');
+    assert.equal(got['wait Lock:transactionid pg_wait_sessions'], 'fail');
+    assert.equal(got[`sql ${statementKey('SELECT * FROM items WHERE project_id = $1')} pg_blocks_per_call`], 'fail');
+    assert.equal(got['postgres pg_shape'], 'warn');
+    assert.ok(failing(c).length >= 5);
+    assert.match(formatFinding(c.findings.find((f) => f.metric === 'pg_blocks_per_call')!), /shared blocks per call mean 10 blocks → 400 blocks .*`SELECT \* FROM items/);
+    assert.match(formatFinding(c.findings.find((f) => f.metric === 'pg_shape')!), /new in the candidate: public\.items read by 10 sequential scans/);
+  });
+
+  it('compares nothing where either side has no statistics (n/a, not 0)', () => {
+    const absent: PgEvidence = { available: false, reason: 'DATABASE_URL is not set' };
+    const c = compareRuns({ label: 'a', rounds: [[fileWith('s', 100, absent)]] }, { label: 'b', rounds: [[fileWith('s', 100, evidence({ lookups: 9_000, blocksPerLookup: 900 }))]] });
+    assert.deepEqual(c.findings.filter((f) => f.metric.startsWith('pg_')), []);
+    assert.equal(c.compared, 4); // latency, service, bytes, errors: no PostgreSQL figure
+  });
+
+  it('prints n/a with the reason where the statistics are absent', () => {
+    assert.match(formatPgEvidence({ available: false, reason: 'DATABASE_URL is not set' }), /n\/a \(DATABASE_URL is not set\)/);
+    assert.match(pgMarkdown([fileWith('s', 1, { available: false, reason: 'DATABASE_URL is not set' })]), /n\/a: DATABASE_URL is not set/);
+    assert.match(pgMarkdown([fileWith('s', 1, evidence({ lookups: 1, blocksPerLookup: 1, lockWait: 0.5 }))]), /Lock:transactionid 0\.50/);
+  });
+});
