@@ -104,9 +104,9 @@ export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyI
   await fastify.register(textGuard);
   await fastify.register(requestMetrics);
   await fastify.register(metrics);
-  await fastify.register(auth);
-  await fastify.register(sweeper, { sweeper: config.sweeper ?? NO_SWEEPER });
   const faults = config.faults ?? NO_FAULTS;
+  await fastify.register(auth, { faults });
+  await fastify.register(sweeper, { sweeper: config.sweeper ?? NO_SWEEPER });
   await fastify.register(cache, { ...(config.cache ?? DEFAULTS.cache), faults });
   await fastify.register(jobs, { jobs: config.jobs, faults });
 
@@ -130,8 +130,8 @@ export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyI
         if (request.method !== 'GET' && reply.statusCode < 300 && request.account) v1.fragmentCache.invalidate(request.account.id);
       });
       await v1.register(me);
-      await v1.register(projects, { lockContention: faults.has('lock_contention'), slowCallMs: config.slowCallMs ?? DEFAULTS.slowCallMs });
-      await v1.register(items, { offsetCursors: faults.has('offset_pagination') });
+      await v1.register(projects, { lockContention: faults.has('lock_contention'), serializable: faults.has('serializable_updates'), slowCallMs: config.slowCallMs ?? DEFAULTS.slowCallMs });
+      await v1.register(items, { offsetCursors: faults.has('offset_pagination'), fullRows: faults.has('full_rows'), exactTotals: faults.has('exact_totals') });
       await v1.register(comments);
       await v1.register(attachments);
       await v1.register(dashboard, { nPlusOne: faults.has('n_plus_one') });

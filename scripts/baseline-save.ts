@@ -26,9 +26,10 @@ if (!existsSync(from)) failAndExit('baseline:save', `${from} does not exist: run
 const target = baselineFile(tag);
 if (existsSync(target) && !flags.force) failAndExit('baseline:save', `${path.relative(process.cwd(), target)} exists; pass --force to replace the baseline of ${tag}`);
 
-type ScenarioFile = { scenario: string; verdict: string; profile: string; stats: Record<string, Record<string, number>> };
+type ScenarioFile = { scenario: string; verdict: string; profile: string; stats: Record<string, Record<string, number>>; raw?: unknown; pg?: unknown };
 const files = readdirSync(from).filter((f) => f.endsWith('.json'));
 const scenarios: Baseline['scenarios'] = {};
+const results: Record<string, unknown> = {};
 const skipped: string[] = [];
 const profiles = new Set<string>();
 for (const f of files) {
@@ -44,6 +45,8 @@ for (const f of files) {
     continue;
   }
   scenarios[s.scenario] = s.stats;
+  // The histograms and PostgreSQL's figures: what a later run is compared with, metric by metric.
+  if (s.raw) results[s.scenario] = { raw: s.raw, ...(s.pg !== undefined && { pg: s.pg }) };
   profiles.add(s.profile);
 }
 if (!Object.keys(scenarios).length) failAndExit('baseline:save', `no passing scenario in ${from}${skipped.length ? ` (skipped: ${skipped.join(', ')})` : ''}`);
@@ -55,14 +58,17 @@ try {
 } catch {
   /* not a git checkout: the baseline says so */
 }
-const baseline = BaselineFile.parse({
+const parsed = BaselineFile.safeParse({
   tag,
   savedAt: new Date().toISOString(),
   commit,
   profile: [...profiles][0]!,
   machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
   scenarios,
+  ...(Object.keys(results).length && { results }),
 });
+if (!parsed.success) failAndExit('baseline:save', `the results in ${from} do not make a baseline: ${parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+const baseline = parsed.data;
 mkdirSync(BASELINES_DIR, { recursive: true });
 const tmp = `${target}.tmp-${process.pid}`;
 writeFileSync(tmp, `${JSON.stringify(baseline, null, 2)}\n`);

@@ -1,121 +1,209 @@
 /**
- * npm run verify:faults [-- --profile smoke] [--faults n_plus_one,cache_off]
+ * npm run verify:faults [-- --mode both|rules|auto] [--faults n_plus_one,full_rows,…] [--profile smoke]
  *
- * Proof that the perf project catches the regressions it exists for. Runs the whole perf project
- * once clean and once per fault (APP_FAULTS, see app/faults.ts), each on a fresh app, and checks:
- *   - clean: every perf test passes;
- *   - each fault: the scenario that should catch it fails, with a message naming a budget.
- * Prints one line per run and writes bench-results/faults.json:
- *   {"clean": "passed", "faults": {"n_plus_one": {"caught": true, "by": "<test title>", "budget": "<rule broken>"}, …}}
- * Exit code 0 only when the clean run passed and every fault was caught.
+ * Proof that the perf project catches regressions (APP_FAULTS, app/faults.ts), two ways:
+ *   rules  app/'s hand-written budgets (budgets/*.budgets.ts): caught when a run against the faulty
+ *          app breaks a budget, while the clean runs keep every one;
+ *   auto   no budget consulted: the faulty version is compared with the clean one by
+ *          perf:compare's comparison (harness/compare), every metric of every route plus
+ *          PostgreSQL's own figures; caught when a finding fails.
+ * With both (the default) the two modes read the same runs, budgets gating: a budget changes
+ * nothing of what a run measures, only whether it repeats a noisy miss (the comparison reads the
+ * last attempt). With `auto` alone the runs record budgets without gating (PERF_BUDGETS=record).
+ *
+ * How the runs go, each backend on its own ports and embedded database (only processes started
+ * here are stopped, by PID):
+ *   - a clean round runs first and after every CLEAN_EVERY faults (c1 f1 f2 f3 c2 f4 … c5), so
+ *     that a drift of the machine falls on both sides; each round on a fresh app, as each faulty
+ *     round is (an app kept up ages: pg-boss's tables grow and per-request work with them, which
+ *     a fresh faulty app would be compared against);
+ *   - each faulty app runs one round; a second when its comparison found only what one round
+ *     cannot fail (a latency shift fails only with two rounds a side, harness/compare/compare.ts);
+ *   - a fault is compared with the two clean rounds around it;
+ *   - the clean rounds, two against two, give the clean-against-clean comparisons (falseAlarms):
+ *     what the comparison raises when nothing changed.
+ * Writes bench-results/faults.json. Exit 0 only when every fault is caught in each mode run, the
+ * clean runs keep their budgets, and no clean-against-clean comparison has a failing finding.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { FAULTS, type Fault, parseFaults } from '../app/faults.js';
+import { formatOutcome } from '../harness/budgets/define.js';
+import { compareRuns, failing, type Comparison, type CompareRules } from '../harness/compare/compare.js';
+import { formatFinding } from '../harness/compare/format.js';
+import type { ScenarioFile } from '../harness/report/results.js';
 import { SEED_PROFILES } from '../config/settings.js';
-import { failAndExit, flagsOrExit } from './backend.js';
-import { nestedRunEnv } from './nested-run.js';
+import { failAndExit, flagsOrExit, settingsOrExit } from './backend.js';
+import { perfRunAgainst, startBackend, suiteRules } from './compare-runs.js';
 
-/** The scenario that exists to catch each fault (others may fail too; this one must). */
-export const CATCHER: Record<Fault, string> = {
-  n_plus_one: 'dashboard.hydrate',
-  offset_pagination: 'items.deep_pagination',
-  drop_index: 'items.deep_pagination',
-  cache_off: 'dashboard.stampede',
-  lock_contention: 'projects.hot_update',
-  slow_worker: 'jobs.burst_writes',
-};
+const COMMAND = 'verify:faults';
+const MODES = ['both', 'rules', 'auto'] as const;
+/** A clean round after this many faults: more is slower, fewer lets the machine drift between them. */
+const CLEAN_EVERY = 3;
+/** Clean-against-clean comparisons, two rounds a side. */
+const CLEAN_PAIRS = 5;
 
-const flags = flagsOrExit('verify:faults', { profile: { type: 'string' }, faults: { type: 'string' } }, `npm run verify:faults -- [--profile ${SEED_PROFILES.join('|')}] [--faults n_plus_one,cache_off,…]`);
+const flags = flagsOrExit(
+  COMMAND,
+  { mode: { type: 'string' }, profile: { type: 'string' }, faults: { type: 'string' } },
+  `npm run ${COMMAND} -- [--mode ${MODES.join('|')}] [--profile ${SEED_PROFILES.join('|')}] [--faults n_plus_one,full_rows,…]`,
+);
+const mode = (flags.mode ?? 'both') as (typeof MODES)[number];
+if (!MODES.includes(mode)) failAndExit(COMMAND, `--mode must be one of ${MODES.join(', ')}, got ${JSON.stringify(flags.mode)}`);
 const profile = flags.profile ?? 'smoke';
-if (!(SEED_PROFILES as readonly string[]).includes(profile)) failAndExit('verify:faults', `--profile must be one of ${SEED_PROFILES.join(', ')}, got ${JSON.stringify(profile)}`);
+if (!(SEED_PROFILES as readonly string[]).includes(profile)) failAndExit(COMMAND, `--profile must be one of ${SEED_PROFILES.join(', ')}, got ${JSON.stringify(profile)}`);
 const chosen = flags.faults === undefined ? new Set<Fault>(FAULTS) : parseFaults(flags.faults);
-if (typeof chosen === 'string') failAndExit('verify:faults', `--faults: ${chosen}`);
-if (!chosen.size) failAndExit('verify:faults', `--faults must name at least one of ${FAULTS.join(', ')}`);
+if (typeof chosen === 'string') failAndExit(COMMAND, `--faults: ${chosen}`);
+if (!chosen.size) failAndExit(COMMAND, `--faults must name at least one of ${FAULTS.join(', ')}`);
+const rulesMode = mode !== 'auto';
+const autoMode = mode !== 'rules';
+const settings = settingsOrExit();
+const rules: CompareRules = await suiteRules();
 
-type TestResult = { title: string; ok: boolean; message: string };
-
-/** Every test of a Playwright JSON report, with its outcome and error text. */
-function testsOf(report: unknown): TestResult[] {
-  const out: TestResult[] = [];
-  const visit = (suite: { specs?: unknown[]; suites?: unknown[] }) => {
-    for (const spec of (suite.specs ?? []) as { title: string; ok: boolean; tests: { results: { errors?: { message?: string }[] }[] }[] }[]) {
-      const message = spec.tests.flatMap((t) => t.results.flatMap((r) => (r.errors ?? []).map((e) => e.message ?? ''))).join('\n');
-      out.push({ title: spec.title, ok: spec.ok, message: message.replace(/\u001b\[[0-9;]*m/g, '') });
-    }
-    for (const s of (suite.suites ?? []) as never[]) visit(s);
-  };
-  for (const s of ((report as { suites?: unknown[] }).suites ?? []) as never[]) visit(s);
-  return out;
-}
-
-async function perfRun(name: string, faults: string): Promise<{ tests: TestResult[]; seconds: number; exit: number; runError: string }> {
-  const dir = path.join('.run', 'faults');
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${name}.json`);
-  rmSync(file, { force: true });
-  const started = performance.now();
-  const exit = await new Promise<number>((resolve) => {
-    const child = spawn('npx', ['playwright', 'test', '--project=perf', '--reporter=json'], {
-      // CI=1: never reuse a server already listening, it would not run with these faults.
-      env: nestedRunEnv({ APP_FAULTS: faults, SEED_PROFILE: profile, PLAYWRIGHT_JSON_OUTPUT_FILE: file }),
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
-    child.on('exit', (code) => {
-      if (code !== 0 && code !== 1) process.stderr.write(err);
-      resolve(code ?? 1);
-    });
-  });
-  const seconds = +((performance.now() - started) / 1000).toFixed(1);
-  let report: unknown = {};
-  try {
-    report = JSON.parse(readFileSync(file, 'utf8'));
-  } catch {
-    return { tests: [], seconds, exit, runError: `no report written (exit ${exit})` };
-  }
-  const errors = ((report as { errors?: { message?: string }[] }).errors ?? []).map((e) => e.message ?? '').join('; ');
-  return { tests: testsOf(report), seconds, exit, runError: errors };
-}
-
-const firstBudgetLine = (message: string) => /fail: [^\n"]+/.exec(message)?.[0]?.replace(/[",]+$/, '').trim();
+type Round = { label: string; files: ScenarioFile[]; exit: number; seconds: number };
+type RulesVerdict = { caught: boolean; by: string | null; finding: string | null };
+type AutoVerdict = { caught: boolean; finding: string | null; failing: number; warnings: number; rounds: number; against: string[] };
 
 const started = performance.now();
-console.log(`verify:faults: perf project on the ${profile} profile, clean and with ${[...chosen].join(', ')}`);
-const clean = await perfRun('clean', '');
-const cleanOk = clean.exit === 0 && clean.tests.length > 0 && clean.tests.every((t) => t.ok);
-console.log(`clean              ${cleanOk ? 'passed' : 'FAILED'}  (${clean.tests.filter((t) => t.ok).length}/${clean.tests.length} tests, ${clean.seconds} s)${cleanOk ? '' : `  ${clean.tests.filter((t) => !t.ok).map((t) => `${t.title}: ${firstBudgetLine(t.message) ?? t.message.split('\n')[0]}`).join('; ') || clean.runError}`}`);
+const sec = (t0: number) => +((performance.now() - t0) / 1000).toFixed(1);
+const runDir = (label: string) => path.join('.run', 'faults', label);
 
-const faults: Record<string, { caught: boolean; by: string | null; budget: string | null; expectedBy: string; alsoFailed: string[]; seconds: number }> = {};
-for (const fault of FAULTS.filter((f) => chosen.has(f))) {
-  const r = await perfRun(fault, fault);
-  const catcher = r.tests.find((t) => t.title === CATCHER[fault]);
-  const budget = catcher && !catcher.ok ? firstBudgetLine(catcher.message) ?? null : null;
-  const caught = Boolean(catcher && !catcher.ok && budget);
-  faults[fault] = {
-    caught,
-    by: caught ? catcher!.title : null,
-    budget,
-    expectedBy: CATCHER[fault],
-    alsoFailed: r.tests.filter((t) => !t.ok && t.title !== CATCHER[fault]).map((t) => t.title),
-    seconds: r.seconds,
-  };
-  console.log(`${fault.padEnd(18)} ${caught ? 'caught' : 'MISSED'}  by ${CATCHER[fault]}${budget ? `: ${budget}` : catcher ? ' (it passed)' : ` (not run: ${r.runError || `exit ${r.exit}`})`}  (${r.seconds} s)`);
+/** `budgets`: gating where a rules verdict is read from the round (repeats of a noisy miss included). */
+async function round(url: string, databaseUrl: string, label: string, budgets: 'gate' | 'record' = rulesMode ? 'gate' : 'record'): Promise<Round> {
+  const t0 = performance.now();
+  const r = await perfRunAgainst(url, runDir(label), { env: { DATABASE_URL: databaseUrl, SEED_PROFILE: profile }, budgets });
+  return { label, files: r.files, exit: r.exit, seconds: sec(t0) };
 }
 
-const result = {
-  clean: cleanOk ? 'passed' : 'failed',
-  faults,
+/** A run's budget verdict: the scenarios that broke one, each with its first broken rule. */
+const brokenOf = (r: Round) => r.files.filter((f) => f.broken.length).map((f) => ({ scenario: f.scenario, rule: formatOutcome(f.broken[0]!) }));
+/** The run ended on something other than a budget (a test error, a timeout): no scenario file for some test. */
+const ranAll = (r: Round, expected: number) => r.files.length >= expected;
+
+const compare = (base: Round[], candidate: Round[]): Comparison =>
+  compareRuns({ label: base.map((r) => r.label).join('+'), rounds: base.map((r) => r.files) }, { label: candidate.map((r) => r.label).join('+'), rounds: candidate.map((r) => r.files) }, rules);
+
+/** One round cannot fail a latency shift: a second one can, when the first saw one. */
+const wantsSecondRound = (c: Comparison) => !failing(c).length && c.findings.some((f) => f.kind === 'shift' && f.consistent === undefined);
+
+const faults = FAULTS.filter((f) => chosen.has(f));
+console.log(`${COMMAND}: ${faults.length} faults on the ${profile} profile, mode ${mode}; a clean round first and after every ${CLEAN_EVERY} faults`);
+
+const cleanRounds: Round[] = [];
+/** Which clean rounds came right before and right after each fault. */
+const around = new Map<Fault, [number, number]>();
+const faultRounds = new Map<Fault, Round[]>();
+const decided = new Map<Fault, Comparison>();
+{
+  const cleanRound = async () => {
+    const app = await startBackend(settings, `clean-${cleanRounds.length + 1}`, {});
+    let r: Round;
+    try {
+      r = await round(app.url, app.databaseUrl, `clean-${cleanRounds.length + 1}`);
+    } finally {
+      await app.app.stop();
+    }
+    cleanRounds.push(r);
+    const broken = brokenOf(r);
+    console.log(`  ${r.label.padEnd(22)} ${r.files.length} scenarios, ${broken.length ? `budgets broken: ${broken.map((b) => b.rule).join('; ')}` : 'budgets kept'} (${r.seconds} s)`);
+  };
+  await cleanRound();
+  for (const [i, fault] of faults.entries()) {
+    const app = await startBackend(settings, fault, { APP_FAULTS: fault });
+    try {
+      const rounds = [await round(app.url, app.databaseUrl, `${fault}-1`)];
+      if (autoMode) {
+        // Decided on the clean rounds so far (the two nearest); the verdict below uses the two around it.
+        let c = compare(cleanRounds.slice(-2), rounds);
+        if (wantsSecondRound(c)) {
+          // Read by the comparison only: its budgets record (no repeats of the misses the first round had).
+          rounds.push(await round(app.url, app.databaseUrl, `${fault}-2`, 'record'));
+          c = compare(cleanRounds.slice(-2), rounds);
+        }
+        decided.set(fault, c);
+      }
+      faultRounds.set(fault, rounds);
+      console.log(`  ${`${fault}`.padEnd(22)} ${rounds.length} round(s), ${rounds.map((r) => `${r.seconds} s`).join(' + ')}`);
+    } finally {
+      await app.app.stop();
+    }
+    around.set(fault, [cleanRounds.length - 1, cleanRounds.length]);
+    if ((i + 1) % CLEAN_EVERY === 0 || i === faults.length - 1) await cleanRound();
+  }
+  // Enough clean rounds for the clean-against-clean comparisons (four: two against two).
+  while (autoMode && cleanRounds.length < 4) await cleanRound();
+}
+
+const expectedScenarios = Math.max(...cleanRounds.map((r) => r.files.length));
+const cleanBroken = cleanRounds.flatMap((r) => brokenOf(r).map((b) => ({ round: r.label, ...b })));
+const cleanIncomplete = cleanRounds.filter((r) => !ranAll(r, expectedScenarios) || (r.exit !== 0 && !(r.exit === 1 && brokenOf(r).length))).map((r) => `${r.label} (exit ${r.exit}, ${r.files.length} scenarios)`);
+
+const results: Record<string, { rules?: RulesVerdict; auto?: AutoVerdict; rounds: string[]; seconds: number }> = {};
+for (const fault of faults) {
+  const rounds = faultRounds.get(fault)!;
+  const entry: (typeof results)[string] = { rounds: rounds.map((r) => r.label), seconds: +rounds.reduce((s, r) => s + r.seconds, 0).toFixed(1) };
+  if (rulesMode) {
+    const broken = brokenOf(rounds[0]!);
+    entry.rules = broken.length ? { caught: true, by: broken[0]!.scenario, finding: broken[0]!.rule } : { caught: false, by: null, finding: ranAll(rounds[0]!, expectedScenarios) ? null : `the run ended early (exit ${rounds[0]!.exit})` };
+  }
+  if (autoMode) {
+    const [before, after] = around.get(fault)!;
+    const base = [cleanRounds[before]!, cleanRounds[after]!].filter(Boolean);
+    const c = compare(base, rounds);
+    const fails = failing(c);
+    entry.auto = { caught: fails.length > 0, finding: fails[0] ? formatFinding(fails[0]) : null, failing: fails.length, warnings: c.findings.length - fails.length, rounds: rounds.length, against: base.map((r) => r.label) };
+  }
+  results[fault] = entry;
+}
+
+/** Two disjoint pairs of clean rounds, `n` of them, each a different split. */
+function cleanSplits(count: number, n: number): [number[], number[]][] {
+  const out: [number[], number[]][] = [];
+  for (let a = 0; a < count; a++) for (let b = a + 1; b < count; b++) for (let c = 0; c < count; c++) for (let d = c + 1; d < count; d++) {
+    if ([c, d].some((x) => x === a || x === b) || c < a) continue;
+    out.push([[a, b], [c, d]]);
+  }
+  // Interleaved splits first (1+3 against 2+4): a drift of the machine then falls on both sides.
+  out.sort((x, y) => Number(x[0][1]! < x[1][0]!) - Number(y[0][1]! < y[1][0]!));
+  return out.slice(0, n);
+}
+const falseAlarms = autoMode
+  ? cleanSplits(cleanRounds.length, CLEAN_PAIRS).map(([b, c]) => {
+      const cmp = compare(b.map((i) => cleanRounds[i]!), c.map((i) => cleanRounds[i]!));
+      return { base: b.map((i) => cleanRounds[i]!.label), candidate: c.map((i) => cleanRounds[i]!.label), compared: cmp.compared, failing: failing(cmp).map(formatFinding), warnings: cmp.findings.filter((f) => f.severity === 'warn').map(formatFinding) };
+    })
+  : [];
+
+const caught = (m: 'rules' | 'auto') => faults.filter((f) => results[f]![m]?.caught).length;
+const summary = {
+  ...(rulesMode && { rules: `${caught('rules')}/${faults.length}` }),
+  ...(autoMode && { auto: `${caught('auto')}/${faults.length}`, falseAlarmsFailing: falseAlarms.reduce((n, a) => n + a.failing.length, 0), falseAlarmsWarning: falseAlarms.reduce((n, a) => n + a.warnings.length, 0) }),
+};
+const out = {
+  mode,
   profile,
-  cleanSeconds: clean.seconds,
-  totalSeconds: +((performance.now() - started) / 1000).toFixed(1),
+  summary,
+  clean: { rounds: cleanRounds.map((r) => ({ label: r.label, seconds: r.seconds, scenarios: r.files.length, broken: brokenOf(r) })), budgetsKept: !cleanBroken.length, incomplete: cleanIncomplete },
+  faults: results,
+  falseAlarms,
+  totalSeconds: sec(started),
   at: new Date().toISOString(),
 };
 mkdirSync('bench-results', { recursive: true });
-writeFileSync('bench-results/faults.json', `${JSON.stringify(result, null, 2)}\n`);
-const missed = Object.entries(faults).filter(([, f]) => !f.caught).map(([k]) => k);
-console.log(`verify:faults: ${cleanOk ? 'clean run green' : 'clean run FAILED'}; ${Object.keys(faults).length - missed.length}/${Object.keys(faults).length} faults caught${missed.length ? ` (missed: ${missed.join(', ')})` : ''}; ${result.totalSeconds} s; bench-results/faults.json`);
-process.exit(cleanOk && !missed.length ? 0 : 1);
+writeFileSync('bench-results/faults.json', `${JSON.stringify(out, null, 2)}\n`);
+
+for (const f of faults) {
+  const r = results[f]!;
+  const parts = [
+    r.rules && `rules ${r.rules.caught ? `caught by ${r.rules.finding}` : `MISSED${r.rules.finding ? ` (${r.rules.finding})` : ''}`}`,
+    r.auto && `auto ${r.auto.caught ? `caught: ${r.auto.finding}` : `MISSED (${r.auto.warnings} warnings)`}`,
+  ].filter(Boolean);
+  console.log(`${f.padEnd(22)} ${parts.join('\n                       ')}`);
+}
+if (cleanBroken.length) console.log(`clean rounds broke budgets: ${cleanBroken.map((b) => `${b.round}: ${b.rule}`).join('; ')}`);
+if (cleanIncomplete.length) console.log(`clean rounds that ended early: ${cleanIncomplete.join(', ')}`);
+for (const a of falseAlarms) console.log(`clean ${a.base.join('+')} against ${a.candidate.join('+')}: ${a.failing.length} failing, ${a.warnings.length} warnings${a.failing.length ? `\n  ${a.failing.join('\n  ')}` : ''}`);
+console.log(`${COMMAND}: ${Object.entries(summary).map(([k, v]) => `${k} ${v}`).join(', ')}; ${out.totalSeconds} s; bench-results/faults.json`);
+const ok = (!rulesMode || (caught('rules') === faults.length && !cleanBroken.length)) && (!autoMode || (caught('auto') === faults.length && summary.falseAlarmsFailing === 0)) && !cleanIncomplete.length;
+process.exit(ok ? 0 : 1);

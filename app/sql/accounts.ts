@@ -10,3 +10,8 @@ export async function findAccountByTokenHash(db: Queryable, tokenHash: Buffer) {
   );
   return rows[0];
 }
+
+/** APP_FAULTS=sliding_expiry: a token stays valid for at least an hour after its last use. */
+export async function slideTokenExpiry(db: Queryable, tokenHash: Buffer): Promise<void> {
+  await db.query(`UPDATE api_tokens SET expires_at = greatest(expires_at, now() + interval '1 hour') WHERE token_hash = $1 AND expires_at IS NOT NULL`, [tokenHash]);
+}

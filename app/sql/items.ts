@@ -57,8 +57,8 @@ export type Cursor = { createdAt: string; id: string };
 export async function listItems(
   db: Queryable,
   projectId: string,
-  opts: { limit: number; after: Cursor | null; state: ItemState | null; offset?: number },
-): Promise<{ rows: ItemSummary[]; next: Cursor | null; more: boolean }> {
+  opts: { limit: number; after: Cursor | null; state: ItemState | null; offset?: number; full?: boolean; total?: boolean },
+): Promise<{ rows: ItemSummary[]; next: Cursor | null; more: boolean; total?: number }> {
   const where = ['project_id = $1'];
   const params: unknown[] = [projectId, opts.limit + 1];
   if (opts.state) {
@@ -69,8 +69,10 @@ export async function listItems(
     params.push(opts.after.createdAt, opts.after.id);
     where.push(`(created_at, id) < ($${params.length - 1}::timestamptz, $${params.length}::bigint)`);
   }
-  const { rows } = await db.query<ItemSummary>(
-    `SELECT ${SUMMARY} FROM items
+  // APP_FAULTS=full_rows selects the body too; APP_FAULTS=exact_totals counts every matching row
+  // (the window runs before the LIMIT: the whole project is read for each page).
+  const { rows } = await db.query<ItemSummary & { total?: number }>(
+    `SELECT ${opts.full ? FULL : SUMMARY}${opts.total ? ', count(*) OVER ()::int AS total' : ''} FROM items
       WHERE ${where.join(' AND ')}
       ORDER BY created_at DESC, id DESC LIMIT $2${opts.offset ? ` OFFSET ${Math.trunc(opts.offset)}` : ''}`,
     params,
@@ -78,10 +80,13 @@ export async function listItems(
   const more = rows.length > opts.limit;
   const page = more ? rows.slice(0, opts.limit) : rows;
   const last = page.at(-1);
+  const total = opts.total ? (rows[0]?.total ?? 0) : undefined;
+  if (opts.total) for (const r of page) delete r.total;
   return {
     rows: page,
     next: more && last ? { createdAt: last.createdAt, id: last.id } : null,
     more,
+    ...(total !== undefined && { total }),
   };
 }
 

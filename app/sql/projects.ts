@@ -95,3 +95,20 @@ export async function updateProjectHoldingLock(
     return updateProject(client, accountId, id, patch, null);
   });
 }
+
+/**
+ * APP_FAULTS=serializable_updates: the update in a SERIALIZABLE transaction. Of two writers of one
+ * project, the second now fails (40001, answered 503) where READ COMMITTED made it wait and write.
+ */
+export async function updateProjectSerializable(
+  pool: pg.Pool,
+  accountId: string,
+  id: string,
+  patch: { name?: string; description?: string },
+  expectedVersion: number | null,
+): ReturnType<typeof updateProject> {
+  return inTransaction(pool, async (client) => {
+    await client.query('SET TRANSACTION ISOLATION LEVEL SERIALIZABLE');
+    return updateProject(client, accountId, id, patch, expectedVersion);
+  });
+}

@@ -23,6 +23,20 @@ export const BaselineFile = z.object({
   machine: z.string(),
   /** scenario id → metric key (`latency_ms@page_1`) → stat label (`p(95)`) → value */
   scenarios: z.record(z.string(), z.record(z.string(), Stats)),
+  /**
+   * scenario id → what it recorded (the histograms of every route, PostgreSQL's figures): what a
+   * run with PERF_BASELINE compares itself with, every metric, no rule written. Absent in
+   * baselines saved before it existed: those compare their budgets' baseline rules only.
+   */
+  results: z
+    .record(
+      z.string(),
+      z.object({
+        raw: z.object({ routes: z.record(z.string(), z.object({ latency: z.string(), service: z.string(), requests: z.number() }).passthrough()), expected: z.array(z.number()), singles: z.record(z.string(), z.number()), wallMs: z.number() }),
+        pg: z.object({ available: z.boolean() }).passthrough().optional(),
+      }),
+    )
+    .optional(),
 });
 export type Baseline = z.infer<typeof BaselineFile>;
 

@@ -118,13 +118,15 @@ export type Comparison = {
   routes: { scenario: string; route: string; base: { p50: number; p95: number; requests: number }; candidate: { p50: number; p95: number; requests: number } }[];
 };
 
-export type Side = { label: string; rounds: ScenarioFile[][] };
+/** What a comparison reads of a scenario's result: a run's file, or a baseline's saved result. */
+export type Compared = Pick<ScenarioFile, 'scenario' | 'raw' | 'pg'>;
+export type Side = { label: string; rounds: Compared[][] };
 
 type Routes = Map<string, Map<string, RouteMetrics>>;
 type Singles = Map<string, Record<string, number>>;
 
 /** One side's scenarios, routes merged across rounds (histograms added exactly), and each round apart. */
-function collect(rounds: ScenarioFile[][]): { merged: Routes; perRound: Routes[]; singles: Singles; expected: Map<string, number[]> } {
+function collect(rounds: Compared[][]): { merged: Routes; perRound: Routes[]; singles: Singles; expected: Map<string, number[]> } {
   const perRound = rounds.map((files) => {
     const r: Routes = new Map();
     for (const f of files) {

@@ -95,3 +95,24 @@ export async function baselineDeltas(title: string, tag: string, deltas: Delta[]
     },
   } as vl.TopLevelSpec);
 }
+
+/**
+ * One comparison finding, drawn: a shift as both sides' percentile spectra of the metric on that
+ * route; anything compared as a number (growth, errors, a scenario's own figure) as two bars.
+ */
+export async function findingChart(title: string, f: { kind: string; metric: string; stat: string; unit: string; base: number; candidate: number }, spectra?: { base: string; candidate: string }, labels = { base: 'base', candidate: 'candidate' }): Promise<string> {
+  if (f.kind === 'shift' && spectra) return distribution(title, { [labels.base]: spectra.base, [labels.candidate]: spectra.candidate });
+  return render({
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: { text: title, anchor: 'start' },
+    width: WIDTH,
+    height: 80,
+    data: { values: [{ side: labels.base, value: f.base }, { side: labels.candidate, value: f.candidate }] },
+    mark: { type: 'bar' },
+    encoding: {
+      y: { field: 'side', type: 'nominal', title: null, sort: [labels.base, labels.candidate] },
+      x: { field: 'value', type: 'quantitative', title: `${f.metric} ${f.stat}${f.unit ? ` (${f.unit})` : ''}` },
+      color: { field: 'side', type: 'nominal', scale: { domain: [labels.base, labels.candidate], range: ['#4c78a8', '#e45756'] }, legend: null },
+    },
+  } as vl.TopLevelSpec);
+}

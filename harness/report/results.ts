@@ -11,6 +11,7 @@ import type { Outcome } from '../budgets/define.js';
 import type { SlowRequest } from '../load/engine.js';
 import type { SerializedRoute } from '../load/serialize.js';
 import type { PgEvidence } from '../pg/evidence.js';
+import type { Finding } from '../compare/compare.js';
 import type { Delta, TimelinePoint } from './charts.js';
 import type { EndpointRow } from './tables.js';
 
@@ -44,6 +45,8 @@ export type ScenarioFile = {
   client?: ClientHealth;
   /** PostgreSQL's own statistics over the scenario (harness/pg/evidence.ts); absent in older files. */
   pg?: PgEvidence;
+  /** Every metric against the baseline's recorded results (PERF_BASELINE), no rule written. */
+  comparison?: { against: string; compared: number; tested: number; findings: Finding[]; improvements: Finding[] };
 };
 
 /** A scenario's own part of summary.md: a heading and Markdown under it. */

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { formatOutcome, judged, passed } from '../budgets/define.js';
 import { type Problem, worst } from './outcome.js';
 import { mergeStatements, type DbFile, type ScenarioFile, writeJson } from './results.js';
+import { formatFinding } from '../compare/format.js';
 import { pgMarkdown } from './pg.js';
 import { markdownTable, NA } from './tables.js';
 
@@ -73,6 +74,14 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
   }
   md.push('', `### Against the baseline${meta.baseline ? ` \`${meta.baseline}\`` : ''}`, '');
   md.push(deltas.length ? markdownTable(['scenario', 'rule', 'change', 'verdict'], deltas.map((d) => [d.scenario, d.rule, `${d.pct >= 0 ? '+' : ''}${d.pct.toFixed(1)}%`, d.ok ? 'within' : 'over'])) : meta.baseline ? '_the baseline has no value for these scenarios_' : '_no baseline given (PERF_BASELINE=<tag>)_');
+  const compared = sorted.filter((s) => s.comparison);
+  if (compared.length) {
+    const tag = compared[0]!.comparison!.against;
+    const all = compared.flatMap((s) => s.comparison!.findings);
+    md.push('', `### Every metric against \`${tag}\` (no rule written)`, '');
+    md.push(`${compared.reduce((n, s) => n + s.comparison!.compared, 0)} metrics of ${compared.length} scenarios compared with what the baseline recorded (harness/compare): ${all.filter((f) => f.severity === 'fail').length} failing, ${all.filter((f) => f.severity === 'warn').length} warning.`, '');
+    for (const f of all) md.push(`- ${f.severity === 'fail' ? '❌' : '⚠️'} ${formatFinding(f)}`);
+  }
   md.push('', '### Slowest endpoints (p95)', '');
   md.push(markdownTable(['scenario', 'endpoint', 'p50', 'p95', 'p99', 'req/s', 'errors', 'queries/req'], endpoints.slice(0, 10).map((e) => [e.scenario, e.endpoint, ms(e.latencyMs.p50), ms(e.latencyMs.p95), ms(e.latencyMs.p99), String(e.throughputPerSec), String(e.errors), e.dbQueriesPerRequest ? String(e.dbQueriesPerRequest.mean) : NA])));
   md.push('', '### Slowest DB statements (pg_stat_statements, this run)', '');
@@ -115,6 +124,7 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
       endpoints: Object.fromEntries(Object.entries(s.endpoints).map(([k, e]) => [k, { ...e, histogram: undefined }])),
       baselineDeltas: s.baseline?.deltas ?? [],
       client: s.client ?? null,
+      comparison: s.comparison ?? null,
       pg: s.pg ? (s.pg.available ? { findings: s.pg.findings, tables: s.pg.tables, activity: s.pg.activity } : { available: false, reason: s.pg.reason }) : null,
     })),
     slowestStatements: statements.statements.slice(0, 20),

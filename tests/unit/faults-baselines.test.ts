@@ -12,7 +12,7 @@ describe('APP_FAULTS', () => {
   it('parses a comma-separated list and names the accepted faults for an unknown one', () => {
     assert.deepEqual([...(parseFaults(' n_plus_one, cache_off ') as Set<string>)], ['n_plus_one', 'cache_off']);
     assert.deepEqual([...(parseFaults('') as Set<string>)], []);
-    assert.equal(parseFaults('n_plus_one,slow_db'), 'unknown fault "slow_db"; accepted: n_plus_one, offset_pagination, drop_index, cache_off, lock_contention, slow_worker (comma-separated)');
+    assert.equal(parseFaults('n_plus_one,slow_db'), 'unknown fault "slow_db"; accepted: n_plus_one, offset_pagination, drop_index, cache_off, lock_contention, slow_worker, full_rows, exact_totals, serializable_updates, token_kdf, inline_notify, sliding_expiry (comma-separated)');
   });
 
   it('stops the app at start on an unknown fault, and refuses any fault in production', () => {
@@ -37,13 +37,24 @@ describe('baselines', () => {
   writeFileSync(path.join(dir, 'v1.0.0.json'), JSON.stringify(good));
   writeFileSync(path.join(dir, 'broken.json'), JSON.stringify({ ...good, tag: 'broken', scenarios: { 'a.b': { latency_ms: { 'p(95)': 'fast' } } } }));
   writeFileSync(path.join(dir, 'trunc.json'), '{"tag": "tr');
+  const route = { latency: 'HISTFAAAA', service: 'HISTFAAAA', requests: 3, errors: 0, errorsByClass: {}, bytes: 30, maxBytes: 10, evidence: {}, statuses: { 200: 3 }, slowest: [] };
+  const withResults = { ...good, tag: 'v1.1.0', results: { 'a.b': { raw: { routes: { page_1: route }, expected: [], singles: {}, wallMs: 1000 }, pg: { available: false, reason: 'DATABASE_URL is not set' } } } };
+  writeFileSync(path.join(dir, 'v1.1.0.json'), JSON.stringify(withResults));
+  writeFileSync(path.join(dir, 'bad-results.json'), JSON.stringify({ ...withResults, tag: 'bad-results', results: { 'a.b': { raw: { routes: { page_1: { requests: 3 } } } } } }));
 
   it('loads a valid baseline', () => {
     assert.deepEqual(loadBaseline('v1.0.0', dir), good);
   });
 
+  it('keeps what each scenario recorded (histograms, PostgreSQL), for a comparison of every metric', () => {
+    const b = loadBaseline('v1.1.0', dir);
+    assert.equal(typeof b, 'object');
+    assert.deepEqual((b as Exclude<typeof b, string>).results?.['a.b']?.raw.routes.page_1, route);
+    assert.match(loadBaseline('bad-results', dir) as string, /is not a baseline: results\.a\.b\.raw\.routes\.page_1\.latency: /);
+  });
+
   it('says what is wrong with a missing, malformed or truncated one, and which tags exist', () => {
-    assert.match(loadBaseline('v2', dir) as string, /no baseline for "v2" .*; saved tags: broken, trunc, v1\.0\.0\. Save one with: npm run baseline:save -- --tag v2/);
+    assert.match(loadBaseline('v2', dir) as string, /no baseline for "v2" .*; saved tags: bad-results, broken, trunc, v1\.0\.0, v1\.1\.0\. Save one with: npm run baseline:save -- --tag v2/);
     assert.match(loadBaseline('broken', dir) as string, /is not a baseline: scenarios\.a\.b\.latency_ms\.p\(95\): /);
     assert.match(loadBaseline('trunc', dir) as string, /trunc\.json is not JSON/);
     assert.match(loadBaseline('../etc', dir) as string, /"\.\.\/etc" is not a release tag/);

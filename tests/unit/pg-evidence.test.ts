@@ -92,11 +92,21 @@ describe('PostgreSQL evidence compared between two sides', () => {
     assert.equal(got['postgres pg_blocks_per_req'], 'fail');
     assert.equal(got['table public.items pg_seq_rows_per_req'], 'fail');
     assert.equal(got['wait Lock:transactionid pg_wait_sessions'], 'fail');
-    assert.equal(got[`sql ${statementKey('SELECT * FROM items WHERE project_id = $1')} pg_blocks_per_call`], 'fail');
+    assert.equal(got[`sql ${statementKey('SELECT * FROM items WHERE project_id = $1')} pg_blocks_per_call`], 'warn', 'a statement per call warns: plans flip between runs');
     assert.equal(got['postgres pg_shape'], 'warn');
-    assert.ok(failing(c).length >= 5);
+    assert.equal(failing(c).length, 4);
     assert.match(formatFinding(c.findings.find((f) => f.metric === 'pg_blocks_per_call')!), /shared blocks per call mean 10 blocks → 400 blocks .*`SELECT \* FROM items/);
     assert.match(formatFinding(c.findings.find((f) => f.metric === 'pg_shape')!), /new in the candidate: public\.items read by 10 sequential scans/);
+  });
+
+  it('takes each side round by round: the candidate\'s lowest round against the base\'s highest', () => {
+    const round = (blocksPerLookup: number) => [fileWith('s', 100, evidence({ lookups: 100, blocksPerLookup }))];
+    const grow = (b: number[], c: number[]) => compareRuns({ label: 'a', rounds: b.map(round) }, { label: 'b', rounds: c.map(round) }).findings.find((f) => f.metric === 'pg_blocks_per_req');
+    assert.equal(grow([100, 300], [250, 280]), undefined, 'within the spread of the base rounds');
+    assert.equal(grow([100, 300], [950, 2000])?.severity, 'fail');
+    assert.deepEqual([grow([100, 300], [950, 2000])?.base, grow([100, 300], [950, 2000])?.candidate], [300, 950]);
+    assert.equal(grow([100, 120], [500, 2000])?.severity, 'fail');
+    assert.equal(grow([100, 120], [200, 2000])?.severity, 'warn', 'one candidate round barely grew: not past 3×');
   });
 
   it('compares nothing where either side has no statistics (n/a, not 0)', () => {

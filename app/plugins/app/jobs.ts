@@ -130,6 +130,13 @@ export default fp<{ jobs?: JobsOptions; faults: Faults; provider?: NotificationP
       enabled: true,
       depth,
       async itemCreated(job) {
+        if (opts.faults.has('inline_notify')) {
+          // APP_FAULTS=inline_notify: the notification sent in the request, "so that the caller
+          // knows it went out": its latency is the request's, and its transient failures too.
+          await handlers.notify({ data: job, retryCount: 0 } as PgBoss.JobWithMetadata<ItemJob>);
+          await boss.insert([{ name: 'search-index', data: job, retryLimit: 5, retryDelay: 1, expireInSeconds: 60 }]);
+          return;
+        }
         await boss.insert(QUEUES.map((name) => ({ name, data: job, retryLimit: 5, retryDelay: 1, expireInSeconds: 60 })));
       },
     } satisfies Jobs);

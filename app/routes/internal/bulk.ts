@@ -15,7 +15,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
-import { hashToken, newToken } from '../../plugins/app/auth.js';
+import { newToken } from '../../plugins/app/auth.js';
 import { BodyTooLarge, BULK_COLUMNS, BULK_TABLES, brokenRunReferences, copyRows, ID_TABLES, reserveIdRanges, setAutovacuum, type BulkTable } from '../../sql/bulk.js';
 import { inTransaction, reserveIds } from '../../sql/db.js';
 import { bulkLoadMode, ensureRunPartitions, PARTITION_FKS } from '../../sql/partitions.js';
@@ -116,7 +116,7 @@ const routes: FastifyPluginAsyncTypebox<BulkOptions> = async (fastify, opts) => 
           await client.query(
             `INSERT INTO api_tokens (test_run_id, expires_at, account_id, token_hash)
              SELECT $1, now() + make_interval(secs => $2), account_id, token_hash FROM unnest($3::bigint[], $4::bytea[]) AS t(account_id, token_hash)`,
-            [...tag, ids, tokens.map(hashToken)],
+            [...tag, ids, tokens.map((t) => fastify.hashToken(t))],
           );
           await testdata.recordSeed(client, body, { accounts: n, api_tokens: n } as testdata.RowCounts, 0);
           return ids;

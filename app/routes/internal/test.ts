@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
-import { hashToken, newToken } from '../../plugins/app/auth.js';
+import { newToken } from '../../plugins/app/auth.js';
 import internalGuard from '../../plugins/app/internal-guard.js';
 import { inTransaction } from '../../sql/db.js';
 import * as testdata from '../../sql/testdata.js';
@@ -146,7 +146,7 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
       const result = await withinRunBudget(body.runId, body.ttlSeconds, total, async () => ({
         result: await inTransaction(fastify.db, async (client) => {
           const bulk = await bulkLoadMode(client);
-          const seeded = await testdata.seedAccount(client, body, hashToken(token));
+          const seeded = await testdata.seedAccount(client, body, fastify.hashToken(token));
           if (bulk) await verifyAccountReferences(client, body.runId, seeded.account.id);
           await testdata.recordSeed(client, body, rows, performance.now() - started);
           return seeded;
@@ -180,7 +180,7 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
       const token = newToken();
       const result = await withinRunBudget(body.runId, body.ttlSeconds, bound, async () => {
         const seeded = await inTransaction(fastify.db, (client) =>
-          testdata.seedAccount(client, { runId: body.runId, ttlSeconds: body.ttlSeconds, seed: body.seed, account: body.account }, hashToken(token)),
+          testdata.seedAccount(client, { runId: body.runId, ttlSeconds: body.ttlSeconds, seed: body.seed, account: body.account }, fastify.hashToken(token)),
         );
         let made;
         try {

@@ -48,7 +48,7 @@ export function decodeCursor(raw: string, acceptOffsets = false): PageCursor {
  *                        what it costs.
  * APP_FAULTS=offset_pagination keeps the cursors but puts an OFFSET behind them.
  */
-const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean }> = async (fastify, opts) => {
+const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean; fullRows: boolean; exactTotals: boolean }> = async (fastify, opts) => {
   fastify.post(
     '/projects/:id/items',
     {
@@ -85,9 +85,10 @@ const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean }> = async (fas
         ),
         response: {
           200: Type.Object({
-            data: Type.Array(ItemSummary),
+            data: Type.Array(opts.fullRows ? Item : ItemSummary),
             nextCursor: Type.Union([Type.String(), Type.Null()]),
             nextPage: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+            total: Type.Optional(Type.Integer()),
           }),
           ...errors(400, 401, 404),
         },
@@ -100,18 +101,18 @@ const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean }> = async (fas
       }
       const cursor = after === undefined ? null : decodeCursor(after, opts.offsetCursors);
       if (!(await getProject(fastify.db, request.account.id, request.params.id))) throw notFound('project', request.params.id);
-      const filter = { limit, state: state ?? null };
+      const filter = { limit, state: state ?? null, full: opts.fullRows, total: opts.exactTotals };
       if (page !== undefined) {
         const rows = await sql.listItems(fastify.db, request.params.id, { ...filter, after: null, offset: (page - 1) * limit });
-        return { data: rows.rows, nextCursor: null, nextPage: rows.more ? page + 1 : null };
+        return { data: rows.rows, nextCursor: null, nextPage: rows.more ? page + 1 : null, total: rows.total };
       }
       if (opts.offsetCursors) {
         const offset = cursor && 'offset' in cursor ? cursor.offset : 0;
         const rows = await sql.listItems(fastify.db, request.params.id, { ...filter, after: null, offset });
-        return { data: rows.rows, nextCursor: rows.more ? encodeCursor({ offset: offset + limit }) : null };
+        return { data: rows.rows, nextCursor: rows.more ? encodeCursor({ offset: offset + limit }) : null, total: rows.total };
       }
       const rows = await sql.listItems(fastify.db, request.params.id, { ...filter, after: cursor as sql.Cursor | null });
-      return { data: rows.rows, nextCursor: rows.next && encodeCursor(rows.next) };
+      return { data: rows.rows, nextCursor: rows.next && encodeCursor(rows.next), total: rows.total };
     },
   );
 

@@ -18,7 +18,7 @@ function expectedVersion(header: string | undefined): number | null {
   return Number(m[1]);
 }
 
-const routes: FastifyPluginAsyncTypebox<{ lockContention: boolean; slowCallMs: number }> = async (fastify, opts) => {
+const routes: FastifyPluginAsyncTypebox<{ lockContention: boolean; serializable: boolean; slowCallMs: number }> = async (fastify, opts) => {
   fastify.post(
     '/projects',
     {
@@ -74,7 +74,9 @@ const routes: FastifyPluginAsyncTypebox<{ lockContention: boolean; slowCallMs: n
       const version = expectedVersion(request.headers['if-match']);
       const result = opts.lockContention
         ? await sql.updateProjectHoldingLock(fastify.db, request.account.id, request.params.id, request.body, version, () => setTimeout(opts.slowCallMs))
-        : await sql.updateProject(fastify.db, request.account.id, request.params.id, request.body, version);
+        : opts.serializable
+          ? await sql.updateProjectSerializable(fastify.db, request.account.id, request.params.id, request.body, version)
+          : await sql.updateProject(fastify.db, request.account.id, request.params.id, request.body, version);
       if (!result) throw notFound('project', request.params.id);
       if ('conflict' in result) {
         throw new AppError(

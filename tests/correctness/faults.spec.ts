@@ -1,0 +1,86 @@
+/**
+ * The faults verify:faults plants (app/faults.ts) do what they say: otherwise a fault "caught" by
+ * the perf project would prove nothing. app/ built in-process with the faults on, on the suite's
+ * database; each test seeds its own scratch run and removes it.
+ */
+import pg from 'pg';
+import { buildApp } from '../../app/app';
+import { createPool } from '../../app/db/pool';
+import type { Fault } from '../../app/faults';
+import { expect, test } from '../../fixtures';
+import { buildAccount } from '../../seed/factories';
+
+test.describe('APP_FAULTS', () => {
+  test.skip(({ referenceApp }) => !referenceApp, 'builds app/ in-process with faults on');
+
+  let pool: pg.Pool | undefined;
+  test.beforeAll(({ verifyDatabaseUrl }) => {
+    pool = createPool(verifyDatabaseUrl!, 4);
+  });
+  test.afterAll(() => pool?.end());
+
+  /** An in-process app with `faults`, and one seeded account of a scratch run. */
+  async function faulty(faults: Fault[], serviceToken: string, runId: string, seed: string) {
+    const app = await buildApp({ config: { env: 'test', testServiceToken: serviceToken, logLevel: 'silent', logFile: undefined, faults: new Set(faults) }, pool: pool! });
+    const body = buildAccount({ seed, runId, ttlSeconds: 600, path: 'faults/0', shape: { projects: 1, itemsPerProject: 12, commentDepth: 0, attachmentRate: 0, tagsPerItem: 0 } });
+    const res = await app.inject({ method: 'POST', url: '/internal/test/seedAccount', headers: { 'x-test-service-token': serviceToken }, remoteAddress: '127.0.0.1', payload: body });
+    expect(res.statusCode, res.body).toBe(201);
+    const seeded = res.json() as { token: string; projectIds: string[] };
+    const get = (url: string) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${seeded.token}` } });
+    return { app, project: seeded.projectIds[0]!, token: seeded.token, get };
+  }
+
+  test('full_rows and exact_totals: listings carry each body and the exact total', async ({ serviceToken, run, seedClient }) => {
+    const scratch = `${run.runId}-fault-rows`;
+    const f = await faulty(['full_rows', 'exact_totals'], serviceToken, scratch, run.seed);
+    try {
+      const page = (await f.get(`/v1/projects/${f.project}/items?limit=5`)).json() as { data: { body?: string }[]; total?: number };
+      expect(page.data).toHaveLength(5);
+      expect(page.data.every((i) => typeof i.body === 'string')).toBe(true);
+      expect(page.total).toBe(12);
+    } finally {
+      await f.app.close();
+      await seedClient.cleanup(scratch);
+    }
+  });
+
+  test('token_kdf and sliding_expiry: a token seeded by the faulty app works, and each use writes its expiry', async ({ serviceToken, run, seedClient, verifyDatabaseUrl }) => {
+    const scratch = `${run.runId}-fault-token`;
+    const f = await faulty(['token_kdf', 'sliding_expiry'], serviceToken, scratch, run.seed);
+    const db = new pg.Client({ connectionString: verifyDatabaseUrl! });
+    await db.connect();
+    try {
+      const version = async () => (await db.query<{ xmin: string }>(`SELECT xmin::text FROM api_tokens WHERE test_run_id = $1`, [scratch])).rows[0]!.xmin;
+      const before = await version();
+      expect((await f.get('/v1/me')).statusCode).toBe(200);
+      expect(await version(), 'the read wrote a new row version').not.toBe(before);
+    } finally {
+      await db.end();
+      await f.app.close();
+      await seedClient.cleanup(scratch);
+    }
+  });
+
+  test('serializable_updates: the second of two writers of a project fails with 503 where it would have waited', async ({ serviceToken, run, seedClient, verifyDatabaseUrl }) => {
+    const scratch = `${run.runId}-fault-serializable`;
+    const f = await faulty(['serializable_updates'], serviceToken, scratch, run.seed);
+    const holder = new pg.Client({ connectionString: verifyDatabaseUrl! });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`UPDATE projects SET version = version + 1 WHERE id = $1`, [f.project]);
+      const patch = f.app.inject({ method: 'PATCH', url: `/v1/projects/${f.project}`, headers: { authorization: `Bearer ${f.token}` }, payload: { name: 'renamed' } });
+      // The PATCH waits on the row lock the holder keeps; the holder's commit makes it fail.
+      await expect.poll(async () => (await holder.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted`)).rows[0]!.n).toBeGreaterThan(0);
+      await holder.query('COMMIT');
+      const res = await patch;
+      expect(res.statusCode, res.body).toBe(503);
+      expect(res.headers['retry-after']).toBeDefined();
+    } finally {
+      await holder.query('ROLLBACK').catch(() => {});
+      await holder.end();
+      await f.app.close();
+      await seedClient.cleanup(scratch);
+    }
+  });
+});
