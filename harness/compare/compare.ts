@@ -175,7 +175,7 @@ const ignored = (rules: CompareRules, scenario: string, route: string | null, me
 
 const ratioOf = (base: number, cand: number) => (base === 0 ? (cand === 0 ? 1 : Infinity) : cand / base);
 
-type Pending = { finding: Finding; test: RankSumTest; rounds: RankSumTest[]; rule: ShiftRule; ratio: number; delta: number };
+type Pending = { finding: Finding; test: RankSumTest; rounds: RankSumTest[]; rule: ShiftRule; ratio: number; delta: number; separated?: boolean };
 
 export function compareRuns(base: Side, candidate: Side, rules: CompareRules = DEFAULT_RULES): Comparison {
   const b = collect(base.rounds);
@@ -215,6 +215,12 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
       // Noisy histograms: a test each, judged after the FDR adjustment of them all.
       const bh = histograms(bm);
       const ch = histograms(cm);
+      const roundsOf = (side: Routes[]) => side.flatMap((round) => {
+        const m = round.get(scenario)?.get(route);
+        return m ? [histograms(m)] : [];
+      });
+      const bRounds = roundsOf(b.perRound);
+      const cRounds = roundsOf(c.perRound);
       const roundPairs = b.perRound.flatMap((round, i) => {
         const x = round.get(scenario)?.get(route);
         const y = c.perRound[i]?.get(scenario)?.get(route);
@@ -230,10 +236,17 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
         const stats = [50, 95].map((q) => ({ q, base: percentileMs(bh[metric]!, q), cand: percentileMs(ch[metric]!, q) }));
         const worse = test.a >= 0.5;
         const pick = stats.reduce((x, y) => (worse ? (ratioOf(y.base, y.cand) > ratioOf(x.base, x.cand) ? y : x) : ratioOf(y.base, y.cand) < ratioOf(x.base, x.cand) ? y : x));
+        // Round against round: the candidate's best round past the base's worst by the fail ratio
+        // (a worse direction only). Runs of one version differ more than requests within a run.
+        const per = (hs: Record<string, Histogram>[]) => hs.flatMap((h) => (h[metric] ? [percentileMs(h[metric], pick.q)] : []));
+        const bq = per(bRounds);
+        const cq = per(cRounds);
+        const separated = bq.length < 2 || cq.length < 2 ? undefined : ratioOf(Math.max(...bq), Math.min(...cq)) >= rule.failRatio;
         tests.push({
           test,
           rounds,
           rule,
+          ...(separated !== undefined && { separated }),
           ratio: ratioOf(pick.base, pick.cand),
           delta: pick.cand - pick.base,
           finding: { scenario, route, metric, kind: 'shift', severity: 'warn', stat: `p${pick.q}`, unit: metricDef(metric)?.unit ?? 'ms', base: pick.base, candidate: pick.cand },
@@ -322,10 +335,12 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
   });
   tests.forEach((t, i) => {
     if (!significant[i]) return;
-    const { test, rounds, rule, ratio, finding } = t;
+    const { test, rounds, rule, ratio, finding, separated } = t;
     const worse = test.a >= 0.5;
-    // With rounds, the replicates of a version: a fail needs every round pair to show the effect.
-    const consistent = rounds.length < 2 ? undefined : rounds.every((r) => (worse ? r.a >= rule.failEffect : r.a <= 1 - rule.failEffect));
+    // With rounds, the replicates of a version: a fail needs every round pair to show the effect,
+    // and every candidate round to be past every base round by the fail ratio (two clean rounds
+    // against two moved a short scenario's p95 by 1.55× with A 0.76 in both pairs here).
+    const consistent = rounds.length < 2 ? undefined : rounds.every((r) => (worse ? r.a >= rule.failEffect : r.a <= 1 - rule.failEffect)) && separated === true;
     const full: Finding = { ...finding, confidence: round3(1 - q[i]!), effect: round3(test.a), ...(consistent !== undefined && { consistent }) };
     if (!worse) return improvements.push(full);
     full.severity = test.a >= rule.failEffect && ratio >= rule.failRatio && consistent === true ? 'fail' : 'warn';

@@ -53,6 +53,8 @@ export const PG_UNITS: Record<PgMetric, string> = {
   pg_wait_sessions: 'sessions',
 };
 
+const MIN_SAMPLES = 20;
+
 /** One round's figures of a scenario: `route|metric` → value; and its shapes. */
 type Figures = { values: Map<string, { route: string; metric: PgMetric; value: number }>; calls: Map<string, number>; shapes: Map<string, string> };
 
@@ -80,8 +82,12 @@ function figuresOf(f: Compared): Figures | undefined {
   put('postgres', 'pg_blocks_per_req', blocks / requests);
   put('postgres', 'pg_temp_blocks_per_req', temp / requests);
   for (const t of f.pg.tables) put(`table ${t.table}`, 'pg_seq_rows_per_req', t.seqRows / requests);
-  // Being on the CPU is what a busier run does; a wait is news.
-  for (const [w, v] of Object.entries(f.pg.activity.waits)) if (w !== 'CPU') put(`wait ${w}`, 'pg_wait_sessions', v);
+  // Being on the CPU is what a busier run does, and Client:* is the backend's own pause between
+  // statements: a wait inside the database is news. Sampled 4 times a second, a short scenario
+  // has too few samples for an average (one sample of two sessions is 0.5 over four).
+  if (f.pg.activity.samples >= MIN_SAMPLES) {
+    for (const [w, v] of Object.entries(f.pg.activity.waits)) if (w !== 'CPU' && !w.startsWith('Client:')) put(`wait ${w}`, 'pg_wait_sessions', v);
+  }
   return { values, calls, shapes: new Map(f.pg.findings.map((x) => [`${x.kind} ${x.subject}`, x.message])) };
 }
 

@@ -119,6 +119,19 @@ describe('comparing two runs without rules', () => {
     assert.equal(f.severity, 'warn');
   });
 
+  it('warns instead of failing when the rounds of each side overlap, though every pair moved', () => {
+    // Base rounds at 40 and 60 ms, candidate rounds at 65 and 70 ms: each pair shifts, but the
+    // candidate's best round is within 1.5× of the base's worst, as two runs of one version can be.
+    const at = (seed: string, ms: number) => file('list.page', { page_50: { ms: latencies(seed, 1500, ms, 0.2) } });
+    const c = compareRuns(side('base', [at('a', 40)], [at('a2', 60)]), side('candidate', [at('c', 65)], [at('c2', 70)]));
+    const f = c.findings.find((x) => x.metric === 'latency_ms');
+    assert.ok(f, compareMarkdown(c));
+    assert.equal(f.consistent, false);
+    assert.equal(f.severity, 'warn');
+    const d = compareRuns(side('base', [at('a', 40)], [at('a2', 45)]), side('candidate', [at('c', 75)], [at('c2', 80)]));
+    assert.equal(d.findings.find((x) => x.metric === 'latency_ms')?.severity, 'fail');
+  });
+
   it('compares counts, bytes and errors as numbers: growth is a finding', () => {
     const ms = latencies('n', 400, 10);
     const c = compareRuns(
