@@ -4,7 +4,7 @@
  * comparison written as compare.json / compare.md.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { compareRuns, type CompareRules, type Comparison, type Side } from '../harness/compare/compare.js';
 import { loadCompareRules } from '../harness/compare/rules.js';
@@ -38,12 +38,14 @@ export async function startBackend(settings: Settings, label: string, env: Recor
 }
 
 /** One perf run of the suite against `baseUrl`, its results in `dir`; budgets recorded only unless `budgets: 'gate'`. */
-export async function perfRunAgainst(baseUrl: string, dir: string, o: { grep?: string; env?: Record<string, string>; budgets?: 'gate' | 'record' } = {}): Promise<{ files: ScenarioFile[]; exit: number }> {
+export async function perfRunAgainst(baseUrl: string, dir: string, o: { grep?: string; env?: Record<string, string>; budgets?: 'gate' | 'record' } = {}): Promise<{ files: ScenarioFile[]; exit: number; failures: string[] }> {
   rmSync(dir, { recursive: true, force: true });
-  const args = ['playwright', 'test', '--project=perf', '--reporter=line', ...(o.grep ? ['--grep', o.grep] : [])];
+  const report = path.join(dir, 'report.json');
+  // The JSON report keeps each failing test's error, and the run's own (global setup, teardown).
+  const args = ['playwright', 'test', '--project=perf', '--reporter=json', ...(o.grep ? ['--grep', o.grep] : [])];
   const exit = await new Promise<number>((resolve) => {
     const child = spawn('npx', args, {
-      env: nestedRunEnv({ BASE_URL: baseUrl, PERF_BUDGETS: o.budgets ?? 'record', PERF_RESULTS_DIR: dir, PLAYWRIGHT_HTML_OUTPUT_DIR: path.join(dir, 'html'), ...o.env }),
+      env: nestedRunEnv({ BASE_URL: baseUrl, PERF_BUDGETS: o.budgets ?? 'record', PERF_RESULTS_DIR: dir, PLAYWRIGHT_JSON_OUTPUT_FILE: report, ...o.env }),
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let err = '';
@@ -55,8 +57,30 @@ export async function perfRunAgainst(baseUrl: string, dir: string, o: { grep?: s
     });
   });
   const files = readScenarioFiles(dir);
-  if (!files.length) throw new Error(`the perf run into ${dir} left no scenario results (exit ${exit})`);
-  return { files, exit };
+  const failures = failuresOf(report);
+  if (!files.length) throw new Error(`the perf run into ${dir} left no scenario results (exit ${exit})${failures.length ? `: ${failures.join('; ')}` : ''}`);
+  return { files, exit, failures };
+}
+
+type JsonSuite = { specs?: { title: string; ok: boolean; tests: { results: { errors?: { message?: string }[] }[] }[] }[]; suites?: JsonSuite[] };
+
+/** Each failing test of a Playwright JSON report, `title: first line of its error`, and the run's own errors. */
+function failuresOf(file: string): string[] {
+  let report: { suites?: JsonSuite[]; errors?: { message?: string }[] };
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8')) as typeof report;
+  } catch {
+    return existsSync(file) ? [`${file} is not JSON`] : [];
+  }
+  const firstLine = (m: string | undefined) => (m ?? '').replace(/\u001b\[[0-9;]*m/g, '').split('\n').find((l) => l.trim()) ?? '';
+  const out: string[] = [];
+  const visit = (s: JsonSuite) => {
+    for (const spec of s.specs ?? []) if (!spec.ok) out.push(`${spec.title}: ${firstLine(spec.tests.flatMap((t) => t.results.flatMap((r) => r.errors ?? []))[0]?.message)}`);
+    for (const c of s.suites ?? []) visit(c);
+  };
+  for (const s of report.suites ?? []) visit(s);
+  for (const e of report.errors ?? []) out.push(`the run: ${firstLine(e.message)}`);
+  return out;
 }
 
 /** Compares and writes <out>/<name>.json and .md. */

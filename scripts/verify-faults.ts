@@ -61,7 +61,7 @@ const autoMode = mode !== 'rules';
 const settings = settingsOrExit();
 const rules: CompareRules = await suiteRules();
 
-type Round = { label: string; files: ScenarioFile[]; exit: number; seconds: number };
+type Round = { label: string; files: ScenarioFile[]; exit: number; seconds: number; failures: string[] };
 type RulesVerdict = { caught: boolean; by: string | null; finding: string | null };
 type AutoVerdict = { caught: boolean; finding: string | null; failing: number; warnings: number; rounds: number; against: string[] };
 
@@ -73,7 +73,7 @@ const runDir = (label: string) => path.join('.run', 'faults', label);
 async function round(url: string, databaseUrl: string, label: string, budgets: 'gate' | 'record' = rulesMode ? 'gate' : 'record'): Promise<Round> {
   const t0 = performance.now();
   const r = await perfRunAgainst(url, runDir(label), { env: { DATABASE_URL: databaseUrl, SEED_PROFILE: profile }, budgets });
-  return { label, files: r.files, exit: r.exit, seconds: sec(t0) };
+  return { label, files: r.files, exit: r.exit, seconds: sec(t0), failures: r.failures };
 }
 
 /** A run's budget verdict: the scenarios that broke one, each with its first broken rule. */
@@ -137,7 +137,8 @@ const decided = new Map<Fault, Comparison>();
 
 const expectedScenarios = Math.max(...cleanRounds.map((r) => r.files.length));
 const cleanBroken = cleanRounds.flatMap((r) => brokenOf(r).map((b) => ({ round: r.label, ...b })));
-const cleanIncomplete = cleanRounds.filter((r) => !ranAll(r, expectedScenarios) || (r.exit !== 0 && !(r.exit === 1 && brokenOf(r).length))).map((r) => `${r.label} (exit ${r.exit}, ${r.files.length} scenarios)`);
+// A clean round that failed on anything but a budget: the run's own words say what.
+const cleanIncomplete = cleanRounds.filter((r) => !ranAll(r, expectedScenarios) || (r.exit !== 0 && !(r.exit === 1 && brokenOf(r).length))).map((r) => `${r.label} (exit ${r.exit}, ${r.files.length} scenarios${r.failures.length ? `: ${r.failures.join('; ')}` : ''})`);
 
 const results: Record<string, { rules?: RulesVerdict; auto?: AutoVerdict; rounds: string[]; seconds: number }> = {};
 for (const fault of faults) {
@@ -184,7 +185,7 @@ const out = {
   mode,
   profile,
   summary,
-  clean: { rounds: cleanRounds.map((r) => ({ label: r.label, seconds: r.seconds, scenarios: r.files.length, broken: brokenOf(r) })), budgetsKept: !cleanBroken.length, incomplete: cleanIncomplete },
+  clean: { rounds: cleanRounds.map((r) => ({ label: r.label, seconds: r.seconds, scenarios: r.files.length, broken: brokenOf(r), failures: r.failures })), budgetsKept: !cleanBroken.length, incomplete: cleanIncomplete },
   faults: results,
   falseAlarms,
   totalSeconds: sec(started),
