@@ -160,14 +160,11 @@ for (const fault of faults) {
 
 /** Two disjoint pairs of clean rounds, `n` of them, each a different split. */
 function cleanSplits(count: number, n: number): [number[], number[]][] {
-  const out: [number[], number[]][] = [];
-  for (let a = 0; a < count; a++) for (let b = a + 1; b < count; b++) for (let c = 0; c < count; c++) for (let d = c + 1; d < count; d++) {
-    if ([c, d].some((x) => x === a || x === b) || c < a) continue;
-    out.push([[a, b], [c, d]]);
-  }
+  const pairs = Array.from({ length: count }, (_, a) => Array.from({ length: count - a - 1 }, (_, k) => [a, a + k + 1])).flat();
+  const splits = pairs.flatMap((x, i) => pairs.slice(i + 1).filter((y) => !y.some((v) => x.includes(v))).map((y) => [x, y] as [number[], number[]]));
   // Interleaved splits first (1+3 against 2+4): a drift of the machine then falls on both sides.
-  out.sort((x, y) => Number(x[0][1]! < x[1][0]!) - Number(y[0][1]! < y[1][0]!));
-  return out.slice(0, n);
+  const before = ([x, y]: [number[], number[]]) => Number(x[1]! < y[0]!);
+  return splits.sort((p, q) => before(p) - before(q)).slice(0, n);
 }
 const falseAlarms = autoMode
   ? cleanSplits(cleanRounds.length, CLEAN_PAIRS).map(([b, c]) => {

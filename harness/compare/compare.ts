@@ -23,7 +23,7 @@ import { deserializeRoute } from '../load/serialize.js';
 import { metricDef } from '../metrics/registry.js';
 import { worseSingle } from '../report/merge.js';
 import type { ScenarioFile } from '../report/results.js';
-import { comparePg, DEFAULT_PG_RULES, type PgRules, statementText } from './pg.js';
+import { comparePg, DEFAULT_PG_RULES, type PgRules } from './pg.js';
 import { adjustFdr, rankSum, type RankSumTest } from './stats.js';
 
 export type Severity = 'fail' | 'warn';
@@ -303,11 +303,7 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
     const cFiles = candidate.rounds.flat().filter((f) => f.scenario === scenario);
     const pg = comparePg(scenario, bFiles, cFiles, rules.pg, rules.metrics as Record<string, Partial<GrowthRule>> | undefined, (route, metric) => ignored(rules, scenario, route, metric));
     compared += pg.compared;
-    for (const f of pg.findings) {
-      const key = f.route?.startsWith('sql ') ? f.route.slice(4) : undefined;
-      const text = key ? statementText(cFiles, key) : undefined;
-      findings.push(text ? { ...f, message: text.replace(/\s+/g, ' ').slice(0, 200) } : f);
-    }
+    findings.push(...pg.findings);
 
     // The scenario's own figures.
     const bs = b.singles.get(scenario) ?? {};

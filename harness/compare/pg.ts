@@ -56,7 +56,7 @@ export const PG_UNITS: Record<PgMetric, string> = {
 const MIN_SAMPLES = 20;
 
 /** One round's figures of a scenario: `route|metric` → value; and its shapes. */
-type Figures = { values: Map<string, { route: string; metric: PgMetric; value: number }>; calls: Map<string, number>; shapes: Map<string, string> };
+type Figures = { values: Map<string, { route: string; metric: PgMetric; value: number }>; calls: Map<string, number>; texts: Map<string, string>; shapes: Map<string, string> };
 
 /** A round's figures, from the evidence of its scenario file; undefined without statistics. */
 function figuresOf(f: Compared): Figures | undefined {
@@ -66,6 +66,7 @@ function figuresOf(f: Compared): Figures | undefined {
   const values: Figures['values'] = new Map();
   const put = (route: string, metric: PgMetric, value: number) => values.set(`${route}|${metric}`, { route, metric, value });
   const calls = new Map<string, number>();
+  const texts = new Map<string, string>();
   let all = 0;
   let blocks = 0;
   let temp = 0;
@@ -75,6 +76,7 @@ function figuresOf(f: Compared): Figures | undefined {
     blocks += st.blocksHit + st.blocksRead;
     temp += st.tempBlocks;
     calls.set(st.key, st.calls);
+    texts.set(st.key, st.query);
     put(`sql ${st.key}`, 'pg_blocks_per_call', (st.blocksHit + st.blocksRead) / st.calls);
     put(`sql ${st.key}`, 'pg_rows_per_call', st.rows / st.calls);
   }
@@ -88,7 +90,7 @@ function figuresOf(f: Compared): Figures | undefined {
   if (f.pg.activity.samples >= MIN_SAMPLES) {
     for (const [w, v] of Object.entries(f.pg.activity.waits)) if (w !== 'CPU' && !w.startsWith('Client:')) put(`wait ${w}`, 'pg_wait_sessions', v);
   }
-  return { values, calls, shapes: new Map(f.pg.findings.map((x) => [`${x.kind} ${x.subject}`, x.message])) };
+  return { values, calls, texts, shapes: new Map(f.pg.findings.map((x) => [`${x.kind} ${x.subject}`, x.message])) };
 }
 
 /**
@@ -125,7 +127,9 @@ export function comparePg(
     const rule = { ...(route.startsWith('sql ') ? rules.perCall : rules.growth), ...overrides?.[metric] };
     const ratio = x === 0 ? (y === 0 ? 1 : Infinity) : y / x;
     if (ratio >= rule.minRatio && y - x >= rules.minDelta[metric]) {
-      findings.push({ scenario, route, metric, kind: 'growth', severity: ratio >= rule.failRatio ? 'fail' : 'warn', stat: 'mean', unit: PG_UNITS[metric], base: round(x), candidate: round(y) });
+      // A statement's finding carries its text: a key alone says nothing to a reader.
+      const text = route.startsWith('sql ') ? c.find((r) => r.texts.has(route.slice(4)))?.texts.get(route.slice(4)) : undefined;
+      findings.push({ scenario, route, metric, kind: 'growth', severity: ratio >= rule.failRatio ? 'fail' : 'warn', stat: 'mean', unit: PG_UNITS[metric], base: round(x), candidate: round(y), ...(text && { message: text.replace(/\s+/g, ' ').slice(0, 200) }) });
     }
   }
   // A shape every candidate round shows and no base round did.
@@ -138,12 +142,6 @@ export function comparePg(
     }
   }
   return { compared, findings };
-}
-
-/** A statement's text by key, for the findings that name one. */
-export function statementText(files: Compared[], key: string): string | undefined {
-  for (const f of files) if (f.pg?.available) for (const s of f.pg.statements) if (s.key === key) return s.query;
-  return undefined;
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;

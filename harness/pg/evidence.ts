@@ -131,14 +131,12 @@ export async function snapshot(c: pg.ClientBase): Promise<PgSnapshot> {
 export function delta(before: PgSnapshot, after: PgSnapshot): { seconds: number; statements: PgStatement[]; tables: PgTable[] } {
   const statements: PgStatement[] = [];
   for (const [key, a] of Object.entries(after.statements ?? {})) {
-    const b = before.statements?.[key];
+    const was = before.statements?.[key];
     // A statement evicted and re-entered (pg_stat_statements.max) restarts at 0: count it from there.
-    const d = (x: number, y: number | undefined) => (y === undefined || y > x ? x : x - y);
-    const calls = d(a.calls, b?.calls);
+    const b = was && was.calls <= a.calls ? was : undefined;
+    const calls = a.calls - (b?.calls ?? 0);
     if (calls <= 0) continue;
-    const reset = b !== undefined && b.calls > a.calls;
-    const base = reset ? undefined : b;
-    statements.push({ key, query: a.query, calls, ms: a.ms - (base?.ms ?? 0), rows: a.rows - (base?.rows ?? 0), blocksHit: a.blocksHit - (base?.blocksHit ?? 0), blocksRead: a.blocksRead - (base?.blocksRead ?? 0), tempBlocks: a.tempBlocks - (base?.tempBlocks ?? 0) });
+    statements.push({ key, query: a.query, calls, ms: a.ms - (b?.ms ?? 0), rows: a.rows - (b?.rows ?? 0), blocksHit: a.blocksHit - (b?.blocksHit ?? 0), blocksRead: a.blocksRead - (b?.blocksRead ?? 0), tempBlocks: a.tempBlocks - (b?.tempBlocks ?? 0) });
   }
   statements.sort((x, y) => y.ms - x.ms);
   const tables: PgTable[] = [];
