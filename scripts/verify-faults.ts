@@ -6,7 +6,8 @@
  *          app breaks a budget, while the clean runs keep every one;
  *   auto   no budget consulted: the faulty version is compared with the clean one by
  *          perf:compare's comparison (harness/compare), every metric of every route plus
- *          PostgreSQL's own figures; caught when a finding fails.
+ *          PostgreSQL's own figures, and each faulty run's scale probes compare its requests at
+ *          two data sizes (harness/compare/probe.ts); caught when a finding of either fails.
  * With both (the default) the two modes read the same runs, budgets gating: a budget changes
  * nothing of what a run measures, only whether it repeats a noisy miss (the comparison reads the
  * last attempt). With `auto` alone the runs record budgets without gating (PERF_BUDGETS=record).
@@ -21,9 +22,11 @@
  *     cannot fail (a latency shift fails only with two rounds a side, harness/compare/compare.ts);
  *   - a fault is compared with the two clean rounds around it;
  *   - the clean rounds, two against two, give the clean-against-clean comparisons (falseAlarms):
- *     what the comparison raises when nothing changed.
+ *     what the comparison raises when nothing changed; and the clean rounds' own scale probes
+ *     (probeAlarms) what a probe raises on the clean app.
  * Writes bench-results/faults.json. Exit 0 only when every fault is caught in each mode run, the
- * clean runs keep their budgets, and no clean-against-clean comparison has a failing finding.
+ * clean runs keep their budgets, no clean-against-clean comparison has a failing finding, and no
+ * clean round's scale probe has one.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -32,6 +35,7 @@ import { FAULTS, type Fault, parseFaults } from '../app/faults.js';
 import { formatOutcome } from '../harness/budgets/define.js';
 import { compareRuns, failing, type Comparison, type CompareRules } from '../harness/compare/compare.js';
 import { formatFinding } from '../harness/compare/format.js';
+import { formatProbeFinding, probeFailing } from '../harness/compare/probe.js';
 import type { ScenarioFile } from '../harness/report/results.js';
 import { SEED_PROFILES } from '../config/settings.js';
 import { failAndExit, flagsOrExit, settingsOrExit } from './backend.js';
@@ -63,7 +67,7 @@ const rules: CompareRules = await suiteRules();
 
 type Round = { label: string; files: ScenarioFile[]; exit: number; seconds: number; failures: string[] };
 type RulesVerdict = { caught: boolean; by: string | null; finding: string | null };
-type AutoVerdict = { caught: boolean; finding: string | null; failing: number; warnings: number; rounds: number; against: string[] };
+type AutoVerdict = { caught: boolean; by: 'comparison' | 'scale probe' | null; finding: string | null; failing: number; warnings: number; probeFailing: number; rounds: number; against: string[] };
 
 const started = performance.now();
 const sec = (t0: number) => +((performance.now() - t0) / 1000).toFixed(1);
@@ -84,8 +88,11 @@ const ranAll = (r: Round, expected: number) => r.files.length >= expected;
 const compare = (base: Round[], candidate: Round[]): Comparison =>
   compareRuns({ label: base.map((r) => r.label).join('+'), rounds: base.map((r) => r.files) }, { label: candidate.map((r) => r.label).join('+'), rounds: candidate.map((r) => r.files) }, rules);
 
-/** One round cannot fail a latency shift: a second one can, when the first saw one. */
-const wantsSecondRound = (c: Comparison) => !failing(c).length && c.findings.some((f) => f.kind === 'shift' && f.consistent === undefined);
+/** The failing findings of a round's scale probes, one line each. */
+const probeFindings = (r: Round) => r.files.flatMap((f) => (f.probes ?? []).flatMap((p) => probeFailing(p).map((x) => formatProbeFinding(p, x))));
+
+/** One round cannot fail a latency shift: a second one can, when the first saw one (and no probe decided). */
+const wantsSecondRound = (c: Comparison, r: Round) => !failing(c).length && !probeFindings(r).length && c.findings.some((f) => f.kind === 'shift' && f.consistent === undefined);
 
 const faults = FAULTS.filter((f) => chosen.has(f));
 console.log(`${COMMAND}: ${faults.length} faults on the ${profile} profile, mode ${mode}; a clean round first and after every ${CLEAN_EVERY} faults`);
@@ -116,7 +123,7 @@ const decided = new Map<Fault, Comparison>();
       if (autoMode) {
         // Decided on the clean rounds so far (the two nearest); the verdict below uses the two around it.
         let c = compare(cleanRounds.slice(-2), rounds);
-        if (wantsSecondRound(c)) {
+        if (wantsSecondRound(c, rounds[0]!)) {
           // Read by the comparison only: its budgets record (no repeats of the misses the first round had).
           rounds.push(await round(app.url, app.databaseUrl, `${fault}-2`, 'record'));
           c = compare(cleanRounds.slice(-2), rounds);
@@ -153,7 +160,9 @@ for (const fault of faults) {
     const base = [cleanRounds[before]!, cleanRounds[after]!].filter(Boolean);
     const c = compare(base, rounds);
     const fails = failing(c);
-    entry.auto = { caught: fails.length > 0, finding: fails[0] ? formatFinding(fails[0]) : null, failing: fails.length, warnings: c.findings.length - fails.length, rounds: rounds.length, against: base.map((r) => r.label) };
+    const probed = rounds.flatMap(probeFindings);
+    const by = fails.length ? 'comparison' : probed.length ? 'scale probe' : null;
+    entry.auto = { caught: by !== null, by, finding: fails[0] ? formatFinding(fails[0]) : (probed[0] ?? null), failing: fails.length, warnings: c.findings.length - fails.length, probeFailing: probed.length, rounds: rounds.length, against: base.map((r) => r.label) };
   }
   results[fault] = entry;
 }
@@ -173,10 +182,13 @@ const falseAlarms = autoMode
     })
   : [];
 
+// What the scale probes raise on the clean app: every one a false alarm.
+const probeAlarms = autoMode ? cleanRounds.map((r) => ({ round: r.label, failing: probeFindings(r) })).filter((a) => a.failing.length) : [];
+
 const caught = (m: 'rules' | 'auto') => faults.filter((f) => results[f]![m]?.caught).length;
 const summary = {
   ...(rulesMode && { rules: `${caught('rules')}/${faults.length}` }),
-  ...(autoMode && { auto: `${caught('auto')}/${faults.length}`, falseAlarmsFailing: falseAlarms.reduce((n, a) => n + a.failing.length, 0), falseAlarmsWarning: falseAlarms.reduce((n, a) => n + a.warnings.length, 0) }),
+  ...(autoMode && { auto: `${caught('auto')}/${faults.length}`, falseAlarmsFailing: falseAlarms.reduce((n, a) => n + a.failing.length, 0), falseAlarmsWarning: falseAlarms.reduce((n, a) => n + a.warnings.length, 0), probeAlarmsFailing: probeAlarms.reduce((n, a) => n + a.failing.length, 0) }),
 };
 const out = {
   mode,
@@ -185,6 +197,7 @@ const out = {
   clean: { rounds: cleanRounds.map((r) => ({ label: r.label, seconds: r.seconds, scenarios: r.files.length, broken: brokenOf(r), failures: r.failures })), budgetsKept: !cleanBroken.length, incomplete: cleanIncomplete },
   faults: results,
   falseAlarms,
+  probeAlarms,
   totalSeconds: sec(started),
   at: new Date().toISOString(),
 };
@@ -195,13 +208,14 @@ for (const f of faults) {
   const r = results[f]!;
   const parts = [
     r.rules && `rules ${r.rules.caught ? `caught by ${r.rules.finding}` : `MISSED${r.rules.finding ? ` (${r.rules.finding})` : ''}`}`,
-    r.auto && `auto ${r.auto.caught ? `caught: ${r.auto.finding}` : `MISSED (${r.auto.warnings} warnings)`}`,
+    r.auto && `auto ${r.auto.caught ? `caught by the ${r.auto.by}: ${r.auto.finding}` : `MISSED (${r.auto.warnings} warnings)`}`,
   ].filter(Boolean);
   console.log(`${f.padEnd(22)} ${parts.join('\n                       ')}`);
 }
 if (cleanBroken.length) console.log(`clean rounds broke budgets: ${cleanBroken.map((b) => `${b.round}: ${b.rule}`).join('; ')}`);
 if (cleanIncomplete.length) console.log(`clean rounds that ended early: ${cleanIncomplete.join(', ')}`);
 for (const a of falseAlarms) console.log(`clean ${a.base.join('+')} against ${a.candidate.join('+')}: ${a.failing.length} failing, ${a.warnings.length} warnings${a.failing.length ? `\n  ${a.failing.join('\n  ')}` : ''}`);
+for (const a of probeAlarms) console.log(`clean ${a.round}'s scale probes: ${a.failing.length} failing\n  ${a.failing.join('\n  ')}`);
 console.log(`${COMMAND}: ${Object.entries(summary).map(([k, v]) => `${k} ${v}`).join(', ')}; ${out.totalSeconds} s; bench-results/faults.json`);
-const ok = (!rulesMode || (caught('rules') === faults.length && !cleanBroken.length)) && (!autoMode || (caught('auto') === faults.length && summary.falseAlarmsFailing === 0)) && !cleanIncomplete.length;
+const ok = (!rulesMode || (caught('rules') === faults.length && !cleanBroken.length)) && (!autoMode || (caught('auto') === faults.length && summary.falseAlarmsFailing === 0 && summary.probeAlarmsFailing === 0)) && !cleanIncomplete.length;
 process.exit(ok ? 0 : 1);

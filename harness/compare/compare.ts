@@ -177,7 +177,16 @@ const ratioOf = (base: number, cand: number) => (base === 0 ? (cand === 0 ? 1 : 
 
 type Pending = { finding: Finding; test: RankSumTest; rounds: RankSumTest[]; rule: ShiftRule; ratio: number; delta: number; separated?: boolean };
 
-export function compareRuns(base: Side, candidate: Side, rules: CompareRules = DEFAULT_RULES): Comparison {
+export type CompareOptions = {
+  /**
+   * Both sides were measured in one run, their requests interleaved (a scale probe's two sizes,
+   * harness/compare/probe.ts): whatever the machine did fell on both alike, so one round a side
+   * can fail a shift. Two runs of one version cannot be taken for that.
+   */
+  interleaved?: boolean;
+};
+
+export function compareRuns(base: Side, candidate: Side, rules: CompareRules = DEFAULT_RULES, options: CompareOptions = {}): Comparison {
   const b = collect(base.rounds);
   const c = collect(candidate.rounds);
   const findings: Finding[] = [];
@@ -339,7 +348,7 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
     const consistent = rounds.length < 2 ? undefined : rounds.every((r) => (worse ? r.a >= rule.failEffect : r.a <= 1 - rule.failEffect)) && separated === true;
     const full: Finding = { ...finding, confidence: round3(1 - q[i]!), effect: round3(test.a), ...(consistent !== undefined && { consistent }) };
     if (!worse) return improvements.push(full);
-    full.severity = test.a >= rule.failEffect && ratio >= rule.failRatio && consistent === true ? 'fail' : 'warn';
+    full.severity = test.a >= rule.failEffect && ratio >= rule.failRatio && (consistent === true || (options.interleaved === true && consistent === undefined)) ? 'fail' : 'warn';
     // What else moved on the route: a diagnosis, not only a number.
     if (finding.metric === 'latency_ms') {
       full.moved = Object.fromEntries(

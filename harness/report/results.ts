@@ -12,6 +12,7 @@ import type { SlowRequest } from '../load/engine.js';
 import type { SerializedRoute } from '../load/serialize.js';
 import type { PgEvidence } from '../pg/evidence.js';
 import type { Finding } from '../compare/compare.js';
+import type { ProbeResult } from '../compare/probe.js';
 import type { Delta, TimelinePoint } from './charts.js';
 import type { EndpointRow } from './tables.js';
 
@@ -47,6 +48,8 @@ export type ScenarioFile = {
   pg?: PgEvidence;
   /** Every metric against the baseline's recorded results (PERF_BASELINE), no rule written. */
   comparison?: { against: string; compared: number; tested: number; findings: Finding[]; improvements: Finding[] };
+  /** The scenario's scale probes: its requests at two data sizes, every metric compared (harness/compare/probe.ts). */
+  probes?: ProbeResult[];
 };
 
 /** A scenario's own part of summary.md: a heading and Markdown under it. */

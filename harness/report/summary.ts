@@ -11,6 +11,7 @@ import { formatOutcome, judged, passed } from '../budgets/define.js';
 import { type Problem, worst } from './outcome.js';
 import { mergeStatements, type DbFile, type ScenarioFile, writeJson } from './results.js';
 import { formatFinding } from '../compare/format.js';
+import { formatProbeFinding, probeFailing } from '../compare/probe.js';
 import { pgMarkdown } from './pg.js';
 import { markdownTable, NA } from './tables.js';
 
@@ -82,6 +83,16 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
     md.push(`${compared.reduce((n, s) => n + s.comparison!.compared, 0)} metrics of ${compared.length} scenarios compared with what the baseline recorded (harness/compare): ${all.filter((f) => f.severity === 'fail').length} failing, ${all.filter((f) => f.severity === 'warn').length} warning.`, '');
     for (const f of all) md.push(`- ${f.severity === 'fail' ? '❌' : '⚠️'} ${formatFinding(f)}`);
   }
+  const probed = sorted.filter((s) => s.probes?.length);
+  if (probed.length) {
+    const all = probed.flatMap((s) => s.probes!);
+    md.push('', '### Scale probes (the same requests at two data sizes, no rule written)', '');
+    md.push(`${all.length} probes, ${all.reduce((n, p) => n + p.compared, 0)} metrics compared: ${all.reduce((n, p) => n + probeFailing(p).length, 0)} failing, ${all.reduce((n, p) => n + p.findings.length - probeFailing(p).length, 0)} warning, ${all.reduce((n, p) => n + p.expected.length, 0)} expected.`, '');
+    for (const p of all) {
+      const lines = [...p.findings.map((f) => `${f.severity === 'fail' ? '❌' : '⚠️'} ${formatProbeFinding(p, f)}`), ...p.expected.map((f) => `ℹ️ ${formatProbeFinding(p, f)}`)];
+      md.push(`- ${p.small.variant} → ${p.large.variant}, ${p.dimension} ${p.small.size.toLocaleString('en-US')} → ${p.large.size.toLocaleString('en-US')}${lines.length ? '' : `: flat (${p.compared} metrics)`}`, ...lines.map((l) => `  - ${l}`));
+    }
+  }
   md.push('', '### Slowest endpoints (p95)', '');
   md.push(markdownTable(['scenario', 'endpoint', 'p50', 'p95', 'p99', 'req/s', 'errors', 'queries/req'], endpoints.slice(0, 10).map((e) => [e.scenario, e.endpoint, ms(e.latencyMs.p50), ms(e.latencyMs.p95), ms(e.latencyMs.p99), String(e.throughputPerSec), String(e.errors), e.dbQueriesPerRequest ? String(e.dbQueriesPerRequest.mean) : NA])));
   md.push('', '### Slowest DB statements (pg_stat_statements, this run)', '');
@@ -125,6 +136,7 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
       baselineDeltas: s.baseline?.deltas ?? [],
       client: s.client ?? null,
       comparison: s.comparison ?? null,
+      probes: s.probes ?? [],
       pg: s.pg ? (s.pg.available ? { findings: s.pg.findings, tables: s.pg.tables, activity: s.pg.activity } : { available: false, reason: s.pg.reason }) : null,
     })),
     slowestStatements: statements.statements.slice(0, 20),

@@ -3,6 +3,7 @@
  * request says Cache-Control: no-cache) and warm (from the cache), interleaved in one run. The
  * scenario id is the test title, the budget key and the name of its histograms.
  */
+import { request } from 'undici';
 import { expect, test } from '../../fixtures';
 import { timelineOf } from '../../harness/load/report.js';
 import { runVariants } from '../../harness/load/variants.js';
@@ -17,6 +18,15 @@ test(ID, async ({ dataset, perf, seedWhale }, testInfo) => {
   let n = 0;
   const nextOrdinary = () => ordinary[n++ % ordinary.length]!;
   const cold = { 'cache-control': 'no-cache' };
+  // How big each side is, as the dashboard itself says: the sizes of the scale probes below.
+  const projectsOf = async (headers: Record<string, string>) => {
+    const res = await request(`${perf.baseUrl}/v1/dashboard`, { headers });
+    const text = await res.body.text();
+    expect(res.statusCode, `GET /v1/dashboard: ${text.slice(0, 200)}`).toBe(200);
+    return (JSON.parse(text) as { totalProjects: number }).totalProjects;
+  };
+  const ordinaryProjects = (await Promise.all(ordinary.map(projectsOf))).sort((a, b) => a - b);
+  const sizes = { ordinary: Math.max(1, ordinaryProjects[ordinaryProjects.length >> 1] ?? 1), whale: await projectsOf(whale.auth) };
   const variants = {
     ordinary_cold: () => ({ path: '/v1/dashboard', headers: { ...nextOrdinary(), ...cold } }),
     ordinary_warm: () => ({ path: '/v1/dashboard', headers: nextOrdinary() }),
@@ -29,6 +39,25 @@ test(ID, async ({ dataset, perf, seedWhale }, testInfo) => {
     await runVariants({ ordinary_warm: variants.ordinary_warm, whale_warm: variants.whale_warm }, { baseUrl: perf.baseUrl, concurrency: 4, perVariant: ordinary.length * 2 });
     const run = await test.step(ID, () => runVariants(variants, { baseUrl: perf.baseUrl, concurrency: 4, perVariant: 100 }));
     expect(run.stoppedBy, 'the run ends at its request count, not at a time bound').toBe('guard: maxRequests 400');
-    return { routes: run.routes, wallMs: run.wallMs, timeline: timelineOf(run, 0, 4), details: { whale: whale.source } };
+    // Bytes grow with the account until the page is full (?projects=, 20 by default): expected.
+    const page = 'the dashboard lists up to 20 projects with their recent items: a whale fills the page, a small tenant does not';
+    return {
+      routes: run.routes,
+      wallMs: run.wallMs,
+      timeline: timelineOf(run, 0, 4),
+      details: { whale: whale.source, projects: sizes },
+      probes: [
+        {
+          dimension: 'projects of the account (cold)',
+          small: { variant: 'ordinary_cold', size: sizes.ordinary },
+          large: { variant: 'whale_cold', size: sizes.whale },
+          grows: {
+            bytes_per_req: page,
+            ...Object.fromEntries(['latency_ms', 'service_ms', 'db_ms'].map((m) => [m, "a cold dashboard counts the items of every listed project (count(*) FILTER by state): it grows with the projects' size, and the cache keeps it off the warm path"])),
+          },
+        },
+        { dimension: 'projects of the account (warm)', small: { variant: 'ordinary_warm', size: sizes.ordinary }, large: { variant: 'whale_warm', size: sizes.whale }, grows: { bytes_per_req: page } },
+      ],
+    };
   });
 });

@@ -55,6 +55,22 @@ test(ID, async ({ perf, seedWhale }) => {
   };
   await perf.scenario(ID, async () => {
     const run = await test.step(ID, () => runVariants(variants, { baseUrl: perf.baseUrl, concurrency: 2, perVariant: 120 }));
-    return { routes: run.routes, wallMs: run.wallMs, timeline: timelineOf(run, 0, 2), details: { walk, deepItems: DEEP_ITEMS, pageSize: PAGE } };
+    return {
+      routes: run.routes,
+      wallMs: run.wallMs,
+      timeline: timelineOf(run, 0, 2),
+      details: { walk, deepItems: DEEP_ITEMS, pageSize: PAGE },
+      // The same page asked of more data: nothing may grow but what OFFSET is known to cost.
+      probes: [
+        { dimension: 'items in the project', small: { variant: 'small_project_page_1', size: PAGE }, large: { variant: 'keyset_page_1', size: DEEP_ITEMS } },
+        { dimension: 'page number (keyset)', small: { variant: 'keyset_page_1', size: 1 }, large: { variant: 'keyset_page_500', size: DEPTH } },
+        {
+          dimension: 'page number (OFFSET)',
+          small: { variant: 'offset_page_1', size: 1 },
+          large: { variant: 'offset_page_500', size: DEPTH },
+          grows: Object.fromEntries(['latency_ms', 'service_ms', 'db_ms'].map((m) => [m, 'OFFSET reads and discards every row before the page; the app keeps ?page= for old clients, and ?after= is the path that must stay flat'])),
+        },
+      ],
+    };
   });
 });

@@ -5,6 +5,7 @@ import kruskalTest from '@stdlib/stats-kruskal-test';
 import seedrandom from 'seedrandom';
 import { compareRuns, DEFAULT_RULES, failing, type Side } from '../../harness/compare/compare.js';
 import { compareMarkdown, formatFinding } from '../../harness/compare/format.js';
+import { formatProbeFinding, growthExponent, probeScale, type ScaleProbe } from '../../harness/compare/probe.js';
 import { adjustFdr, rankSum } from '../../harness/compare/stats.js';
 import type { RouteMetrics } from '../../harness/load/engine.js';
 import { buckets, createHistogram, recordMs } from '../../harness/load/histogram.js';
@@ -166,5 +167,57 @@ describe('comparing two runs without rules', () => {
   it('names what only one side ran', () => {
     const c = compareRuns(side('base', [base('a'), file('gone', { r: { ms: [1, 2] } })]), side('candidate', [base('b')]));
     assert.deepEqual(c.unmatched, ['gone (only in the base)']);
+  });
+});
+
+describe('scale probes: the same requests at two data sizes, no rule written', () => {
+  const probe = (grows?: Record<string, string>): ScaleProbe => ({ dimension: 'items in the project', small: { variant: 'small', size: 50 }, large: { variant: 'large', size: 50_000 }, ...(grows && { grows }) });
+
+  it('finds nothing where the larger size costs what the smaller does', () => {
+    const f = file('s', { small: { ms: latencies('probe/flat/small', 300, 4) }, large: { ms: latencies('probe/flat/large', 300, 4) } });
+    const r = probeScale('s', f.raw, probe());
+    assert.equal(r.factor, 1000);
+    assert.ok(r.compared >= 5, `${r.compared} metrics compared`);
+    assert.deepEqual(r.findings, []);
+  });
+
+  it('fails on latency that grows with the data, in one interleaved run, and says how fast it grows', () => {
+    const f = file('s', { small: { ms: latencies('probe/grow/small', 300, 4) }, large: { ms: latencies('probe/grow/large', 300, 40) } });
+    const r = probeScale('s', f.raw, probe());
+    const latency = r.findings.find((x) => x.metric === 'latency_ms')!;
+    assert.equal(latency.severity, 'fail');
+    assert.equal(latency.route, 'small → large');
+    // 10× the cost for 1,000× the data: size^(1/3).
+    assert.ok(Math.abs(latency.exponent! - 1 / 3) < 0.05, `exponent ${latency.exponent}`);
+    assert.match(formatProbeFinding(r, latency), /grows as size\^0\.3\d with items in the project \(50 → 50,000\)/);
+  });
+
+  it('fails on queries per request that grow with the data (an N+1 over the larger side)', () => {
+    const f = file('s', { small: { ms: latencies('probe/q/small', 200, 4), queries: 3 }, large: { ms: latencies('probe/q/large', 200, 4), queries: 43 } });
+    const [q] = probeScale('s', f.raw, probe()).findings.filter((x) => x.metric === 'db_queries_per_req');
+    assert.equal(q?.severity, 'fail');
+  });
+
+  it('reports growth the scenario expects, with its reason, and never fails on it', () => {
+    const f = file('s', { small: { ms: latencies('probe/exp/small', 300, 4), bytes: 4000 }, large: { ms: latencies('probe/exp/large', 300, 4), bytes: 13_000 } });
+    const r = probeScale('s', f.raw, probe({ bytes_per_req: 'a bigger account fills the page' }));
+    assert.deepEqual(r.findings, []);
+    assert.equal(r.expected.length, 1);
+    assert.equal(r.expected[0]!.severity, 'warn');
+    assert.match(formatProbeFinding(r, r.expected[0]!), /expected: a bigger account fills the page/);
+  });
+
+  it('refuses a probe it cannot read, naming what is wrong and what is accepted', () => {
+    const f = file('s', { small: { ms: [1, 2] }, large: { ms: [1, 2] } });
+    assert.throws(() => probeScale('s', f.raw, { ...probe(), large: { variant: 'huge', size: 10 } }), /large\.variant 'huge' is not a variant of this run; its variants are small, large/);
+    assert.throws(() => probeScale('s', f.raw, { ...probe(), large: { variant: 'large', size: 50 } }), /large\.size \(50\) must be above small\.size \(50\)/);
+    assert.throws(() => probeScale('s', f.raw, { ...probe(), small: { variant: 'small', size: 0 } }), /small\.size must be a positive number of items in the project; got 0/);
+    assert.throws(() => probeScale('s', f.raw, { ...probe(), dimension: ' ' }), /needs a dimension/);
+  });
+
+  it('growthExponent: 0 flat, 1 linear, null without a positive base', () => {
+    assert.equal(growthExponent(5, 5, 10), 0);
+    assert.equal(growthExponent(5, 50, 10), 1);
+    assert.equal(growthExponent(0, 50, 10), null);
   });
 });

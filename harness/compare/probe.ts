@@ -1,0 +1,103 @@
+/**
+ * Scale probes: the same requests at two data sizes in one run (page 1 of a 50-item project and
+ * of a 50,000-item one, a small tenant's dashboard and a whale's), and every metric of the larger
+ * size compared with the smaller's, as a new version is compared with an old one (compare.ts):
+ * no scaling rule is written for any metric. Cost that grows with the data is a finding, unless
+ * the scenario says why that metric may grow (`grows`: a whale's dashboard aggregates more rows).
+ *
+ * The two sizes are variants of one run, their requests interleaved (load/variants.ts), so the
+ * moment's noise falls on both alike and one run can fail a shift (CompareOptions.interleaved).
+ * Each finding says how fast the cost grows, as the exponent k of cost ∝ size^k between the two
+ * points (the empirical growth exponent of Goldsmith, Aiken and Wilkerson, "Measuring Empirical
+ * Computational Complexity", FSE 2007): 0 is flat, 1 is linear in the data. PostgreSQL's figures
+ * are per scenario, not per variant (the database cannot tell interleaved requests apart), so a
+ * probe compares what the requests carry: latency, service and DB time, queries per request,
+ * bytes and errors.
+ */
+import type { ScenarioFile } from '../report/results.js';
+import { type CompareRules, compareRuns, DEFAULT_RULES, type Finding } from './compare.js';
+import { formatFinding } from './format.js';
+
+export type ScaleProbe = {
+  /** What differs between the two sizes, in words the report prints: 'items in the project'. */
+  dimension: string;
+  /** The variant measured at the smaller size, and that size in the dimension's unit. */
+  small: { variant: string; size: number };
+  /** The variant measured at the larger size: the same request, more data behind it. */
+  large: { variant: string; size: number };
+  /** Metrics that may grow with the data, each with the reason the report prints beside it. */
+  grows?: Record<string, string>;
+};
+
+export type ProbeFinding = Finding & {
+  /** k of cost ∝ size^k between the two sizes; null where the smaller size's figure is 0. */
+  exponent: number | null;
+  /** Why this metric may grow (the probe's `grows`): reported, never failing. */
+  expected?: string;
+};
+
+export type ProbeResult = {
+  dimension: string;
+  small: { variant: string; size: number };
+  large: { variant: string; size: number };
+  /** large.size / small.size. */
+  factor: number;
+  /** Metrics compared between the two sizes. */
+  compared: number;
+  /** Cost that grew with the data and should not have. */
+  findings: ProbeFinding[];
+  /** Growth the scenario said to expect, with its reason. */
+  expected: ProbeFinding[];
+};
+
+/** A probe that cannot be read: the scenario's author gets what is wrong and what is accepted. */
+export function checkProbe(p: ScaleProbe, variants: string[]): void {
+  const where = `scale probe '${p.dimension}'`;
+  if (!p.dimension?.trim()) throw new Error('a scale probe needs a dimension: what differs between its two sizes (e.g. "items in the project")');
+  for (const side of ['small', 'large'] as const) {
+    const v = p[side];
+    if (!v || !variants.includes(v.variant)) throw new Error(`${where}: ${side}.variant '${v?.variant}' is not a variant of this run; its variants are ${variants.join(', ') || 'none'}`);
+    if (!Number.isFinite(v.size) || v.size <= 0) throw new Error(`${where}: ${side}.size must be a positive number of ${p.dimension}; got ${v.size}`);
+  }
+  if (p.large.size <= p.small.size) throw new Error(`${where}: large.size (${p.large.size}) must be above small.size (${p.small.size})`);
+  if (p.small.variant === p.large.variant) throw new Error(`${where}: small and large are the same variant ('${p.small.variant}'); a probe needs one variant per size`);
+}
+
+/** k of cost ∝ size^k through the two points, to 2 decimals; null without a positive base. */
+export function growthExponent(base: number, candidate: number, factor: number): number | null {
+  if (!(base > 0) || !(candidate > 0) || !(factor > 1)) return null;
+  return Math.round((Math.log(candidate / base) / Math.log(factor)) * 100) / 100;
+}
+
+/** One probe of a scenario's run: the larger size's route compared with the smaller's. */
+export function probeScale(scenario: string, raw: ScenarioFile['raw'], probe: ScaleProbe, rules: CompareRules = DEFAULT_RULES): ProbeResult {
+  checkProbe(probe, Object.keys(raw.routes));
+  const route = `${probe.small.variant} → ${probe.large.variant}`;
+  const side = (variant: string): Pick<ScenarioFile, 'scenario' | 'raw'> => ({ scenario, raw: { ...raw, routes: { [route]: raw.routes[variant]! }, singles: {} } });
+  const factor = probe.large.size / probe.small.size;
+  const c = compareRuns(
+    { label: `${probe.small.size} ${probe.dimension}`, rounds: [[side(probe.small.variant)]] },
+    { label: `${probe.large.size} ${probe.dimension}`, rounds: [[side(probe.large.variant)]] },
+    rules,
+    { interleaved: true },
+  );
+  const findings: ProbeFinding[] = [];
+  const expected: ProbeFinding[] = [];
+  for (const f of c.findings) {
+    const why = probe.grows?.[f.metric];
+    const g: ProbeFinding = { ...f, exponent: growthExponent(f.base, f.candidate, factor) };
+    if (why) expected.push({ ...g, severity: 'warn', expected: why });
+    else findings.push(g);
+  }
+  return { dimension: probe.dimension, small: probe.small, large: probe.large, factor, compared: c.compared, findings, expected };
+}
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/** One line: the comparison's words, then how fast it grows with the data. */
+export function formatProbeFinding(p: Pick<ProbeResult, 'dimension' | 'small' | 'large'>, f: ProbeFinding): string {
+  const growth = f.exponent === null ? 'from nothing' : `as size^${f.exponent.toFixed(2)}`;
+  return `${formatFinding(f)}; grows ${growth} with ${p.dimension} (${count(p.small.size)} → ${count(p.large.size)})${f.expected ? `, expected: ${f.expected}` : ''}`;
+}
+
+export const probeFailing = (r: ProbeResult) => r.findings.filter((f) => f.severity === 'fail');
