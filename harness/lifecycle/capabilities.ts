@@ -54,6 +54,17 @@ async function get(url: string, headers: Record<string, string>, timeoutMs: numb
   }
 }
 
+/**
+ * Whether the backend answers at all (any status of its health endpoint) within `timeoutMs`:
+ * asked before work that would otherwise wait minutes on a backend that froze (teardown after a
+ * stall). True, or why not.
+ */
+export async function answers(baseUrl: string, healthPath: string, timeoutMs = 5_000): Promise<true | string> {
+  const seen = await get(`${baseUrl.replace(/\/$/, '')}${healthPath}`, {}, timeoutMs);
+  if (!(seen instanceof Error)) return true;
+  return /abort|timeout/i.test(seen.message) ? `no answer to ${healthPath} within ${timeoutMs / 1000} s` : `${healthPath}: ${seen.message}`;
+}
+
 /** The backend's database as it reports it in its health body (`database`), on the DATABASE_URL server. */
 export function servedDatabase(databaseUrl: string, healthBody: string | undefined): string {
   try {

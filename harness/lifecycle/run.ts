@@ -16,7 +16,7 @@ import { prefixed } from '../fixtures/prefix.js';
 import { databaseOf } from '../pg/url.js';
 import { censusInDatabase, describeCounts, total } from '../seed/census.js';
 import { RunClient } from '../seed/run-client.js';
-import { type Capabilities, type CapabilityId, capabilitiesFromEnv, ENV_KEY, formatCapabilities, has, missingRequired, probeCapabilities, servedDatabase } from './capabilities.js';
+import { answers, type Capabilities, type CapabilityId, capabilitiesFromEnv, ENV_KEY, formatCapabilities, has, missingRequired, probeCapabilities, servedDatabase } from './capabilities.js';
 
 /** What a seeding adapter keeps outside the backend's own run endpoints (a ledger), so that teardown and the next run can clean it. */
 export type RunResources = {
@@ -101,6 +101,12 @@ export async function runTeardown(config: FullConfig, suite: SuiteLifecycle = {}
   if (!runId || process.env[SETUP_OK] !== '1') return;
   const capabilities = capabilitiesFromEnv();
   const o = harnessOptions(config);
+  // A backend that froze (a stall ended the run) would hold every request below for minutes:
+  // its rows stay until their expiry, and the next run's setup reaps them.
+  const alive = await answers(o.baseURL, o.healthPath);
+  if (alive !== true && capabilities && (has(capabilities, 'testEndpoints') || has(capabilities, 'database'))) {
+    throw new Error(`cleanup: run ${runId} was not removed: the backend at ${o.baseURL} does not answer (${alive}). Its rows expire at their TTL (RUN_TTL_MINUTES) and the next run's setup reaps them.`);
+  }
   const service = await serviceContext(o);
   try {
     const viaBackend = capabilities && has(capabilities, 'testEndpoints');

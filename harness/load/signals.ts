@@ -38,7 +38,8 @@ export function sampleSignals(baseUrl: string, o: { everyMs?: number; names?: re
   const names = o.names ?? DEFAULT_SIGNALS;
   let pending: Promise<void> | undefined;
   const take = () => {
-    pending = request(`${baseUrl}${o.path ?? '/metrics'}`)
+    // Bounded: a backend that froze must not hold the run's end on its last sample.
+    pending = request(`${baseUrl}${o.path ?? '/metrics'}`, { signal: AbortSignal.timeout(Math.max(2_000, 2 * (o.everyMs ?? 1000))) })
       .then(async (res) => {
         const text = await res.body.text();
         if (res.statusCode === 200) samples.push({ t: Math.round(performance.now() - started), values: parsePrometheus(text, names) });
