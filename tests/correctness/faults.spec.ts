@@ -68,10 +68,14 @@ test.describe('APP_FAULTS', () => {
     await holder.connect();
     try {
       await holder.query('BEGIN');
+      const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
       await holder.query(`UPDATE projects SET version = version + 1 WHERE id = $1`, [f.project]);
       const patch = f.app.inject({ method: 'PATCH', url: `/v1/projects/${f.project}`, headers: { authorization: `Bearer ${f.token}` }, payload: { name: 'renamed' } });
-      // The PATCH waits on the row lock the holder keeps; the holder's commit makes it fail.
-      await expect.poll(async () => (await holder.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted`)).rows[0]!.n).toBeGreaterThan(0);
+      // The PATCH waits on the row lock the holder keeps (blocked by the holder itself: other
+      // workers' tests wait on locks of their own meanwhile); the holder's commit makes it fail.
+      await expect
+        .poll(async () => (await holder.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, [holderPid])).rows[0]!.n)
+        .toBeGreaterThan(0);
       await holder.query('COMMIT');
       const res = await patch;
       expect(res.statusCode, res.body).toBe(503);
