@@ -27,6 +27,9 @@ const port = portOf('PORT', 3320);
 const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: path.join(here, '.pgdata'), port: portOf('PG_PORT', 54339), log, database: 'conduit' });
 const url = process.env.DATABASE_URL ?? embedded!.url;
 const db = new pg.Pool({ connectionString: url, max: 20, application_name: 'conduit' });
+// An idle client whose connection the server ends (a restart, the shutdown below racing the
+// embedded server's own exit hook) is logged, not an unhandled 'error' that kills the process.
+db.on('error', (e) => log('idle database client closed', { error: e.message }));
 await db.query(readFileSync(path.join(here, 'schema.sql'), 'utf8'));
 // The example's database reports its slow statements like any production database would.
 await db.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements').catch(() => log('pg_stat_statements is not available'));
