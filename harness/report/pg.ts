@@ -37,7 +37,13 @@ export function formatPgEvidence(e: PgEvidence): string {
   );
   out.push('', 'Tables (pg_stat_user_tables, partitions under their root):');
   out.push(textTable(['table', 'seq scans', 'rows by seq scan', 'index scans', 'rows by index', 'live rows', 'size'], e.tables.map((t) => [t.table, n(t.seqScans), n(t.seqRows), n(t.idxScans), n(t.idxRows), n(t.liveRows), mb(t.bytes)])));
-  for (const p of e.plans) out.push('', `Plan of ${p.key}: ${oneLine(p.query, 200)}`, 'plan' in p ? p.plan : `  n/a: ${p.error}`);
+  for (const p of e.plans) out.push('', `Generic plan (EXPLAIN (GENERIC_PLAN)) of ${p.key}: ${oneLine(p.query, 200)}`, 'plan' in p ? p.plan : `  n/a: ${p.error}`);
+  // Older files have no `logged`.
+  if (e.logged && !e.logged.available) out.push('', `Plans as they ran (auto_explain): n/a: ${e.logged.reason}`);
+  else if (e.logged?.available) {
+    out.push('', `Plans as they ran (auto_explain, statements over ${e.logged.minDuration}): ${e.logged.logged ? `${n(e.logged.logged)} logged, the slowest ${e.logged.plans.length}:` : 'none logged'}`);
+    for (const p of e.logged.plans) out.push('', `${n(p.durationMs, 1)} ms: ${oneLine(p.query, 200)}`, p.plan);
+  }
   return `${out.join('\n')}\n`;
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compareRuns, failing } from '../../harness/compare/compare.js';
 import { formatFinding } from '../../harness/compare/format.js';
-import { delta, DEFAULT_SHAPE_RULES, type PgEvidence, type PgSnapshot, shapeFindings, statementKey } from '../../harness/pg/evidence.js';
+import { delta, DEFAULT_SHAPE_RULES, type PgEvidence, type PgSnapshot, parsePlanLog, shapeFindings, statementKey } from '../../harness/pg/evidence.js';
 import { createHistogram, recordMs } from '../../harness/load/histogram.js';
 import { serializeRoute } from '../../harness/load/serialize.js';
 import type { RouteMetrics } from '../../harness/load/engine.js';
@@ -120,5 +120,25 @@ describe('PostgreSQL evidence compared between two sides', () => {
     assert.match(formatPgEvidence({ available: false, reason: 'DATABASE_URL is not set' }), /n\/a \(DATABASE_URL is not set\)/);
     assert.match(pgMarkdown([fileWith('s', 1, { available: false, reason: 'DATABASE_URL is not set' })]), /n\/a: DATABASE_URL is not set/);
     assert.match(pgMarkdown([fileWith('s', 1, evidence({ lookups: 1, blocksPerLookup: 1, lockWait: 0.5 }))]), /Lock:transactionid 0\.50/);
+  });
+});
+
+describe("auto_explain's plans from a JSON server log", () => {
+  // As PostgreSQL 15 wrote them here (log_destination = jsonlog, auto_explain.log_min_duration = 100ms).
+  const entry = (dbname: string, app: string, ms: number, query: string) =>
+    JSON.stringify({ timestamp: '2026-11-28 13:50:26.344 UTC', user: 'postgres', dbname, pid: 13970, error_severity: 'LOG', message: `duration: ${ms} ms  plan:\nQuery Text: ${query}\nResult  (cost=0.00..0.01 rows=1 width=4)`, application_name: app, backend_type: 'client backend', query_id: 0 });
+  it("keeps this database's entries, not the harness's own, slowest first, and skips a cut line", () => {
+    const log = [
+      entry('ae', 'the-app', 150.075, 'SELECT pg_sleep(0.15)'),
+      JSON.stringify({ dbname: 'ae', error_severity: 'LOG', message: 'checkpoint starting: time', application_name: '' }),
+      entry('other', 'the-app', 900, 'SELECT 1'),
+      entry('ae', 'pressure-harness-pg-evidence', 800, 'SELECT 2'),
+      entry('ae', 'the-app', 612.5, 'SELECT count(*) FROM t'),
+      entry('ae', 'the-app', 300, 'SELECT 3').slice(0, 80),
+    ].join('\n');
+    assert.deepEqual(parsePlanLog(log, 'ae'), [
+      { durationMs: 612.5, query: 'SELECT count(*) FROM t', plan: 'Result  (cost=0.00..0.01 rows=1 width=4)' },
+      { durationMs: 150.075, query: 'SELECT pg_sleep(0.15)', plan: 'Result  (cost=0.00..0.01 rows=1 width=4)' },
+    ]);
   });
 });
