@@ -5,8 +5,13 @@
  *
  * The raw-COPY baseline: the rows the run wrote, dumped with COPY TO and written back with one
  * COPY FROM per table into a scratch schema whose tables have the same columns, checks and
- * indexes (no foreign keys: COPY's best case), timed on the write only. It is taken three times
- * and the median kept: one COPY varies by a tenth from one try to the next on this machine.
+ * indexes (no foreign keys: COPY's best case), timed on the write only.
+ *
+ * With `rounds` > 1 the two are measured in alternation, seed then COPY of its rows, round after
+ * round, and the ratio is each round's own, the median kept: the same raw COPY took 3.2 s in one
+ * run and 3.9 s in the next here (the kernel writing back dirty pages), and a ratio of one seed
+ * against COPYs timed a minute later carried that drift (0.83 to 1.09 in three runs). One round
+ * (bench:scale's xl, a minute a seed) takes the median of three COPYs instead.
  */
 import { performance } from 'node:perf_hooks';
 import { Readable, Writable } from 'node:stream';
@@ -83,42 +88,54 @@ export type DatasetMeasure = {
   rows: number;
   accounts: number;
   whales: number;
-  /** The seed through the endpoints, generation included. */
+  /** The seed through the endpoints, generation included (the median round's). */
   seconds: number;
   copySeconds: number;
+  /** Raw COPY's seconds over the endpoints', the median of the rounds' own ratios. */
+  ratio: number;
+  /** Each round: its seed, the COPY of its rows right after, their ratio. */
+  rounds: { seconds: number; copySeconds: number; ratio: number }[];
   restoreSeconds: number;
   bytes: number;
   template: string;
 };
 
-/** Seeds and saves the profile through the endpoints, times raw COPY of the same rows and a restore. */
-export async function measureDataset(settings: Settings, profile: string, knobs: DatasetKnobs): Promise<DatasetMeasure> {
-  let copySeconds = 0;
+/** Seeds and saves the profile through the endpoints, times raw COPY of the same rows (rounds alternating, see above) and a restore. */
+export async function measureDataset(settings: Settings, profile: string, knobs: DatasetKnobs, rounds = 1): Promise<DatasetMeasure> {
+  const measured: DatasetMeasure['rounds'] = [];
   let runId = '';
-  const ds = await saveDataset({
-    ...saveOptionsOf(settings),
-    profile,
-    seed: settings.seed,
-    knobs,
-    log: (m) => console.log(`  ${m}`),
-    beforeSave: async (db, seeded) => {
-      console.log(`  seeded ${sumRows(seeded.rows).toLocaleString('en-US')} rows in ${seeded.seconds.toFixed(2)} s; timing raw COPY of the same rows…`);
-      runId = seeded.runId;
-      copySeconds = await copyBaseline(db, seeded.runId, sumRows(seeded.rows));
-    },
-  });
-  const rows = sumRows(ds.rows);
+  let ds: Awaited<ReturnType<typeof saveDataset>> | undefined;
+  for (let r = 0; r < rounds; r++) {
+    let copySeconds = 0;
+    ds = await saveDataset({
+      ...saveOptionsOf(settings),
+      profile,
+      seed: settings.seed,
+      knobs,
+      log: (m) => console.log(`  ${rounds > 1 ? `round ${r + 1}/${rounds}: ` : ''}${m}`),
+      beforeSave: async (db, seeded) => {
+        console.log(`  seeded ${sumRows(seeded.rows).toLocaleString('en-US')} rows in ${seeded.seconds.toFixed(2)} s; timing raw COPY of the same rows…`);
+        runId = seeded.runId;
+        copySeconds = await copyBaseline(db, seeded.runId, sumRows(seeded.rows), rounds > 1 ? 1 : 3);
+      },
+    });
+    measured.push({ seconds: ds.seconds, copySeconds, ratio: copySeconds / ds.seconds });
+  }
+  const median = measured[[...measured.keys()].sort((a, b) => measured[a]!.ratio - measured[b]!.ratio)[Math.floor(rounds / 2)]!]!;
+  const rows = sumRows(ds!.rows);
   const server = settings.verifyDatabaseUrl!;
-  const restoreSeconds = await timeRestore(server, ds.template, runId, rows);
+  const restoreSeconds = await timeRestore(server, ds!.template, runId, rows);
   return {
     profile,
     rows,
-    accounts: ds.accounts.length,
-    whales: ds.accounts.filter((a) => a.tier === 'whale').length,
-    seconds: ds.seconds,
-    copySeconds,
+    accounts: ds!.accounts.length,
+    whales: ds!.accounts.filter((a) => a.tier === 'whale').length,
+    seconds: median.seconds,
+    copySeconds: median.copySeconds,
+    ratio: median.ratio,
+    rounds: measured.map((m) => ({ seconds: +m.seconds.toFixed(2), copySeconds: +m.copySeconds.toFixed(2), ratio: +m.ratio.toFixed(3) })),
     restoreSeconds,
-    bytes: await databaseBytes(server, ds.template),
-    template: ds.template,
+    bytes: await databaseBytes(server, ds!.template),
+    template: ds!.template,
   };
 }
