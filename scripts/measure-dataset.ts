@@ -13,6 +13,7 @@
  * against COPYs timed a minute later carried that drift (0.83 to 1.09 in three runs). One round
  * (bench:scale's xl, a minute a seed) takes the median of three COPYs instead.
  */
+import { execFileSync } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -25,6 +26,17 @@ import { sumRows } from '../seed/dataset.js';
 import type { DatasetKnobs } from '../seed/profiles.js';
 import { saveDataset, saveOptionsOf } from './datasets.js';
 import copyStreams from 'pg-copy-streams';
+
+/**
+ * Before each timed write: PostgreSQL's dirty buffers written out (CHECKPOINT) and the kernel's
+ * written to disk (sync), so that a measurement does not pay for the writeback of the one before
+ * it. Without it, a second and third seed here took 0.6 s longer than the first, each one
+ * running into the last one's 300 MB being written back.
+ */
+export async function settle(run: (sql: string) => Promise<unknown>): Promise<void> {
+  await run('CHECKPOINT');
+  execFileSync('sync');
+}
 
 /** Median seconds that one COPY per table takes to write the run's `rows` rows again; checks it wrote them all. */
 export async function copyBaseline(db: pg.Client, runId: string, rows: number, tries = 3): Promise<number> {
@@ -46,6 +58,7 @@ export async function copyBaseline(db: pg.Client, runId: string, rows: number, t
     const times: number[] = [];
     for (let t = 0; t < tries; t++) {
       for (const { table } of dumps) await db.query(`TRUNCATE bench_copy.${table}`);
+      await settle((sql) => db.query(sql));
       const started = performance.now();
       let copied = 0;
       for (const { table, chunks } of dumps) {
@@ -107,6 +120,7 @@ export async function measureDataset(settings: Settings, profile: string, knobs:
   let ds: Awaited<ReturnType<typeof saveDataset>> | undefined;
   for (let r = 0; r < rounds; r++) {
     let copySeconds = 0;
+    await settle((sql) => adminQuery(settings.verifyDatabaseUrl!, sql));
     ds = await saveDataset({
       ...saveOptionsOf(settings),
       profile,
