@@ -30,10 +30,11 @@ import copyStreams from 'pg-copy-streams';
 /**
  * Before each timed write: PostgreSQL's dirty buffers written out (CHECKPOINT) and the kernel's
  * written to disk (sync), so that a measurement does not pay for the writeback of the one before
- * it. Without it, a second and third seed here took 0.6 s longer than the first, each one
- * running into the last one's 300 MB being written back.
+ * it. Without it a COPY timed right after a seed took 3.2 to 3.9 s; with it three in a row agreed
+ * within 0.1 s. (Seeds after the first stayed slower by up to 0.6 s with it too: that is not
+ * writeback, and the median of the rounds' ratios is what absorbs it.)
  */
-export async function settle(run: (sql: string) => Promise<unknown>): Promise<void> {
+async function settle(run: (sql: string) => Promise<unknown>): Promise<void> {
   await run('CHECKPOINT');
   execFileSync('sync');
 }

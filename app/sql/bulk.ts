@@ -123,8 +123,7 @@ export async function brokenRunReferences(db: pg.Pool, runId: string): Promise<{
       return { table, column, parent, rows: rows[0]!.n };
     }),
   );
-  const broken = found.filter((c) => c.rows > 0);
-  return broken;
+  return found.filter((c) => c.rows > 0);
 }
 
 /**

@@ -100,4 +100,10 @@ export function formatProbeFinding(p: Pick<ProbeResult, 'dimension' | 'small' | 
   return `${formatFinding(f)}; grows ${growth} with ${p.dimension} (${count(p.small.size)} → ${count(p.large.size)})${f.expected ? `, expected: ${f.expected}` : ''}`;
 }
 
+/** Every finding of a probe, then its expected growth, each as a verdict and a line: what summaries and annotations print. */
+export const probeLines = (r: ProbeResult): { verdict: 'fail' | 'warn' | 'expected'; text: string }[] => [
+  ...r.findings.map((f) => ({ verdict: f.severity, text: formatProbeFinding(r, f) })),
+  ...r.expected.map((f) => ({ verdict: 'expected' as const, text: formatProbeFinding(r, f) })),
+];
+
 export const probeFailing = (r: ProbeResult) => r.findings.filter((f) => f.severity === 'fail');

@@ -261,7 +261,6 @@ export function shapeFindings(d: { statements: PgStatement[]; tables: PgTable[] 
   return out;
 }
 
-/** How many statements a scenario's evidence keeps: the slowest, and any with a shape finding. */
 type LogPosition = { file: string; size: number; minDuration: string };
 
 /** Where the server's JSON log ends now, or why its plans cannot be read. */
@@ -319,6 +318,7 @@ async function loggedPlans(c: pg.Client, from: LogPosition): Promise<LoggedPlans
   return { available: true, minDuration: now.minDuration, logged: plans.length, plans: plans.slice(0, PLANS) };
 }
 
+/** How many statements a scenario's evidence keeps: the slowest, and any with a shape finding. */
 const KEEP = 25;
 const PLANS = 3;
 

@@ -11,7 +11,7 @@ import { formatOutcome, judged, passed } from '../budgets/define.js';
 import { type Problem, worst } from './outcome.js';
 import { mergeStatements, type DbFile, type ScenarioFile, writeJson } from './results.js';
 import { formatFinding } from '../compare/format.js';
-import { formatProbeFinding, probeFailing } from '../compare/probe.js';
+import { probeFailing, probeLines } from '../compare/probe.js';
 import { pgMarkdown } from './pg.js';
 import { markdownTable, NA } from './tables.js';
 
@@ -89,7 +89,7 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
     md.push('', '### Scale probes (the same requests at two data sizes, no rule written)', '');
     md.push(`${all.length} probes, ${all.reduce((n, p) => n + p.compared, 0)} metrics compared: ${all.reduce((n, p) => n + probeFailing(p).length, 0)} failing, ${all.reduce((n, p) => n + p.findings.length - probeFailing(p).length, 0)} warning, ${all.reduce((n, p) => n + p.expected.length, 0)} expected.`, '');
     for (const p of all) {
-      const lines = [...p.findings.map((f) => `${f.severity === 'fail' ? '❌' : '⚠️'} ${formatProbeFinding(p, f)}`), ...p.expected.map((f) => `ℹ️ ${formatProbeFinding(p, f)}`)];
+      const lines = probeLines(p).map((l) => `${{ fail: '❌', warn: '⚠️', expected: 'ℹ️' }[l.verdict]} ${l.text}`);
       md.push(`- ${p.small.variant} → ${p.large.variant}, ${p.dimension} ${p.small.size.toLocaleString('en-US')} → ${p.large.size.toLocaleString('en-US')}${lines.length ? '' : `: flat (${p.compared} metrics)`}`, ...lines.map((l) => `  - ${l}`));
     }
   }

@@ -3,11 +3,10 @@
  * request says Cache-Control: no-cache) and warm (from the cache), interleaved in one run. The
  * scenario id is the test title, the budget key and the name of its histograms.
  */
-import { request } from 'undici';
 import { expect, test } from '../../fixtures';
 import { timelineOf } from '../../harness/load/report.js';
 import { runVariants } from '../../harness/load/variants.js';
-import { dashboardWhale } from '../support/perf.js';
+import { dashboardWhale, getJson } from '../support/perf.js';
 
 const ID = 'dashboard.hydrate';
 
@@ -19,12 +18,7 @@ test(ID, async ({ dataset, perf, seedWhale }, testInfo) => {
   const nextOrdinary = () => ordinary[n++ % ordinary.length]!;
   const cold = { 'cache-control': 'no-cache' };
   // How big each side is, as the dashboard itself says: the sizes of the scale probes below.
-  const projectsOf = async (headers: Record<string, string>) => {
-    const res = await request(`${perf.baseUrl}/v1/dashboard`, { headers });
-    const text = await res.body.text();
-    expect(res.statusCode, `GET /v1/dashboard: ${text.slice(0, 200)}`).toBe(200);
-    return (JSON.parse(text) as { totalProjects: number }).totalProjects;
-  };
+  const projectsOf = async (headers: Record<string, string>) => (await getJson<{ totalProjects: number }>(perf.baseUrl, '/v1/dashboard', headers)).totalProjects;
   const ordinaryProjects = (await Promise.all(ordinary.map(projectsOf))).sort((a, b) => a - b);
   const sizes = { ordinary: Math.max(1, ordinaryProjects[ordinaryProjects.length >> 1] ?? 1), whale: await projectsOf(whale.auth) };
   const variants = {

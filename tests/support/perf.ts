@@ -17,7 +17,8 @@ export async function dashboardWhale(dataset: SeededDataset, seedWhale: SeedWhal
   return { accountId: seeded.id, auth: { authorization: `Bearer ${seeded.token}` }, source: 'seeded for the scenario: 200 projects' };
 }
 
-async function getJson<T>(baseUrl: string, path: string, headers: Record<string, string>): Promise<T> {
+/** A GET the scenario needs before measuring; anything but 200 is an error naming the path and the body. */
+export async function getJson<T>(baseUrl: string, path: string, headers: Record<string, string>): Promise<T> {
   const res = await request(`${baseUrl}${path}`, { headers });
   const body = await res.body.text();
   if (res.statusCode !== 200) throw new Error(`GET ${path} answered ${res.statusCode}: ${body.slice(0, 300)}`);
