@@ -4,24 +4,17 @@
  * database; each test seeds its own scratch run and removes it.
  */
 import pg from 'pg';
-import { buildApp } from '../../app/app';
-import { createPool } from '../../app/db/pool';
 import type { Fault } from '../../app/faults';
 import { expect, test } from '../../fixtures';
+import type { InProcessApp } from '../../fixtures/in-process';
 import { buildAccount } from '../../seed/factories';
 
 test.describe('APP_FAULTS', () => {
   test.skip(({ referenceApp }) => !referenceApp, 'builds app/ in-process with faults on');
 
-  let pool: pg.Pool | undefined;
-  test.beforeAll(({ verifyDatabaseUrl }) => {
-    pool = createPool(verifyDatabaseUrl!, 4);
-  });
-  test.afterAll(() => pool?.end());
-
   /** An in-process app with `faults`, and one seeded account of a scratch run. */
-  async function faulty(faults: Fault[], serviceToken: string, runId: string, seed: string) {
-    const app = await buildApp({ config: { env: 'test', testServiceToken: serviceToken, logLevel: 'silent', logFile: undefined, faults: new Set(faults) }, pool: pool! });
+  async function faulty(inProcessApp: InProcessApp, faults: Fault[], serviceToken: string, runId: string, seed: string) {
+    const app = await inProcessApp({ faults: new Set(faults) });
     const body = buildAccount({ seed, runId, ttlSeconds: 600, path: 'faults/0', shape: { projects: 1, itemsPerProject: 12, commentDepth: 0, attachmentRate: 0, tagsPerItem: 0 } });
     const res = await app.inject({ method: 'POST', url: '/internal/test/seedAccount', headers: { 'x-test-service-token': serviceToken }, remoteAddress: '127.0.0.1', payload: body });
     expect(res.statusCode, res.body).toBe(201);
@@ -30,9 +23,9 @@ test.describe('APP_FAULTS', () => {
     return { app, project: seeded.projectIds[0]!, token: seeded.token, get };
   }
 
-  test('full_rows and exact_totals: listings carry each body and the exact total', async ({ serviceToken, run, seedClient }) => {
+  test('full_rows and exact_totals: listings carry each body and the exact total', async ({ inProcessApp, serviceToken, run, seedClient }) => {
     const scratch = `${run.runId}-fault-rows`;
-    const f = await faulty(['full_rows', 'exact_totals'], serviceToken, scratch, run.seed);
+    const f = await faulty(inProcessApp, ['full_rows', 'exact_totals'], serviceToken, scratch, run.seed);
     try {
       const page = (await f.get(`/v1/projects/${f.project}/items?limit=5`)).json() as { data: { body?: string }[]; total?: number };
       expect(page.data).toHaveLength(5);
@@ -44,9 +37,9 @@ test.describe('APP_FAULTS', () => {
     }
   });
 
-  test('token_kdf and sliding_expiry: a token seeded by the faulty app works, and each use writes its expiry', async ({ serviceToken, run, seedClient, verifyDatabaseUrl }) => {
+  test('token_kdf and sliding_expiry: a token seeded by the faulty app works, and each use writes its expiry', async ({ inProcessApp, serviceToken, run, seedClient, verifyDatabaseUrl }) => {
     const scratch = `${run.runId}-fault-token`;
-    const f = await faulty(['token_kdf', 'sliding_expiry'], serviceToken, scratch, run.seed);
+    const f = await faulty(inProcessApp, ['token_kdf', 'sliding_expiry'], serviceToken, scratch, run.seed);
     const db = new pg.Client({ connectionString: verifyDatabaseUrl! });
     await db.connect();
     try {
@@ -61,9 +54,9 @@ test.describe('APP_FAULTS', () => {
     }
   });
 
-  test('serializable_updates: the second of two writers of a project fails with 503 where it would have waited', async ({ serviceToken, run, seedClient, verifyDatabaseUrl }) => {
+  test('serializable_updates: the second of two writers of a project fails with 503 where it would have waited', async ({ inProcessApp, serviceToken, run, seedClient, verifyDatabaseUrl }) => {
     const scratch = `${run.runId}-fault-serializable`;
-    const f = await faulty(['serializable_updates'], serviceToken, scratch, run.seed);
+    const f = await faulty(inProcessApp, ['serializable_updates'], serviceToken, scratch, run.seed);
     const holder = new pg.Client({ connectionString: verifyDatabaseUrl! });
     await holder.connect();
     try {

@@ -1,6 +1,3 @@
-import pg from 'pg';
-import { buildApp } from '../../app/app';
-import { createPool } from '../../app/db/pool';
 import { expect, test } from '../../fixtures';
 import { buildAccount, TINY_ACCOUNT } from '../../seed/factories';
 
@@ -50,15 +47,8 @@ test.describe('internal test endpoints', () => {
   test.describe('in the reference app', () => {
     test.skip(({ referenceApp, verifyDatabaseUrl }) => !referenceApp || !verifyDatabaseUrl, 'builds app/ in-process against its database');
 
-    // Made only where the describe runs: a skipped one (BASE_URL mode) has no pool to end.
-    let pool: pg.Pool | undefined;
-    test.beforeAll(({ verifyDatabaseUrl }) => {
-      pool = createPool(verifyDatabaseUrl!, 2);
-    });
-    test.afterAll(() => pool?.end());
-
-    test('should refuse a caller from outside loopback even with the right token', async ({ serviceToken }) => {
-      const app = await buildApp({ config: { env: 'test', testServiceToken: serviceToken, logLevel: 'silent', logFile: undefined }, pool: pool! });
+    test('should refuse a caller from outside loopback even with the right token', async ({ inProcessApp, serviceToken }) => {
+      const app = await inProcessApp();
       try {
         const headers = { 'x-test-service-token': serviceToken };
         const remote = await app.inject({ method: 'GET', url: '/internal/test/runs/probe-run', headers, remoteAddress: '203.0.113.7' });
@@ -76,8 +66,8 @@ test.describe('internal test endpoints', () => {
       }
     });
 
-    test('should not register the test endpoints at all with APP_ENV=production', async ({ serviceToken }) => {
-      const app = await buildApp({ config: { env: 'production', testServiceToken: serviceToken, logLevel: 'silent', logFile: undefined }, pool: pool! });
+    test('should not register the test endpoints at all with APP_ENV=production', async ({ inProcessApp, serviceToken }) => {
+      const app = await inProcessApp({ env: 'production' });
       try {
         expect(app.hasRoute({ method: 'POST', url: '/internal/test/seedAccount' })).toBe(false);
         const res = await app.inject({ method: 'POST', url: '/internal/test/cleanup?runId=x-run', headers: { 'x-test-service-token': serviceToken }, remoteAddress: '127.0.0.1' });
@@ -88,14 +78,14 @@ test.describe('internal test endpoints', () => {
       }
     });
 
-    test('should write every call, allowed or refused, to audit_log', async ({ testService, apiFor }) => {
+    test('should write every call, allowed or refused, to audit_log', async ({ testService, apiFor, appPool }) => {
       const allowed = await testService.get('/internal/test/runs/audit-probe', { headers: { 'x-request-id': `audit-ok-${Date.now()}` } });
       const refused = await (await apiFor(null)).get('/internal/test/runs/audit-probe', { headers: { 'x-request-id': `audit-no-${Date.now()}` } });
       const ids = [allowed.headers()['x-request-id'], refused.headers()['x-request-id']];
       await expect
         // Each call writes its own row; their order in the table is not the order of the calls
         // (the allowed call's row is written when its response is done): match them by request id.
-        .poll(async () => (await pool!.query<{ request_id: string }>('SELECT request_id, outcome FROM audit_log WHERE request_id = ANY($1)', [ids])).rows.sort((x, y) => ids.indexOf(x.request_id) - ids.indexOf(y.request_id)))
+        .poll(async () => (await appPool.query<{ request_id: string }>('SELECT request_id, outcome FROM audit_log WHERE request_id = ANY($1)', [ids])).rows.sort((x, y) => ids.indexOf(x.request_id) - ids.indexOf(y.request_id)))
         .toEqual([
           { request_id: ids[0], outcome: 'status 200' },
           { request_id: ids[1], outcome: 'refused: missing or wrong service token' },

@@ -3,10 +3,8 @@
  * names the budget, and writes nothing. Built in-process with small budgets, so the limits are
  * reached in a few requests without slowing down the suite's own app.
  */
-import pg from 'pg';
-import { buildApp } from '../../app/app';
-import { createPool } from '../../app/db/pool';
 import { partitionName } from '../../app/sql/partitions';
+import type { FastifyInstance } from 'fastify';
 import { expect, test } from '../../fixtures';
 import { censusInDatabase, total } from '../../harness/seed/census';
 import { buildAccount, TINY_ACCOUNT } from '../../seed/factories';
@@ -14,25 +12,14 @@ import { buildAccount, TINY_ACCOUNT } from '../../seed/factories';
 test.describe('seed budgets', () => {
   test.skip(({ referenceApp }) => !referenceApp, 'builds app/ in-process with small budgets');
 
-  // Made only where the describe runs: a skipped one (BASE_URL mode) has no pool to end.
-  let pool: pg.Pool | undefined;
-  test.beforeAll(({ verifyDatabaseUrl }) => {
-    pool = createPool(verifyDatabaseUrl!, 4);
-  });
-  test.afterAll(() => pool?.end());
-
-  async function appWith(serviceToken: string, budgets: { maxRowsPerRun: number; maxAccountsPerMinute: number; maxBatchSize: number }) {
-    return buildApp({ config: { env: 'test', testServiceToken: serviceToken, logLevel: 'silent', logFile: undefined, budgets }, pool: pool! });
-  }
-
   /** POST seedAccount to the in-process app, from loopback, with the service token. */
-  function seedVia(app: Awaited<ReturnType<typeof appWith>>, serviceToken: string, body: ReturnType<typeof buildAccount>) {
+  function seedVia(app: FastifyInstance, serviceToken: string, body: ReturnType<typeof buildAccount>) {
     return app.inject({ method: 'POST', url: '/internal/test/seedAccount', headers: { 'x-test-service-token': serviceToken }, remoteAddress: '127.0.0.1', payload: body });
   }
 
-  test('should answer 429 with Retry-After past the accounts-per-minute budget, and create nothing', async ({ serviceToken, run, seedClient }) => {
+  test('should answer 429 with Retry-After past the accounts-per-minute budget, and create nothing', async ({ inProcessApp, serviceToken, run, seedClient }) => {
     const scratch = `${run.runId}-rate`;
-    const app = await appWith(serviceToken, { maxRowsPerRun: 1_000_000, maxAccountsPerMinute: 2, maxBatchSize: 100 });
+    const app = await inProcessApp({ budgets: { maxRowsPerRun: 1_000_000, maxAccountsPerMinute: 2, maxBatchSize: 100 } });
     try {
       const seed = (n: number) => seedVia(app, serviceToken, buildAccount({ seed: run.seed, runId: scratch, ttlSeconds: 600, path: `rate/${n}`, shape: TINY_ACCOUNT }));
       expect((await seed(0)).statusCode).toBe(201);
@@ -48,9 +35,9 @@ test.describe('seed budgets', () => {
     }
   });
 
-  test('should not count requests it refuses for their body against the accounts-per-minute budget', async ({ serviceToken, run, seedClient }) => {
+  test('should not count requests it refuses for their body against the accounts-per-minute budget', async ({ inProcessApp, serviceToken, run, seedClient }) => {
     const scratch = `${run.runId}-rate-refused`;
-    const app = await appWith(serviceToken, { maxRowsPerRun: 1_000_000, maxAccountsPerMinute: 2, maxBatchSize: 100 });
+    const app = await inProcessApp({ budgets: { maxRowsPerRun: 1_000_000, maxAccountsPerMinute: 2, maxBatchSize: 100 } });
     try {
       const body = (n: number) => buildAccount({ seed: run.seed, runId: scratch, ttlSeconds: 600, path: `refused/${n}`, shape: TINY_ACCOUNT });
       for (let n = 0; n < 3; n++) expect((await seedVia(app, serviceToken, { ...body(n), account: { name: '', email: 'not-an-email' } })).statusCode).toBe(400);
@@ -63,11 +50,11 @@ test.describe('seed budgets', () => {
     }
   });
 
-  test('should leave no record and no partitions of a run whose first seed failed in the database', async ({ serviceToken, run }) => {
+  test('should leave no record and no partitions of a run whose first seed failed in the database', async ({ inProcessApp, appPool, serviceToken, run }) => {
     const failing = `${run.runId}-failed-seed`;
     // A database that fails the seed's item insert, as a real one can (a full disk, a bug): the
     // app must not leave the run's record and empty partitions for its TTL.
-    const broken = new Proxy(pool!, {
+    const broken = new Proxy(appPool, {
       get(target, prop, receiver) {
         if (prop !== 'connect') return Reflect.get(target, prop, receiver) as unknown;
         // pg's own pool.query connects with a callback: those pass through untouched.
@@ -85,20 +72,20 @@ test.describe('seed budgets', () => {
         };
       },
     });
-    const app = await buildApp({ config: { env: 'test', testServiceToken: serviceToken, logLevel: 'silent', logFile: undefined }, pool: broken });
+    const app = await inProcessApp({}, broken);
     try {
       const res = await app.inject({ method: 'POST', url: '/internal/test/seedAccount', headers: { 'x-test-service-token': serviceToken }, remoteAddress: '127.0.0.1', payload: buildAccount({ seed: run.seed, runId: failing, ttlSeconds: 600, path: 'failing', shape: { ...TINY_ACCOUNT, projects: 1, itemsPerProject: 2 } }) });
       expect(res.statusCode).toBe(500);
-      expect((await pool!.query('SELECT 1 FROM test_runs WHERE run_id = $1', [failing])).rowCount, 'no record of the run').toBe(0);
-      expect((await pool!.query('SELECT relname FROM pg_class WHERE relname = $1', [partitionName('accounts', failing).replace(/"/g, '')])).rowCount, 'no partitions of the run').toBe(0);
+      expect((await appPool.query('SELECT 1 FROM test_runs WHERE run_id = $1', [failing])).rowCount, 'no record of the run').toBe(0);
+      expect((await appPool.query('SELECT relname FROM pg_class WHERE relname = $1', [partitionName('accounts', failing).replace(/"/g, '')])).rowCount, 'no partitions of the run').toBe(0);
     } finally {
       await app.close();
     }
   });
 
-  test('should answer 413 past the rows-per-run budget, naming it, and write nothing of that request', async ({ serviceToken, run, seedClient, verifyDatabaseUrl }) => {
+  test('should answer 413 past the rows-per-run budget, naming it, and write nothing of that request', async ({ inProcessApp, serviceToken, run, seedClient, verifyDatabaseUrl }) => {
     const scratch = `${run.runId}-rows`;
-    const app = await appWith(serviceToken, { maxRowsPerRun: 60, maxAccountsPerMinute: 100, maxBatchSize: 100 });
+    const app = await inProcessApp({ budgets: { maxRowsPerRun: 60, maxAccountsPerMinute: 100, maxBatchSize: 100 } });
     try {
       const seed = (n: number) =>
         seedVia(app, serviceToken, buildAccount({ seed: run.seed, runId: scratch, ttlSeconds: 600, path: `rows/${n}`, shape: { ...TINY_ACCOUNT, projects: 1, itemsPerProject: 20 } }));

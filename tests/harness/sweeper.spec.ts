@@ -4,10 +4,10 @@
  * running in parallel neither feed it runs nor make it back off.
  */
 import pg from 'pg';
-import { buildApp } from '../../app/app';
 import { partitionName } from '../../app/sql/partitions';
 import { ownerColumn, TEST_DATA_TABLES } from '../../app/sql/tables';
 import { expect, test } from '../../fixtures';
+import type { InProcessApp } from '../../fixtures/in-process';
 import { censusInDatabase, total } from '../../harness/seed/census';
 import { buildAccount, TINY_ACCOUNT } from '../../seed/factories';
 import { withScratchDatabase } from '../support/scratch-db';
@@ -16,8 +16,8 @@ const shape = { ...TINY_ACCOUNT, projects: 2, itemsPerProject: 5, commentDepth: 
 /** Ticks only when the test says so: the interval is an hour. */
 const SWEEPER = { intervalMs: 3_600_000, chunkRows: 50, maxRowsPerSecond: 100_000, slowMs: 5_000, maxBackoffMs: 86_400_000 };
 
-async function sweeperApp(pool: pg.Pool, serviceToken: string) {
-  const app = await buildApp({ config: { env: 'test', testServiceToken: serviceToken, logLevel: 'silent', logFile: undefined, sweeper: SWEEPER }, pool });
+async function sweeperApp(inProcessApp: InProcessApp, pool: pg.Pool, serviceToken: string) {
+  const app = await inProcessApp({ sweeper: SWEEPER }, pool);
   const seed = async (runId: string, path: string) => {
     const res = await app.inject({
       method: 'POST',
@@ -43,9 +43,9 @@ async function sweeperApp(pool: pg.Pool, serviceToken: string) {
 test.describe('sweeper', () => {
   test.skip(({ referenceApp, verifyDatabaseUrl }) => !referenceApp || !verifyDatabaseUrl, 'drives the reference app sweeper in a database of its own');
 
-  test('should drop an expired run and delete rows that expired before their run', async ({ run, serviceToken, verifyDatabaseUrl }) => {
+  test('should drop an expired run and delete rows that expired before their run', async ({ inProcessApp, run, serviceToken, verifyDatabaseUrl }) => {
     await withScratchDatabase(verifyDatabaseUrl!, `sweep_a_${run.runId}`, async (pool, url) => {
-      const { app, seed, age } = await sweeperApp(pool, serviceToken);
+      const { app, seed, age } = await sweeperApp(inProcessApp, pool, serviceToken);
       try {
         await seed('run-gone', 'g');
         const early = await seed('run-live', 'e');
@@ -63,9 +63,9 @@ test.describe('sweeper', () => {
     });
   });
 
-  test('should back off, not wait, while a run is locked or sessions wait on locks, then finish', async ({ run, serviceToken, verifyDatabaseUrl }) => {
+  test('should back off, not wait, while a run is locked or sessions wait on locks, then finish', async ({ inProcessApp, run, serviceToken, verifyDatabaseUrl }) => {
     await withScratchDatabase(verifyDatabaseUrl!, `sweep_b_${run.runId}`, async (pool, url) => {
-      const { app, seed, age } = await sweeperApp(pool, serviceToken);
+      const { app, seed, age } = await sweeperApp(inProcessApp, pool, serviceToken);
       const holder = new pg.Client({ connectionString: url });
       const waiter = new pg.Client({ connectionString: url });
       await holder.connect();
