@@ -115,6 +115,20 @@ test.describe('bulk seeding', () => {
       expect(verify.status()).toBe(409);
       expect((await verify.json()).message).toContain('1 items row(s) whose project_id has no projects row');
 
+      // Projects with a gap in their ids (the first and third of three reserved), and items that
+      // refer to each of the three: only the one whose project is the gap is broken, though its
+      // value lies between the first and the last project's.
+      const idsOf = (ranges: [string, string][]) => ranges.flatMap(([a, b]) => Array.from({ length: Number(BigInt(b) - BigInt(a)) + 1 }, (_, k) => String(BigInt(a) + BigInt(k))));
+      const projects = idsOf((await seedClient.bulkIds(runId, { projects: 3 })).projects);
+      const project = (id: string) => copyRow([id, account.id, `P${id}`, 'd', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', runId, expires]);
+      await seedClient.bulkRows('projects', { runId, ttlSeconds: 600, rows: 2 }, Buffer.from(project(projects[0]!) + project(projects[2]!)));
+      const items = idsOf((await seedClient.bulkIds(runId, { items: 3 })).items);
+      const item = (id: string, projectId: string) => copyRow([id, projectId, account.id, 't', 'b', 'draft', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', null, null, runId, expires]);
+      await seedClient.bulkRows('items', { runId, ttlSeconds: 600, rows: 3 }, Buffer.from(items.map((id, k) => item(id, projects[k]!)).join('')));
+      const gap = await testService.post('/internal/test/bulk/verify', { data: { runId }, failOnStatusCode: false });
+      expect(gap.status()).toBe(409);
+      expect((await gap.json()).message).toContain('2 items row(s) whose project_id has no projects row');
+
       const none = await testService.post('/internal/test/bulk/verify', { data: { runId: `${runId}-none` }, failOnStatusCode: false });
       expect(none.status()).toBe(404);
 

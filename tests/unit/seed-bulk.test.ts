@@ -6,6 +6,7 @@ import { generatorPool } from '../../harness/seed/workers.js';
 import { planChunks, planDataset } from '../../seed/dataset.js';
 import { commentCounts, generateChunk, vocabulary } from '../../seed/bulk.js';
 import { iso } from '../../seed/factories.js';
+import { keysProvenBySpan, type TableSpan } from '../../app/sql/bulk.js';
 import { PROFILES } from '../../seed/profiles.js';
 import { stream } from '../../harness/seed/streams.js';
 
@@ -130,5 +131,38 @@ describe('generator pool', () => {
 
   it('refuses a bad thread count, naming what it accepts', () => {
     assert.throws(() => generatorPool({ module, exportName: 'echo', threads: -1 }), /threads must be an integer >= 0, got -1/);
+  });
+});
+
+describe('the key check by spans (app/sql/bulk.ts)', () => {
+  const fks = [['items', 'project_id', 'projects']] as const;
+  /** The spans a scan reports for a parent's ids and a child's values (null: SQL NULL). */
+  const spansOf = (ids: number[], refs: (number | null)[]) => {
+    const span = (v: number[]): [bigint, bigint] | null => (v.length ? [BigInt(Math.min(...v)), BigInt(Math.max(...v))] : null);
+    const set = refs.filter((r): r is number => r !== null);
+    return new Map<string, TableSpan>([
+      ['projects', { rows: BigInt(ids.length), id: span(ids), keys: {} }],
+      ['items', { rows: BigInt(refs.length), keys: { project_id: span(set) } }],
+    ]);
+  };
+
+  it('proves a key only when every value it holds is a parent id (any ids, any values)', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: 60 }), { maxLength: 20 }), fc.array(fc.option(fc.integer({ min: 1, max: 60 })), { maxLength: 20 }), (ids, refs) => {
+        if (keysProvenBySpan(spansOf(ids, refs), fks).has('items.project_id')) {
+          for (const r of refs) if (r !== null) assert.ok(ids.includes(r), `${r} is not among ${ids}`);
+        }
+      }),
+    );
+  });
+
+  it('proves ids reserved in one range, and leaves a gap, a value outside or an empty parent to the exact check', () => {
+    const proven = (ids: number[], refs: (number | null)[]) => keysProvenBySpan(spansOf(ids, refs), fks).has('items.project_id');
+    assert.equal(proven([10, 11, 12, 13], [10, 13, 12, null]), true);
+    assert.equal(proven([], [null, null]), true, 'no value refers to anything');
+    assert.equal(proven([10, 11, 13], [10, 13]), false, 'a gap in the ids');
+    assert.equal(proven([10, 11, 12], [9, 11]), false, 'a value below');
+    assert.equal(proven([10, 11, 12], [12, 14]), false, 'a value above');
+    assert.equal(proven([], [5]), false, 'no parent rows');
   });
 });
