@@ -26,14 +26,34 @@ export type IdRanges = [string, string][];
 /** Where bulk rows go directly, past Playwright's request context (which would copy every body through its protocol as base64). */
 export type BulkTransport = { baseURL: string; headers: Record<string, string> };
 
+/**
+ * POSTs one table's rows in COPY text to the bulk endpoint over undici: from the client, or from
+ * the seed worker that made them (seed/bulk.ts), so that the bytes never pass through another thread.
+ */
+export async function postBulkRows(transport: BulkTransport, agent: Agent, table: string, q: { runId: string; ttlSeconds: number; rows: number }, bytes: Uint8Array): Promise<void> {
+  const path = `/internal/test/bulk/rows/${table}?${new URLSearchParams({ runId: q.runId, ttlSeconds: String(q.ttlSeconds), rows: String(q.rows) }).toString()}`;
+  const res = await undiciRequest(new URL(path.slice(1), transport.baseURL.endsWith('/') ? transport.baseURL : `${transport.baseURL}/`), {
+    method: 'POST',
+    dispatcher: agent,
+    headers: { ...transport.headers, 'content-type': 'text/tab-separated-values' },
+    body: bytes,
+  });
+  const text = await res.body.text();
+  if (res.statusCode !== 201) throw new Error(`POST ${path} failed: ${res.statusCode} ${describeText(text)}`);
+}
+
+/** The keep-alive agent bulk rows travel on (long timeouts: a request is a COPY of up to 64 MB). */
+export const bulkAgent = () => new Agent({ keepAliveTimeout: 10_000, bodyTimeout: 120_000, headersTimeout: 120_000 });
+
 export class SeedClient extends RunClient {
   private readonly agent?: Agent;
   constructor(
     request: APIRequestContext,
-    private readonly bulk?: BulkTransport,
+    /** Where bulk rows go directly (undefined: through `request`). */
+    readonly bulk?: BulkTransport,
   ) {
     super(request);
-    if (bulk) this.agent = new Agent({ keepAliveTimeout: 10_000, bodyTimeout: 120_000, headersTimeout: 120_000 });
+    if (bulk) this.agent = bulkAgent();
   }
 
   async close(): Promise<void> {
@@ -57,18 +77,7 @@ export class SeedClient extends RunClient {
 
   /** One table's rows in COPY text format, streamed into the run's partition. */
   async bulkRows(table: string, q: { runId: string; ttlSeconds: number; rows: number }, bytes: Uint8Array): Promise<void> {
-    if (this.bulk && this.agent) {
-      const path = `/internal/test/bulk/rows/${table}?${new URLSearchParams({ runId: q.runId, ttlSeconds: String(q.ttlSeconds), rows: String(q.rows) }).toString()}`;
-      const res = await undiciRequest(new URL(path.slice(1), this.bulk.baseURL.endsWith('/') ? this.bulk.baseURL : `${this.bulk.baseURL}/`), {
-        method: 'POST',
-        dispatcher: this.agent,
-        headers: { ...this.bulk.headers, 'content-type': 'text/tab-separated-values' },
-        body: bytes,
-      });
-      const text = await res.body.text();
-      if (res.statusCode !== 201) throw new Error(`POST ${path} failed: ${res.statusCode} ${describeText(text)}`);
-      return;
-    }
+    if (this.bulk && this.agent) return postBulkRows(this.bulk, this.agent, table, q, bytes);
     await this.send('POST', `/internal/test/bulk/rows/${table}`, {
       params: { runId: q.runId, ttlSeconds: String(q.ttlSeconds), rows: String(q.rows) },
       headers: { 'content-type': 'text/tab-separated-values' },

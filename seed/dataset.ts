@@ -1,21 +1,21 @@
 /**
  * A whole dataset from a profile's knobs: planned deterministically (which account is a whale,
  * how many projects each has, how many items each project has), then seeded through app/'s
- * bulk endpoints: rows generated on worker threads (bulk.ts) as COPY text while earlier chunks
- * are being written. The whale route (seedWhaleAccount, server-side generation) stays for
- * tests that want one whale on its own (fixtures/perf.ts).
+ * bulk endpoints: rows generated on worker threads (bulk.ts) as COPY text and sent from there,
+ * while earlier chunks are being written. The whale route (seedWhaleAccount, server-side
+ * generation) stays for tests that want one whale on its own (fixtures/perf.ts).
  */
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import type { WhaleInput } from '../app/routes/internal/seed-schema.js';
 import { assignTiers, drawLogNormal } from '../harness/seed/distributions.js';
 import { buildAccount, TINY_ACCOUNT } from './factories.js';
-import { CHUNK_TABLES, commentCounts, idSource, vocabularySize, type ChunkProject, type ChunkRows, type ChunkTask } from './bulk.js';
+import { CHUNK_TABLES, commentCounts, idSource, vocabularySize, type ChunkProject, type ChunkRows, type ChunkTask, type SendTask, type SentRows } from './bulk.js';
 import { defaultThreads, generatorPool, type GeneratorPool } from '../harness/seed/workers.js';
 import { datasetName, type DatasetKnobs } from './profiles.js';
 
 export { datasetName };
-import type { IdRanges, RowCounts, SeedClient } from './client.js';
+import type { BulkTransport, IdRanges, RowCounts, SeedClient } from './client.js';
 import { seedProgress, type Progress } from '../harness/seed/progress.js';
 import { fakerFor, intBetween, REFERENCE_DATE, stream } from '../harness/seed/streams.js';
 
@@ -130,8 +130,8 @@ const estimated = (plan: AccountPlan[]) => plan.reduce((a, p) => a + p.estimated
 
 /**
  * Generates the dataset into the run: accounts and their tokens first (one request per 1,000),
- * then chunks of whole projects, generated on worker threads while earlier chunks are sent as
- * COPY text to the bulk endpoints, then one set-based check of every foreign key.
+ * then chunks of whole projects, generated on worker threads and sent from them as COPY text to
+ * the bulk endpoints while earlier chunks are written, then one set-based check of every foreign key.
  */
 export async function generateDataset(client: SeedClient, o: DatasetOptions): Promise<SeededDataset> {
   const started = performance.now();
@@ -140,11 +140,21 @@ export async function generateDataset(client: SeedClient, o: DatasetOptions): Pr
   const name = datasetName(o.profile, o.seed, o.knobs);
   const progress = seedProgress(`dataset ${name}`, planned);
 
-  // Workers start now, loading while the accounts are created.
+  // Workers start now, loading while the accounts are created. With a direct transport they send
+  // what they make (generateAndSend), several chunks each: one generates while the others' rows
+  // travel. Inline, or without one, this thread sends.
   const threads = o.threads ?? (planned < SMALL_DATASET ? 0 : defaultThreads());
-  const pool = generatorPool<ChunkTask, ChunkRows>({ module: new URL('./bulk.ts', import.meta.url), exportName: 'generateChunk', threads, warm: { exportName: 'warmBank', arg: o.seed } });
+  const concurrency = o.concurrency ?? threads + 2;
+  const sender = threads > 0 ? client.bulk : undefined;
+  const pool = generatorPool<ChunkTask | SendTask, ChunkRows | SentRows>({
+    module: new URL('./bulk.ts', import.meta.url),
+    exportName: sender ? 'generateAndSend' : 'generateChunk',
+    threads,
+    tasksPerWorker: sender ? Math.ceil(concurrency / threads) : 1,
+    warm: { exportName: 'warmBank', arg: o.seed },
+  });
   try {
-    return await seedWithPool(client, o, { plan, name, progress, pool, threads, started });
+    return await seedWithPool(client, o, { plan, name, progress, pool, concurrency, sender, started });
   } finally {
     await pool.close();
   }
@@ -153,8 +163,9 @@ export async function generateDataset(client: SeedClient, o: DatasetOptions): Pr
 async function seedWithPool(
   client: SeedClient,
   o: DatasetOptions,
-  { plan, name, progress, pool, threads, started }: { plan: AccountPlan[]; name: string; progress: Progress; pool: GeneratorPool<ChunkTask, ChunkRows>; threads: number; started: number },
+  s: { plan: AccountPlan[]; name: string; progress: Progress; pool: GeneratorPool<ChunkTask | SendTask, ChunkRows | SentRows>; concurrency: number; sender?: BulkTransport; started: number },
 ): Promise<SeededDataset> {
+  const { plan, name, progress, pool, concurrency, sender, started } = s;
   const rows: RowCounts = {};
   const tag = { runId: o.runId, ttlSeconds: o.ttlSeconds };
   const chunks = planChunks(plan, o.chunkRows);
@@ -203,12 +214,12 @@ async function seedWithPool(
   for (const a of accounts) if (!left.has(a.index)) o.onAccount?.(a, 2);
 
   const expiresAt = new Date(Date.now() + o.ttlSeconds * 1000).toISOString();
-  const limit = pLimit(o.concurrency ?? threads + 2);
+  const limit = pLimit(concurrency);
   await Promise.all(
     chunks.map((c, k) =>
       limit(async () => {
         const ids = await reserveChunk(client, o.runId, counts[k]!);
-        const made = await pool.run({
+        const task: ChunkTask = {
           seed: o.seed,
           runId: o.runId,
           expiresAt,
@@ -217,16 +228,25 @@ async function seedWithPool(
           tagsPerItem: o.knobs.tagsPerItem,
           ids,
           projects: c.projects.map(({ account, ...p }) => ({ ...p, accountId: byIndex.get(account.index)!.id, author: names.get(account.index)!, tagIds: tagIds.get(account.index)! })),
-        });
-        // Parents before children: each request is its own transaction; the keys are checked at the end.
+        };
         let n = 0;
-        for (const table of CHUNK_TABLES) {
-          const { rows: count, bytes } = made[table];
-          if (count === 0) continue;
-          await client.bulkRows(table, { ...tag, rows: count }, bytes);
+        const wrote = (table: string, count: number) => {
           addRows(rows, { [table]: count });
           progress.add(count);
           n += count;
+        };
+        if (sender) {
+          const sent = (await pool.run({ ...task, transport: sender, ttlSeconds: o.ttlSeconds })) as SentRows;
+          for (const table of CHUNK_TABLES) if (sent[table]) wrote(table, sent[table]);
+        } else {
+          const made = (await pool.run(task)) as ChunkRows;
+          // Parents before children: each request is its own transaction; the keys are checked at the end.
+          for (const table of CHUNK_TABLES) {
+            const { rows: count, bytes } = made[table];
+            if (count === 0) continue;
+            await client.bulkRows(table, { ...tag, rows: count }, bytes);
+            wrote(table, count);
+          }
         }
         const perAccount = new Map<number, number>();
         for (const p of c.projects) perAccount.set(p.account.index, 0);

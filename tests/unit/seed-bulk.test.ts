@@ -119,11 +119,22 @@ describe('generator pool', () => {
     await pool.close();
   });
 
-  it("rejects a failed task with the worker's message and keeps serving the others", async () => {
+  it("rejects a failed task with the worker's message and a stack in the TypeScript source, and keeps serving the others", async () => {
     const pool = generatorPool<{ n: number }, unknown>({ module, exportName: 'boom', threads: 1 });
     try {
-      await assert.rejects(pool.run({ n: 3 }), /task 3 failed on purpose/);
+      await assert.rejects(pool.run({ n: 3 }), (e: Error) => /task 3 failed on purpose/.test(e.message) && /worker-tasks\.ts:\d+/.test(e.stack ?? ''));
       await assert.rejects(pool.run({ n: 4 }), /task 4 failed on purpose/);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it('gives a worker several tasks at once with tasksPerWorker (they meet in one worker)', async () => {
+    // Three tasks that each wait until all three are inside the worker: with one task a worker they would never finish.
+    const pool = generatorPool<{ n: number; of: number }, { n: number; met: number }>({ module, exportName: 'meet', threads: 1, tasksPerWorker: 3 });
+    try {
+      const out = await Promise.all([1, 2, 3].map((n) => pool.run({ n, of: 3 })));
+      assert.deepEqual(out.map((o) => o.n), [1, 2, 3]);
     } finally {
       await pool.close();
     }
@@ -131,6 +142,7 @@ describe('generator pool', () => {
 
   it('refuses a bad thread count, naming what it accepts', () => {
     assert.throws(() => generatorPool({ module, exportName: 'echo', threads: -1 }), /threads must be an integer >= 0, got -1/);
+    assert.throws(() => generatorPool({ module, exportName: 'echo', threads: 1, tasksPerWorker: 0 }), /tasksPerWorker must be an integer >= 1, got 0/);
   });
 });
 
