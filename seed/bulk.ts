@@ -10,9 +10,8 @@
  * working hours, draft → published → archived in order, reply chains no deeper than the
  * profile's comment depth.
  */
-import type { Agent } from 'undici';
 import { CopyBuffer, copyField } from '../harness/seed/copy-text.js';
-import { bulkAgent, postBulkRows, type BulkTransport } from './client.js';
+import { bulkAgent, postBulkRows, type BulkAgent, type BulkTransport } from './client.js';
 import { fakerFor, intBetween, stream, type Stream } from '../harness/seed/streams.js';
 import { activityTime, iso } from './factories.js';
 
@@ -114,6 +113,18 @@ export function vocabulary(seed: string, accountPath: string, size: number): str
 
 /** Generates one chunk's rows. Exported for the worker pool (harness/seed/workers.ts). */
 export function generateChunk(t: ChunkTask): ChunkRows {
+  const steps = chunkSteps(t);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Items between the points where generating may pause (chunkSteps). */
+const STEP_ITEMS = 64;
+
+/** A chunk's rows, made in steps: the generator pauses every STEP_ITEMS items, so that a caller can let I/O run. */
+function* chunkSteps(t: ChunkTask): Generator<void, ChunkRows> {
   const bank = bankFor(t.seed);
   const out = Object.fromEntries(CHUNK_TABLES.map((k) => [k, new CopyBuffer()])) as Record<ChunkTable, CopyBuffer>;
   const projectId = idSource(t.ids.projects);
@@ -138,6 +149,7 @@ export function generateChunk(t: ChunkTask): ChunkRows {
 
     const nComments = commentCounts(t.seed, p.accountPath, p.project, p.items, t.commentDepth);
     for (let i = 0; i < p.items; i++) {
+      if (i % STEP_ITEMS === STEP_ITEMS - 1) yield;
       const iid = itemId();
       const itemCreated = activityTime(cs, created);
       const roll = cs();
@@ -189,7 +201,11 @@ export function generateChunk(t: ChunkTask): ChunkRows {
 export type SendTask = ChunkTask & { transport: BulkTransport; ttlSeconds: number };
 export type SentRows = Record<ChunkTable, number>;
 
-let agent: Agent | undefined;
+let agent: BulkAgent | undefined;
+/** The end of the last generation asked for on this thread: chunks are generated one at a time, in order. */
+let generating: Promise<unknown> = Promise.resolve();
+/** How long a generation runs before it lets this thread's I/O (earlier chunks' requests) go on. */
+const SLICE_MS = 4;
 
 /**
  * Generates one chunk and sends it to the bulk endpoints from this thread, parents before
@@ -197,15 +213,37 @@ let agent: Agent | undefined;
  * never travel to the calling thread: handing it 250 MB a medium dataset in transferred buffers
  * made its garbage collector run a full collection of its own heap every few chunks (a second of
  * CPU a seed in a process with Playwright loaded). Exported for the worker pool.
+ *
+ * A worker holds several chunks: they are generated one after another, oldest first, and a
+ * generation pauses every few milliseconds for the requests of the chunks before it. Generated
+ * side by side, or without pauses, the first rows waited for three chunks to be made, and a
+ * chunk's next table waited for the whole of another chunk's generation.
  */
 export async function generateAndSend(t: SendTask): Promise<SentRows> {
-  const made = generateChunk(t);
+  const made = (generating = generating.then(
+    () => sliced(chunkSteps(t)),
+    () => sliced(chunkSteps(t)),
+  )) as Promise<ChunkRows>;
+  const rows = await made;
   agent ??= bulkAgent();
   const sent = {} as SentRows;
   for (const table of CHUNK_TABLES) {
-    const { rows, bytes } = made[table];
-    sent[table] = rows;
-    if (rows > 0) await postBulkRows(t.transport, agent, table, { runId: t.runId, ttlSeconds: t.ttlSeconds, rows }, bytes);
+    const { rows: count, bytes } = rows[table];
+    sent[table] = count;
+    if (count > 0) await postBulkRows(t.transport, agent, table, { runId: t.runId, ttlSeconds: t.ttlSeconds, rows: count }, bytes);
   }
   return sent;
+}
+
+/** Runs a generator to its end, letting the event loop run every SLICE_MS. */
+async function sliced<R>(steps: Generator<void, R>): Promise<R> {
+  let since = performance.now();
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (performance.now() - since >= SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      since = performance.now();
+    }
+  }
 }

@@ -6,7 +6,8 @@
 import type { WhaleInput } from '../app/routes/internal/seed-schema.js';
 import type { RestoredDataset } from '../app/sql/datasets.js';
 import type { APIRequestContext } from '@playwright/test';
-import { Agent, request as undiciRequest } from 'undici';
+import http from 'node:http';
+import https from 'node:https';
 import { describeBody, describeText, RunClient } from '../harness/seed/run-client.js';
 import type { SeedAccountBody } from './factories.js';
 
@@ -26,27 +27,38 @@ export type IdRanges = [string, string][];
 /** Where bulk rows go directly, past Playwright's request context (which would copy every body through its protocol as base64). */
 export type BulkTransport = { baseURL: string; headers: Record<string, string> };
 
+/** Keep-alive agents bulk rows travel on, one per protocol. */
+export type BulkAgent = { http: http.Agent; https: https.Agent };
+export const bulkAgent = (): BulkAgent => ({ http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) });
+/** A request is a COPY of up to 64 MB into a big table: long, but not forever. */
+const BULK_TIMEOUT_MS = 120_000;
+
 /**
- * POSTs one table's rows in COPY text to the bulk endpoint over undici: from the client, or from
- * the seed worker that made them (seed/bulk.ts), so that the bytes never pass through another thread.
+ * POSTs one table's rows in COPY text to the bulk endpoint: from the client, or from the seed
+ * worker that made them (seed/bulk.ts), so that the bytes never pass through another thread.
+ * On node:http, not undici: a worker imports nothing more (undici's import took 55 ms of a
+ * worker's start, which is the time before the first rows).
  */
-export async function postBulkRows(transport: BulkTransport, agent: Agent, table: string, q: { runId: string; ttlSeconds: number; rows: number }, bytes: Uint8Array): Promise<void> {
+export function postBulkRows(transport: BulkTransport, agent: BulkAgent, table: string, q: { runId: string; ttlSeconds: number; rows: number }, bytes: Uint8Array): Promise<void> {
   const path = `/internal/test/bulk/rows/${table}?${new URLSearchParams({ runId: q.runId, ttlSeconds: String(q.ttlSeconds), rows: String(q.rows) }).toString()}`;
-  const res = await undiciRequest(new URL(path.slice(1), transport.baseURL.endsWith('/') ? transport.baseURL : `${transport.baseURL}/`), {
-    method: 'POST',
-    dispatcher: agent,
-    headers: { ...transport.headers, 'content-type': 'text/tab-separated-values' },
-    body: bytes,
+  const url = new URL(path.slice(1), transport.baseURL.endsWith('/') ? transport.baseURL : `${transport.baseURL}/`);
+  const secure = url.protocol === 'https:';
+  return new Promise<void>((resolve, reject) => {
+    const headers = { ...transport.headers, 'content-type': 'text/tab-separated-values', 'content-length': String(bytes.byteLength) };
+    const req = (secure ? https : http).request(url, { method: 'POST', agent: secure ? agent.https : agent.http, headers }, (res) => {
+      const body: Buffer[] = [];
+      res.on('data', (c: Buffer) => body.push(c));
+      res.on('error', reject);
+      res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`POST ${path} failed: ${res.statusCode} ${describeText(Buffer.concat(body).toString('utf8'))}`))));
+    });
+    req.setTimeout(BULK_TIMEOUT_MS, () => req.destroy(new Error(`POST ${path}: no answer within ${BULK_TIMEOUT_MS / 1000} s`)));
+    req.on('error', (e) => reject(new Error(`POST ${path} failed: ${e.message}`)));
+    req.end(bytes);
   });
-  const text = await res.body.text();
-  if (res.statusCode !== 201) throw new Error(`POST ${path} failed: ${res.statusCode} ${describeText(text)}`);
 }
 
-/** The keep-alive agent bulk rows travel on (long timeouts: a request is a COPY of up to 64 MB). */
-export const bulkAgent = () => new Agent({ keepAliveTimeout: 10_000, bodyTimeout: 120_000, headersTimeout: 120_000 });
-
 export class SeedClient extends RunClient {
-  private readonly agent?: Agent;
+  private readonly agent?: BulkAgent;
   constructor(
     request: APIRequestContext,
     /** Where bulk rows go directly (undefined: through `request`). */
@@ -57,7 +69,8 @@ export class SeedClient extends RunClient {
   }
 
   async close(): Promise<void> {
-    await this.agent?.close();
+    this.agent?.http.destroy();
+    this.agent?.https.destroy();
   }
 
   /** Makes the run's partitions ready for a bulk load (autovacuum paused until bulkVerify). */
