@@ -1,5 +1,5 @@
 /**
- * npm run bench:seed [-- --profile medium] [--rounds 3]
+ * npm run bench:seed [-- --profile medium] [--rounds 5]
  *
  * 1. Seeds the profile through the backend's endpoints, as dataset:save does: rows generated on
  *    worker threads while earlier ones are written, the time counted from the first account to
@@ -25,7 +25,7 @@ const flags = flagsOrExit('bench:seed', { profile: { type: 'string' }, rounds: {
 const profile = (flags.profile ?? 'medium') as SeedProfile;
 if (!SEED_PROFILES.includes(profile)) failAndExit('bench:seed', `--profile must be one of ${SEED_PROFILES.join(' | ')}, got ${JSON.stringify(flags.profile)}`);
 if (!settings.startApp || !settings.verifyDatabaseUrl) failAndExit('bench:seed', 'runs against app/ and its database: leave BASE_URL unset');
-const rounds = Number(flags.rounds ?? 3);
+const rounds = Number(flags.rounds ?? 5);
 if (!Number.isInteger(rounds) || rounds < 1 || rounds > 9) failAndExit('bench:seed', `--rounds must be a whole number from 1 to 9, got ${JSON.stringify(flags.rounds)}`);
 const knobs = resolveKnobs(profile);
 

@@ -220,10 +220,10 @@ const SLICE_MS = 4;
  * chunk's next table waited for the whole of another chunk's generation.
  */
 export async function generateAndSend(t: SendTask): Promise<SentRows> {
-  const made = (generating = generating.then(
-    () => sliced(chunkSteps(t)),
-    () => sliced(chunkSteps(t)),
-  )) as Promise<ChunkRows>;
+  // After the generation before it, whether that one succeeded or not (its own caller hears of a failure).
+  const generate = () => sliced(chunkSteps(t));
+  const made = generating.then(generate, generate);
+  generating = made;
   const rows = await made;
   agent ??= bulkAgent();
   const sent = {} as SentRows;

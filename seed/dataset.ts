@@ -102,23 +102,37 @@ export const CHUNK_ROWS = 25_000;
 
 type PlannedChunk = { projects: (Omit<ChunkProject, 'accountId' | 'author' | 'tagIds'> & { account: AccountPlan })[]; rows: number };
 
-/** Cuts the dataset into chunks of whole projects, the biggest accounts first (they are the long poles). */
+/**
+ * Cuts the dataset into chunks of whole projects, the biggest accounts first (they are the long
+ * poles), after a ramp: the first chunks are an eighth, a quarter and a half of `chunkRows`,
+ * made of the smallest accounts' projects, so that the first rows reach the database while the
+ * full-size chunks are still being made.
+ */
 export function planChunks(plan: AccountPlan[], chunkRows = CHUNK_ROWS): PlannedChunk[] {
-  const chunks: PlannedChunk[] = [];
-  let current: PlannedChunk = { projects: [], rows: 0 };
-  for (const a of sendOrder(plan)) {
+  type Entry = PlannedChunk['projects'][number] & { rows: number };
+  const entries: Entry[] = sendOrder(plan).flatMap((a) => {
     const perItem = a.estimatedRows / Math.max(1, a.itemCounts.reduce((x, y) => x + y, 0));
-    a.itemCounts.forEach((items, project) => {
-      current.projects.push({ account: a, accountPath: a.path, project, items, firstOfAccount: project === 0 });
-      current.rows += 1 + items * perItem;
-      if (current.rows >= chunkRows) {
+    return a.itemCounts.map((items, project) => ({ account: a, accountPath: a.path, project, items, firstOfAccount: project === 0, rows: 1 + items * perItem }));
+  });
+  const cut = (list: Entry[], sizes: (k: number) => number, until = Infinity): PlannedChunk[] => {
+    const chunks: PlannedChunk[] = [];
+    let current: PlannedChunk = { projects: [], rows: 0 };
+    for (const { rows, ...p } of list) {
+      if (chunks.length >= until) break;
+      current.projects.push(p);
+      current.rows += rows;
+      if (current.rows >= sizes(chunks.length)) {
         chunks.push(current);
         current = { projects: [], rows: 0 };
       }
-    });
-  }
-  if (current.projects.length) chunks.push(current);
-  return chunks;
+    }
+    if (current.projects.length && chunks.length < until) chunks.push(current);
+    return chunks;
+  };
+  const RAMP = [8, 4, 2];
+  const ramp = cut([...entries].reverse(), (k) => chunkRows / RAMP[k]!, RAMP.length);
+  const taken = ramp.reduce((n, c) => n + c.projects.length, 0);
+  return [...ramp, ...cut(entries.slice(0, entries.length - taken), () => chunkRows)];
 }
 
 /** Whales first: they are the long poles, the small accounts fill in around them. */
@@ -194,11 +208,13 @@ async function seedWithPool(
     return made;
   };
   // The chunks' own ids are reserved as each chunk starts (a few milliseconds): reserving them
-  // all first kept the first chunk waiting on half a million nextval calls.
-  await client.bulkBegin(o.runId);
-  const [accounts, tagRanges] = await Promise.all([createAccounts(), reserveAll(client, o.runId, 'tags', vocab.reduce((x, y) => x + y, 0))]);
+  // all first kept the first chunk waiting on half a million nextval calls. The first chunks'
+  // and the tags' are reserved while the partitions are made (ids need no partition).
+  const early = new Map(chunks.slice(0, concurrency).map((_, k) => [k, reserveChunk(client, o.runId, counts[k]!)] as const));
+  const tagRanges = reserveAll(client, o.runId, 'tags', vocab.reduce((x, y) => x + y, 0));
+  const [accounts] = await Promise.all([client.bulkBegin(o.runId).then(createAccounts), tagRanges, ...early.values()]);
   const byIndex = new Map(accounts.map((a) => [a.index, a]));
-  const nextTag = idSource(tagRanges);
+  const nextTag = idSource(await tagRanges);
   const tagIds = new Map(plan.map((p, k) => [p.index, Array.from({ length: vocab[k]! }, nextTag)] as const));
 
   // Accounts are done when their last chunk is: count chunks per account.
@@ -218,7 +234,7 @@ async function seedWithPool(
   await Promise.all(
     chunks.map((c, k) =>
       limit(async () => {
-        const ids = await reserveChunk(client, o.runId, counts[k]!);
+        const ids = await (early.get(k) ?? reserveChunk(client, o.runId, counts[k]!));
         const task: ChunkTask = {
           seed: o.seed,
           runId: o.runId,

@@ -132,7 +132,7 @@ export async function bundle(module: URL): Promise<string | null> {
               const r = await build.resolve(a.path, { kind: a.kind, resolveDir: a.resolveDir, importer: a.importer, pluginData: INNER });
               if (r.errors.length) return { errors: r.errors };
               // Project files (package.json "imports") are bundled; packages stay packages.
-              return r.path.includes('/node_modules/') ? { path: pathToFileURL(r.path).href, external: true } : { path: r.path };
+              return r.path.includes(`${path.sep}node_modules${path.sep}`) ? { path: pathToFileURL(r.path).href, external: true } : { path: r.path };
             });
           },
         },

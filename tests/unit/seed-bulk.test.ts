@@ -60,12 +60,15 @@ describe('dataset chunks', () => {
   const knobs = { ...PROFILES.medium, accounts: 40 };
   const plan = planDataset('chunks', knobs);
 
-  it('cover every project once, whole, in chunks near the asked size', () => {
+  it('cover every project once, whole, in chunks near the asked size after a ramp of an eighth, a quarter and a half', () => {
     const chunks = planChunks(plan, 5_000);
     const seen = chunks.flatMap((c) => c.projects.map((p) => `${p.accountPath}#${p.project}`));
     assert.equal(new Set(seen).size, seen.length);
     assert.equal(seen.length, plan.reduce((n, a) => n + a.itemCounts.length, 0));
-    for (const c of chunks.slice(0, -1)) assert.ok(c.rows >= 5_000 && c.rows < 5_000 + Math.max(...plan.flatMap((a) => a.estimatedRows)), `chunk of ${c.rows} rows`);
+    const largest = Math.max(...plan.flatMap((a) => a.estimatedRows));
+    [625, 1_250, 2_500].forEach((size, k) => assert.ok(chunks[k]!.rows >= size && chunks[k]!.rows < size + largest, `ramp chunk ${k} of ${chunks[k]!.rows} rows`));
+    assert.ok(chunks[0]!.rows < 5_000, 'the first chunk is small: the first rows go out early');
+    for (const c of chunks.slice(3, -1)) assert.ok(c.rows >= 5_000 && c.rows < 5_000 + largest, `chunk of ${c.rows} rows`);
     for (const c of chunks) for (const p of c.projects) assert.equal(p.firstOfAccount, p.project === 0);
   });
 
