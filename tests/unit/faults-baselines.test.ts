@@ -76,4 +76,23 @@ describe('embedded PostgreSQL staging', () => {
     assert.ok(existsSync(path.join(modules, 'pg', 'package.json')));
     assert.equal(readlinkSync(path.join(modules, 'async-exit-hook')), live, 'a link that resolves is left alone');
   });
+
+  it("removes the staged data of a deleted checkout, and keeps a live checkout's, a running cluster's and one that names no source", async () => {
+    const { sweepOrphanedData, SOURCE_FILE } = await import('../../devdb/staging.js');
+    const { existsSync, mkdirSync } = await import('node:fs');
+    const root = mkdtempSync(path.join(os.tmpdir(), 'pgdata-'));
+    const checkout = mkdtempSync(path.join(os.tmpdir(), 'checkout-'));
+    const staged = (name: string, source?: string, pid?: number) => {
+      mkdirSync(path.join(root, name, 'cluster'), { recursive: true });
+      if (source !== undefined) writeFileSync(path.join(root, name, SOURCE_FILE), source);
+      if (pid !== undefined) writeFileSync(path.join(root, name, 'cluster', 'postmaster.pid'), `${pid}\n${source}\n`);
+    };
+    staged('gone', '/nonexistent/clone/.pgdata');
+    staged('live', path.join(checkout, '.pgdata'));
+    staged('running', '/nonexistent/other/.pgdata', process.pid);
+    staged('unknown');
+    assert.deepEqual(await sweepOrphanedData(root), ['/nonexistent/clone/.pgdata']);
+    assert.deepEqual(['gone', 'live', 'running', 'unknown'].map((n) => existsSync(path.join(root, n))), [false, true, true, true]);
+    assert.deepEqual(await sweepOrphanedData(path.join(root, 'absent')), [], 'no staging folder yet: nothing to do');
+  });
 });
