@@ -51,7 +51,7 @@ export function postBulkRows(transport: BulkTransport, agent: BulkAgent, table: 
       res.on('error', reject);
       res.on('end', () => (res.statusCode === 201 ? resolve() : reject(new Error(`POST ${path} failed: ${res.statusCode} ${describeText(Buffer.concat(body).toString('utf8'))}`))));
     });
-    req.setTimeout(BULK_TIMEOUT_MS, () => req.destroy(new Error(`POST ${path}: no answer within ${BULK_TIMEOUT_MS / 1000} s`)));
+    req.setTimeout(BULK_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${BULK_TIMEOUT_MS / 1000} s`)));
     req.on('error', (e) => reject(new Error(`POST ${path} failed: ${e.message}`)));
     req.end(bytes);
   });

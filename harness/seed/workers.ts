@@ -9,7 +9,8 @@
  * A TypeScript module reaches the workers bundled by esbuild into plain JavaScript (packages
  * stay imports, by absolute URL): a worker that registered tsx itself spent 85–95 ms on the
  * loader and its hooks thread, and every import after went through that thread; the bundle
- * takes esbuild about 15 ms, once per pool. Without esbuild, workers register tsx as before.
+ * takes esbuild about 15 ms, once per module and process. Without esbuild, workers register tsx
+ * as before.
  *
  * A task that throws rejects its own promise with the worker's message and stack; a worker
  * that dies rejects every task it held, and the pool refuses new ones.
@@ -99,7 +100,15 @@ const INNER = Symbol('inner');
  * before 'module'), by absolute URL: the bundle runs from the temporary directory, which has no
  * node_modules to look in.
  */
-export async function bundle(module: URL): Promise<string | null> {
+export function bundle(module: URL): Promise<string | null> {
+  // Once per module and process: a process that seeds several datasets bundles the module once.
+  let made = bundles.get(module.href);
+  if (!made) bundles.set(module.href, (made = build(module)));
+  return made;
+}
+const bundles = new Map<string, Promise<string | null>>();
+
+async function build(module: URL): Promise<string | null> {
   if (!module.pathname.endsWith('.ts')) return null;
   let esbuild: typeof import('esbuild');
   try {
@@ -125,11 +134,11 @@ export async function bundle(module: URL): Promise<string | null> {
       plugins: [
         {
           name: 'packages-by-url',
-          setup(build) {
-            build.onResolve({ filter: /^[^./]/ }, async (a) => {
+          setup(b) {
+            b.onResolve({ filter: /^[^./]/ }, async (a) => {
               if (a.pluginData === INNER) return undefined;
               if (isBuiltin(a.path)) return { path: a.path, external: true };
-              const r = await build.resolve(a.path, { kind: a.kind, resolveDir: a.resolveDir, importer: a.importer, pluginData: INNER });
+              const r = await b.resolve(a.path, { kind: a.kind, resolveDir: a.resolveDir, importer: a.importer, pluginData: INNER });
               if (r.errors.length) return { errors: r.errors };
               // Project files (package.json "imports") are bundled; packages stay packages.
               return r.path.includes(`${path.sep}node_modules${path.sep}`) ? { path: pathToFileURL(r.path).href, external: true } : { path: r.path };
