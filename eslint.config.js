@@ -1,17 +1,19 @@
 // Lint: the harness/app boundary, and promises nobody awaits.
 //
-// The boundary is the architecture: harness/ is generic (HTTP, PostgreSQL, Playwright) and may
-// never import the reference backend, an example backend or a suite built on the harness; app/
-// may import only the contract module both sides share (harness/contract). An example's suite is
-// built from harness/ alone. A change that crosses a line fails `npm run lint`.
+// The boundary is the architecture: the package (packages/pressure-harness) is generic (HTTP,
+// PostgreSQL, Playwright) and may never import the reference backend, an example backend or a
+// suite built on it; app/ may import only the contract both sides share (pressure-harness/contract).
+// Suites and examples import the package by its name, as a user would, never its sources by path.
+// A change that crosses a line fails `npm run lint`.
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 const SUITE = ['./fixtures', './seed', './budgets', './tests', './config', './scripts', './global-setup.ts', './global-teardown.ts', './playwright.config.ts'];
+const PKG = './packages/pressure-harness/src';
 const zone = (target, from, message, except) => ({ target, from, message, ...(except && { except }) });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'playwright-report/**', 'test-results/**', 'blob-report/**', 'perf-results/**', '.run/**', '.pgdata/**', '.cache/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['node_modules/**', 'playwright-report/**', 'test-results/**', 'blob-report/**', 'perf-results/**', '.run/**', '.pgdata/**', '.cache/**', '**/dist/**', '**/*.js', '**/*.mjs'] },
   {
     files: ['**/*.ts'],
     languageOptions: {
@@ -28,21 +30,28 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['describe', 'it', 'test', 'suite'] }] }],
       // An import the resolver cannot place could hide a boundary crossing: it fails too.
       'import-x/no-unresolved': ['error', { ignore: ['^node:', '^@playwright/test', '^typescript-eslint$'] }],
+      // Modules that import each other cannot be read, tested or loaded one at a time.
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
       'import-x/no-restricted-paths': [
         'error',
         {
           zones: [
-            zone('./harness', './app', 'harness/ is generic: it may not import the reference backend. Move what both need into harness/contract.'),
-            zone('./harness', './examples', 'harness/ is generic: it may not import an example backend or its suite.'),
-            zone('./harness', './devdb', 'harness/ is generic: devdb/ is how this repo\'s backends get a PostgreSQL, not part of the harness.'),
-            ...['./harness', './app', './examples', ...SUITE].map((s) => zone('./devdb', s, 'devdb/ starts a PostgreSQL for a backend: it may not import a backend, the harness or a suite.')),
-            ...SUITE.map((s) => zone('./harness', s, "harness/ may not import app/'s suite: the suite is built from the harness, not the reverse.")),
-            zone('./app', './harness', 'app/ may import only harness/contract, the contract both sides share.', ['./contract']),
+            zone(PKG, './app', 'the package is generic: it may not import the reference backend. Move what both need into its contract/.'),
+            zone(PKG, './examples', 'the package is generic: it may not import an example backend or its suite.'),
+            zone(PKG, './devdb', "the package is generic: devdb/ is how this repo's backends get a PostgreSQL, not part of the package."),
+            ...[PKG, './app', './examples', ...SUITE].map((s) => zone('./devdb', s, 'devdb/ starts a PostgreSQL for a backend: it may not import a backend, the harness or a suite.')),
+            ...SUITE.map((s) => zone(PKG, s, "the package may not import app/'s suite: the suite is built from the package, not the reverse.")),
+            ...['./app', './examples', ...SUITE].map((s) => zone(s, PKG, "import the package by its name ('pressure-harness/<entry>'), as a user would, not its sources by path.")),
             ...[...SUITE, './examples'].map((s) => zone('./app', s, 'app/ is a backend: it may not import a suite that tests it.')),
-            ...['./app', ...SUITE].map((s) => zone('./examples', s, "an example is built from harness/ alone: it may not import app/ or app/'s suite.")),
+            ...['./app', ...SUITE].map((s) => zone('./examples', s, "an example is built from the package alone: it may not import app/ or app/'s suite.")),
           ],
         },
       ],
     },
+  },
+  {
+    // app/ shares only the contract with the harness: a backend owes its tests nothing else.
+    files: ['app/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^pressure-harness(?!/contract$)', message: 'app/ may import only pressure-harness/contract.' }] }] },
   },
 );

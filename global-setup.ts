@@ -6,7 +6,7 @@
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { FullConfig } from '@playwright/test';
-import { runSetup } from './harness/lifecycle/run.js';
+import { runSetup } from 'pressure-harness/lifecycle';
 import { APP_LOG_DIR, appLogFile } from './config/settings.js';
 import type { SuiteOptions } from './fixtures/options.js';
 import { SeedClient } from './seed/client.js';

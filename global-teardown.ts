@@ -4,7 +4,7 @@
  * dataset also drops its own database. Of a sharded run, only the last shard cleans up.
  */
 import type { FullConfig } from '@playwright/test';
-import { runTeardown } from './harness/lifecycle/run.js';
+import { runTeardown } from 'pressure-harness/lifecycle';
 import { suiteLifecycle } from './seed/lifecycle.js';
 
 export default async function globalTeardown(config: FullConfig): Promise<void> {

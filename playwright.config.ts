@@ -14,10 +14,13 @@
 import { defineConfig } from '@playwright/test';
 import { config as loadDotenv } from 'dotenv';
 import { appLogFile, appServerEnv, datasetRestoreEnv, loadSettings } from './config/settings.js';
-import { mintRunId, settingsOrReport } from './harness/config/settings.js';
-import { harnessUse, perfReporter } from './harness/config/use.js';
-import type { HarnessOptions } from './harness/fixtures/index.js';
+import { mintRunId, settingsOrReport } from 'pressure-harness/config';
+import { harnessUse, perfReporter } from 'pressure-harness/config';
+import type { HarnessOptions } from 'pressure-harness/fixtures';
 import type { SuiteOptions } from './fixtures/options.js';
+// The suite's own metrics, registered where every process that loads this config sees them: a
+// run's workers, and every verb of the command line (merge, compare and baseline read them).
+import './fixtures/metrics.js';
 
 loadDotenv({ quiet: true });
 // Refused settings stop the run here; a perf run also gets a summary saying so.

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { type Env, SettingsError, int, oneOf, parseEnv, port, postgresUrl } from '../harness/contract/env.js';
+import { type Env, SettingsError, int, oneOf, parseEnv, port, postgresUrl } from 'pressure-harness/contract';
 import { parseFaults, type Faults } from './faults.js';
 import { embeddedDataDir } from '../devdb/url.js';
 

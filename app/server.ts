@@ -8,7 +8,7 @@ import path from 'node:path';
 import { config as loadDotenv } from 'dotenv';
 import { buildApp } from './app.js';
 import { loadAppConfig } from './config.js';
-import { SettingsError } from '../harness/contract/env.js';
+import { SettingsError } from 'pressure-harness/contract';
 import { type EmbeddedServer, startEmbeddedPostgres } from '../devdb/embedded.js';
 import { type Clone, cloneDataset, databaseOf, dropOrphanClones } from './db/clone.js';
 import { migrate } from './db/migrate.js';

@@ -1,4 +1,4 @@
-import { defineBudgets } from '../harness/budgets/define.js';
+import { defineBudgets } from 'pressure-harness/budgets';
 import '../fixtures/metrics.js';
 
 /**

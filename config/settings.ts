@@ -1,21 +1,22 @@
 /**
- * app/'s suite's settings: the harness's (harness/config/settings.ts) plus what only this suite
+ * app/'s suite's settings: the harness's (pressure-harness/src/config/settings.ts) plus what only this suite
  * knows: how to start app/ (ports, faults, its embedded PostgreSQL) and the dataset profiles of
  * app/'s domain. playwright.config.ts is the one caller; every bad variable, the harness's and
  * the suite's, is reported together, naming what it accepts.
  */
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { embeddedDataDir, embeddedUrl } from '../devdb/url.js';
 import { FAULTS, parseFaults } from '../app/faults.js';
-import { type Env, formatProblems, int, oneOf, optionalFraction, optionalInt, port, SettingsError } from '../harness/contract/env.js';
-import { type HarnessSettings, loadHarnessSettings } from '../harness/config/settings.js';
-import { parseTiers } from '../harness/seed/distributions.js';
-import { databaseOf } from '../harness/pg/url.js';
+import { type Env, formatProblems, int, oneOf, optionalFraction, optionalInt, port, SettingsError } from 'pressure-harness/contract';
+import { type HarnessSettings, loadHarnessSettings } from 'pressure-harness/config';
+import { parseTiers } from 'pressure-harness/seed';
+import { databaseOf } from 'pressure-harness/pg';
 import { type DatasetKnobs, datasetName, resolveKnobs, SEED_PROFILES, type SeedProfile } from '../seed/profiles.js';
 
-export { DEFAULT_SERVICE_TOKEN, mintRunId, RUN_ID_PATTERN, type PerfSettings } from '../harness/config/settings.js';
+export { DEFAULT_SERVICE_TOKEN, mintRunId, RUN_ID_PATTERN, type PerfSettings } from 'pressure-harness/config';
 export { SEED_PROFILES, type SeedProfile };
 
 const suiteShape = {
@@ -69,12 +70,16 @@ export type Settings = HarnessSettings & {
   datasetLimits: { maxRows: number; dataDir: string | null };
 };
 
+/** This suite's folder (the repository's root): its budgets, baselines and results live below it. */
+const SUITE_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
 export function loadSettings(env: Env): Settings {
   const h = loadHarnessSettings(env, {
     suite: suiteShape,
     defaultBaseUrl: (s) => `http://127.0.0.1:${s.APP_PORT}`,
-    baselinesDir: path.resolve('budgets', 'baselines'),
-    budgetsDir: path.resolve('budgets'),
+    root: SUITE_ROOT,
+    baselinesDir: path.join('budgets', 'baselines'),
+    budgetsDir: 'budgets',
     datasetLabel: (s) => s.SEED_PROFILE,
   });
   const v = h.suite;

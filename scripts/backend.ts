@@ -6,7 +6,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { type APIRequestContext, request } from '@playwright/test';
 import { config as loadDotenv } from 'dotenv';
-import { SettingsError } from '../harness/contract/env.js';
+import { SettingsError } from 'pressure-harness/contract';
 import { appServerEnv, loadSettings, type Settings } from '../config/settings.js';
 import { SeedClient } from '../seed/client.js';
 import { type AppProcess, startAppProcess, waitHealthy } from './app-process.js';

@@ -16,7 +16,7 @@ import pg from 'pg';
 import { partitionName } from '../app/sql/partitions.js';
 import { deleteChunked, TEST_DATA_TABLES } from '../app/sql/testdata.js';
 import { mintRunId } from '../config/settings.js';
-import { censusInDatabase, total } from '../harness/seed/census.js';
+import { censusInDatabase, total } from 'pressure-harness/seed';
 import { generateDataset, sumRows } from '../seed/dataset.js';
 import { digestRun } from '../seed/digest.js';
 import { PROFILES } from '../seed/profiles.js';

@@ -8,7 +8,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { runLoad } from '../harness/load/engine.js';
+import { runLoad } from 'pressure-harness/load';
 import { failAndExit, flagsOrExit, settingsOrExit, withBackend } from './backend.js';
 
 const settings = settingsOrExit();
@@ -37,7 +37,7 @@ await withBackend(settings, async () => {
   await cannon(2);
   const rps = await engine(seconds * 1000);
   const autocannonRps = await cannon(seconds);
-  const result = { rps: Math.round(rps), autocannonRps: Math.round(autocannonRps), ratio: +(rps / autocannonRps).toFixed(3), connections, seconds, client: 'undici Pool (harness/load/engine.ts), closed model' };
+  const result = { rps: Math.round(rps), autocannonRps: Math.round(autocannonRps), ratio: +(rps / autocannonRps).toFixed(3), connections, seconds, client: 'undici Pool (pressure-harness/src/load/engine.ts), closed model' };
   mkdirSync('bench-results', { recursive: true });
   writeFileSync('bench-results/driver.json', `${JSON.stringify(result, null, 2)}\n`);
   console.log(`  engine ${result.rps} req/s, autocannon ${result.autocannonRps} req/s: ratio ${result.ratio} (target >= 0.8)`);

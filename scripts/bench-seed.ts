@@ -17,7 +17,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { SEED_PROFILES, type SeedProfile } from '../config/settings.js';
 import { resolveKnobs } from '../seed/profiles.js';
 import { failAndExit, flagsOrExit, settingsOrExit, withBackend } from './backend.js';
-import { defaultThreads } from '../harness/seed/workers.js';
+import { defaultThreads } from 'pressure-harness/seed';
 import { measureDataset } from './measure-dataset.js';
 
 const settings = settingsOrExit();

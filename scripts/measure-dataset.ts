@@ -20,7 +20,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { adminQuery, withDatabase } from '../app/db/clone.js';
 import { TEST_DATA_TABLES } from '../app/sql/tables.js';
-import { censusInDatabase, dropDatabase, total } from '../harness/seed/census.js';
+import { censusInDatabase, dropDatabase, total } from 'pressure-harness/seed';
 import type { Settings } from '../config/settings.js';
 import { sumRows } from '../seed/dataset.js';
 import type { DatasetKnobs } from '../seed/profiles.js';

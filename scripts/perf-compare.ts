@@ -9,7 +9,7 @@
  * Runs the perf project against both sides in short alternating rounds (base, candidate, then
  * candidate, base, …), so that whatever the machine does meanwhile falls on both alike, with the
  * hand-written budgets recorded but not gating (PERF_BUDGETS=record). Then compares every route's
- * every metric without a rule (harness/compare): writes <out>/compare.json and compare.md, prints
+ * every metric without a rule (pressure-harness/src/compare): writes <out>/compare.json and compare.md, prints
  * the findings, and exits 1 when one fails.
  *
  * Where this command starts the backends (--base <ref>, --bisect, --baseline, or
@@ -31,10 +31,10 @@ import { symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { loadBaseline } from '../harness/budgets/baselines.js';
-import { failing, type Side } from '../harness/compare/compare.js';
-import { formatFinding } from '../harness/compare/format.js';
-import { readScenarioFiles, type ScenarioFile } from '../harness/report/results.js';
+import { loadBaseline } from 'pressure-harness/budgets';
+import { failing, type Side } from 'pressure-harness/compare';
+import { formatFinding } from 'pressure-harness/compare';
+import { readScenarioFiles, type ScenarioFile } from 'pressure-harness/report';
 import { failAndExit, flagsOrExit, settingsOrExit } from './backend.js';
 import { perfRunAgainst, startBackend, suiteRules, writeComparison } from './compare-runs.js';
 
@@ -210,7 +210,7 @@ try {
     const [good, bad] = flags.bisect!.split('..') as [string, string];
     ({ base, candidate, verdict } = await bisect(good, bad));
   } else if (mode === 'baseline') {
-    const b = loadBaseline(flags.baseline!);
+    const b = loadBaseline(flags.baseline!, settings.perf.baselinesDir);
     if (typeof b === 'string') failAndExit(COMMAND, `--baseline: ${b}`);
     if (!b.results) failAndExit(COMMAND, `--baseline ${b.tag} keeps no recorded results (saved before baselines kept them): save it again with npm run baseline:save -- --tag ${b.tag} --force`);
     const grep = flags.grep ? new RegExp(flags.grep) : undefined;

@@ -5,9 +5,9 @@
  *   rules  app/'s hand-written budgets (budgets/*.budgets.ts): caught when a run against the faulty
  *          app breaks a budget, while the clean runs keep every one;
  *   auto   no budget consulted: the faulty version is compared with the clean one by
- *          perf:compare's comparison (harness/compare), every metric of every route plus
+ *          perf:compare's comparison (pressure-harness/src/compare), every metric of every route plus
  *          PostgreSQL's own figures, and each faulty run's scale probes compare its requests at
- *          two data sizes (harness/compare/probe.ts); caught when a finding of either fails.
+ *          two data sizes (pressure-harness/src/compare/probe.ts); caught when a finding of either fails.
  * With both (the default) the two modes read the same runs, budgets gating: a budget changes
  * nothing of what a run measures, only whether it repeats a noisy miss (the comparison reads the
  * last attempt). With `auto` alone the runs record budgets without gating (PERF_BUDGETS=record).
@@ -19,7 +19,7 @@
  *     round is (an app kept up ages: pg-boss's tables grow and per-request work with them, which
  *     a fresh faulty app would be compared against);
  *   - each faulty app runs one round; a second when its comparison found only what one round
- *     cannot fail (a latency shift fails only with two rounds a side, harness/compare/compare.ts);
+ *     cannot fail (a latency shift fails only with two rounds a side, pressure-harness/src/compare/compare.ts);
  *   - a fault is compared with the two clean rounds around it;
  *   - the clean rounds, two against two, give the clean-against-clean comparisons (falseAlarms):
  *     what the comparison raises when nothing changed; and the clean rounds' own scale probes
@@ -32,11 +32,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { FAULTS, type Fault, parseFaults } from '../app/faults.js';
-import { formatOutcome } from '../harness/budgets/define.js';
-import { compareRuns, failing, type Comparison, type CompareRules } from '../harness/compare/compare.js';
-import { formatFinding } from '../harness/compare/format.js';
-import { formatProbeFinding, probeFailing } from '../harness/compare/probe.js';
-import type { ScenarioFile } from '../harness/report/results.js';
+import { formatOutcome } from 'pressure-harness/budgets';
+import { compareRuns, failing, type Comparison, type CompareRules } from 'pressure-harness/compare';
+import { formatFinding } from 'pressure-harness/compare';
+import { formatProbeFinding, probeFailing } from 'pressure-harness/compare';
+import type { ScenarioFile } from 'pressure-harness/report';
 import { SEED_PROFILES } from '../config/settings.js';
 import { failAndExit, flagsOrExit, settingsOrExit } from './backend.js';
 import { perfRunAgainst, startBackend, suiteRules } from './compare-runs.js';

@@ -1,5 +1,5 @@
 /**
- * app/'s dataset rows in COPY text, generated on worker threads (harness/seed/workers.ts) and
+ * app/'s dataset rows in COPY text, generated on worker threads (pressure-harness/src/seed/workers.ts) and
  * sent to POST /internal/test/bulk/rows/{table}. A chunk is a run of whole projects; its rows
  * depend only on (seed, account path, project index) and the ids it was given, never on how
  * the dataset was cut into chunks or on which thread made them.
@@ -10,9 +10,9 @@
  * working hours, draft → published → archived in order, reply chains no deeper than the
  * profile's comment depth.
  */
-import { CopyBuffer, copyField } from '../harness/seed/copy-text.js';
+import { CopyBuffer, copyField } from 'pressure-harness/seed';
 import { bulkAgent, postBulkRows, type BulkAgent, type BulkTransport } from './client.js';
-import { fakerFor, intBetween, stream, type Stream } from '../harness/seed/streams.js';
+import { fakerFor, intBetween, stream, type Stream } from 'pressure-harness/seed';
 import { activityTime, iso } from './factories.js';
 
 export type IdRanges = [string, string][];
@@ -111,7 +111,7 @@ export function vocabulary(seed: string, accountPath: string, size: number): str
   return [...chosen];
 }
 
-/** Generates one chunk's rows. Exported for the worker pool (harness/seed/workers.ts). */
+/** Generates one chunk's rows. Exported for the worker pool (pressure-harness/src/seed/workers.ts). */
 export function generateChunk(t: ChunkTask): ChunkRows {
   const steps = chunkSteps(t);
   for (;;) {

@@ -1,17 +1,17 @@
 /**
- * app/'s test endpoints beyond the contract's run endpoints (harness/seed/run-client.ts):
+ * app/'s test endpoints beyond the contract's run endpoints (pressure-harness/src/seed/run-client.ts):
  * seeding accounts and whales, its background jobs, its cache, its faults. A suite for another
- * backend writes its own, or seeds through the public API or SQL (harness/seed/adapters).
+ * backend writes its own, or seeds through the public API or SQL (pressure-harness/src/seed/adapters).
  */
 import type { WhaleInput } from '../app/routes/internal/seed-schema.js';
 import type { RestoredDataset } from '../app/sql/datasets.js';
 import type { APIRequestContext } from '@playwright/test';
 import http from 'node:http';
 import https from 'node:https';
-import { describeBody, describeText, RunClient } from '../harness/seed/run-client.js';
+import { describeBody, describeText, RunClient } from 'pressure-harness/seed';
 import type { SeedAccountBody } from './factories.js';
 
-export type { DatasetClaim, RowCounts, StatementStat } from '../harness/seed/run-client.js';
+export type { DatasetClaim, RowCounts, StatementStat } from 'pressure-harness/seed';
 
 export type SeededAccount = {
   account: { id: string; name: string; email: string };

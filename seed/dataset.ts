@@ -8,16 +8,16 @@
 import { performance } from 'node:perf_hooks';
 import pLimit from 'p-limit';
 import type { WhaleInput } from '../app/routes/internal/seed-schema.js';
-import { assignTiers, drawLogNormal } from '../harness/seed/distributions.js';
+import { assignTiers, drawLogNormal } from 'pressure-harness/seed';
 import { buildAccount, TINY_ACCOUNT } from './factories.js';
 import { CHUNK_TABLES, commentCounts, idSource, vocabularySize, type ChunkProject, type ChunkRows, type ChunkTask, type SendTask, type SentRows } from './bulk.js';
-import { defaultThreads, generatorPool, type GeneratorPool } from '../harness/seed/workers.js';
+import { defaultThreads, generatorPool, type GeneratorPool } from 'pressure-harness/seed';
 import { datasetName, type DatasetKnobs } from './profiles.js';
 
 export { datasetName };
 import type { BulkTransport, IdRanges, RowCounts, SeedClient } from './client.js';
-import { seedProgress, type Progress } from '../harness/seed/progress.js';
-import { fakerFor, intBetween, REFERENCE_DATE, stream } from '../harness/seed/streams.js';
+import { seedProgress, type Progress } from 'pressure-harness/seed';
+import { fakerFor, intBetween, REFERENCE_DATE, stream } from 'pressure-harness/seed';
 
 /** Accounts whose estimated rows pass this are sent first with the whales, whatever their tier (the long poles). */
 export const WHALE_ROWS = 20_000;

@@ -1,5 +1,5 @@
 /**
- * app/'s domain, declared once for the harness's adapters (harness/seed/domain.ts), with the
+ * app/'s domain, declared once for the harness's adapters (pressure-harness/src/seed/domain.ts), with the
  * profile's knobs: accounts by tier (whales included), projects per tier, items per project on a
  * log-normal tail, comments, attachments, tags; and how one account's tree becomes app/'s
  * seedAccount body (the seed-endpoints adapter). The realism rules of seed/factories.ts hold:
@@ -7,8 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { SeedAccountInput } from '../app/routes/internal/seed-schema.js';
-import { defineDomain } from '../harness/seed/domain.js';
-import type { Tree } from '../harness/seed/endpoints.js';
+import { defineDomain } from 'pressure-harness/seed';
+import type { Tree } from 'pressure-harness/seed';
 import type { DatasetKnobs } from './profiles.js';
 
 const tag = (runId: string, path: string) => createHash('sha256').update(`${runId}/${path}`).digest('hex').slice(0, 12);

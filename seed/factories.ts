@@ -7,7 +7,7 @@
  * activity clusters on weekdays in working hours, and text has realistic lengths.
  */
 import type { Faker } from '@faker-js/faker';
-import { fakerFor, intBetween, REFERENCE_DATE, stream, type Stream } from '../harness/seed/streams.js';
+import { fakerFor, intBetween, REFERENCE_DATE, stream, type Stream } from 'pressure-harness/seed';
 
 export type { SeedAccountInput as SeedAccountBody, SeedComment, SeedItem, SeedProject } from '../app/routes/internal/seed-schema.js';
 import type { SeedAccountInput as SeedAccountBody, SeedComment, SeedItem, SeedProject } from '../app/routes/internal/seed-schema.js';

@@ -3,9 +3,9 @@
  * fixtures seed through app/'s test endpoints), the path whose answer shows the evidence headers
  * even unauthenticated, and the restored dataset database to drop after the run.
  */
-import { databaseOf } from '../harness/pg/url.js';
-import { dropDatabase } from '../harness/seed/census.js';
-import type { SuiteLifecycle } from '../harness/lifecycle/run.js';
+import { databaseOf } from 'pressure-harness/pg';
+import { dropDatabase } from 'pressure-harness/seed';
+import type { SuiteLifecycle } from 'pressure-harness/lifecycle';
 
 export const suiteLifecycle: SuiteLifecycle = {
   require: ['testEndpoints'],

@@ -7,7 +7,7 @@
  * the same account tiers and scale the item tail down so they fit their purpose on a 2-core box.
  */
 import { createHash } from 'node:crypto';
-import type { LogNormal, Tier } from '../harness/seed/distributions.js';
+import type { LogNormal, Tier } from 'pressure-harness/seed';
 
 export const SEED_PROFILES = ['smoke', 'small', 'medium', 'xl', 'large'] as const;
 export type SeedProfile = (typeof SEED_PROFILES)[number];

@@ -1,7 +1,7 @@
 /**
  * The only file of conduit that listens. DATABASE_URL names its PostgreSQL; unset, it starts an
- * embedded one (devdb/) on PG_PORT, so the example runs with nothing but Node. The schema is
- * applied at start (idempotent). SIGTERM closes the server, then the pool, then PostgreSQL.
+ * embedded one (devdb/) on PG_PORT, its data in PG_DATA_DIR (default .pgdata beside this file),
+ * so the example runs with nothing but Node. The schema is applied at start (idempotent). SIGTERM closes the server, then the pool, then PostgreSQL.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,7 +24,7 @@ function portOf(name: string, fallback: number): number {
 }
 
 const port = portOf('PORT', 3320);
-const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: path.join(here, '.pgdata'), port: portOf('PG_PORT', 54339), log, database: 'conduit' });
+const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: process.env.PG_DATA_DIR || path.join(here, '.pgdata'), port: portOf('PG_PORT', 54339), log, database: 'conduit' });
 const url = process.env.DATABASE_URL ?? embedded!.url;
 const db = new pg.Pool({ connectionString: url, max: 20, application_name: 'conduit' });
 // An idle client whose connection the server ends (a restart, the shutdown below racing the

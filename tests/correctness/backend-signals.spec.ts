@@ -2,8 +2,8 @@
  * Backend signals: the app's Prometheus metrics, sampled by the load engine while it runs.
  */
 import { expect, test } from '../../fixtures';
-import { runLoad } from '../../harness/load/engine';
-import { parsePrometheus, sampleSignals } from '../../harness/load/signals';
+import { runLoad } from 'pressure-harness/load';
+import { parsePrometheus, sampleSignals } from 'pressure-harness/load';
 
 test.describe('backend signals', () => {
   test('should expose request durations by route template and the pool at /metrics', async ({ api, apiFor }) => {

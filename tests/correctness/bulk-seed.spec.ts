@@ -7,7 +7,7 @@ import pg from 'pg';
 import { expect, test } from '../../fixtures';
 import { partitionName } from '../../app/sql/partitions';
 import { BULK_COLUMNS } from '../../app/sql/bulk';
-import { copyRow } from '../../harness/seed/copy-text';
+import { copyRow } from 'pressure-harness/seed';
 import type { SeedClient } from '../../seed/client';
 
 const TSV = { 'content-type': 'text/tab-separated-values' };

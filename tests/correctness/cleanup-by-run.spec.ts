@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { expect, test } from '../../fixtures';
-import { censusInDatabase, total } from '../../harness/seed/census';
+import { censusInDatabase, total } from 'pressure-harness/seed';
 import { buildAccount, TINY_ACCOUNT } from '../../seed/factories';
 
 const shape = { ...TINY_ACCOUNT, projects: 2, itemsPerProject: 5, commentDepth: 2, attachmentRate: 0.5, tagsPerItem: 2 };

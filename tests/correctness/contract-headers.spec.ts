@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { appLogFile } from '../../config/settings.js';
 import { expect, test } from '../../fixtures';
-import { contractProblems } from '../../harness/contract/check.js';
+import { contractProblems } from 'pressure-harness/contract';
 
 /** Every public endpoint, as [method, path template, body]. */
 const ENDPOINTS: [string, string, object?][] = [

@@ -61,13 +61,20 @@ test.describe('APP_FAULTS', () => {
     await holder.connect();
     try {
       await holder.query('BEGIN');
-      const holderPid = (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-      await holder.query(`UPDATE projects SET version = version + 1 WHERE id = $1`, [f.project]);
+      // Through the project's own partition, not the partitioned parent: a lock on the parent
+      // would hold up another test's cleanup (it drops its run's partitions under an exclusive
+      // lock of the parent), and the PATCH would queue behind that cleanup instead of the row.
+      const part = (await holder.query<{ t: string }>(`SELECT tableoid::regclass::text AS t FROM projects WHERE id = $1`, [f.project])).rows[0]!.t;
+      await holder.query(`UPDATE ${part} SET version = version + 1 WHERE id = $1`, [f.project]);
       const patch = f.app.inject({ method: 'PATCH', url: `/v1/projects/${f.project}`, headers: { authorization: `Bearer ${f.token}` }, payload: { name: 'renamed' } });
-      // The PATCH waits on the row lock the holder keeps (blocked by the holder itself: other
-      // workers' tests wait on locks of their own meanwhile); the holder's commit makes it fail.
+      // The PATCH waits for the holder's transaction to end, as a second writer of one row does:
+      // a lock wait on the holder's transaction ID, which nothing but a writer of a row the
+      // holder changed takes (a session queued behind a table lock is not that); the holder's
+      // commit then makes the PATCH fail.
+      // pg_locks shows the 32-bit xid; pg_current_xact_id() the 64-bit one with its epoch.
+      const xid = (await holder.query<{ x: string }>('SELECT (pg_current_xact_id()::text::bigint % 4294967296)::text AS x')).rows[0]!.x;
       await expect
-        .poll(async () => (await holder.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, [holderPid])).rows[0]!.n)
+        .poll(async () => (await holder.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted AND transactionid::text = $1`, [xid])).rows[0]!.n)
         .toBeGreaterThan(0);
       await holder.query('COMMIT');
       const res = await patch;

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { parsePrometheus } from '../../harness/load/signals.js';
+import { parsePrometheus } from 'pressure-harness/load';
 import { expect, test } from '../../fixtures';
 
 test.describe('backend metrics', () => {

@@ -6,7 +6,7 @@
 import { partitionName } from '../../app/sql/partitions';
 import type { FastifyInstance } from 'fastify';
 import { expect, test } from '../../fixtures';
-import { censusInDatabase, total } from '../../harness/seed/census';
+import { censusInDatabase, total } from 'pressure-harness/seed';
 import { buildAccount, TINY_ACCOUNT } from '../../seed/factories';
 
 test.describe('seed budgets', () => {

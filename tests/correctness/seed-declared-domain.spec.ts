@@ -1,5 +1,5 @@
-import { seedEndpoints } from '../../harness/seed/endpoints.js';
-import { planDomain } from '../../harness/seed/domain.js';
+import { seedEndpoints } from 'pressure-harness/seed';
+import { planDomain } from 'pressure-harness/seed';
 import { expect, test } from '../../fixtures';
 import { appDomainOf, toSeedAccount } from '../../seed/domain.js';
 import { PROFILES } from '../../seed/profiles.js';

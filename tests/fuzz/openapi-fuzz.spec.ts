@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import { request } from 'undici';
-import { type GeneratedRequest, operationsOf, requests, sampleRequests } from '../../harness/fuzz/openapi.js';
+import { type GeneratedRequest, operationsOf, requests, sampleRequests } from 'pressure-harness/fuzz';
 import { expect, test } from '../../fixtures';
 import { buildAccount, TINY_ACCOUNT } from '../../seed/factories.js';
 

@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { expect, test } from '../../fixtures';
-import { censusInDatabase, total } from '../../harness/seed/census';
+import { censusInDatabase, total } from 'pressure-harness/seed';
 
 const REPRESENTATIVE = ['projects-crud', 'items-pagination', 'tenant-isolation', 'dashboard-queries', 'batch-upsert', 'cleanup-by-run'].map(
   (f) => `tests/correctness/${f}.spec.ts`,

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { expect, test } from '../../fixtures';
-import { censusInDatabase, total } from '../../harness/seed/census';
+import { censusInDatabase, total } from 'pressure-harness/seed';
 
 test('should remove the rows of a run killed mid-seeding once they expire', async ({ run, serviceToken, seedClient, verifyDatabaseUrl }, testInfo) => {
   test.setTimeout(90_000);

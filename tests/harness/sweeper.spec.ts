@@ -8,7 +8,7 @@ import { partitionName } from '../../app/sql/partitions';
 import { ownerColumn, TEST_DATA_TABLES } from '../../app/sql/tables';
 import { expect, test } from '../../fixtures';
 import type { InProcessApp } from '../../fixtures/in-process';
-import { censusInDatabase, total } from '../../harness/seed/census';
+import { censusInDatabase, total } from 'pressure-harness/seed';
 import { buildAccount, TINY_ACCOUNT } from '../../seed/factories';
 import { withScratchDatabase } from '../support/scratch-db';
 

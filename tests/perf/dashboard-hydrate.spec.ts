@@ -4,8 +4,8 @@
  * scenario id is the test title, the budget key and the name of its histograms.
  */
 import { expect, test } from '../../fixtures';
-import { timelineOf } from '../../harness/load/report.js';
-import { runVariants } from '../../harness/load/variants.js';
+import { timelineOf } from 'pressure-harness/load';
+import { runVariants } from 'pressure-harness/load';
 import { dashboardWhale, getJson } from '../support/perf.js';
 
 const ID = 'dashboard.hydrate';

@@ -5,9 +5,9 @@
  * recomputations are the worst burst's, per fragment.
  */
 import { test } from '../../fixtures';
-import { runLoad } from '../../harness/load/engine.js';
+import { runLoad } from 'pressure-harness/load';
 import { cacheStats } from '../../fixtures/metrics.js';
-import { scenarioMetrics, timelineOf } from '../../harness/load/report.js';
+import { scenarioMetrics, timelineOf } from 'pressure-harness/load';
 import { dashboardWhale } from '../support/perf.js';
 
 const ID = 'dashboard.stampede';

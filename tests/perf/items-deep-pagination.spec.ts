@@ -6,8 +6,8 @@
  */
 import { request } from 'undici';
 import { expect, test } from '../../fixtures';
-import { timelineOf } from '../../harness/load/report.js';
-import { runVariants } from '../../harness/load/variants.js';
+import { timelineOf } from 'pressure-harness/load';
+import { runVariants } from 'pressure-harness/load';
 
 const ID = 'items.deep_pagination';
 const DEEP_ITEMS = 50_000;

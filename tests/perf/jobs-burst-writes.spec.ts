@@ -6,9 +6,9 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, test } from '../../fixtures';
-import { runLoad } from '../../harness/load/engine.js';
-import { timelineOf } from '../../harness/load/report.js';
-import { sampleSignals } from '../../harness/load/signals.js';
+import { runLoad } from 'pressure-harness/load';
+import { timelineOf } from 'pressure-harness/load';
+import { sampleSignals } from 'pressure-harness/load';
 
 const ID = 'jobs.burst_writes';
 const RATE = 60; // writes per second

@@ -4,8 +4,8 @@
  * level below and reports it as the knee.
  */
 import { test } from '../../fixtures';
-import { runRamp } from '../../harness/load/ramp.js';
-import { mergeRoutes, timelineOf } from '../../harness/load/report.js';
+import { runRamp } from 'pressure-harness/load';
+import { mergeRoutes, timelineOf } from 'pressure-harness/load';
 import { mixedWorkload } from '../support/perf.js';
 
 const ID = 'mix.ramp';

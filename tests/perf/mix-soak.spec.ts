@@ -4,10 +4,10 @@
  * the app's memory growing, sampled from its /metrics every second.
  */
 import { test } from '../../fixtures';
-import { runLoad } from '../../harness/load/engine.js';
-import { createHistogram, percentileMs } from '../../harness/load/histogram.js';
-import { timelineOf } from '../../harness/load/report.js';
-import { sampleSignals } from '../../harness/load/signals.js';
+import { runLoad } from 'pressure-harness/load';
+import { createHistogram, percentileMs } from 'pressure-harness/load';
+import { timelineOf } from 'pressure-harness/load';
+import { sampleSignals } from 'pressure-harness/load';
 import { mixedWorkload } from '../support/perf.js';
 
 const ID = 'mix.soak';

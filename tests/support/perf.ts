@@ -1,7 +1,7 @@
 /** Pieces several perf scenarios share: the whale they load, and the mixed workload. */
 import { request } from 'undici';
 import type { SeedWhale } from '../../fixtures';
-import type { RequestSpec } from '../../harness/load/engine.js';
+import type { RequestSpec } from 'pressure-harness/load';
 import type { SeededDataset } from '../../seed/dataset.js';
 
 export type Whale = { accountId: string; auth: Record<string, string>; source: string };

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import path from 'node:path';
-import { defineBudgets, evaluate, formatOutcome, type Outcome } from '../../harness/budgets/define.js';
-import { loadBudgets } from '../../harness/budgets/discover.js';
-import { createHistogram, encode, merge, recordMs, summarize } from '../../harness/load/histogram.js';
+import { defineBudgets, evaluate, formatOutcome, type Outcome } from 'pressure-harness/budgets';
+import { loadBudgets } from 'pressure-harness/budgets';
+import { createHistogram, encode, merge, recordMs, summarize } from 'pressure-harness/load';
 
 describe('defineBudgets', () => {
   it('reports every bad entry at once, saying what is accepted', () => {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { evaluate, formatOutcome } from '../../harness/budgets/define.js';
-import { absentIds, formatCapabilities, missingRequired, probeCapabilities } from '../../harness/lifecycle/capabilities.js';
-import '../../harness/metrics/builtin.js';
+import { evaluate, formatOutcome } from 'pressure-harness/budgets';
+import { absentIds, formatCapabilities, missingRequired, probeCapabilities } from 'pressure-harness/lifecycle';
+import 'pressure-harness/metrics';
 
 /** Two backends on loopback: one with every convenience, one with none but a health path under /api. */
 function serve(handler: http.RequestListener): Promise<{ url: string; close: () => Promise<void> }> {

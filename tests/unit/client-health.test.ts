@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CLIENT_SATURATED_MS, watchClient, worseClient } from '../../harness/load/client-health.js';
-import { buildSummary } from '../../harness/report/summary.js';
-import { scenarioFile } from '../../harness/report/scenario.js';
+import { CLIENT_SATURATED_MS, watchClient, worseClient } from 'pressure-harness/load';
+import { buildSummary } from 'pressure-harness/report';
+import { scenarioFile } from 'pressure-harness/report';
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

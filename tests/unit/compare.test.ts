@@ -3,16 +3,16 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import kruskalTest from '@stdlib/stats-kruskal-test';
 import seedrandom from 'seedrandom';
-import { compareRuns, DEFAULT_RULES, failing, type Side } from '../../harness/compare/compare.js';
-import { compareMarkdown, formatFinding } from '../../harness/compare/format.js';
-import { formatProbeFinding, growthExponent, probeScale, type ScaleProbe } from '../../harness/compare/probe.js';
-import { adjustFdr, rankSum } from '../../harness/compare/stats.js';
-import type { RouteMetrics } from '../../harness/load/engine.js';
-import { buckets, createHistogram, recordMs } from '../../harness/load/histogram.js';
-import { serializeRoute } from '../../harness/load/serialize.js';
-import { recordEvidence } from '../../harness/metrics/evidence.js';
-import '../../harness/metrics/builtin.js';
-import type { ScenarioFile } from '../../harness/report/results.js';
+import { compareRuns, DEFAULT_RULES, failing, type Side } from 'pressure-harness/compare';
+import { compareMarkdown, formatFinding } from 'pressure-harness/compare';
+import { formatProbeFinding, growthExponent, probeScale, type ScaleProbe } from 'pressure-harness/compare';
+import { adjustFdr, rankSum } from 'pressure-harness/compare';
+import type { RouteMetrics } from 'pressure-harness/load';
+import { buckets, createHistogram, recordMs } from 'pressure-harness/load';
+import { serializeRoute } from 'pressure-harness/load';
+import { recordEvidence } from 'pressure-harness/metrics';
+import 'pressure-harness/metrics';
+import type { ScenarioFile } from 'pressure-harness/report';
 
 const histogramOf = (values: number[]) => {
   const h = createHistogram();

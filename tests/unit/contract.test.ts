@@ -5,7 +5,7 @@ import { isLoopback, tokenMatches } from '../../app/plugins/app/internal-guard.j
 import { decodeCursor, encodeCursor } from '../../app/routes/v1/items.js';
 import { parseTraceparent } from '../../app/trace.js';
 import { isoTimestamp } from '../../app/db/pool.js';
-import { contractProblems } from '../../harness/contract/check.js';
+import { contractProblems } from 'pressure-harness/contract';
 
 describe('contract header checks', () => {
   const good = { 'x-db-query-count': '3', 'server-timing': 'db;dur=1.20, total;dur=4.5', 'x-request-id': 'abc' };

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadSettings } from '../../config/settings.js';
-import { SettingsError } from '../../harness/contract/env.js';
+import { SettingsError } from 'pressure-harness/contract';
 import { planDataset, WHALE_ROWS } from '../../seed/dataset.js';
-import { assignTiers, drawLogNormal, normalQuantile, parseTiers, type Tier } from '../../harness/seed/distributions.js';
+import { assignTiers, drawLogNormal, normalQuantile, parseTiers, type Tier } from 'pressure-harness/seed';
 import { PROFILES, resolveKnobs, WHALE_TIERS } from '../../seed/profiles.js';
-import { stream } from '../../harness/seed/streams.js';
+import { stream } from 'pressure-harness/seed';
 
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { defineDomain, generateDomain, planDomain } from '../../harness/seed/domain.js';
+import { defineDomain, generateDomain, planDomain } from 'pressure-harness/seed';
 
 const domain = (authors: number) =>
   defineDomain({
@@ -70,7 +70,7 @@ describe('declared domains', () => {
 
 describe('seed progress', () => {
   it('says rows written, rows/s and time left, and stays silent between reports', async () => {
-    const { seedProgress } = await import('../../harness/seed/progress.js');
+    const { seedProgress } = await import('pressure-harness/seed');
     const lines = [] as string[];
     const quiet = seedProgress('seed x', 100, { everyMs: 60_000, write: (l) => lines.push(l) });
     quiet.add(50);

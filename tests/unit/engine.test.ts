@@ -7,9 +7,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import { runLoad, StallError } from '../../harness/load/engine.js';
-import { runRamp } from '../../harness/load/ramp.js';
-import { percentileMs } from '../../harness/load/histogram.js';
+import { runLoad, StallError } from 'pressure-harness/load';
+import { runRamp } from 'pressure-harness/load';
+import { percentileMs } from 'pressure-harness/load';
 
 type ProbeOptions = { stallAt?: number; stallMs?: number; delayMs?: number; capacity?: number; throttleFirst?: number; failAfter?: number };
 type Probe = { url: string; arrivals: number[]; maxInFlight: number; reset: (o?: ProbeOptions) => void; close: () => Promise<void> };

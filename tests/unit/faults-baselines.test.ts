@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { loadAppConfig } from '../../app/config.js';
 import { parseFaults } from '../../app/faults.js';
 import { workerPlan } from '../../app/plugins/app/jobs.js';
-import { loadBaseline } from '../../harness/budgets/baselines.js';
+import { loadBaseline } from 'pressure-harness/budgets';
 
 describe('APP_FAULTS', () => {
   it('parses a comma-separated list and names the accepted faults for an unknown one', () => {
@@ -54,7 +54,7 @@ describe('baselines', () => {
   });
 
   it('says what is wrong with a missing, malformed or truncated one, and which tags exist', () => {
-    assert.match(loadBaseline('v2', dir) as string, /no baseline for "v2" .*; saved tags: bad-results, broken, trunc, v1\.0\.0, v1\.1\.0\. Save one with: npm run baseline:save -- --tag v2/);
+    assert.match(loadBaseline('v2', dir) as string, /no baseline for "v2" .*; saved tags: bad-results, broken, trunc, v1\.0\.0, v1\.1\.0\. Save one with: npx pressure baseline save --tag v2/);
     assert.match(loadBaseline('broken', dir) as string, /is not a baseline: scenarios\.a\.b\.latency_ms\.p\(95\): /);
     assert.match(loadBaseline('trunc', dir) as string, /trunc\.json is not JSON/);
     assert.match(loadBaseline('../etc', dir) as string, /"\.\.\/etc" is not a release tag/);

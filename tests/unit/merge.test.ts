@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RouteMetrics } from '../../harness/load/engine.js';
-import { createHistogram, recordMs } from '../../harness/load/histogram.js';
-import { mergeScenario } from '../../harness/report/merge.js';
-import { judge, type Raw, scenarioFile } from '../../harness/report/scenario.js';
-import { broke } from '../../harness/budgets/define.js';
-import { loadBudgets } from '../../harness/budgets/discover.js';
-import { recordEvidence } from '../../harness/metrics/evidence.js';
+import type { RouteMetrics } from 'pressure-harness/load';
+import { createHistogram, recordMs } from 'pressure-harness/load';
+import { judge, type Raw, scenarioFile } from 'pressure-harness/report';
+import { broke, type ScenarioBudget } from 'pressure-harness/budgets';
+import { DEFAULT_RULES, type ScaleProbe } from 'pressure-harness/compare';
+import { assess, mergeScenario } from 'pressure-harness/results';
+import { loadBudgets } from 'pressure-harness/budgets';
+import { recordEvidence } from 'pressure-harness/metrics';
 import '../../fixtures/metrics.js';
 
 const { budgetFor } = await loadBudgets('budgets');
@@ -49,7 +50,7 @@ describe('merging sharded results', () => {
   it('gives a 2-shard run, merged, the same p95 (and every other statistic and verdict) as the unsharded run of the same requests', () => {
     const whole = fileOf('dashboard.hydrate', rawOf(() => true), null);
     for (const split of [(i: number) => i % 2 === 0, (i: number) => i < samples.length * 0.3]) {
-      const merged = mergeScenario([fileOf('dashboard.hydrate', rawOf(split), '1/2'), fileOf('dashboard.hydrate', rawOf((i) => !split(i)), '2/2')], budgetFor);
+      const merged = mergeScenario([fileOf('dashboard.hydrate', rawOf(split), '1/2'), fileOf('dashboard.hydrate', rawOf((i) => !split(i)), '2/2')], budgetFor, { rules: DEFAULT_RULES });
       assert.equal(merged.stats['latency_ms']!['p(95)'], whole.stats['latency_ms']!['p(95)']);
       assert.equal(merged.stats['latency_ms@whale_cold']!['p(95)'], whole.stats['latency_ms@whale_cold']!['p(95)']);
       assert.deepEqual(merged.stats, whole.stats);
@@ -61,7 +62,7 @@ describe('merging sharded results', () => {
   it('does not average percentiles: the merge of two unequal halves differs from the mean of their p95s', () => {
     const fast = fileOf('dashboard.hydrate', rawOf((i) => i % 53 !== 0), '1/2');
     const slow = fileOf('dashboard.hydrate', rawOf((i) => i % 53 === 0), '2/2');
-    const merged = mergeScenario([fast, slow], budgetFor);
+    const merged = mergeScenario([fast, slow], budgetFor, { rules: DEFAULT_RULES });
     const averaged = (fast.stats['latency_ms']!['p(95)']! + slow.stats['latency_ms']!['p(95)']!) / 2;
     assert.notEqual(merged.stats['latency_ms']!['p(95)'], averaged);
     assert.equal(merged.stats['latency_ms']!['p(95)'], fileOf('dashboard.hydrate', rawOf(() => true), null).stats['latency_ms']!['p(95)']);
@@ -70,6 +71,35 @@ describe('merging sharded results', () => {
   it('takes the worst of the figures a scenario computes itself', () => {
     const a = fileOf('mix.ramp', { ...rawOf((i) => i % 2 === 0), singles: { knee: 16 } }, '1/2');
     const b = fileOf('mix.ramp', { ...rawOf((i) => i % 2 === 1), singles: { knee: 8 } }, '2/2');
-    assert.equal(mergeScenario([a, b], budgetFor).raw.singles.knee, 8);
+    assert.equal(mergeScenario([a, b], budgetFor, { rules: DEFAULT_RULES }).raw.singles.knee, 8);
+  });
+
+  it("keeps a shard's failing scale-probe findings and their verdict (a merge once rebuilt the file without them and said passed)", () => {
+    // A scenario with no budget rule: only the probe can fail it. The large size costs ten times the queries.
+    const noBudget = (): ScenarioBudget => ({});
+    const probe: ScaleProbe = { dimension: 'rows in the tenant', small: { variant: 'ordinary_cold', size: 50 }, large: { variant: 'whale_cold', size: 50_000 } };
+    const grown = (pick: (i: number) => boolean): Raw => {
+      const r = rawOf(pick);
+      return { ...r, routes: { ...r.routes, whale_cold: route(samples.map((x, i): [number, number] => [i, x]).filter(([i]) => pick(i)), () => 40) } };
+    };
+    const shard = (pick: (i: number) => boolean, name: string) => {
+      const raw = grown(pick);
+      const outcomes = judge('test.probe', {}, raw);
+      return assess({ id: 'test.probe', runId: 'r-merge', shard: name, profile: 'smoke', raw, outcomes, broken: outcomes.filter(broke), absent: [], attempts: 1, history: [], timeline: [], slowest: [], baselineTag: null, details: {}, rules: DEFAULT_RULES, probes: [probe], gate: true }).file;
+    };
+    const parts = [shard((i) => i % 2 === 0, '1/2'), shard((i) => i % 2 === 1, '2/2')];
+    for (const p of parts) assert.equal(p.verdict, 'failed', 'each shard fails on its probe');
+    const merged = mergeScenario(parts, noBudget, { rules: DEFAULT_RULES });
+    assert.equal(merged.broken.length, 0, 'no budget broke: the probe alone fails it');
+    assert.equal(merged.verdict, 'failed');
+    assert.equal(merged.probes?.length, 1);
+    assert.ok(merged.probes![0]!.findings.some((f) => f.severity === 'fail' && f.metric === 'db_queries_per_req'), JSON.stringify(merged.probes![0]!.findings.map((f) => [f.metric, f.severity])));
+  });
+
+  it('keeps record mode: findings a shard recorded without gating do not fail the merge', () => {
+    const raw = rawOf((i) => i % 2 === 0);
+    const outcomes = judge('test.probe', {}, raw);
+    const file = assess({ id: 'test.probe', runId: 'r-merge', shard: '1/2', profile: 'smoke', raw, outcomes, broken: [], absent: [], attempts: 1, history: [], timeline: [], slowest: [], baselineTag: null, details: {}, rules: DEFAULT_RULES, probes: [], gate: false }).file;
+    assert.equal(mergeScenario([file], () => ({}), { rules: DEFAULT_RULES }).assessed?.gate, false);
   });
 });

@@ -3,9 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { SettingsError } from '../../harness/contract/env.js';
-import { settingsOrReport } from '../../harness/config/settings.js';
-import { classify, worst } from '../../harness/report/outcome.js';
+import { SettingsError } from 'pressure-harness/contract';
+import { settingsOrReport } from 'pressure-harness/config';
+import { classify, worst } from 'pressure-harness/report';
 
 describe('how a perf run ended', () => {
   it('classes a failed test by its error and its scenario, and the run by the worst', () => {

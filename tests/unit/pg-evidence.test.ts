@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compareRuns, failing } from '../../harness/compare/compare.js';
-import { formatFinding } from '../../harness/compare/format.js';
-import { delta, DEFAULT_SHAPE_RULES, type PgEvidence, type PgSnapshot, parsePlanLog, shapeFindings, statementKey } from '../../harness/pg/evidence.js';
-import { createHistogram, recordMs } from '../../harness/load/histogram.js';
-import { serializeRoute } from '../../harness/load/serialize.js';
-import type { RouteMetrics } from '../../harness/load/engine.js';
-import type { ScenarioFile } from '../../harness/report/results.js';
-import { formatPgEvidence, pgMarkdown } from '../../harness/report/pg.js';
-import '../../harness/metrics/builtin.js';
+import { compareRuns, failing } from 'pressure-harness/compare';
+import { formatFinding } from 'pressure-harness/compare';
+import { delta, DEFAULT_SHAPE_RULES, type PgEvidence, type PgSnapshot, parsePlanLog, shapeFindings, statementKey } from 'pressure-harness/pg';
+import { createHistogram, recordMs } from 'pressure-harness/load';
+import { serializeRoute } from 'pressure-harness/load';
+import type { RouteMetrics } from 'pressure-harness/load';
+import type { ScenarioFile } from 'pressure-harness/report';
+import { formatPgEvidence, pgMarkdown } from 'pressure-harness/report';
+import 'pressure-harness/metrics';
 
 const stmt = (query: string, calls: number, o: Partial<{ ms: number; rows: number; hit: number; read: number; temp: number }> = {}) => ({
   query, calls, ms: o.ms ?? calls, rows: o.rows ?? calls, blocksHit: o.hit ?? calls * 4, blocksRead: o.read ?? 0, tempBlocks: o.temp ?? 0,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { projectRequested } from '../../harness/report/outcome.js';
+import { projectRequested } from 'pressure-harness/report';
 import { formatPlan, planOf } from '../../seed/plan.js';
 import { PROFILES } from '../../seed/profiles.js';
 

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { CopyBuffer, copyField, copyRow, type CopyValue } from '../../harness/seed/copy-text.js';
-import { generatorPool } from '../../harness/seed/workers.js';
+import { CopyBuffer, copyField, copyRow, type CopyValue } from 'pressure-harness/seed';
+import { generatorPool } from 'pressure-harness/seed';
 import { planChunks, planDataset } from '../../seed/dataset.js';
 import { commentCounts, generateChunk, vocabulary } from '../../seed/bulk.js';
 import { iso } from '../../seed/factories.js';
 import { keysProvenBySpan, type TableSpan } from '../../app/sql/bulk.js';
 import { PROFILES } from '../../seed/profiles.js';
-import { stream } from '../../harness/seed/streams.js';
+import { stream } from 'pressure-harness/seed';
 
 /** PostgreSQL's reading of one COPY text line (docs: COPY, "Text Format"), written out for the test. */
 function parseLine(line: string): (string | null)[] {

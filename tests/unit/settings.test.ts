@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SettingsError } from '../../harness/contract/env.js';
+import { SettingsError } from 'pressure-harness/contract';
 import { loadSettings, mintRunId, RUN_ID_PATTERN } from '../../config/settings.js';
 import { loadAppConfig } from '../../app/config.js';
 

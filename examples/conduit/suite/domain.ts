@@ -5,9 +5,9 @@
  * how one row is created, and removed where the API can).
  */
 import { createHash } from 'node:crypto';
-import { defineDomain } from '#harness/seed/domain.js';
-import type { ApiMapping } from '#harness/seed/api.js';
-import type { SqlMapping } from '#harness/seed/sql.js';
+import { defineDomain } from 'pressure-harness/seed';
+import type { ApiMapping } from 'pressure-harness/seed';
+import type { SqlMapping } from 'pressure-harness/seed';
 
 const tag = (runId: string, path: string) => createHash('sha256').update(`${runId}/${path}`).digest('hex').slice(0, 12);
 

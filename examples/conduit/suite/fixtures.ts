@@ -5,10 +5,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { harnessTest } from '#harness/fixtures/index.js';
-import type { HarnessRunOptions } from '#harness/lifecycle/run.js';
-import { apiResources } from '#harness/seed/api.js';
-import { sqlResources } from '#harness/seed/sql.js';
+import { fileURLToPath } from 'node:url';
+import { harnessTest } from 'pressure-harness/fixtures';
+import type { HarnessRunOptions } from 'pressure-harness/lifecycle';
+import { apiResources } from 'pressure-harness/seed';
+import { sqlResources } from 'pressure-harness/seed';
 import { apiMapping, domainOf, sqlMapping } from './domain.js';
 
 export type ConduitOptions = { authors: number; seedVia: 'sql' | 'api' };
@@ -16,8 +17,10 @@ export type Author = { username: string; token: string; tier: string; articles: 
 export type Dataset = { via: string; rows: Record<string, number>; seconds: number; authors: Author[] };
 export type User = { id: string; username: string; token: string };
 
-export const ledgerDir = path.join('.run', 'ledger', 'conduit');
-export const datasetFile = (runId: string) => path.join('.run', `conduit-dataset-${runId}.json`);
+// Beside the suite, wherever the run starts from.
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const ledgerDir = path.join(here, '.run', 'ledger', 'conduit');
+export const datasetFile = (runId: string) => path.join(here, '.run', `conduit-dataset-${runId}.json`);
 
 /** Where this run's rows are recorded, and how they are removed: the SQL ledger where the database is reachable, the API's own deletes too. */
 export function resources(o: Pick<HarnessRunOptions, 'databaseUrl' | 'baseURL' | 'authScheme'> & { authors: number }) {
@@ -44,4 +47,4 @@ export const test = harnessTest.extend<{ newUser: () => Promise<User> }, Conduit
     });
   },
 });
-export { expect } from '#harness/fixtures/index.js';
+export { expect } from 'pressure-harness/fixtures';

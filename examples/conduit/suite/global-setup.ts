@@ -1,5 +1,5 @@
 import type { FullConfig } from '@playwright/test';
-import { runSetup, type SuiteLifecycle } from '#harness/lifecycle/run.js';
+import { runSetup, type SuiteLifecycle } from 'pressure-harness/lifecycle';
 import { rmSync } from 'node:fs';
 import { datasetFile, resources } from './fixtures.js';
 

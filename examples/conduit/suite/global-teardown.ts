@@ -1,5 +1,5 @@
 import type { FullConfig } from '@playwright/test';
-import { runTeardown } from '#harness/lifecycle/run.js';
+import { runTeardown } from 'pressure-harness/lifecycle';
 import { lifecycle } from './global-setup.js';
 
 export default (config: FullConfig) => runTeardown(config, lifecycle);

@@ -7,11 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from '@playwright/test';
 import { config as loadDotenv } from 'dotenv';
 import { z } from 'zod';
-import { embeddedUrl } from '#devdb/url.js';
-import { int, port } from '#harness/contract/env.js';
-import { loadHarnessSettings, mintRunId } from '#harness/config/settings.js';
-import { harnessUse, perfReporter } from '#harness/config/use.js';
-import type { HarnessOptions } from '#harness/fixtures/index.js';
+import { int, port } from 'pressure-harness/contract';
+import { loadHarnessSettings, mintRunId } from 'pressure-harness/config';
+import { type BackendSpec, fill, harnessUse, type Placeholders, perfReporter, webServerOf } from 'pressure-harness/config';
+import type { HarnessOptions } from 'pressure-harness/fixtures';
 import type { ConduitOptions } from './fixtures.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -21,13 +20,28 @@ const s = loadHarnessSettings(process.env, {
   suite: { CONDUIT_PORT: port(3320), CONDUIT_PG_PORT: port(54339), CONDUIT_AUTHORS: int(1, 100_000, 60), CONDUIT_SEED_VIA: z.enum(['sql', 'api']).default('sql').describe('"sql" or "api"') },
   defaultBaseUrl: (v) => `http://127.0.0.1:${v.CONDUIT_PORT}/api`,
   // conduit's ways, as defaults: the environment still wins.
-  defaults: { AUTH_SCHEME: 'Token', HEALTH_PATH: '/ping', PERF_RESULTS_DIR: path.join(here, 'perf-results') },
-  baselinesDir: path.join(here, 'budgets', 'baselines'),
-  budgetsDir: path.join(here, 'budgets'),
+  defaults: { AUTH_SCHEME: 'Token', HEALTH_PATH: '/ping' },
+  root: here,
+  baselinesDir: 'budgets/baselines',
+  budgetsDir: 'budgets',
 });
 const runId = s.runId ?? mintRunId();
 process.env.RUN_ID = runId;
-const databaseUrl = s.databaseUrl ?? (s.baseUrlGiven ? undefined : embeddedUrl(s.suite.CONDUIT_PG_PORT, 'conduit'));
+// How conduit starts, declared once: this run's webServer starts it (unless BASE_URL names one),
+// and `pressure compare --base <git ref>` starts it at two refs side by side, each on ports and
+// an embedded PostgreSQL of its own ({port}, {pgPort}, {dataDir}).
+const backend: BackendSpec = {
+  command: 'node --import tsx examples/conduit/server.ts',
+  cwd: path.join(here, '..', '..', '..'),
+  url: 'http://127.0.0.1:{port}/api',
+  env: { PORT: '{port}', PG_PORT: '{pgPort}', PG_DATA_DIR: '{dataDir}' },
+  // As conduit's server makes its embedded database: user and password postgres, database conduit.
+  databaseUrl: 'postgres://postgres:postgres@127.0.0.1:{pgPort}/conduit',
+};
+// This run's own conduit: the suite's ports, and conduit's own data folder ('': its .pgdata).
+const own: Placeholders = { port: s.suite.CONDUIT_PORT, pgPort: s.suite.CONDUIT_PG_PORT, dataDir: '' };
+const databaseUrl = s.databaseUrl ?? (s.baseUrlGiven ? undefined : fill(backend.databaseUrl!, own, 'backend.databaseUrl'));
+const server = webServerOf(backend, own, { healthPath: s.healthPath, reuseExistingServer: !process.env.CI });
 
 export default defineConfig<{}, HarnessOptions & ConduitOptions>({
   globalSetup: './global-setup.ts',
@@ -37,23 +51,11 @@ export default defineConfig<{}, HarnessOptions & ConduitOptions>({
   workers: s.workers,
   reporter: [['list'], ['html', { open: 'never', outputFolder: path.join(here, 'playwright-report') }], perfReporter(s.perf.resultsDir)],
   outputDir: path.join(here, 'test-results'),
-  use: { ...harnessUse(s, { databaseUrl, datasetLabel: `${s.suite.CONDUIT_AUTHORS} authors` }), authors: s.suite.CONDUIT_AUTHORS, seedVia: databaseUrl ? s.suite.CONDUIT_SEED_VIA : 'api' },
+  use: { ...harnessUse(s, { databaseUrl, datasetLabel: `${s.suite.CONDUIT_AUTHORS} authors`, backend }), authors: s.suite.CONDUIT_AUTHORS, seedVia: databaseUrl ? s.suite.CONDUIT_SEED_VIA : 'api' },
   projects: [
     { name: 'seed', testMatch: /seed\.setup\.ts/ },
     { name: 'correctness', testDir: './tests/correctness', dependencies: ['seed'] },
     { name: 'perf', testDir: './tests/perf', dependencies: ['seed'], fullyParallel: false, workers: 1, timeout: 10 * 60_000 },
   ],
-  webServer: s.baseUrlGiven
-    ? undefined
-    : {
-        command: 'node --import tsx examples/conduit/server.ts',
-        cwd: path.join(here, '..', '..', '..'),
-        url: `${s.baseUrl}/ping`,
-        reuseExistingServer: !process.env.CI,
-        timeout: 120_000,
-        stdout: 'ignore',
-        stderr: 'pipe',
-        gracefulShutdown: { signal: 'SIGTERM', timeout: 15_000 },
-        env: { PORT: String(s.suite.CONDUIT_PORT), PG_PORT: String(s.suite.CONDUIT_PG_PORT), ...(s.databaseUrl && { DATABASE_URL: s.databaseUrl }) },
-      },
+  webServer: s.baseUrlGiven ? undefined : { ...server, env: { ...server.env, ...(s.databaseUrl && { DATABASE_URL: s.databaseUrl }) } },
 });

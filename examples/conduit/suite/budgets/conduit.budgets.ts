@@ -1,4 +1,4 @@
-import { defineBudgets } from '#harness/budgets/define.js';
+import { defineBudgets } from 'pressure-harness/budgets';
 
 /**
  * conduit sends no query-count header: db_queries_per_req rules are skipped as n/a (the capability

@@ -1,5 +1,5 @@
-import { seedApi } from '#harness/seed/api.js';
-import { seedSql } from '#harness/seed/sql.js';
+import { seedApi } from 'pressure-harness/seed';
+import { seedSql } from 'pressure-harness/seed';
 import { apiMapping } from '../../domain.js';
 import { expect, ledgerDir, resources, test } from '../../fixtures.js';
 

@@ -1,6 +1,6 @@
 /** articles.deep_pagination: the whale's articles paged with LIMIT/OFFSET, page 1 beside a page deep in the history. */
-import { timelineOf } from '#harness/load/report.js';
-import { runVariants } from '#harness/load/variants.js';
+import { timelineOf } from 'pressure-harness/load';
+import { runVariants } from 'pressure-harness/load';
 import { test } from '../../fixtures.js';
 
 const ID = 'articles.deep_pagination';

@@ -1,7 +1,7 @@
 /** articles.whale_feed: an author's feed, for a whale (2,000+ articles) and a small author, interleaved: a whale must cost what a small author costs. */
-import { authHeaders } from '#harness/fixtures/auth.js';
-import { timelineOf } from '#harness/load/report.js';
-import { runVariants } from '#harness/load/variants.js';
+import { authHeaders } from 'pressure-harness/fixtures';
+import { timelineOf } from 'pressure-harness/load';
+import { runVariants } from 'pressure-harness/load';
 import { test } from '../../fixtures.js';
 
 const ID = 'articles.whale_feed';

@@ -1,7 +1,7 @@
 /** comments.burst_writes: comments posted at a fixed rate (open model: latency from each intended start) on a small author's article. */
-import { authHeaders } from '#harness/fixtures/auth.js';
-import { runLoad } from '#harness/load/engine.js';
-import { timelineOf } from '#harness/load/report.js';
+import { authHeaders } from 'pressure-harness/fixtures';
+import { runLoad } from 'pressure-harness/load';
+import { timelineOf } from 'pressure-harness/load';
 import { test } from '../../fixtures.js';
 
 const ID = 'comments.burst_writes';

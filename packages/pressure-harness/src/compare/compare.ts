@@ -1,0 +1,400 @@
+/**
+ * Two sets of perf results compared metric by metric, with no rule written for any of them: a
+ * base (a baseline, the old version) and a candidate (this run, the new version), each one run
+ * or several rounds. Every route of every scenario, every metric the run recorded:
+ *
+ *   noisy histograms (latency_ms, service_ms, and any noisy sample evidence such as db_ms):
+ *     Mann–Whitney U on the whole histograms, Benjamini–Hochberg across the comparison, and an
+ *     effect size and a percentile shift past a floor (stats.ts says why all three);
+ *   counts (non-noisy sample evidence: queries per request, rows read): compared as numbers,
+ *     growth is a finding;
+ *   bytes per request and error rates: compared as numbers, growth is a finding;
+ *   a scenario's own figures (a knee, a drift): worse by a ratio, a warning (one number a side
+ *     cannot be tested).
+ *
+ * Each kind has defaults for what is a finding and whether it fails or warns (DEFAULT_RULES); a
+ * suite tunes them per metric. The result is data (Comparison); format.ts prints it.
+ */
+import { buckets, percentileMs } from '../load/histogram.js';
+import type { Histogram } from '../load/histogram.js';
+import { mergeRoutes } from '../load/report.js';
+import type { RouteMetrics } from '../load/engine.js';
+import { deserializeRoute } from '../load/serialize.js';
+import { metricDef, worseSingle } from '../metrics/registry.js';
+import { formatIndexDiff, type IndexDiff } from '../pg/schema.js';
+import type { ScenarioFile } from '../report/results.js';
+import { comparePg, DEFAULT_PG_RULES, type PgRules } from './pg.js';
+import { adjustFdr, rankSum, type RankSumTest } from './stats.js';
+
+export type Severity = 'fail' | 'warn';
+
+export type ShiftRule = {
+  /** Vargha–Delaney A at or past which a significant shift is a finding (0.64: "medium"). */
+  minEffect: number;
+  /** The p50 or p95 of the candidate over the base's, at or past which it is a finding. */
+  minRatio: number;
+  /** …and by at least this much, in the metric's unit (shifts of a few µs are not news). */
+  minDelta: number;
+  /**
+   * A finding fails when its effect and ratio reach these, with at least two rounds a side and
+   * the effect reaching failEffect in every round pair; else it warns. One run a side cannot tell
+   * a shift from the run-to-run variation of a scenario (a contended one moved its p95 3× between
+   * two clean runs here): the requests of one run are not independent samples of a version.
+   */
+  failEffect: number;
+  failRatio: number;
+};
+export type GrowthRule = {
+  /** Candidate over base at or past which growth is a finding. */
+  minRatio: number;
+  /** …and fails. */
+  failRatio: number;
+};
+export type CompareRules = {
+  /** The false discovery rate the tests are held to (Benjamini–Hochberg). */
+  fdr: number;
+  shift: ShiftRule;
+  counts: GrowthRule;
+  bytes: GrowthRule;
+  /** New failures: a rise of the error rate by this much (absolute) with at least `minErrors` errors. */
+  errors: { minRise: number; minErrors: number; severity: Severity };
+  singles: GrowthRule & { severity: Severity };
+  /** PostgreSQL's own figures per scenario (pg.ts). */
+  pg: PgRules;
+  /** Per metric name, rules that replace the kind's. */
+  metrics?: Record<string, Partial<ShiftRule> | Partial<GrowthRule>>;
+  /** `scenario`, `scenario/route` or `scenario/route/metric` to leave out (a route known to vary). */
+  ignore?: string[];
+};
+
+export const DEFAULT_RULES: CompareRules = {
+  fdr: 0.01,
+  shift: { minEffect: 0.64, minRatio: 1.25, minDelta: 2, failEffect: 0.71, failRatio: 1.5 },
+  counts: { minRatio: 1.02, failRatio: 1.2 },
+  bytes: { minRatio: 1.05, failRatio: 1.25 },
+  errors: { minRise: 0.01, minErrors: 5, severity: 'fail' },
+  singles: { minRatio: 1.5, failRatio: Infinity, severity: 'warn' },
+  pg: DEFAULT_PG_RULES,
+};
+
+export type Finding = {
+  scenario: string;
+  /** The route key (template and variant); null for a scenario's own figure. */
+  route: string | null;
+  metric: string;
+  kind: 'shift' | 'growth' | 'errors' | 'single' | 'shape';
+  severity: Severity;
+  /** The statistic compared: p50/p95 for a shift, mean/max/rate/value otherwise. */
+  stat: string;
+  unit: string;
+  base: number;
+  candidate: number;
+  /** Shifts: 1 − the BH-adjusted p-value, and the effect size A. */
+  confidence?: number;
+  effect?: number;
+  /** Shifts with rounds: whether every round pair moved the same way. */
+  consistent?: boolean;
+  /** A latency shift: which other time metrics of the route shifted too (service time, DB time). */
+  moved?: Record<string, boolean>;
+  /** For errors: the classes that rose. */
+  classes?: Record<string, [number, number]>;
+  /** What the figures alone do not say: a shape finding's words, a statement's text. */
+  message?: string;
+  /** What differs between the two sides that likely explains it (an index one side lacks), where the comparison could see their schemas. */
+  cause?: string;
+};
+
+export type Comparison = {
+  base: { label: string; rounds: number; scenarios: string[] };
+  candidate: { label: string; rounds: number; scenarios: string[] };
+  rules: CompareRules;
+  /** How many metrics were compared, and how many of those by a test (the FDR's family). */
+  compared: number;
+  tested: number;
+  findings: Finding[];
+  /** Significant improvements (the mirror of a finding): reported, never failing. */
+  improvements: Finding[];
+  /** Scenarios or routes only one side has. */
+  unmatched: string[];
+  /** Indexes that differ between the two sides' databases, where the comparison started both (git refs). */
+  schema?: IndexDiff[];
+  /** Per scenario and route, p95 base → candidate, for the table. */
+  routes: { scenario: string; route: string; base: { p50: number; p95: number; requests: number }; candidate: { p50: number; p95: number; requests: number } }[];
+};
+
+/** What a comparison reads of a scenario's result: a run's file, or a baseline's saved result. */
+export type Compared = Pick<ScenarioFile, 'scenario' | 'raw' | 'pg'>;
+export type Side = { label: string; rounds: Compared[][] };
+
+type Routes = Map<string, Map<string, RouteMetrics>>;
+type Singles = Map<string, Record<string, number>>;
+
+/** One side's scenarios, routes merged across rounds (histograms added exactly), and each round apart. */
+function collect(rounds: Compared[][]): { merged: Routes; perRound: Routes[]; singles: Singles; expected: Map<string, number[]> } {
+  const perRound = rounds.map((files) => {
+    const r: Routes = new Map();
+    for (const f of files) {
+      const m = r.get(f.scenario) ?? new Map<string, RouteMetrics>();
+      for (const [k, s] of Object.entries(f.raw.routes)) {
+        const had = m.get(k);
+        const route = deserializeRoute(s);
+        m.set(k, had ? mergeRoutes([had, route]) : route);
+      }
+      r.set(f.scenario, m);
+    }
+    return r;
+  });
+  const merged: Routes = new Map();
+  for (const r of perRound) {
+    for (const [scenario, routes] of r) {
+      const m = merged.get(scenario) ?? new Map<string, RouteMetrics>();
+      for (const [k, route] of routes) m.set(k, m.has(k) ? mergeRoutes([m.get(k)!, route]) : route);
+      merged.set(scenario, m);
+    }
+  }
+  // A scenario's own figures: the worse of the rounds stands, as in a merge of shards.
+  const singles: Singles = new Map();
+  for (const f of rounds.flat()) {
+    const s = singles.get(f.scenario) ?? {};
+    for (const [k, v] of Object.entries(f.raw.singles)) {
+      if (typeof v !== 'number') continue;
+      s[k] = worseSingle(k, s[k], v);
+    }
+    singles.set(f.scenario, s);
+  }
+  const expected = new Map<string, number[]>();
+  for (const f of rounds.flat()) expected.set(f.scenario, [...new Set([...(expected.get(f.scenario) ?? []), ...f.raw.expected])]);
+  return { merged, perRound, singles, expected };
+}
+
+/** The noisy histograms of a route: latency and service time, and every noisy sample metric. */
+function histograms(m: RouteMetrics): Record<string, Histogram> {
+  const out: Record<string, Histogram> = { latency_ms: m.latency, service_ms: m.service };
+  for (const [name, e] of Object.entries(m.evidence)) if (e.kind === 'sample' && e.n > 0 && metricDef(name)?.noisy !== false) out[name] = e.h;
+  return out;
+}
+
+const ignored = (rules: CompareRules, scenario: string, route: string | null, metric: string) =>
+  (rules.ignore ?? []).some((p) => p === scenario || p === `${scenario}/${route}` || p === `${scenario}/${route}/${metric}` || p === `${scenario}//${metric}`);
+
+const ratioOf = (base: number, cand: number) => (base === 0 ? (cand === 0 ? 1 : Infinity) : cand / base);
+
+type Pending = { finding: Finding; test: RankSumTest; rounds: RankSumTest[]; rule: ShiftRule; ratio: number; delta: number; separated?: boolean };
+
+export type CompareOptions = {
+  /**
+   * Both sides were measured in one run, their requests interleaved (a scale probe's two sizes,
+   * compare/probe.ts): whatever the machine did fell on both alike, so one round a side
+   * can fail a shift. Two runs of one version cannot be taken for that.
+   */
+  interleaved?: boolean;
+};
+
+export function compareRuns(base: Side, candidate: Side, rules: CompareRules = DEFAULT_RULES, options: CompareOptions = {}): Comparison {
+  const b = collect(base.rounds);
+  const c = collect(candidate.rounds);
+  const findings: Finding[] = [];
+  const improvements: Finding[] = [];
+  const unmatched: string[] = [];
+  const tests: Pending[] = [];
+  const table: Comparison['routes'] = [];
+  let compared = 0;
+  const shiftRule = (metric: string): ShiftRule => ({ ...rules.shift, ...(rules.metrics?.[metric] as Partial<ShiftRule> | undefined) });
+  const growthRule = (metric: string, kind: GrowthRule): GrowthRule => ({ ...kind, ...(rules.metrics?.[metric] as Partial<GrowthRule> | undefined) });
+
+  for (const scenario of new Set([...b.merged.keys(), ...c.merged.keys()])) {
+    const br = b.merged.get(scenario);
+    const cr = c.merged.get(scenario);
+    if (!br || !cr) {
+      unmatched.push(`${scenario} (only in the ${br ? base.label : candidate.label})`);
+      continue;
+    }
+    if (ignored(rules, scenario, null, '')) continue;
+    for (const route of new Set([...br.keys(), ...cr.keys()])) {
+      const bm = br.get(route);
+      const cm = cr.get(route);
+      if (!bm || !cm) {
+        unmatched.push(`${scenario}/${route} (only in the ${bm ? base.label : candidate.label})`);
+        continue;
+      }
+      if (ignored(rules, scenario, route, '')) continue;
+      table.push({
+        scenario,
+        route,
+        base: { p50: percentileMs(bm.latency, 50), p95: percentileMs(bm.latency, 95), requests: bm.requests },
+        candidate: { p50: percentileMs(cm.latency, 50), p95: percentileMs(cm.latency, 95), requests: cm.requests },
+      });
+
+      // Noisy histograms: a test each, judged after the FDR adjustment of them all.
+      const bh = histograms(bm);
+      const ch = histograms(cm);
+      const roundsOf = (side: Routes[]) => side.flatMap((round) => {
+        const m = round.get(scenario)?.get(route);
+        return m ? [histograms(m)] : [];
+      });
+      const bRounds = roundsOf(b.perRound);
+      const cRounds = roundsOf(c.perRound);
+      const roundPairs = b.perRound.flatMap((round, i) => {
+        const x = round.get(scenario)?.get(route);
+        const y = c.perRound[i]?.get(scenario)?.get(route);
+        return x && y ? [[histograms(x), histograms(y)] as const] : [];
+      });
+      for (const metric of Object.keys(bh)) {
+        if (!ch[metric] || ignored(rules, scenario, route, metric)) continue;
+        compared++;
+        const rule = shiftRule(metric);
+        const test = rankSum(buckets(bh[metric]!), buckets(ch[metric]!));
+        const rounds = roundPairs.flatMap(([x, y]) => (x[metric] && y[metric] ? [rankSum(buckets(x[metric]), buckets(y[metric]))] : []));
+        // The percentile that moved most, in the direction of the effect.
+        const stats = [50, 95].map((q) => ({ q, base: percentileMs(bh[metric]!, q), cand: percentileMs(ch[metric]!, q) }));
+        const worse = test.a >= 0.5;
+        const pick = stats.reduce((x, y) => (worse ? (ratioOf(y.base, y.cand) > ratioOf(x.base, x.cand) ? y : x) : ratioOf(y.base, y.cand) < ratioOf(x.base, x.cand) ? y : x));
+        // Round against round: the candidate's best round past the base's worst by the fail ratio
+        // (a worse direction only). Runs of one version differ more than requests within a run.
+        const per = (hs: Record<string, Histogram>[]) => hs.flatMap((h) => (h[metric] ? [percentileMs(h[metric], pick.q)] : []));
+        const bq = per(bRounds);
+        const cq = per(cRounds);
+        const separated = bq.length < 2 || cq.length < 2 ? undefined : ratioOf(Math.max(...bq), Math.min(...cq)) >= rule.failRatio;
+        tests.push({
+          test,
+          rounds,
+          rule,
+          ...(separated !== undefined && { separated }),
+          ratio: ratioOf(pick.base, pick.cand),
+          delta: pick.cand - pick.base,
+          finding: { scenario, route, metric, kind: 'shift', severity: 'warn', stat: `p${pick.q}`, unit: metricDef(metric)?.unit ?? 'ms', base: pick.base, candidate: pick.cand },
+        });
+      }
+
+      // Counts: non-noisy sample evidence (queries per request, rows read), by mean and max.
+      for (const [metric, be] of Object.entries(bm.evidence)) {
+        const ce = cm.evidence[metric];
+        if (be.kind !== 'sample' || ce?.kind !== 'sample' || metricDef(metric)?.noisy !== false || ignored(rules, scenario, route, metric)) continue;
+        if (be.n === 0 || ce.n === 0) continue;
+        compared++;
+        const rule = growthRule(metric, rules.counts);
+        const mean = { base: be.sum / be.n, cand: ce.sum / ce.n };
+        const r = ratioOf(mean.base, mean.cand);
+        const unit = metricDef(metric)?.unit ?? '';
+        if (r >= rule.minRatio) findings.push({ scenario, route, metric, kind: 'growth', severity: r >= rule.failRatio ? 'fail' : 'warn', stat: 'mean', unit, base: round3(mean.base), candidate: round3(mean.cand) });
+        else if (ce.max > be.max && ratioOf(be.max, ce.max) >= rule.failRatio) findings.push({ scenario, route, metric, kind: 'growth', severity: 'warn', stat: 'max', unit, base: be.max, candidate: ce.max });
+      }
+
+      // Bytes per request.
+      if (bm.requests > 0 && cm.requests > 0 && !ignored(rules, scenario, route, 'bytes_per_req')) {
+        compared++;
+        const rule = growthRule('bytes_per_req', rules.bytes);
+        const x = bm.bytes / bm.requests;
+        const y = cm.bytes / cm.requests;
+        const r = ratioOf(x, y);
+        if (r >= rule.minRatio) findings.push({ scenario, route, metric: 'bytes_per_req', kind: 'growth', severity: r >= rule.failRatio ? 'fail' : 'warn', stat: 'mean', unit: 'B', base: Math.round(x), candidate: Math.round(y) });
+      }
+
+      // Errors, by class; a status the scenario expects (409 under optimistic concurrency) is an
+      // outcome, not an error, as it is for the budgets (load/report.ts).
+      if (!ignored(rules, scenario, route, 'error_rate')) {
+        compared++;
+        const expected = new Set([...(b.expected.get(scenario) ?? []), ...(c.expected.get(scenario) ?? [])]);
+        const isExpected = (k: string) => [...expected].some((s) => k === `4xx:${s}` || k === `5xx:${s}`);
+        const errorsOf = (m: RouteMetrics) => m.errors - [...expected].reduce((n, s) => n + (m.statuses[s] ?? 0), 0);
+        const rate = (m: RouteMetrics) => (m.requests ? errorsOf(m) / m.requests : 0);
+        const rise = rate(cm) - rate(bm);
+        if (rise >= rules.errors.minRise && errorsOf(cm) >= rules.errors.minErrors) {
+          const classes: Record<string, [number, number]> = {};
+          for (const k of new Set([...Object.keys(bm.errorsByClass), ...Object.keys(cm.errorsByClass)].filter((k) => !isExpected(k)))) {
+            const x = bm.errorsByClass[k] ?? 0;
+            const y = cm.errorsByClass[k] ?? 0;
+            if (y > x) classes[k] = [x, y];
+          }
+          findings.push({ scenario, route, metric: 'error_rate', kind: 'errors', severity: rules.errors.severity, stat: 'rate', unit: '', base: round3(rate(bm)), candidate: round3(rate(cm)), classes });
+        }
+      }
+    }
+
+    // PostgreSQL's own figures: per scenario, not per route (the database cannot tell routes apart).
+    const bFiles = base.rounds.flat().filter((f) => f.scenario === scenario);
+    const cFiles = candidate.rounds.flat().filter((f) => f.scenario === scenario);
+    const pg = comparePg(scenario, bFiles, cFiles, rules.pg, rules.metrics as Record<string, Partial<GrowthRule>> | undefined, (route, metric) => ignored(rules, scenario, route, metric));
+    compared += pg.compared;
+    findings.push(...pg.findings);
+
+    // The scenario's own figures.
+    const bs = b.singles.get(scenario) ?? {};
+    const cs = c.singles.get(scenario) ?? {};
+    for (const metric of Object.keys(bs)) {
+      if (cs[metric] === undefined || ignored(rules, scenario, null, metric)) continue;
+      compared++;
+      const rule = { ...rules.singles, ...(rules.metrics?.[metric] as Partial<GrowthRule> | undefined) };
+      const lowerIsWorse = metricDef(metric)?.lowerIsWorse === true;
+      const r = lowerIsWorse ? ratioOf(cs[metric]!, bs[metric]!) : ratioOf(bs[metric]!, cs[metric]!);
+      if (r >= rule.minRatio && bs[metric] !== cs[metric]) {
+        findings.push({ scenario, route: null, metric, kind: 'single', severity: r >= rule.failRatio ? 'fail' : rule.severity, stat: 'value', unit: metricDef(metric)?.unit ?? '', base: bs[metric]!, candidate: cs[metric]! });
+      }
+    }
+  }
+
+  // One family for the FDR: every test of the comparison.
+  const q = adjustFdr(tests.map((t) => t.test.p));
+  const significant = tests.map((t, i) => {
+    const { rule, test, ratio, delta } = t;
+    const a = Math.max(test.a, 1 - test.a); // effect in whichever direction
+    const worse = test.a >= 0.5;
+    const big = worse ? ratio >= rule.minRatio && delta >= rule.minDelta : ratio <= 1 / rule.minRatio && -delta >= rule.minDelta;
+    return q[i]! < rules.fdr && a >= rule.minEffect && big;
+  });
+  tests.forEach((t, i) => {
+    if (!significant[i]) return;
+    const { test, rounds, rule, ratio, finding, separated } = t;
+    const worse = test.a >= 0.5;
+    // With rounds, the replicates of a version: a fail needs every round pair to show the effect,
+    // and every candidate round to be past every base round by the fail ratio (two clean rounds
+    // against two moved a short scenario's p95 by 1.55× with A 0.76 in both pairs here).
+    const consistent = rounds.length < 2 ? undefined : rounds.every((r) => (worse ? r.a >= rule.failEffect : r.a <= 1 - rule.failEffect)) && separated === true;
+    const full: Finding = { ...finding, confidence: round3(1 - q[i]!), effect: round3(test.a), ...(consistent !== undefined && { consistent }) };
+    if (!worse) return improvements.push(full);
+    full.severity = test.a >= rule.failEffect && ratio >= rule.failRatio && (consistent === true || (options.interleaved === true && consistent === undefined)) ? 'fail' : 'warn';
+    // What else moved on the route: a diagnosis, not only a number.
+    if (finding.metric === 'latency_ms') {
+      full.moved = Object.fromEntries(
+        tests.flatMap((o, k) => (o.finding.scenario === finding.scenario && o.finding.route === finding.route && o.finding.metric !== 'latency_ms' ? [[o.finding.metric, significant[k]! && o.test.a >= 0.5]] : [])),
+      );
+    }
+    findings.push(full);
+  });
+
+  const order = (f: Finding) => (f.severity === 'fail' ? 0 : 1);
+  findings.sort((x, y) => order(x) - order(y) || x.scenario.localeCompare(y.scenario) || String(x.route).localeCompare(String(y.route)) || x.metric.localeCompare(y.metric));
+  return {
+    base: { label: base.label, rounds: base.rounds.length, scenarios: [...b.merged.keys()].sort() },
+    candidate: { label: candidate.label, rounds: candidate.rounds.length, scenarios: [...c.merged.keys()].sort() },
+    rules,
+    compared,
+    tested: tests.length,
+    findings,
+    improvements,
+    unmatched,
+    routes: table,
+  };
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+export const failing = (c: Comparison) => c.findings.filter((f) => f.severity === 'fail');
+
+/**
+ * The comparison with the two sides' index differences attached: each finding on a table, or on a
+ * statement that reads it, names the index one side lacks as its probable cause.
+ */
+export function withSchema(c: Comparison, diffs: IndexDiff[]): Comparison {
+  if (!diffs.length) return { ...c, schema: [] };
+  const causeOf = (f: Finding): string | undefined => {
+    const table = f.route?.startsWith('table ') ? f.route.slice(6) : undefined;
+    const hits = diffs.filter((d) => d.change !== 'added' && (table ? d.table === table : f.message !== undefined && new RegExp(`\\b${d.table.split('.').pop()!.replace(/[^\w]/g, '')}\\b`, 'i').test(f.message)));
+    return hits.length ? hits.map(formatIndexDiff).join('; ') : undefined;
+  };
+  const annotate = (fs: Finding[]) => fs.map((f) => {
+    const cause = causeOf(f);
+    return cause ? { ...f, cause } : f;
+  });
+  return { ...c, findings: annotate(c.findings), schema: diffs };
+}

@@ -1,0 +1,78 @@
+/**
+ * A comparison as people read it: each finding one line, like a diagnosis
+ * (`dashboard.hydrate ordinary_warm: latency p95 18 → 79 ms (+61 ms, 99% confident, A 0.93); service time moved, DB time did not`),
+ * and compare.md around them.
+ */
+import { formatIndexDiff } from '../pg/schema.js';
+import type { Comparison, Finding } from './compare.js';
+
+const num = (x: number, unit: string) => {
+  const v = Math.abs(x) >= 100 ? Math.round(x).toLocaleString('en-US') : String(+x.toFixed(x < 1 && x > -1 ? 3 : 1));
+  return unit && unit !== '' ? `${v} ${unit}` : v;
+};
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+const NAMES: Record<string, string> = {
+  latency_ms: 'latency',
+  service_ms: 'service time',
+  db_ms: 'DB time',
+  bytes_per_req: 'bytes per request',
+  error_rate: 'error rate',
+  pg_statements_per_req: 'statements per request',
+  pg_blocks_per_req: 'shared blocks per request',
+  pg_temp_blocks_per_req: 'temp blocks per request',
+  pg_seq_rows_per_req: 'rows read by sequential scans per request',
+  pg_blocks_per_call: 'shared blocks per call',
+  pg_rows_per_call: 'rows per call',
+  pg_wait_sessions: 'average sessions waiting',
+};
+const nameOf = (metric: string) => NAMES[metric] ?? metric;
+
+export function formatFinding(f: Finding): string {
+  const where = f.route ? `${f.scenario} ${f.route}` : f.scenario;
+  const delta = f.candidate - f.base;
+  const sign = delta >= 0 ? '+' : '−';
+  const change = Number.isFinite(delta) ? ` (${sign}${num(Math.abs(delta), f.unit)}` : ' (';
+  let text = `${where}: ${nameOf(f.metric)} ${f.stat} ${num(f.base, f.unit)} → ${num(f.candidate, f.unit)}${change}`;
+  if (f.kind === 'shift') {
+    text += `, ${pct(f.confidence ?? 0)} confident, A ${f.effect?.toFixed(2)}${f.consistent === false ? ', not in every round' : ''})`;
+    if (f.moved && Object.keys(f.moved).length) {
+      const moved = Object.entries(f.moved).filter(([, v]) => v).map(([k]) => nameOf(k));
+      const still = Object.entries(f.moved).filter(([, v]) => !v).map(([k]) => nameOf(k));
+      text += `; ${[moved.length ? `${moved.join(' and ')} moved` : '', still.length ? `${still.join(' and ')} did not` : ''].filter(Boolean).join(', ')}`;
+    }
+  } else if (f.kind === 'errors') {
+    text += `; ${Object.entries(f.classes ?? {}).map(([k, [x, y]]) => `${k} ${x} → ${y}`).join(', ')})`;
+  } else if (f.kind === 'shape') {
+    return `${where}: new in the candidate: ${f.message}`;
+  } else text += ')';
+  if (f.message) text += `: \`${f.message}\``;
+  if (f.cause) text += `; probable cause: ${f.cause}`;
+  return text;
+}
+
+export function compareMarkdown(c: Comparison): string {
+  const lines: string[] = [];
+  const fails = c.findings.filter((f) => f.severity === 'fail');
+  const warns = c.findings.filter((f) => f.severity === 'warn');
+  lines.push(`# ${c.candidate.label} against ${c.base.label}`, '');
+  lines.push(
+    `${c.compared} metrics compared (${c.tested} by a Mann–Whitney U test, false discovery rate held at ${c.rules.fdr * 100}% by Benjamini–Hochberg), ` +
+      `${c.base.rounds} round(s) a side: **${fails.length} failing, ${warns.length} warning**${c.improvements.length ? `, ${c.improvements.length} improved` : ''}.`,
+    '',
+  );
+  const list = (title: string, fs: Finding[]) => {
+    if (!fs.length) return;
+    lines.push(`## ${title}`, '', ...fs.map((f) => `- ${formatFinding(f)}`), '');
+  };
+  list('Failing', fails);
+  list('Warnings', warns);
+  list('Improved', c.improvements);
+  if (c.unmatched.length) lines.push('## Only on one side', '', ...c.unmatched.map((u) => `- ${u}`), '');
+  if (c.schema?.length) lines.push('## Schema differences (indexes)', '', ...c.schema.map((d) => `- ${formatIndexDiff(d)}`), '');
+  lines.push('## Every route', '', '| scenario | route | p50 base → candidate | p95 base → candidate | requests |', '| --- | --- | --- | --- | --- |');
+  for (const r of c.routes) {
+    lines.push(`| ${r.scenario} | ${r.route} | ${r.base.p50} → ${r.candidate.p50} ms | ${r.base.p95} → ${r.candidate.p95} ms | ${r.base.requests} / ${r.candidate.requests} |`);
+  }
+  lines.push('');
+  return lines.join('\n');
+}

@@ -1,0 +1,147 @@
+/**
+ * PostgreSQL's evidence of two sides compared, scenario by scenario (pg/evidence.ts):
+ * the work the database did per request of the scenario, with no rule written for any query.
+ *
+ *   postgres    statements per request, shared blocks per request (hit or read: the work, whatever
+ *               the cache held), temp blocks per request
+ *   table <t>   rows read by sequential scans per request (an index that stopped being used)
+ *   sql <key>   per statement run often enough on both sides: blocks per call, rows per call
+ *   wait <ev>   average active sessions waiting on the event (a lock that started being held)
+ *   shapes      a shape finding (a large table scanned, temp files) the base did not have
+ *
+ * Each figure is compared as a number (growth past a ratio and a floor), as bytes and query
+ * counts are, round against round (comparePg says how).
+ */
+import type { Compared, Finding, GrowthRule, Severity } from './compare.js';
+
+export type PgMetric = 'pg_statements_per_req' | 'pg_blocks_per_req' | 'pg_temp_blocks_per_req' | 'pg_seq_rows_per_req' | 'pg_blocks_per_call' | 'pg_rows_per_call' | 'pg_wait_sessions';
+
+export type PgRules = {
+  /** Growth past which a figure is a finding, and fails. */
+  growth: GrowthRule;
+  /**
+   * The same for one statement's figures per call. They warn by default: a statement's plan can
+   * flip between two runs of one version (a run's fresh tables have no statistics until
+   * autovacuum analyzes them), and clean rounds here differed 9× in the blocks one dashboard
+   * query read per call. The totals per request fail: a plan that flips there is news.
+   */
+  perCall: GrowthRule;
+  /** Per metric, the least change that counts, in its unit (a few blocks more is not news). */
+  minDelta: Record<PgMetric, number>;
+  /** A statement is compared per call when it ran at least this often on each side. */
+  minCalls: number;
+  /** A shape finding the base did not have. */
+  shapes: Severity;
+};
+
+export const DEFAULT_PG_RULES: PgRules = {
+  // Clean rounds here differed up to 2.5× in blocks per request on the soak: 3× fails.
+  growth: { minRatio: 1.5, failRatio: 3 },
+  perCall: { minRatio: 1.5, failRatio: Infinity },
+  minDelta: { pg_statements_per_req: 0.5, pg_blocks_per_req: 50, pg_temp_blocks_per_req: 10, pg_seq_rows_per_req: 1_000, pg_blocks_per_call: 50, pg_rows_per_call: 10, pg_wait_sessions: 0.2 },
+  minCalls: 20,
+  shapes: 'warn',
+};
+
+export const PG_UNITS: Record<PgMetric, string> = {
+  pg_statements_per_req: 'statements',
+  pg_blocks_per_req: 'blocks',
+  pg_temp_blocks_per_req: 'blocks',
+  pg_seq_rows_per_req: 'rows',
+  pg_blocks_per_call: 'blocks',
+  pg_rows_per_call: 'rows',
+  pg_wait_sessions: 'sessions',
+};
+
+const MIN_SAMPLES = 20;
+
+/** One round's figures of a scenario: `route|metric` → value; and its shapes. */
+type Figures = { values: Map<string, { route: string; metric: PgMetric; value: number }>; calls: Map<string, number>; texts: Map<string, string>; shapes: Map<string, string> };
+
+/** A round's figures, from the evidence of its scenario file; undefined without statistics. */
+function figuresOf(f: Compared): Figures | undefined {
+  if (!f.pg?.available || !f.pg.statementStats) return undefined;
+  const requests = Object.values(f.raw.routes).reduce((n, r) => n + r.requests, 0);
+  if (!requests) return undefined;
+  const values: Figures['values'] = new Map();
+  const put = (route: string, metric: PgMetric, value: number) => values.set(`${route}|${metric}`, { route, metric, value });
+  const calls = new Map<string, number>();
+  const texts = new Map<string, string>();
+  let all = 0;
+  let blocks = 0;
+  let temp = 0;
+  // Kept statements are the busiest (evidence.ts): their sum is nearly all of the work.
+  for (const st of f.pg.statements) {
+    all += st.calls;
+    blocks += st.blocksHit + st.blocksRead;
+    temp += st.tempBlocks;
+    calls.set(st.key, st.calls);
+    texts.set(st.key, st.query);
+    put(`sql ${st.key}`, 'pg_blocks_per_call', (st.blocksHit + st.blocksRead) / st.calls);
+    put(`sql ${st.key}`, 'pg_rows_per_call', st.rows / st.calls);
+  }
+  put('postgres', 'pg_statements_per_req', all / requests);
+  put('postgres', 'pg_blocks_per_req', blocks / requests);
+  put('postgres', 'pg_temp_blocks_per_req', temp / requests);
+  for (const t of f.pg.tables) put(`table ${t.table}`, 'pg_seq_rows_per_req', t.seqRows / requests);
+  // Being on the CPU is what a busier run does, and Client:* is the backend's own pause between
+  // statements: a wait inside the database is news. Sampled 4 times a second, a short scenario
+  // has too few samples for an average (one sample of two sessions is 0.5 over four).
+  if (f.pg.activity.samples >= MIN_SAMPLES) {
+    for (const [w, v] of Object.entries(f.pg.activity.waits)) if (w !== 'CPU' && !w.startsWith('Client:')) put(`wait ${w}`, 'pg_wait_sessions', v);
+  }
+  return { values, calls, texts, shapes: new Map(f.pg.findings.map((x) => [`${x.kind} ${x.subject}`, x.message])) };
+}
+
+/**
+ * Each side's rounds apart: a figure grows when the candidate's lowest round exceeds the base's
+ * highest by the rule (min over max). Rounds of one version vary with what the app had
+ * accumulated and how fast the run went (background work per request), and a range test is
+ * immune to both where a pooled ratio is not: with one round a side it is the plain ratio.
+ */
+export function comparePg(
+  scenario: string,
+  base: Compared[],
+  candidate: Compared[],
+  rules: PgRules,
+  overrides: Record<string, Partial<GrowthRule>> | undefined,
+  ignored: (route: string | null, metric: string) => boolean,
+): { compared: number; findings: Finding[] } {
+  const b = base.map(figuresOf).filter((x): x is Figures => x !== undefined);
+  const c = candidate.map(figuresOf).filter((x): x is Figures => x !== undefined);
+  const findings: Finding[] = [];
+  let compared = 0;
+  if (!b.length || !c.length) return { compared, findings };
+  const keys = new Set(c.flatMap((r) => [...r.values.keys()]));
+  for (const k of keys) {
+    const { route, metric } = c.find((r) => r.values.has(k))!.values.get(k)!;
+    if (ignored(route, metric)) continue;
+    // A statement is compared per call only where it ran often enough in every round of both sides.
+    if (route.startsWith('sql ')) {
+      const sk = route.slice(4);
+      if (![...b, ...c].every((r) => (r.calls.get(sk) ?? 0) >= rules.minCalls)) continue;
+    }
+    compared++;
+    const x = Math.max(...b.map((r) => r.values.get(k)?.value ?? 0));
+    const y = Math.min(...c.map((r) => r.values.get(k)?.value ?? 0));
+    const rule = { ...(route.startsWith('sql ') ? rules.perCall : rules.growth), ...overrides?.[metric] };
+    const ratio = x === 0 ? (y === 0 ? 1 : Infinity) : y / x;
+    if (ratio >= rule.minRatio && y - x >= rules.minDelta[metric]) {
+      // A statement's finding carries its text: a key alone says nothing to a reader.
+      const text = route.startsWith('sql ') ? c.find((r) => r.texts.has(route.slice(4)))?.texts.get(route.slice(4)) : undefined;
+      findings.push({ scenario, route, metric, kind: 'growth', severity: ratio >= rule.failRatio ? 'fail' : 'warn', stat: 'mean', unit: PG_UNITS[metric], base: round(x), candidate: round(y), ...(text && { message: text.replace(/\s+/g, ' ').slice(0, 200) }) });
+    }
+  }
+  // A shape every candidate round shows and no base round did.
+  if (!ignored('postgres', 'pg_shape')) {
+    for (const [k, message] of c[0]!.shapes) {
+      compared++;
+      if (c.every((r) => r.shapes.has(k)) && !b.some((r) => r.shapes.has(k))) {
+        findings.push({ scenario, route: 'postgres', metric: 'pg_shape', kind: 'shape', severity: rules.shapes, stat: k.split(' ')[0]!, unit: '', base: 0, candidate: 1, message });
+      }
+    }
+  }
+  return { compared, findings };
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;

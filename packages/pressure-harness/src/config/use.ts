@@ -1,0 +1,31 @@
+/** The `use` block of a suite's playwright.config.ts, from validated settings: every harness option filled; and the perf reporter's entry. */
+import type { HarnessOptions } from '../fixtures/options.js';
+import { type BackendSpec, checkBackend } from './backend.js';
+import type { HarnessSettings } from './settings.js';
+
+/** `backend`: how the suite's backend starts (config/backend.ts), for the command line's comparisons at git refs. */
+export function harnessUse(s: HarnessSettings, o: { databaseUrl?: string; datasetLabel?: string; backendLogFile?: string; backend?: BackendSpec } = {}): HarnessOptions & { baseURL: string } {
+  const problems = o.backend ? checkBackend(o.backend) : [];
+  if (problems.length) throw new Error(`harnessUse: the backend declaration is not usable:\n  - ${problems.join('\n  - ')}`);
+  return {
+    baseURL: s.baseUrl,
+    serviceToken: s.serviceToken,
+    runTtlSeconds: s.runTtlSeconds,
+    seedRoot: s.seed,
+    databaseUrl: o.databaseUrl ?? s.databaseUrl,
+    authScheme: s.auth,
+    healthPath: s.healthPath,
+    metricsPath: s.metricsPath,
+    datasetLabel: o.datasetLabel ?? 'n/a',
+    backendLogFile: o.backendLogFile,
+    perfSettings: s.perf,
+    backend: o.backend,
+  };
+}
+
+/** The reporter entry that writes summary.md and results.json after a run with perf tests; a suite anywhere in the tree can name it. */
+export function perfReporter(outputDir: string): [string, { outputDir: string }] {
+  // By package name: Playwright resolves a reporter against the config's folder, so a suite
+  // anywhere (and any working folder) finds the one installed beside it.
+  return ['pressure-harness/reporter', { outputDir }];
+}

@@ -1,0 +1,2 @@
+/** The package's `pressure-harness/fuzz` entry. */
+export * from './openapi.js';

@@ -1,0 +1,5 @@
+/** The package's `pressure-harness/pg` entry. */
+export * from './evidence.js';
+export * from './statements.js';
+export * from './url.js';
+export * from './schema.js';

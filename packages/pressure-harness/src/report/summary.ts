@@ -1,0 +1,167 @@
+/**
+ * A perf run in two files for CI: summary.md (fit for a job summary: verdicts, deltas against
+ * the baseline, slowest endpoints, slowest DB statements, the sections scenarios add (a queue's
+ * backlog), the slowest requests with their trace IDs) and results.json (the same, machine-readable, with the release
+ * tag and the commit, for trend tracking).
+ */
+import { describeClient } from '../load/client-health.js';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { formatOutcome, judged, passed } from '../budgets/define.js';
+import { type Problem, worst } from './outcome.js';
+import { mergeStatements, type DbFile, type ScenarioFile, writeJson } from './results.js';
+import { formatFinding } from '../compare/format.js';
+import { probeFailing, probeLines } from '../compare/probe.js';
+import { pgMarkdown } from './pg.js';
+import { markdownTable, NA } from './tables.js';
+
+/** `problems`: failed perf tests as the reporter classed them (none: every failure was a scenario's budget, or none failed). */
+export type RunMeta = { runId: string; release: string | null; commit: string | null; baseline: string | null; shards: number; source: string; problems?: Problem[] };
+
+const ms = (v: number) => `${(+v.toFixed(2)).toString()} ms`;
+const trim = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+/** The app's "request completed" line, in short: what it said, the status and its own timing. */
+export function logSummary(lines: string[] | undefined): string {
+  if (!lines?.length) return '–';
+  for (const l of [...lines].reverse()) {
+    try {
+      const j = JSON.parse(l) as { msg?: string; res?: { statusCode?: number }; responseTime?: number; reqId?: string };
+      return `${j.msg ?? ''}${j.res?.statusCode ? ` · ${j.res.statusCode}` : ''}${j.responseTime !== undefined ? ` · ${j.responseTime.toFixed(1)} ms in the app` : ''}${j.reqId ? ` · reqId ${j.reqId}` : ''}`;
+    } catch {
+      /* not JSON: show it as it is */
+    }
+  }
+  return trim(oneLine(lines.at(-1)!), 140);
+}
+
+export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunMeta) {
+  const sorted = [...scenarios].sort((a, b) => a.scenario.localeCompare(b.scenario));
+  const failed = sorted.filter((s) => s.verdict !== 'passed');
+  const problems = meta.problems ?? [];
+  const outcome = worst([...problems, ...failed.map((s) => ({ test: s.scenario, outcome: 'budget broken' as const, message: '' }))]);
+  const verdict = outcome === 'passed' ? 'passed' : 'failed';
+  const profile = [...new Set(sorted.map((s) => s.profile))].join(', ');
+  const statements = mergeStatements(db);
+
+  const endpoints = sorted
+    .flatMap((s) => Object.entries(s.endpoints).map(([name, e]) => ({ scenario: s.scenario, endpoint: name, ...e })))
+    .sort((a, b) => b.latencyMs.p95 - a.latencyMs.p95);
+  const deltas = sorted.flatMap((s) => (s.baseline?.deltas ?? []).map((d) => ({ scenario: s.scenario, ...d })));
+  const slowest = sorted.flatMap((s) => s.slowest.map((r) => ({ scenario: s.scenario, ...r }))).sort((a, b) => b.ms - a.ms).slice(0, 10);
+  const md: string[] = [];
+  md.push(`## Perf run \`${meta.runId}\`: ${verdict === 'passed' ? 'passed ✅' : `failed ❌ (${outcome})`}`);
+  md.push(
+    `Profile **${profile || 'n/a'}** · release ${meta.release ? `\`${meta.release}\`` : 'untagged'} · commit ${meta.commit ? `\`${meta.commit.slice(0, 12)}\`` : 'unknown'} · baseline ${meta.baseline ? `\`${meta.baseline}\`` : 'none'}${meta.shards > 1 ? ` · merged from ${meta.shards} shards` : ''}`,
+  );
+  const others = problems.filter((p) => p.outcome !== 'budget broken');
+  if (others.length) {
+    md.push('', '### How the run ended', '');
+    md.push(markdownTable(['test', 'outcome', 'error'], others.map((p) => [p.test, p.outcome, trim(oneLine(p.message), 200)])));
+  }
+  md.push('', '### Budget verdicts', '');
+  if (!sorted.length) md.push('_no scenario finished: see how the run ended above_');
+  else md.push(
+    markdownTable(
+      ['scenario', 'verdict', 'attempts', 'rules met', 'broken'],
+      sorted.map((s) => [s.scenario, s.verdict === 'passed' ? '✅ passed' : '❌ failed', String(s.attempts), `${s.outcomes.filter(passed).length}/${s.outcomes.filter(judged).length}${s.outcomes.some((o) => !judged(o)) ? ` (${s.outcomes.filter((o) => !judged(o)).length} skipped)` : ''}`, s.broken.map((b) => trim(formatOutcome(b).replace(/^fail: /, ''), 160)).join('<br>') || '–']),
+    ),
+  );
+  const saturated = sorted.filter((s) => s.client?.saturated);
+  if (saturated.length) {
+    md.push('', '### The load generator', '');
+    for (const s of saturated) md.push(`- ⚠️ **${s.scenario}**: ${describeClient(s.client!)}.`);
+  }
+  md.push('', `### Against the baseline${meta.baseline ? ` \`${meta.baseline}\`` : ''}`, '');
+  md.push(deltas.length ? markdownTable(['scenario', 'rule', 'change', 'verdict'], deltas.map((d) => [d.scenario, d.rule, `${d.pct >= 0 ? '+' : ''}${d.pct.toFixed(1)}%`, d.ok ? 'within' : 'over'])) : meta.baseline ? '_the baseline has no value for these scenarios_' : '_no baseline given (PERF_BASELINE=<tag>)_');
+  const compared = sorted.filter((s) => s.comparison);
+  if (compared.length) {
+    const tag = compared[0]!.comparison!.against;
+    const all = compared.flatMap((s) => s.comparison!.findings);
+    md.push('', `### Every metric against \`${tag}\` (no rule written)`, '');
+    md.push(`${compared.reduce((n, s) => n + s.comparison!.compared, 0)} metrics of ${compared.length} scenarios compared with what the baseline recorded (compare): ${all.filter((f) => f.severity === 'fail').length} failing, ${all.filter((f) => f.severity === 'warn').length} warning.`, '');
+    for (const f of all) md.push(`- ${f.severity === 'fail' ? '❌' : '⚠️'} ${formatFinding(f)}`);
+  }
+  const probed = sorted.filter((s) => s.probes?.length);
+  if (probed.length) {
+    const all = probed.flatMap((s) => s.probes!);
+    md.push('', '### Scale probes (the same requests at two data sizes, no rule written)', '');
+    md.push(`${all.length} probes, ${all.reduce((n, p) => n + p.compared, 0)} metrics compared: ${all.reduce((n, p) => n + probeFailing(p).length, 0)} failing, ${all.reduce((n, p) => n + p.findings.length - probeFailing(p).length, 0)} warning, ${all.reduce((n, p) => n + p.expected.length, 0)} expected.`, '');
+    for (const p of all) {
+      const lines = probeLines(p).map((l) => `${{ fail: '❌', warn: '⚠️', expected: 'ℹ️' }[l.verdict]} ${l.text}`);
+      md.push(`- ${p.small.variant} → ${p.large.variant}, ${p.dimension} ${p.small.size.toLocaleString('en-US')} → ${p.large.size.toLocaleString('en-US')}${lines.length ? '' : `: flat (${p.compared} metrics)`}`, ...lines.map((l) => `  - ${l}`));
+    }
+  }
+  md.push('', '### Slowest endpoints (p95)', '');
+  md.push(markdownTable(['scenario', 'endpoint', 'p50', 'p95', 'p99', 'req/s', 'errors', 'queries/req'], endpoints.slice(0, 10).map((e) => [e.scenario, e.endpoint, ms(e.latencyMs.p50), ms(e.latencyMs.p95), ms(e.latencyMs.p99), String(e.throughputPerSec), String(e.errors), e.dbQueriesPerRequest ? String(e.dbQueriesPerRequest.mean) : NA])));
+  md.push('', '### Slowest DB statements (pg_stat_statements, this run)', '');
+  md.push(
+    statements.available
+      ? markdownTable(['statement', 'calls', 'total', 'mean', 'rows'], statements.statements.slice(0, 10).map((s) => [`\`${trim(oneLine(s.query), 120)}\``, String(s.calls), ms(s.totalMs), ms(s.meanMs), String(s.rows)]))
+      : `_${statements.reason ?? 'no statement statistics were collected (a backend without DATABASE_URL access)'}_`,
+  );
+  md.push('', '### PostgreSQL, per scenario (its own statistics)', '', pgMarkdown(sorted));
+  for (const sc of sorted) for (const sec of sc.sections ?? []) md.push('', `### ${sec.title} (${sc.scenario})`, '', sec.markdown);
+  md.push('', '### Slowest requests', '');
+  md.push(
+    slowest.length
+      ? markdownTable(['scenario', 'endpoint', 'latency', 'status', 'trace id', 'app log'], slowest.map((r) => [r.scenario, r.route, ms(r.ms), String(r.status ?? 'error'), `\`${r.traceId}\``, logSummary(r.logLines)]))
+      : '_none recorded_',
+  );
+  const markdown = `${md.join('\n')}\n`;
+
+  const json = {
+    version: 1,
+    runId: meta.runId,
+    release: meta.release,
+    commit: meta.commit,
+    baseline: meta.baseline,
+    profile,
+    shards: meta.shards,
+    source: meta.source,
+    verdict,
+    outcome,
+    problems,
+    generatedAt: new Date().toISOString(),
+    scenarios: sorted.map((s) => ({
+      id: s.scenario,
+      verdict: s.verdict,
+      attempts: s.attempts,
+      broken: s.broken,
+      outcomes: s.outcomes,
+      absent: s.absent,
+      stats: s.stats,
+      endpoints: Object.fromEntries(Object.entries(s.endpoints).map(([k, e]) => [k, { ...e, histogram: undefined }])),
+      baselineDeltas: s.baseline?.deltas ?? [],
+      client: s.client ?? null,
+      comparison: s.comparison ?? null,
+      probes: s.probes ?? [],
+      pg: s.pg ? (s.pg.available ? { findings: s.pg.findings, tables: s.pg.tables, activity: s.pg.activity } : { available: false, reason: s.pg.reason }) : null,
+    })),
+    slowestStatements: statements.statements.slice(0, 20),
+    slowestRequests: slowest,
+    sections: sorted.flatMap((sc) => (sc.sections ?? []).map((x) => ({ scenario: sc.scenario, ...x }))),
+  };
+  return { markdown, json, verdict, outcome };
+}
+
+/** Writes summary.md and results.json, and the job summary where CI offers one. */
+export function writeSummary(dir: string, scenarios: ScenarioFile[], db: DbFile[], meta: RunMeta, env: NodeJS.ProcessEnv = process.env) {
+  const s = buildSummary(scenarios, db, meta);
+  writeJson(path.join(dir, 'results.json'), s.json);
+  const file = path.join(dir, 'summary.md');
+  writeFileSync(file, s.markdown);
+  if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, s.markdown);
+  return s;
+}
+
+
+/**
+ * A perf run refused before it started (a bad setting): summary.md and results.json say so, so
+ * that CI shows why there are no results instead of showing nothing.
+ */
+export function writeBadSettings(dir: string, problems: string[], env: NodeJS.ProcessEnv = process.env) {
+  const meta: RunMeta = { runId: env.RUN_ID ?? '(not started)', release: null, commit: null, baseline: null, shards: 1, source: 'settings', problems: problems.map((p) => ({ test: '(settings)', outcome: 'bad settings', message: p })) };
+  return writeSummary(dir, [], [], meta, env);
+}

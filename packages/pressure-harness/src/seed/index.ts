@@ -1,0 +1,12 @@
+/** The package's `pressure-harness/seed` entry. */
+export * from './api.js';
+export * from './census.js';
+export * from './copy-text.js';
+export * from './distributions.js';
+export * from './domain.js';
+export * from './endpoints.js';
+export * from './progress.js';
+export * from './run-client.js';
+export * from './sql.js';
+export * from './streams.js';
+export * from './workers.js';

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_RULES, type Comparison, type Finding, withSchema } from 'pressure-harness/compare';
+import { checkBackend, fill } from 'pressure-harness/config';
+import { diffIndexes, formatIndexDiff } from 'pressure-harness/pg';
+import { run, UsageError } from 'pressure-harness/cli';
+import { groupByEntity } from 'pressure-harness/seed';
+
+/** The verb's exit code and what it printed. */
+async function cli(argv: string[]): Promise<{ code: number; err: string; out: string }> {
+  const [log, error] = [console.log, console.error];
+  let out = '';
+  let err = '';
+  console.log = (...a: unknown[]) => void (out += `${a.join(' ')}\n`);
+  console.error = (...a: unknown[]) => void (err += `${a.join(' ')}\n`);
+  try {
+    return { code: await run(argv), err, out };
+  } finally {
+    [console.log, console.error] = [log, error];
+  }
+}
+
+describe('the pressure command line', () => {
+  it('names every bad flag at once, with the usage, and exits 2 before loading anything', async () => {
+    const r = await cli(['compare', '--bogus', 'x', '--rounds', '99', '--base-url', 'foo', '-c', '/nonexistent/playwright.config.ts']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /compare: 4 problems:/);
+    assert.match(r.err, /unknown flag --bogus; accepted: --config/);
+    assert.match(r.err, /--base-url and --candidate-url go together/);
+    assert.match(r.err, /--base-url must be an http\(s\) URL, got "foo"/);
+    assert.match(r.err, /--rounds must be a whole number from 1 to 10, got "99"/);
+    assert.match(r.err, /Usage: pressure compare/);
+  });
+
+  it('refuses an unknown verb and a baseline action it does not know, naming what it accepts', async () => {
+    const v = await cli(['bisekt']);
+    assert.equal(v.code, 2);
+    assert.match(v.err, /unknown verb "bisekt"; the verbs are compare, merge, baseline, doctor/);
+    const b = await cli(['baseline', 'store', '--force', '--tag', 'v1']);
+    assert.equal(b.code, 2);
+    assert.match(b.err, /the action must be one of save, check, list, got "store"/);
+  });
+
+  it('says which config is missing, instead of a stack', async () => {
+    const r = await cli(['merge', '/tmp', '-c', '/nonexistent/playwright.config.ts']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /\/tmp holds no scenarios\/ folder/);
+    const m = await cli(['doctor', '-c', '/nonexistent/playwright.config.ts']);
+    assert.equal(m.code, 2);
+    assert.match(m.err, /--config: \/nonexistent\/playwright.config.ts does not exist/);
+  });
+
+  it('prints each verb\'s help with an example', async () => {
+    for (const verb of ['compare', 'merge', 'baseline', 'doctor']) {
+      const r = await cli([verb, '--help']);
+      assert.equal(r.code, 0);
+      assert.match(r.out, new RegExp(`Usage: pressure ${verb}`));
+      assert.match(r.out, /Example: .*npx pressure /);
+    }
+    assert.ok(new UsageError('x', ['a'], 'u') instanceof Error);
+  });
+});
+
+describe('a declared backend', () => {
+  const ok = { command: 'node server.js', cwd: '/srv/app', url: 'http://127.0.0.1:{port}/api', env: { PORT: '{port}', PG_PORT: '{pgPort}', DATA: '{dataDir}' } };
+  it('fills its placeholders, and names one it does not know or cannot fill', () => {
+    assert.equal(fill(ok.url, { port: 8081, pgPort: 5433, dataDir: '/tmp/d' }, 'url'), 'http://127.0.0.1:8081/api');
+    assert.throws(() => fill('{prot}', { port: 1, pgPort: 2, dataDir: '' }, 'backend.url'), /backend.url: unknown placeholder \{prot\}; accepted: \{port\}/);
+    assert.throws(() => fill('{databaseUrl}', { port: 1, pgPort: 2, dataDir: '' }, 'env.DATABASE_URL'), /\{databaseUrl\} needs DATABASE_URL/);
+  });
+  it('is refused with every problem at once', () => {
+    assert.deepEqual(checkBackend(ok), []);
+    const problems = checkBackend({ command: ' ', cwd: 'relative', url: 'http://127.0.0.1:8080', env: { X: '{nope}' }, timeoutMs: -1 });
+    assert.equal(problems.length, 5, problems.join('\n'));
+  });
+});
+
+describe('two schemas compared', () => {
+  const base = [
+    { table: 'public.articles', name: 'articles_author_created', definition: 'CREATE INDEX articles_author_created ON public.articles USING btree (author_id, created_at DESC)' },
+    { table: 'public.articles', name: 'articles_pkey', definition: 'CREATE UNIQUE INDEX articles_pkey ON public.articles USING btree (id)' },
+  ];
+  it('finds the index one side lacks, and names it as the cause of a scan on its table or a statement reading it', () => {
+    const diffs = diffIndexes(base, [base[1]!, { table: 'public.users', name: 'users_email', definition: 'CREATE INDEX users_email ON public.users (email)' }]);
+    assert.deepEqual(diffs.map((d) => [d.change, d.name]), [['missing', 'articles_author_created'], ['added', 'users_email']]);
+    assert.match(formatIndexDiff(diffs[0]!), /index articles_author_created on public.articles is in the base, not in the candidate/);
+    const finding = (route: string, message?: string): Finding => ({ scenario: 's', route, metric: 'pg_seq_rows_per_req', kind: 'growth', severity: 'fail', stat: 'mean', unit: 'rows', base: 0, candidate: 5000, ...(message && { message }) });
+    const c: Comparison = { base: { label: 'a', rounds: 1, scenarios: [] }, candidate: { label: 'b', rounds: 1, scenarios: [] }, rules: DEFAULT_RULES, compared: 3, tested: 0, improvements: [], unmatched: [], routes: [], findings: [finding('table public.articles'), finding('sql 1', 'SELECT * FROM articles WHERE author_id = $1'), finding('table public.comments'), finding('sql 2', 'SELECT 1 FROM users')] };
+    const w = withSchema(c, diffs);
+    assert.deepEqual(w.findings.map((f) => Boolean(f.cause)), [true, true, false, false]);
+    assert.equal(w.schema?.length, 2);
+  });
+});
+
+describe('grouping generated rows', () => {
+  it('keeps each entity\'s rows in order, in one pass', () => {
+    const rows = Array.from({ length: 200_000 }, (_, i) => ({ entity: i % 3 === 0 ? 'a' : 'b', path: String(i) }) as unknown as Parameters<typeof groupByEntity>[0] extends Iterable<infer R> ? R : never);
+    const g = groupByEntity(rows);
+    assert.equal(g.get('a')!.length, 66_667);
+    assert.equal(g.get('b')![0]!.path, '1');
+    assert.equal(g.get('b')!.at(-1)!.path, '199999');
+  });
+});
