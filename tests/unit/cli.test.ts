@@ -35,7 +35,7 @@ describe('the pressure command line', () => {
   it('refuses an unknown verb and a baseline action it does not know, naming what it accepts', async () => {
     const v = await cli(['bisekt']);
     assert.equal(v.code, 2);
-    assert.match(v.err, /unknown verb "bisekt"; the verbs are compare, merge, baseline, doctor/);
+    assert.match(v.err, /unknown verb "bisekt"; the verbs are compare, bisect, merge, baseline, doctor/);
     const b = await cli(['baseline', 'store', '--force', '--tag', 'v1']);
     assert.equal(b.code, 2);
     assert.match(b.err, /the action must be one of save, check, list, got "store"/);
@@ -51,7 +51,7 @@ describe('the pressure command line', () => {
   });
 
   it('prints each verb\'s help with an example', async () => {
-    for (const verb of ['compare', 'merge', 'baseline', 'doctor']) {
+    for (const verb of ['compare', 'bisect', 'merge', 'baseline', 'doctor']) {
       const r = await cli([verb, '--help']);
       assert.equal(r.code, 0);
       assert.match(r.out, new RegExp(`Usage: pressure ${verb}`));

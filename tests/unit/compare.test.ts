@@ -207,6 +207,18 @@ describe('scale probes: the same requests at two data sizes, no rule written', (
     assert.match(formatProbeFinding(r, r.expected[0]!), /expected: a bigger account fills the page/);
   });
 
+  it('never fails on bytes that grow because a page fills, and says a latency finding was not like for like', () => {
+    const f = file('s', { small: { ms: latencies('probe/fill/small', 300, 4), bytes: 3_562 }, large: { ms: latencies('probe/fill/large', 300, 40), bytes: 17_660 } });
+    const r = probeScale('s', f.raw, probe());
+    assert.ok(!r.findings.some((x) => x.metric === 'bytes_per_req'), 'bytes are not a finding');
+    assert.match(formatProbeFinding(r, r.expected.find((x) => x.metric === 'bytes_per_req')!), /expected: a page holds more, or longer, rows at the larger size/);
+    const latency = r.findings.find((x) => x.metric === 'latency_ms')!;
+    assert.match(formatProbeFinding(r, latency), /not like for like: the sizes also differ in bytes per request 3,562 → 17,660 B/);
+    // Where the probe says the two answer alike, bytes that grow are a finding again.
+    const alike = probeScale('s', f.raw, { ...probe(), equalPayloads: true });
+    assert.equal(alike.findings.find((x) => x.metric === 'bytes_per_req')?.severity, 'fail');
+  });
+
   it('refuses a probe it cannot read, naming what is wrong and what is accepted', () => {
     const f = file('s', { small: { ms: [1, 2] }, large: { ms: [1, 2] } });
     assert.throws(() => probeScale('s', f.raw, { ...probe(), large: { variant: 'huge', size: 10 } }), /large\.variant 'huge' is not a variant of this run; its variants are small, large/);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compareRuns, failing } from 'pressure-harness/compare';
 import { formatFinding } from 'pressure-harness/compare';
-import { delta, DEFAULT_SHAPE_RULES, type PgEvidence, type PgSnapshot, parsePlanLog, shapeFindings, statementKey } from 'pressure-harness/pg';
+import { delta, DEFAULT_SHAPE_RULES, type PgEvidence, type PgSnapshot, parsePlanLog, shapeFindings, statementKey, statisticsNote, type TableCounters } from 'pressure-harness/pg';
 import { createHistogram, recordMs } from 'pressure-harness/load';
 import { serializeRoute } from 'pressure-harness/load';
 import type { RouteMetrics } from 'pressure-harness/load';
@@ -13,7 +13,7 @@ import 'pressure-harness/metrics';
 const stmt = (query: string, calls: number, o: Partial<{ ms: number; rows: number; hit: number; read: number; temp: number }> = {}) => ({
   query, calls, ms: o.ms ?? calls, rows: o.rows ?? calls, blocksHit: o.hit ?? calls * 4, blocksRead: o.read ?? 0, tempBlocks: o.temp ?? 0,
 });
-const table = (seqScans: number, seqRows: number, liveRows = 100, idxScans = 0) => ({ seqScans, seqRows, idxScans, idxRows: idxScans, liveRows, bytes: liveRows * 200 });
+const table = (seqScans: number, seqRows: number, liveRows = 100, idxScans = 0): TableCounters => ({ seqScans, seqRows, idxScans, idxRows: idxScans, liveRows, bytes: liveRows * 200 });
 const snap = (at: number, statements: Record<string, ReturnType<typeof stmt>>, tables: Record<string, ReturnType<typeof table>>): PgSnapshot => ({
   at,
   statements: Object.fromEntries(Object.entries(statements).map(([q, s]) => [statementKey(q), s])),
@@ -79,6 +79,22 @@ const evidence = (o: { lookups: number; blocksPerLookup: number; seqRows?: numbe
     plans: [], findings: o.findings ?? [],
   };
 };
+
+describe('PostgreSQL evidence: how old a table\'s statistics were', () => {
+  const now = new Date('2026-01-01T12:00:00Z');
+  it('calls a sequential scan on stale statistics a possible planner mistake, and one on current statistics not', () => {
+    assert.match(statisticsNote({ liveRows: 85_000, modsSinceAnalyze: 84_580, analyzedAt: '2026-01-01T11:58:00Z' }, now), /stale \(analyzed 2 min before the scenario, 84,580 rows changed since\).*ANALYZE it before blaming an index/);
+    assert.match(statisticsNote({ liveRows: 85_000, modsSinceAnalyze: 0, analyzedAt: null }, now), /stale \(never analyzed\)/);
+    assert.match(statisticsNote({ liveRows: 85_000, modsSinceAnalyze: 300, analyzedAt: '2026-01-01T10:00:00Z' }, now), /current \(analyzed 2\.0 h before the scenario, 300 rows changed since\): not a planner mistake/);
+    assert.equal(statisticsNote({ liveRows: 85_000 }, now), '', 'files of older versions say nothing');
+  });
+  it('says it in the scan finding, from the statistics at the scenario\'s start', () => {
+    const before = snap(0, {}, { 'public.articles': { ...table(0, 0, 85_000), modsSinceAnalyze: 84_580, analyzedAt: null } });
+    const after = snap(1000, {}, { 'public.articles': { ...table(414, 414 * 85_000, 85_000) } });
+    const [f] = shapeFindings(delta(before, after));
+    assert.match(f!.message, /read by 414 sequential scans of 85,000 rows each; its statistics are stale \(never analyzed\)/);
+  });
+});
 
 describe('PostgreSQL evidence compared between two sides', () => {
   it('finds more statements per request, more blocks per call, a new sequential scan and a new lock wait; nothing between equals', () => {

@@ -15,6 +15,7 @@ import { diffIndexes, formatIndexDiff, type IndexDiff, indexesOf } from '../pg/s
 import { compareMarkdown, formatFinding } from '../compare/format.js';
 import { loadCompareRules } from '../compare/rules.js';
 import { readScenarioFiles } from '../report/results.js';
+import type { BackendSpec } from '../config/backend.js';
 import { envFlag, type FlagSpec, intFlag, parseFlags, UsageError } from './args.js';
 import { perfRun } from './runs.js';
 import { type Side as Started, startSide } from './sides.js';
@@ -95,24 +96,36 @@ export const compare = {
 
 type Target = { label: string; url: string; env: Record<string, string>; side?: Started };
 
+/** The backend the suite declares (harnessUse's backend), or a usage error saying how to declare one. */
+export function declaredBackend(suite: Suite, verb: string, usage: string): BackendSpec {
+  const spec = suite.use.backend;
+  if (!spec) throw new UsageError(verb, [`${suite.configFile} declares no backend to start at a git ref: pass harnessUse(settings, { backend: { command, cwd, url, env } }) (see pressure-harness/config, backend.ts), or compare two URLs`], usage);
+  return spec;
+}
+
+/** The declared backend at a ref (null: the working tree), with `env` on top of the declaration's. */
+export function startRef(suite: Suite, spec: BackendSpec, label: string, ref: string | null, env: Record<string, string>, work: string): Promise<Started> {
+  return startSide({ label, ref, spec: { ...spec, env: { ...spec.env, ...env } }, healthPath: suite.use.healthPath ?? '/healthz', templateUrl: suite.use.databaseUrl, work });
+}
+
+/** ABBA rounds between two started sides, then their index differences (an index one side lacks names the cause of a scan). */
+export async function roundsBetween(suite: Suite, sides: [Started, Started], rounds: number, dir: string, grep?: string): Promise<[Side, Side, IndexDiff[] | undefined]> {
+  const targets = sides.map((s): Target => ({ label: s.ref ? `${s.label} ${s.ref}` : `${s.label} (working tree)`, url: s.url, env: s.databaseUrl ? { DATABASE_URL: s.databaseUrl } : {}, side: s })) as [Target, Target];
+  const measured = await abba(suite, targets, rounds, dir, grep);
+  const [b, c] = sides;
+  const schema = b.databaseUrl && c.databaseUrl ? diffIndexes(await indexesOf(b.databaseUrl), await indexesOf(c.databaseUrl)) : undefined;
+  return [...measured, schema];
+}
+
 /** The suite's declared backend at two refs, started side by side, compared in ABBA rounds, and removed (also when a side fails). */
 async function atRefs(suite: Suite, o: { base: string; candidate: string | null; baseEnv: Record<string, string>; candidateEnv: Record<string, string> }, rounds: number, out: string, grep?: string): Promise<[Side, Side, IndexDiff[] | undefined]> {
-  const spec = suite.use.backend;
-  if (!spec) {
-    throw new UsageError('compare', [`${suite.configFile} declares no backend to start at a git ref: pass harnessUse(settings, { backend: { command, cwd, url, env } }) (see pressure-harness/config, backend.ts), or compare two URLs`], compare.usage);
-  }
+  const spec = declaredBackend(suite, 'compare', compare.usage);
   const work = mkdtempSync(path.join(tmpdir(), 'pressure-compare-'));
   const started: Started[] = [];
   try {
-    for (const [label, ref, env] of [['base', o.base, o.baseEnv], ['candidate', o.candidate, o.candidateEnv]] as const) {
-      started.push(await startSide({ label, ref, spec: { ...spec, env: { ...spec.env, ...env } }, healthPath: suite.use.healthPath ?? '/healthz', templateUrl: suite.use.databaseUrl, work }));
-    }
-    const targets = started.map((s): Target => ({ label: s.ref ? `${s.label} ${s.ref}` : `${s.label} (working tree)`, url: s.url, env: s.databaseUrl ? { DATABASE_URL: s.databaseUrl } : {}, side: s })) as [Target, Target];
-    const sides = await abba(suite, targets, rounds, path.join(out, 'rounds'), grep);
-    // The two schemas as the runs left them: an index one side lacks names the cause of a scan.
-    const [b, c] = started;
-    const schema = b!.databaseUrl && c!.databaseUrl ? diffIndexes(await indexesOf(b!.databaseUrl), await indexesOf(c!.databaseUrl)) : undefined;
-    return [...sides, schema];
+    started.push(await startRef(suite, spec, 'base', o.base, o.baseEnv, work));
+    started.push(await startRef(suite, spec, 'candidate', o.candidate, o.candidateEnv, work));
+    return await roundsBetween(suite, started as [Started, Started], rounds, path.join(out, 'rounds'), grep);
   } finally {
     for (const s of started.reverse()) await s.stop();
     rmSync(work, { recursive: true, force: true });

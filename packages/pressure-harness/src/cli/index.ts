@@ -3,6 +3,7 @@
  * resolves to the exit code. Each verb is one file with its flags, usage, help and example.
  */
 import { baseline } from './baseline.js';
+import { bisect } from './bisect.js';
 import { compare } from './compare.js';
 import { doctor } from './doctor.js';
 import { helpText, UsageError, type FlagSpec } from './args.js';
@@ -12,7 +13,7 @@ import { SuiteError } from './suite.js';
 export type Verb = { name: string; summary: string; usage: string; about: string; example: string; flags: FlagSpec; run(argv: string[]): Promise<number> };
 
 /** The verbs, in the order --help lists them. */
-export const VERBS: readonly Verb[] = [compare, merge, baseline, doctor];
+export const VERBS: readonly Verb[] = [compare, bisect, merge, baseline, doctor];
 
 export function usage(): string {
   const w = Math.max(...VERBS.map((v) => v.name.length));

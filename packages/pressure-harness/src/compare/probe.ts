@@ -27,6 +27,12 @@ export type ScaleProbe = {
   large: { variant: string; size: number };
   /** Metrics that may grow with the data, each with the reason the report prints beside it. */
   grows?: Record<string, string>;
+  /**
+   * The two sizes answer payloads alike (pages equally full, the same fields): only then is a
+   * growth of bytes per request a finding. By default a page that fills with the data (5 rows of
+   * a small tenant, 20 of a whale) grows its bytes without any cost growing: reported, not failing.
+   */
+  equalPayloads?: boolean;
 };
 
 export type ProbeFinding = Finding & {
@@ -48,6 +54,8 @@ export type ProbeResult = {
   findings: ProbeFinding[];
   /** Growth the scenario said to expect, with its reason. */
   expected: ProbeFinding[];
+  /** What else differs between the two sizes' requests (their bytes, their statuses): a finding is then not like for like. Absent in files of older versions. */
+  differs?: string[];
 };
 
 /** A probe that cannot be read: the scenario's author gets what is wrong and what is accepted. */
@@ -84,20 +92,35 @@ export function probeScale(scenario: string, raw: ScenarioFile['raw'], probe: Sc
   const findings: ProbeFinding[] = [];
   const expected: ProbeFinding[] = [];
   for (const f of c.findings) {
-    const why = probe.grows?.[f.metric];
+    const why = probe.grows?.[f.metric] ?? (f.metric === 'bytes_per_req' && !probe.equalPayloads ? PAGE_FILLS : undefined);
     const g: ProbeFinding = { ...f, exponent: growthExponent(f.base, f.candidate, factor) };
     if (why) expected.push({ ...g, severity: 'warn', expected: why });
     else findings.push(g);
   }
-  return { dimension: probe.dimension, small: probe.small, large: probe.large, factor, compared: c.compared, findings, expected };
+  const differs = differences(raw.routes[probe.small.variant]!, raw.routes[probe.large.variant]!);
+  return { dimension: probe.dimension, small: probe.small, large: probe.large, factor, compared: c.compared, findings, expected, ...(differs.length && { differs }) };
+}
+
+const PAGE_FILLS = 'a page holds more, or longer, rows at the larger size (set equalPayloads when the two answer alike)';
+
+/** Bytes per request beyond a quarter apart, or another mix of statuses: the two sizes did not answer alike. */
+function differences(small: ScenarioFile['raw']['routes'][string], large: ScenarioFile['raw']['routes'][string]): string[] {
+  const out: string[] = [];
+  const per = (r: typeof small) => (r.requests ? r.bytes / r.requests : 0);
+  const [b, l] = [per(small), per(large)];
+  if (b > 0 && l > 0 && (l / b > 1.25 || b / l > 1.25)) out.push(`bytes per request ${count(Math.round(b))} → ${count(Math.round(l))} B`);
+  const mix = (r: typeof small) => Object.entries(r.statuses ?? {}).filter(([, n]) => n / Math.max(1, r.requests) >= 0.01).map(([k]) => k).sort().join('/');
+  if (mix(small) !== mix(large)) out.push(`statuses ${mix(small) || 'none'} → ${mix(large) || 'none'}`);
+  return out;
 }
 
 const count = (n: number) => n.toLocaleString('en-US');
 
 /** One line: the comparison's words, then how fast it grows with the data. */
-export function formatProbeFinding(p: Pick<ProbeResult, 'dimension' | 'small' | 'large'>, f: ProbeFinding): string {
+export function formatProbeFinding(p: Pick<ProbeResult, 'dimension' | 'small' | 'large' | 'differs'>, f: ProbeFinding): string {
   const growth = f.exponent === null ? 'from nothing' : `as size^${f.exponent.toFixed(2)}`;
-  return `${formatFinding(f)}; grows ${growth} with ${p.dimension} (${count(p.small.size)} → ${count(p.large.size)})${f.expected ? `, expected: ${f.expected}` : ''}`;
+  const unlike = f.metric !== 'bytes_per_req' && p.differs?.length ? `; not like for like: the sizes also differ in ${p.differs.join(', ')}` : '';
+  return `${formatFinding(f)}; grows ${growth} with ${p.dimension} (${count(p.small.size)} → ${count(p.large.size)})${f.expected ? `, expected: ${f.expected}` : ''}${unlike}`;
 }
 
 /** Every finding of a probe, then its expected growth, each as a verdict and a line: what summaries and annotations print. */

@@ -37,7 +37,18 @@ const MARK = SQL_MARK;
 const HARNESS_APP = 'pressure-harness';
 
 export type StatementCounters = { query: string; calls: number; ms: number; rows: number; blocksHit: number; blocksRead: number; tempBlocks: number };
-export type TableCounters = { seqScans: number; seqRows: number; idxScans: number; idxRows: number; liveRows: number; bytes: number };
+export type TableCounters = {
+  seqScans: number;
+  seqRows: number;
+  idxScans: number;
+  idxRows: number;
+  liveRows: number;
+  bytes: number;
+  /** Rows changed since the table (its oldest partition) was last analyzed; absent in files of older versions. */
+  modsSinceAnalyze?: number;
+  /** When it (its partition analyzed longest ago) was last analyzed, by ANALYZE or autovacuum; null: never. */
+  analyzedAt?: string | null;
+};
 export type PgSnapshot = { at: number; statements: Record<string, StatementCounters> | null; tables: Record<string, TableCounters> };
 
 export type PgStatement = StatementCounters & { key: string };
@@ -83,8 +94,12 @@ export type PgEvidence =
       /** Absent in files of older versions. */
       logged?: LoggedPlans;
       findings: PgFinding[];
+      /** Tables whose statistics were stale when the scenario began, analyzed before it (absent in files of older versions). */
+      analyzed?: StaleTable[];
     }
   | { available: false; reason: string };
+
+export type StaleTable = { table: string; liveRows: number; modsSinceAnalyze: number; analyzedAt: string | null };
 
 export type PgShapeRules = {
   /** A table this large (live rows) read by sequential scans of this many rows each, this many times, is a finding. */
@@ -130,17 +145,24 @@ export async function snapshot(c: pg.ClientBase): Promise<PgSnapshot> {
     // so each snapshot asks again. Tables and sessions are in every PostgreSQL.
     statements = null;
   }
-  const tb = await c.query<{ name: string; seq: number; seqrows: number; idx: number; idxrows: number; live: number; bytes: number }>(
+  const tb = await c.query<{ name: string; seq: number; seqrows: number; idx: number; idxrows: number; live: number; bytes: number; mods: number; analyzed: Date | string | null }>(
     `SELECT ${MARK} coalesce(r.schemaname || '.' || r.relname, t.schemaname || '.' || t.relname) AS name,
             sum(t.seq_scan)::float8 AS seq, sum(t.seq_tup_read)::float8 AS seqrows,
             sum(coalesce(t.idx_scan, 0))::float8 AS idx, sum(coalesce(t.idx_tup_fetch, 0))::float8 AS idxrows,
-            sum(t.n_live_tup)::float8 AS live, sum(pg_total_relation_size(t.relid))::float8 AS bytes
+            sum(t.n_live_tup)::float8 AS live, sum(pg_total_relation_size(t.relid))::float8 AS bytes,
+            sum(t.n_mod_since_analyze)::float8 AS mods,
+            -- The oldest statistics among the parts that hold rows: one stale partition misleads the planner.
+            CASE WHEN bool_or(t.n_live_tup > 0 AND t.last_analyze IS NULL AND t.last_autoanalyze IS NULL) THEN NULL
+                 ELSE min(greatest(t.last_analyze, t.last_autoanalyze)) FILTER (WHERE t.n_live_tup > 0) END AS analyzed
        FROM pg_stat_user_tables t
        LEFT JOIN pg_stat_user_tables r ON r.relid = pg_partition_root(t.relid) AND r.relid <> t.relid
       GROUP BY 1`,
   );
   const tables: Record<string, TableCounters> = {};
-  for (const r of tb.rows) tables[r.name] = { seqScans: r.seq, seqRows: r.seqrows, idxScans: r.idx, idxRows: r.idxrows, liveRows: r.live, bytes: r.bytes };
+  for (const r of tb.rows) {
+    const analyzedAt = r.analyzed === null ? null : new Date(r.analyzed).toISOString();
+    tables[r.name] = { seqScans: r.seq, seqRows: r.seqrows, idxScans: r.idx, idxRows: r.idxrows, liveRows: r.live, bytes: r.bytes, modsSinceAnalyze: r.mods, analyzedAt };
+  }
   return { at, statements, tables };
 }
 
@@ -159,7 +181,7 @@ export function delta(before: PgSnapshot, after: PgSnapshot): { seconds: number;
   const tables: PgTable[] = [];
   for (const [table, a] of Object.entries(after.tables)) {
     const b = before.tables[table];
-    const t = { table, seqScans: a.seqScans - (b?.seqScans ?? 0), seqRows: a.seqRows - (b?.seqRows ?? 0), idxScans: a.idxScans - (b?.idxScans ?? 0), idxRows: a.idxRows - (b?.idxRows ?? 0), liveRows: a.liveRows, bytes: a.bytes };
+    const t = { table, seqScans: a.seqScans - (b?.seqScans ?? 0), seqRows: a.seqRows - (b?.seqRows ?? 0), idxScans: a.idxScans - (b?.idxScans ?? 0), idxRows: a.idxRows - (b?.idxRows ?? 0), liveRows: a.liveRows, bytes: a.bytes, ...(b?.modsSinceAnalyze !== undefined && { modsSinceAnalyze: b.modsSinceAnalyze }), ...(b?.analyzedAt !== undefined && { analyzedAt: b.analyzedAt }) };
     // A partition dropped in between makes a root's sums fall: no scans to report from it.
     if (t.seqScans < 0 || t.seqRows < 0 || t.idxScans < 0 || t.idxRows < 0) continue;
     if (t.seqScans > 0 || t.idxScans > 0) tables.push(t);
@@ -239,13 +261,47 @@ const short = (q: string) => {
   return s.length > 90 ? `${s.slice(0, 89)}…` : s;
 };
 
+/**
+ * How old the table's statistics were when the scenario began, and whether that may explain a
+ * scan: the planner picks a sequential scan of a table it believes small (statistics taken when it
+ * held a few hundred rows) whether or not an index would serve. Stale: never analyzed, or more
+ * rows changed since than a tenth of what it holds (autovacuum's default analyze scale factor).
+ */
+export function statisticsNote(t: Pick<TableCounters, 'liveRows' | 'modsSinceAnalyze' | 'analyzedAt'>, now: Date = new Date()): string {
+  if (t.modsSinceAnalyze === undefined || t.analyzedAt === undefined) return '';
+  const stale = t.analyzedAt === null || t.modsSinceAnalyze > 0.1 * t.liveRows + 50;
+  const age = t.analyzedAt === null ? 'never analyzed' : `analyzed ${ago(now.getTime() - Date.parse(t.analyzedAt))} before the scenario, ${fmt(t.modsSinceAnalyze)} rows changed since`;
+  return stale ? `; its statistics are stale (${age}): the planner may have chosen the scan on old row counts, ANALYZE it before blaming an index` : `; its statistics are current (${age}): not a planner mistake on old row counts`;
+}
+
+const ago = (ms: number) => (ms < 120_000 ? `${Math.max(0, Math.round(ms / 1000))} s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`);
+
+/**
+ * Tables (partitions included) whose statistics are stale, analyzed now: never analyzed, or more
+ * rows changed since than a tenth of what they hold, with at least `minRows` rows. Bounded to the
+ * `max` largest: ANALYZE samples a fixed number of rows, so each costs a fraction of a second.
+ */
+export async function analyzeStale(c: pg.ClientBase, o: { minRows?: number; max?: number } = {}): Promise<StaleTable[]> {
+  const { rows } = await c.query<{ name: string; live: number; mods: number; analyzed: Date | null }>(
+    `SELECT ${MARK} quote_ident(schemaname) || '.' || quote_ident(relname) AS name, n_live_tup::float8 AS live, n_mod_since_analyze::float8 AS mods,
+            greatest(last_analyze, last_autoanalyze) AS analyzed
+       FROM pg_stat_user_tables
+      WHERE n_live_tup + n_mod_since_analyze >= $1 AND relname <> 'pressure_ledger'
+        AND (greatest(last_analyze, last_autoanalyze) IS NULL OR n_mod_since_analyze > 0.1 * n_live_tup + 50)
+      ORDER BY n_live_tup DESC LIMIT $2`,
+    [o.minRows ?? 1_000, o.max ?? 50],
+  );
+  for (const r of rows) await c.query(`ANALYZE ${MARK} ${r.name}`);
+  return rows.map((r) => ({ table: r.name, liveRows: r.live, modsSinceAnalyze: r.mods, analyzedAt: r.analyzed && new Date(r.analyzed).toISOString() }));
+}
+
 /** Shapes that are wrong whatever the timing. */
 export function shapeFindings(d: { statements: PgStatement[]; tables: PgTable[] }, rules: PgShapeRules = DEFAULT_SHAPE_RULES): PgFinding[] {
   const out: PgFinding[] = [];
   for (const t of d.tables) {
     const perScan = t.seqScans ? t.seqRows / t.seqScans : 0;
     if (t.liveRows >= rules.seqScan.minTableRows && t.seqScans >= rules.seqScan.minScans && perScan >= rules.seqScan.minRowsPerScan) {
-      out.push({ kind: 'seq_scan_large_table', subject: t.table, message: `${t.table} (${fmt(t.liveRows)} rows, ${(t.bytes / 1048576).toFixed(1)} MB) read by ${fmt(t.seqScans)} sequential scans of ${fmt(perScan)} rows each` });
+      out.push({ kind: 'seq_scan_large_table', subject: t.table, message: `${t.table} (${fmt(t.liveRows)} rows, ${(t.bytes / 1048576).toFixed(1)} MB) read by ${fmt(t.seqScans)} sequential scans of ${fmt(perScan)} rows each${statisticsNote(t)}` });
     }
   }
   for (const s of d.statements) {
@@ -331,11 +387,15 @@ export async function pgWatch(url: string, rules: PgShapeRules = DEFAULT_SHAPE_R
   const sampler = new pg.Client({ connectionString: url, application_name: `${HARNESS_APP}-pg-activity`, connectionTimeoutMillis: 10_000 });
   let before: PgSnapshot;
   let log: LogPosition | string;
+  let analyzed: StaleTable[] = [];
   try {
     await Promise.all([reader.connect(), sampler.connect()]);
     // Our own reads stay out of the statistics where the role may say so (a superuser setting);
     // elsewhere the marker in their text keeps them out.
     await Promise.all([reader, sampler].map((c) => c.query(`SET pg_stat_statements.track = 'none'`).catch(() => {})));
+    // Plans made on current row counts: a scan the planner chose on a table it thought small says
+    // nothing about an index. What was stale is named in the evidence.
+    analyzed = await analyzeStale(reader).catch(() => []);
     before = await snapshot(reader);
     log = await logPosition(reader).catch((e: Error) => `the server's log position is not readable: ${e.message.split('\n')[0]}`);
   } catch (e) {
@@ -357,7 +417,7 @@ export async function pgWatch(url: string, rules: PgShapeRules = DEFAULT_SHAPE_R
         const statements = d.statements.filter((s, i) => i < KEEP || flagged.has(s.key));
         const plans = await plansOf(reader, d.statements.slice(0, PLANS));
         const logged: LoggedPlans = typeof log === 'string' ? { available: false, reason: log } : await loggedPlans(reader, log).catch((e: Error) => ({ available: false as const, reason: `reading the server's log failed: ${e.message.split('\n')[0]}` }));
-        return { available: true, seconds: d.seconds, statementStats, statements, tables: d.tables, activity: act, plans, logged, findings };
+        return { available: true, seconds: d.seconds, statementStats, statements, tables: d.tables, activity: act, plans, logged, findings, analyzed };
       } catch (e) {
         return { available: false, reason: `reading PostgreSQL's statistics failed: ${(e as Error).message.split('\n')[0]}` };
       } finally {

@@ -35,6 +35,10 @@ export function formatPgEvidence(e: PgEvidence): string {
         )
       : '  n/a: pg_stat_statements is not installed in the served database',
   );
+  if (e.analyzed?.length) {
+    out.push('', `Statistics refreshed before the scenario (ANALYZE of ${e.analyzed.length} table(s) whose statistics were stale):`);
+    for (const t of e.analyzed) out.push(`  - ${t.table}: ${n(t.liveRows)} rows, ${n(t.modsSinceAnalyze)} changed since ${t.analyzedAt ? `the last analyze (${t.analyzedAt})` : 'it was created (never analyzed)'}`);
+  }
   out.push('', 'Tables (pg_stat_user_tables, partitions under their root):');
   out.push(textTable(['table', 'seq scans', 'rows by seq scan', 'index scans', 'rows by index', 'live rows', 'size'], e.tables.map((t) => [t.table, n(t.seqScans), n(t.seqRows), n(t.idxScans), n(t.idxRows), n(t.liveRows), mb(t.bytes)])));
   for (const p of e.plans) out.push('', `Generic plan (EXPLAIN (GENERIC_PLAN)) of ${p.key}: ${oneLine(p.query, 200)}`, 'plan' in p ? p.plan : `  n/a: ${p.error}`);

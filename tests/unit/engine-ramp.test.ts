@@ -1,0 +1,51 @@
+/** The load engine's pauses (Retry-After), budget rules and adaptive ramps, against the counting server. */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { runLoad } from 'pressure-harness/load';
+import { runRamp } from 'pressure-harness/load';
+import { type Probe, probe, probeServer, roomy } from '../support/probe-server.js';
+
+describe('load engine: pauses, budgets and ramps', () => {
+  let server: Probe;
+  before(async () => {
+    server = await probeServer();
+  });
+  after(() => server.close());
+
+  it('honours Retry-After: after a 429 that says wait 1 s, nothing is sent for 1 s', async () => {
+    server.reset({ throttleFirst: 1 });
+    await runLoad({ baseUrl: server.url, connections: 4, shape: { model: 'closed', concurrency: 4, durationMs: 1600 }, guards: roomy, next: () => probe });
+    const [first, ...rest] = server.arrivals;
+    const afterFirstAnswer = rest.filter((t) => t - first! > 50); // requests already on the wire with the first
+    assert.ok(afterFirstAnswer.length > 0, 'the run went on after the pause');
+    assert.ok(afterFirstAnswer.every((t) => t - first! >= 1000), `a request came ${Math.min(...afterFirstAnswer.map((t) => t - first!))} ms after the 429`);
+  });
+
+  it('stops a run whose p95 stays over budget, and only warns for a warn-only rule', async () => {
+    server.reset({ delayMs: 40 });
+    const strict = await runLoad({ baseUrl: server.url, connections: 2, shape: { model: 'closed', concurrency: 2, durationMs: 20_000 }, guards: roomy, next: () => probe, rules: [{ metric: 'p95', above: 20, forSeconds: 2 }] });
+    assert.match(strict.stoppedBy, /^abort: p95 over 20 ms for 2 s \(last 2 s: \d+(\.\d+)?ms, \d+(\.\d+)?ms\)$/);
+    assert.ok(strict.wallMs < 20_000, `stopped by the rule before the shape's 20 s, after ${strict.wallMs} ms`);
+    server.reset({ delayMs: 40 });
+    const warned = await runLoad({ baseUrl: server.url, connections: 2, shape: { model: 'closed', concurrency: 2, durationMs: 3500 }, guards: roomy, next: () => probe, rules: [{ metric: 'p95', above: 20, forSeconds: 2, strict: false }] });
+    assert.equal(warned.stoppedBy, 'duration');
+    assert.equal(warned.warnings.length, 1);
+    assert.match(warned.warnings[0]!, /^warn: p95 over 20 ms for 2 s/);
+  });
+
+  it('climbs 1 → 5 → 20 → 50, steps back from the step that breaks the budget, and names the knee', async () => {
+    server.reset({ delayMs: 5, capacity: 8 });
+    const r = await runRamp({ baseUrl: server.url, model: 'closed', holdMs: 700, guards: roomy, next: () => probe, adaptive: { maxErrorRate: 0.01, maxThrottledShare: 0.01, maxP95Ms: 500 } });
+    assert.deepEqual(r.steps.map((s) => [s.level, s.withinBudget]), [[1, true], [5, true], [20, false], [5, true]]);
+    assert.equal(r.knee, 5);
+    assert.match(r.verdict, /^20 broke the budget \(429\/503 share 0\.\d+ > 0\.01\); stepped back to 5, which held: the knee$/);
+  });
+
+  it('fails fast when the backend keeps struggling after stepping back', async () => {
+    server.reset({ delayMs: 2, failAfter: 400 }); // step 1 sends ~150, step 5 crosses 400
+    const r = await runRamp({ baseUrl: server.url, model: 'closed', holdMs: 500, guards: roomy, next: () => probe, adaptive: { maxErrorRate: 0.01, maxThrottledShare: 0.5, maxP95Ms: 500 } });
+    assert.equal(r.knee, null);
+    assert.match(r.verdict, /did not help .*: failing fast$/);
+    assert.ok(r.steps.length <= 4, `${r.steps.length} steps`);
+  });
+});
