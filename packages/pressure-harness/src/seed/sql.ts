@@ -25,9 +25,15 @@ import { SQL_MARK, withClient } from '../pg/url.js';
 import { type Domain, generateDomain, type GeneratedRow, groupByEntity, isRef, planDomain } from './domain.js';
 import { seedProgress } from './progress.js';
 
-export type SqlMapping = Record<string, { table: string; columns?: Record<string, string> }>;
+/**
+ * Per entity: its table, the columns its fields go to (by default the field's own name), and, for
+ * a table keyed by a natural key (a username, a slug, a code), the field whose value is the key.
+ */
+export type SqlMapping = Record<string, { table: string; columns?: Record<string, string>; key?: string }>;
 
-type TableInfo = { table: string; pk: string; pkKind: 'sequence' | 'uuid'; sequence?: string; parentColumn?: string; runTagged: boolean; columns: Set<string> };
+/** How a row's key is made: nextval of the key's sequence, a random uuid (with or without a default), or a field's value. */
+type KeyKind = 'sequence' | 'uuid' | 'natural';
+type TableInfo = { table: string; pk: string; pkKind: KeyKind; sequence?: string; parentColumn?: string; runTagged: boolean; columns: Set<string>; keyField?: string };
 
 export const LEDGER = 'pressure_ledger';
 const LEDGER_DDL = `CREATE ${SQL_MARK} TABLE IF NOT EXISTS ${LEDGER} (
@@ -46,8 +52,8 @@ async function inspect(c: pg.Client, domain: Domain, mapping: SqlMapping): Promi
       problems.push(`${entity}: no table mapped; add { ${entity}: { table: '…' } }`);
       continue;
     }
-    const cols = await c.query<{ name: string; def: string | null }>(
-      `SELECT a.attname AS name, pg_get_expr(d.adbin, d.adrelid) AS def FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    const cols = await c.query<{ name: string; def: string | null; type: string }>(
+      `SELECT a.attname AS name, pg_get_expr(d.adbin, d.adrelid) AS def, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`,
       [m.table],
     );
@@ -64,12 +70,17 @@ async function inspect(c: pg.Client, domain: Domain, mapping: SqlMapping): Promi
       continue;
     }
     const pkName = pk.rows[0]!.name;
-    const def = cols.rows.find((r) => r.name === pkName)?.def ?? '';
+    const pkCol = cols.rows.find((r) => r.name === pkName);
+    const def = pkCol?.def ?? '';
     const seq = (await c.query<{ seq: string | null }>(`SELECT pg_get_serial_sequence($1, $2) AS seq`, [m.table, pkName])).rows[0]?.seq;
-    const pkKind = seq ? 'sequence' : /gen_random_uuid|uuid_generate/.test(def) ? 'uuid' : undefined;
-    if (!pkKind) problems.push(`${entity}: the key ${m.table}.${pkName} must come from a sequence (serial, identity) or gen_random_uuid(), has default "${def || 'none'}"`);
+    // The adapter makes every key itself: a sequence's next values, a uuid whatever the column's
+    // default (none is fine), or the value of the field the mapping names as the natural key.
+    const keyField = m.key;
+    if (keyField && !(keyField in domain.entities[entity]!.fields)) problems.push(`${entity}: key '${keyField}' is not a field of ${entity}; its fields: ${Object.keys(domain.entities[entity]!.fields).join(', ')}`);
+    const pkKind: KeyKind | undefined = keyField ? 'natural' : seq ? 'sequence' : pkCol?.type === 'uuid' || /gen_random_uuid|uuid_generate/.test(def) ? 'uuid' : undefined;
+    if (!pkKind) problems.push(`${entity}: the key ${m.table}.${pkName} (${pkCol?.type ?? '?'}, default ${def || 'none'}) is neither a sequence nor a uuid: name the field that holds it, { ${entity}: { table: '${m.table}', key: '<field>' } }`);
     const columns = new Set(cols.rows.map((r) => r.name));
-    const t: TableInfo = { table: m.table, pk: pkName, pkKind: pkKind ?? 'uuid', ...(seq && { sequence: seq }), runTagged: columns.has(RUN_COLUMN) && columns.has(EXPIRY_COLUMN), columns };
+    const t: TableInfo = { table: m.table, pk: pkName, pkKind: pkKind ?? 'uuid', ...(seq && { sequence: seq }), ...(keyField && { keyField }), runTagged: columns.has(RUN_COLUMN) && columns.has(EXPIRY_COLUMN), columns };
     const parent = domain.entities[entity]!.parent;
     if (parent) {
       const parentTable = mapping[parent]?.table;
@@ -135,9 +146,12 @@ export async function seedSql(o: SqlSeedOptions): Promise<SqlSeedResult> {
         const ids =
           t.pkKind === 'sequence'
             ? (await c.query<{ id: string }>(`SELECT nextval($1)::text AS id FROM generate_series(1, $2)`, [t.sequence, list.length])).rows.map((r) => r.id)
-            : list.map(() => randomUUID());
+            : t.pkKind === 'natural'
+              ? list.map((r) => String(r.values[t.keyField!]))
+              : list.map(() => randomUUID());
         list.forEach((r, i) => keys.set(r.path, ids[i]!));
-        const fields = Object.keys(o.domain.entities[entity]!.fields);
+        // A natural key's field is the key column: written once, as the key.
+        const fields = Object.keys(o.domain.entities[entity]!.fields).filter((f) => (m.columns?.[f] ?? f) !== t.pk);
         const cols = [t.pk, ...(t.parentColumn ? [t.parentColumn] : []), ...fields.map((f) => m.columns?.[f] ?? f), ...(t.runTagged ? [RUN_COLUMN, EXPIRY_COLUMN] : [])];
         const lines = function* () {
           for (let i = 0; i < list.length; i++) {
