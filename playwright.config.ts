@@ -13,7 +13,7 @@
  */
 import { defineConfig } from '@playwright/test';
 import { config as loadDotenv } from 'dotenv';
-import { appLogFile, appServerEnv, datasetRestoreEnv, loadSettings } from './config/settings.js';
+import { APP_COMMAND, appBackend, appFaultEnvs, appLogFile, appServerEnv, datasetRestoreEnv, loadSettings } from './config/settings.js';
 import { mintRunId, settingsOrReport } from 'pressure-harness/config';
 import { harnessUse, perfReporter } from 'pressure-harness/config';
 import type { HarnessOptions } from 'pressure-harness/fixtures';
@@ -45,6 +45,9 @@ export default defineConfig<{}, HarnessOptions & SuiteOptions>({
       databaseUrl: settings.verifyDatabaseUrl,
       datasetLabel: settings.seedProfile,
       backendLogFile: settings.startApp ? appLogFile(runId) : undefined,
+      // How app/ starts, and the faults it can start with: for pressure compare --base, bisect and verify.
+      backend: appBackend(settings),
+      faults: appFaultEnvs(),
     }),
     seedProfile: settings.seedProfile,
     referenceApp: settings.startApp,
@@ -89,7 +92,7 @@ export default defineConfig<{}, HarnessOptions & SuiteOptions>({
   ],
   webServer: settings.startApp
     ? {
-        command: 'node --import tsx app/server.ts',
+        command: APP_COMMAND,
         url: `${settings.baseUrl}/healthz`,
         reuseExistingServer: !CI,
         timeout: 120_000,

@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { embeddedDataDir, embeddedUrl } from '../devdb/url.js';
 import { FAULTS, parseFaults } from '../app/faults.js';
 import { type Env, formatProblems, int, oneOf, optionalFraction, optionalInt, port, SettingsError } from 'pressure-harness/contract';
-import { type HarnessSettings, loadHarnessSettings } from 'pressure-harness/config';
+import { type BackendSpec, type HarnessSettings, loadHarnessSettings } from 'pressure-harness/config';
 import { parseTiers } from 'pressure-harness/seed';
 import { databaseOf } from 'pressure-harness/pg';
 import { type DatasetKnobs, datasetName, resolveKnobs, SEED_PROFILES, type SeedProfile } from '../seed/profiles.js';
@@ -133,6 +133,29 @@ export function appServerEnv(s: Settings, runId = 'scripts'): Record<string, str
     ...(s.appDatabaseUrl && { DATABASE_URL: s.appDatabaseUrl }),
   };
 }
+
+/** How app/ starts, for the command line's comparisons at git refs (pressure compare --base, bisect, verify): its own ports and embedded PostgreSQL, or a copy of DATABASE_URL's database. */
+export function appBackend(s: Settings): BackendSpec {
+  return {
+    command: APP_COMMAND,
+    cwd: SUITE_ROOT,
+    url: 'http://127.0.0.1:{port}',
+    env: {
+      APP_ENV: 'test',
+      PORT: '{port}',
+      TEST_SERVICE_TOKEN: s.serviceToken,
+      APP_FAULTS: '',
+      ...(s.appDatabaseUrl ? { DATABASE_URL: '{databaseUrl}' } : { PG_PORT: '{pgPort}', PG_DATA_DIR: '{dataDir}' }),
+    },
+    databaseUrl: s.appDatabaseUrl ? '{databaseUrl}' : embeddedUrl(0).replace(':0/', ':{pgPort}/'),
+  };
+}
+
+/** app/'s faults (app/faults.ts), each the environment that switches it on: what pressure verify proves the suite catches. */
+export const appFaultEnvs = (): Record<string, Record<string, string>> => Object.fromEntries(FAULTS.map((f) => [f, { APP_FAULTS: f }]));
+
+/** The command that starts app/: the suite's webServer and its declared backend alike. */
+export const APP_COMMAND = 'node --import tsx app/server.ts';
 
 /**
  * What app/ needs to restore the run's dataset at start: the dataset's name and the database

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_RULES, type Comparison, type Finding, withSchema } from 'pressure-harness/compare';
-import { checkBackend, fill } from 'pressure-harness/config';
+import { checkBackend, fill, harnessUse, loadHarnessSettings } from 'pressure-harness/config';
 import { diffIndexes, formatIndexDiff } from 'pressure-harness/pg';
 import { run, UsageError } from 'pressure-harness/cli';
 import { groupByEntity } from 'pressure-harness/seed';
@@ -35,7 +35,7 @@ describe('the pressure command line', () => {
   it('refuses an unknown verb and a baseline action it does not know, naming what it accepts', async () => {
     const v = await cli(['bisekt']);
     assert.equal(v.code, 2);
-    assert.match(v.err, /unknown verb "bisekt"; the verbs are compare, bisect, merge, baseline, doctor/);
+    assert.match(v.err, /unknown verb "bisekt"; the verbs are compare, bisect, verify, merge, baseline, doctor/);
     const b = await cli(['baseline', 'store', '--force', '--tag', 'v1']);
     assert.equal(b.code, 2);
     assert.match(b.err, /the action must be one of save, check, list, got "store"/);
@@ -51,7 +51,7 @@ describe('the pressure command line', () => {
   });
 
   it('prints each verb\'s help with an example', async () => {
-    for (const verb of ['compare', 'bisect', 'merge', 'baseline', 'doctor']) {
+    for (const verb of ['compare', 'bisect', 'verify', 'merge', 'baseline', 'doctor']) {
       const r = await cli([verb, '--help']);
       assert.equal(r.code, 0);
       assert.match(r.out, new RegExp(`Usage: pressure ${verb}`));
@@ -67,6 +67,13 @@ describe('a declared backend', () => {
     assert.equal(fill(ok.url, { port: 8081, pgPort: 5433, dataDir: '/tmp/d' }, 'url'), 'http://127.0.0.1:8081/api');
     assert.throws(() => fill('{prot}', { port: 1, pgPort: 2, dataDir: '' }, 'backend.url'), /backend.url: unknown placeholder \{prot\}; accepted: \{port\}/);
     assert.throws(() => fill('{databaseUrl}', { port: 1, pgPort: 2, dataDir: '' }, 'env.DATABASE_URL'), /\{databaseUrl\} needs DATABASE_URL/);
+  });
+  it('goes into the use block with the faults verify starts it with, and refuses faults it cannot start', () => {
+    const settings = loadHarnessSettings({}, { defaultBaseUrl: () => 'http://127.0.0.1:8080', baselinesDir: 'b', budgetsDir: 'b' });
+    const use = harnessUse(settings, { backend: ok, faults: { slow: { SLOW: '1' } } });
+    assert.deepEqual([use.backend, use.faults], [ok, { slow: { SLOW: '1' } }]);
+    assert.throws(() => harnessUse(settings, { faults: { slow: { SLOW: '1' } } }), /faults need a backend declaration/);
+    assert.throws(() => harnessUse(settings, { backend: ok, faults: { 'bad name': {} } }), /faults\.bad name: a name of letters/);
   });
   it('is refused with every problem at once', () => {
     assert.deepEqual(checkBackend(ok), []);

@@ -8,12 +8,13 @@ import { compare } from './compare.js';
 import { doctor } from './doctor.js';
 import { helpText, UsageError, type FlagSpec } from './args.js';
 import { merge } from './merge.js';
+import { verify } from './verify.js';
 import { SuiteError } from './suite.js';
 
 export type Verb = { name: string; summary: string; usage: string; about: string; example: string; flags: FlagSpec; run(argv: string[]): Promise<number> };
 
 /** The verbs, in the order --help lists them. */
-export const VERBS: readonly Verb[] = [compare, bisect, merge, baseline, doctor];
+export const VERBS: readonly Verb[] = [compare, bisect, verify, merge, baseline, doctor];
 
 export function usage(): string {
   const w = Math.max(...VERBS.map((v) => v.name.length));

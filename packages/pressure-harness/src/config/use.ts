@@ -3,9 +3,18 @@ import type { HarnessOptions } from '../fixtures/options.js';
 import { type BackendSpec, checkBackend } from './backend.js';
 import type { HarnessSettings } from './settings.js';
 
-/** `backend`: how the suite's backend starts (config/backend.ts), for the command line's comparisons at git refs. */
-export function harnessUse(s: HarnessSettings, o: { databaseUrl?: string; datasetLabel?: string; backendLogFile?: string; backend?: BackendSpec } = {}): HarnessOptions & { baseURL: string } {
+/**
+ * `backend`: how the suite's backend starts (config/backend.ts), for the command line's
+ * comparisons at git refs; `faults`: regressions the backend can be started with (name → env),
+ * which `pressure verify` proves the suite catches.
+ */
+export function harnessUse(
+  s: HarnessSettings,
+  o: { databaseUrl?: string; datasetLabel?: string; backendLogFile?: string; backend?: BackendSpec; faults?: Record<string, Record<string, string>> } = {},
+): HarnessOptions & { baseURL: string } {
   const problems = o.backend ? checkBackend(o.backend) : [];
+  if (o.faults && !o.backend) problems.push('faults need a backend declaration: verify starts the backend with each fault');
+  for (const [name, env] of Object.entries(o.faults ?? {})) if (!/^[a-z0-9][a-z0-9_.-]*$/i.test(name) || typeof env !== 'object' || !Object.keys(env).length) problems.push(`faults.${name}: a name of letters, digits, ".", "_" and "-", and a non-empty environment (such as { FEATURE_X: 'on' })`);
   if (problems.length) throw new Error(`harnessUse: the backend declaration is not usable:\n  - ${problems.join('\n  - ')}`);
   return {
     baseURL: s.baseUrl,
@@ -20,6 +29,7 @@ export function harnessUse(s: HarnessSettings, o: { databaseUrl?: string; datase
     backendLogFile: o.backendLogFile,
     perfSettings: s.perf,
     backend: o.backend,
+    faults: o.faults,
   };
 }
 
