@@ -78,6 +78,17 @@ export function intFlag(problems: string[], flag: string, raw: string | undefine
   return n;
 }
 
+/** A --grep pattern that compiles, or a problem saying why not. */
+export function grepFlag(problems: string[], raw: string | undefined): RegExp | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return new RegExp(raw);
+  } catch (e) {
+    problems.push(`--grep is not a regular expression: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
 /** `KEY=VALUE` pairs of an environment flag. */
 export function envFlag(problems: string[], flag: string, raw: string[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { compareRuns, failing, type Finding, withSchema } from '../compare/compare.js';
 import { formatFinding } from '../compare/format.js';
 import { loadCompareRules } from '../compare/rules.js';
-import { type FlagSpec, intFlag, parseFlags } from './args.js';
+import { type FlagSpec, grepFlag, intFlag, parseFlags } from './args.js';
 import { declaredBackend, roundsBetween, startRef } from './compare.js';
 import { gitToplevel, resolveRef, type Side as Started } from './sides.js';
 import { loadSuite } from './suite.js';
@@ -39,13 +39,7 @@ export const bisect = {
     if (!f.good) f.problems.push('--good <git ref> is required');
     if (!f.bad) f.problems.push('--bad <git ref> is required');
     const rounds = intFlag(f.problems, 'rounds', f.rounds, 1, 10, 1);
-    if (f.grep !== undefined) {
-      try {
-        new RegExp(f.grep);
-      } catch (e) {
-        f.problems.push(`--grep is not a regular expression: ${(e as Error).message}`);
-      }
-    }
+    grepFlag(f.problems, f.grep);
     f.done();
     const suite = await loadSuite(f.config);
     const spec = declaredBackend(suite, 'bisect', bisect.usage);

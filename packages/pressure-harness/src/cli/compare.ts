@@ -16,7 +16,7 @@ import { compareMarkdown, formatFinding } from '../compare/format.js';
 import { loadCompareRules } from '../compare/rules.js';
 import { readScenarioFiles } from '../report/results.js';
 import type { BackendSpec } from '../config/backend.js';
-import { envFlag, type FlagSpec, intFlag, parseFlags, UsageError } from './args.js';
+import { envFlag, type FlagSpec, grepFlag, intFlag, parseFlags, UsageError } from './args.js';
 import { perfRun } from './runs.js';
 import { type Side as Started, startSide } from './sides.js';
 import { loadSuite, type Suite } from './suite.js';
@@ -56,19 +56,12 @@ export const compare = {
     const baseEnv = envFlag(problems, 'base-env', f['base-env']);
     const candidateEnv = envFlag(problems, 'candidate-env', f['candidate-env']);
     if (byResults && (f.rounds || f['base-env'] || f['candidate-env'])) problems.push('--rounds, --base-env and --candidate-env go with two URLs or git refs, not with results folders');
-    if (f.grep !== undefined) {
-      try {
-        new RegExp(f.grep);
-      } catch (e) {
-        problems.push(`--grep is not a regular expression: ${(e as Error).message}`);
-      }
-    }
+    const grep = grepFlag(problems, f.grep);
     f.done();
 
     const suite = await loadSuite(f.config);
     const out = f.out ? path.resolve(f.out) : path.join(suite.perf.resultsDir, 'compare');
     const rules = await loadCompareRules(suite.perf.budgetsDir);
-    const grep = f.grep ? new RegExp(f.grep) : undefined;
     let base: Side;
     let candidate: Side;
     let schema: IndexDiff[] | undefined;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { compareRuns, failing, withSchema } from '../compare/compare.js';
 import { formatFinding } from '../compare/format.js';
 import { loadCompareRules } from '../compare/rules.js';
-import { type FlagSpec, intFlag, parseFlags } from './args.js';
+import { type FlagSpec, grepFlag, intFlag, parseFlags } from './args.js';
 import { declaredBackend, roundsBetween, startRef } from './compare.js';
 import type { Side as Started } from './sides.js';
 import { loadSuite } from './suite.js';
@@ -33,13 +33,7 @@ export const verify = {
   async run(argv: string[]): Promise<number> {
     const f = parseFlags('verify', argv, verify.flags, verify.usage);
     const rounds = intFlag(f.problems, 'rounds', f.rounds, 1, 10, 1);
-    if (f.grep !== undefined) {
-      try {
-        new RegExp(f.grep);
-      } catch (e) {
-        f.problems.push(`--grep is not a regular expression: ${(e as Error).message}`);
-      }
-    }
+    grepFlag(f.problems, f.grep);
     f.done();
     const suite = await loadSuite(f.config);
     const spec = declaredBackend(suite, 'verify', verify.usage);
