@@ -8,7 +8,7 @@ import type { Queryable } from './db.js';
 export type Claim =
   | { role: 'seed' }
   | { role: 'wait'; claimedBy: string; claimedSeconds: number }
-  | { role: 'ready'; accounts: unknown; rows: unknown };
+  | { role: 'ready'; manifest: unknown; rows: unknown };
 
 export async function claimDataset(db: Queryable, runId: string, name: string, by: string, staleSeconds: number): Promise<Claim> {
   // Insert, or take over a claim gone stale; either way the row now names this claimant.
@@ -26,14 +26,14 @@ export async function claimDataset(db: Queryable, runId: string, name: string, b
   );
   const r = rows[0]!;
   if (r.claimed_by === by && r.state === 'seeding') return { role: 'seed' };
-  return r.state === 'ready' ? { role: 'ready', accounts: r.accounts, rows: r.rows } : { role: 'wait', claimedBy: r.claimed_by, claimedSeconds: Math.round(r.age) };
+  return r.state === 'ready' ? { role: 'ready', manifest: r.accounts, rows: r.rows } : { role: 'wait', claimedBy: r.claimed_by, claimedSeconds: Math.round(r.age) };
 }
 
 /** The seeder publishes the dataset; false if the claim is no longer its own (taken over). */
-export async function publishDataset(db: Queryable, runId: string, name: string, by: string, accounts: unknown, rows: unknown): Promise<boolean> {
+export async function publishDataset(db: Queryable, runId: string, name: string, by: string, manifest: unknown, rows: unknown): Promise<boolean> {
   const r = await db.query(
     `UPDATE run_datasets SET state = 'ready', ready_at = now(), accounts = $4, rows = $5 WHERE run_id = $1 AND name = $2 AND claimed_by = $3 AND state = 'seeding'`,
-    [runId, name, by, JSON.stringify(accounts), JSON.stringify(rows)],
+    [runId, name, by, JSON.stringify(manifest), JSON.stringify(rows)],
   );
   return r.rowCount === 1;
 }

@@ -8,12 +8,12 @@ test.describe('run coordination (shards and workers of one run)', () => {
       expect(await seedClient.claimDataset(runId, 'smoke-abc', 'host-a:1:w0'), 'the seeder asking again is still the seeder').toEqual({ role: 'seed' });
       expect(await seedClient.claimDataset(runId, 'smoke-abc', 'host-b:2:w0')).toMatchObject({ role: 'wait', claimedBy: 'host-a:1:w0' });
 
-      const stolen = await testService.put(`/internal/test/runs/${runId}/datasets/smoke-abc`, { data: { by: 'host-b:2:w0', accounts: [], rows: {} } });
+      const stolen = await testService.put(`/internal/test/runs/${runId}/datasets/smoke-abc`, { data: { by: 'host-b:2:w0', manifest: [], rows: {} } });
       await expect(stolen).toBeApiError(409, 'CLAIM_LOST');
 
       const accounts = [{ id: '1', email: 'a@example.test', token: 't', tier: 'small', index: 0 }];
       await seedClient.publishDataset(runId, 'smoke-abc', 'host-a:1:w0', accounts, { accounts: 1 });
-      expect(await seedClient.claimDataset(runId, 'smoke-abc', 'host-b:2:w0')).toEqual({ role: 'ready', accounts, rows: { accounts: 1 } });
+      expect(await seedClient.claimDataset(runId, 'smoke-abc', 'host-b:2:w0')).toEqual({ role: 'ready', manifest: accounts, rows: { accounts: 1 } });
     } finally {
       await seedClient.cleanup(runId);
     }

@@ -11,12 +11,15 @@ export type Probe = { url: string; arrivals: number[]; maxInFlight: number; rese
 
 export async function probeServer(): Promise<Probe> {
   let inFlight = 0;
+  // Counts are per reset: a request a previous test left hanging (a stall) is not this test's.
+  let generation = 0;
   let stallUntil = 0;
   let stall = { at: Infinity, ms: 0 };
   let opts: ProbeOptions = {};
   const state = { arrivals: [] as number[], maxInFlight: 0 };
   const server = http.createServer(async (req, res) => {
     const now = performance.now();
+    const mine = generation;
     state.arrivals.push(now);
     inFlight += 1;
     state.maxInFlight = Math.max(state.maxInFlight, inFlight);
@@ -35,7 +38,7 @@ export async function probeServer(): Promise<Probe> {
     res.setHeader('x-db-query-count', '2');
     res.setHeader('server-timing', 'db;dur=0.40, total;dur=0.90');
     res.end('{"ok":true}');
-    inFlight -= 1;
+    if (mine === generation) inFlight -= 1;
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
@@ -48,6 +51,8 @@ export async function probeServer(): Promise<Probe> {
       return state.maxInFlight;
     },
     reset(o = {}) {
+      generation += 1;
+      inFlight = 0;
       state.arrivals = [];
       state.maxInFlight = 0;
       stallUntil = 0;

@@ -16,9 +16,12 @@ describe('load engine: pauses, budgets and ramps', () => {
     server.reset({ throttleFirst: 1 });
     await runLoad({ baseUrl: server.url, connections: 4, shape: { model: 'closed', concurrency: 4, durationMs: 1600 }, guards: roomy, next: () => probe });
     const [first, ...rest] = server.arrivals;
-    const afterFirstAnswer = rest.filter((t) => t - first! > 50); // requests already on the wire with the first
-    assert.ok(afterFirstAnswer.length > 0, 'the run went on after the pause');
-    assert.ok(afterFirstAnswer.every((t) => t - first! >= 1000), `a request came ${Math.min(...afterFirstAnswer.map((t) => t - first!))} ms after the 429`);
+    // Within the second, only what the four users sent before the 429 reached the client: the
+    // other three's requests on the wire, and one more each where a 200 was read first (on a busy
+    // machine they arrive late). Without the pause, four users send hundreds in a second.
+    const early = rest.filter((t) => t - first! < 1000);
+    assert.ok(rest.length > early.length, 'the run went on after the pause');
+    assert.ok(early.length <= 7, `${early.length} requests came within 1 s of the 429, at ${early.map((t) => Math.round(t - first!)).join(', ')} ms: at most 7 were sent before it was read`);
   });
 
   it('stops a run whose p95 stays over budget, and only warns for a warn-only rule', async () => {

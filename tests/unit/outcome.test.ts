@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { SettingsError } from 'pressure-harness/contract';
 import { settingsOrReport } from 'pressure-harness/config';
-import { classify, worst } from 'pressure-harness/report';
+import { classify, logSummary, worst } from 'pressure-harness/report';
 
 describe('how a perf run ended', () => {
   it('classes a failed test by its error and its scenario, and the run by the worst', () => {
@@ -34,5 +34,14 @@ describe('how a perf run ended', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("a slow request's log line in the summary", () => {
+  it('reads the usual JSON log shapes, and shows other text as it is', () => {
+    assert.equal(logSummary(['{"msg":"request completed","res":{"statusCode":200},"responseTime":12.34,"reqId":"r-1"}']), 'request completed · 200 · 12.3 ms in the app · reqId r-1');
+    assert.equal(logSummary(['{"message":"GET /articles","status":500,"duration_ms":80,"request_id":"abc"}']), 'GET /articles · 500 · 80.0 ms in the app · reqId abc');
+    assert.equal(logSummary(['127.0.0.1 - GET /articles 200 12ms']), '127.0.0.1 - GET /articles 200 12ms');
+    assert.equal(logSummary(undefined), '–');
   });
 });

@@ -243,13 +243,14 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
     '/cleanup',
     {
       schema: {
-        querystring: Type.Object({ runId: RunId, accountId: Type.Optional(Id) }, closed),
+        // scope: one account's rows of the run (the contract's word for a part of a run).
+        querystring: Type.Object({ runId: RunId, scope: Type.Optional(Id) }, closed),
         response: { 200: Type.Object({ runId: Type.String(), deleted: RowCounts, remaining: RowCounts }), ...errors(400, 404) },
       },
     },
     async (request) => {
-      const { runId, accountId } = request.query;
-      const deleted = await testdata.cleanupRun(fastify.db, runId, accountId);
+      const { runId, scope } = request.query;
+      const deleted = await testdata.cleanupRun(fastify.db, runId, scope);
       const remaining = await testdata.countRunRows(fastify.db, runId);
       request.auditDetail = { deleted };
       return { runId, deleted, remaining };
@@ -307,13 +308,14 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
     {
       schema: {
         params: DatasetParams,
-        body: Type.Object({ by: Claimant, accounts: Type.Array(Type.Unknown(), { maxItems: 100_000 }), rows: Type.Record(Type.String(), Type.Integer()) }, closed),
+        // manifest: what the seeder publishes for the others (here, the dataset's accounts and tokens).
+        body: Type.Object({ by: Claimant, manifest: Type.Array(Type.Unknown(), { maxItems: 100_000 }), rows: Type.Record(Type.String(), Type.Integer()) }, closed),
         response: { 200: Type.Object({ published: Type.Boolean() }), ...errors(400, 404, 409) },
       },
     },
     async (request) => {
       const { runId, name } = request.params;
-      if (!(await publishDataset(fastify.db, runId, name, request.body.by, request.body.accounts, request.body.rows))) {
+      if (!(await publishDataset(fastify.db, runId, name, request.body.by, request.body.manifest, request.body.rows))) {
         throw new AppError('CLAIM_LOST', `dataset ${name} of run ${runId} is not being seeded by ${request.body.by} (taken over after going quiet, or already published)`);
       }
       return { published: true };

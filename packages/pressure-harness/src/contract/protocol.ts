@@ -27,7 +27,7 @@ export const SERVICE_TOKEN_HEADER = 'x-test-service-token';
  */
 export const RUN_ENDPOINTS = {
   prefix: '/internal/test',
-  /** POST ?runId=[&accountId=] → { deleted, remaining } */
+  /** POST ?runId=[&scope=] → { deleted, remaining }; scope: a part of the run the backend can remove alone (its rows of one tenant, say) */
   cleanup: '/internal/test/cleanup',
   /** GET → { rows: { table: n }, total } */
   runRows: (runId: string) => `/internal/test/runs/${encodeURIComponent(runId)}`,

@@ -22,13 +22,24 @@ const ms = (v: number) => `${(+v.toFixed(2)).toString()} ms`;
 const trim = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').trim();
 
-/** The app's "request completed" line, in short: what it said, the status and its own timing. */
+/**
+ * The backend's last log line of a request, in short: what it said, the status and its own
+ * timing, from a JSON line in any of the usual shapes (pino and bunyan's msg/res.statusCode/
+ * responseTime/reqId, winston's message, status, duration_ms, request_id); other text as it is.
+ */
 export function logSummary(lines: string[] | undefined): string {
   if (!lines?.length) return '–';
   for (const l of [...lines].reverse()) {
     try {
-      const j = JSON.parse(l) as { msg?: string; res?: { statusCode?: number }; responseTime?: number; reqId?: string };
-      return `${j.msg ?? ''}${j.res?.statusCode ? ` · ${j.res.statusCode}` : ''}${j.responseTime !== undefined ? ` · ${j.responseTime.toFixed(1)} ms in the app` : ''}${j.reqId ? ` · reqId ${j.reqId}` : ''}`;
+      const j = JSON.parse(l) as Record<string, unknown> & { res?: { statusCode?: unknown } };
+      const pick = <T>(keys: string[], ok: (v: unknown) => v is T) => keys.map((k) => j[k]).find(ok);
+      const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+      const isStr = (v: unknown): v is string => typeof v === 'string' && v !== '';
+      const msg = pick(['msg', 'message'], isStr) ?? '';
+      const status = isNum(j.res?.statusCode) ? j.res.statusCode : pick(['statusCode', 'status'], isNum);
+      const took = pick(['responseTime', 'duration_ms', 'durationMs', 'elapsed_ms'], isNum);
+      const id = pick(['reqId', 'requestId', 'request_id', 'trace_id', 'traceId'], isStr);
+      return `${msg}${status ? ` · ${status}` : ''}${took !== undefined ? ` · ${took.toFixed(1)} ms in the app` : ''}${id ? ` · reqId ${id}` : ''}`;
     } catch {
       /* not JSON: show it as it is */
     }

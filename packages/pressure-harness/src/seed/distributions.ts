@@ -5,7 +5,7 @@
  */
 import type { Stream } from './streams.js';
 
-/** A share of accounts and its range of projects, e.g. the 1% of whales with 200–1000. */
+/** A share of root rows (tenants, authors) and the range of children each gets, e.g. the 1% of whales with 200–1000. */
 export type Tier = { label: string; share: number; min: number; max: number };
 
 /** A log-normal fixed by its median and 95th percentile, clamped to [0, max]. */

@@ -9,7 +9,8 @@ import { RUN_ENDPOINTS } from '../contract/protocol.js';
 
 export type RowCounts = Record<string, number>;
 export type StatementStat = { queryId: string; query: string; calls: number; totalMs: number; rows: number };
-export type DatasetClaim = { role: 'seed' } | { role: 'wait'; claimedBy: string; claimedSeconds: number } | { role: 'ready'; accounts: unknown; rows: unknown };
+/** `manifest`: what the seeder published about the dataset (its users and their tokens, say), for the others to use as it is. */
+export type DatasetClaim = { role: 'seed' } | { role: 'wait'; claimedBy: string; claimedSeconds: number } | { role: 'ready'; manifest: unknown; rows: unknown };
 export type StatementsResult = { available: true; statements: StatementStat[] } | { available: false; reason: string };
 
 const MAX_RETRIES = 5;
@@ -18,9 +19,9 @@ export class RunClient {
   /** `request` must carry the service token (see the testService fixture) and resolve paths against the base URL. */
   constructor(protected readonly request: APIRequestContext) {}
 
-  /** Removes the run's rows, or only one account's rows of it. */
-  async cleanup(runId: string, accountId?: string): Promise<{ deleted: RowCounts; remaining: RowCounts }> {
-    const params: Record<string, string> = { runId, ...(accountId && { accountId }) };
+  /** Removes the run's rows, or only those of one scope of it (what the backend means by it: one tenant's rows, say). */
+  async cleanup(runId: string, scope?: string): Promise<{ deleted: RowCounts; remaining: RowCounts }> {
+    const params: Record<string, string> = { runId, ...(scope && { scope }) };
     return (await this.send('POST', RUN_ENDPOINTS.cleanup, { params })).json();
   }
 
@@ -51,8 +52,8 @@ export class RunClient {
     return res.json();
   }
 
-  async publishDataset(runId: string, name: string, by: string, accounts: unknown, rows: unknown): Promise<void> {
-    await this.send('PUT', RUN_ENDPOINTS.publishDataset(runId, name), { data: { by, accounts, rows } });
+  async publishDataset(runId: string, name: string, by: string, manifest: unknown, rows: unknown): Promise<void> {
+    await this.send('PUT', RUN_ENDPOINTS.publishDataset(runId, name), { data: { by, manifest, rows } });
   }
 
   /** A shard of the run started or finished; `last` when every shard has finished. Null without coordination. */
