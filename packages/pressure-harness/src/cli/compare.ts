@@ -142,6 +142,9 @@ export async function abba(suite: Suite, targets: [Target, Target], rounds: numb
         throw new Error(`round ${r + 1}: ${t.label} ${ended ? `stopped: its backend ${ended}` : answering ? `failed: ${(e as Error).message}` : `stopped answering at ${t.url}: ${(e as Error).message}`}`);
       }
       if (run.failures.length) console.log(`  the run reported: ${run.failures.join('; ')}`);
+      // A side that died while measured left results of errors: that is its death, not a regression to compare.
+      const ended = t.side?.ended();
+      if (ended) throw new Error(`round ${r + 1}: ${t.label} stopped during its run: its backend ${ended}`);
       sides[i]!.rounds.push(run.files);
     }
   }

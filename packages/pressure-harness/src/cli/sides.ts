@@ -108,13 +108,23 @@ export async function startSide(o: { label: string; ref: string | null; spec: Ba
       }),
     );
     cleanups.push(async () => {
-      if (endedWith === undefined && child.pid) {
-        // The group: a shell's child (node, its PostgreSQL) goes with it.
-        process.kill(-child.pid, 'SIGTERM');
-        const timer = setTimeout(() => endedWith === undefined && child.pid && process.kill(-child.pid, 'SIGKILL'), 20_000);
-        await exited;
-        clearTimeout(timer);
-      }
+      // The whole group the command started (the shell, the backend, a PostgreSQL it started),
+      // also when the backend itself died: its PostgreSQL may have outlived it.
+      const group = child.pid;
+      if (!group) return;
+      const alive = () => {
+        try {
+          process.kill(-group, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      if (!alive()) return;
+      process.kill(-group, 'SIGTERM');
+      for (let waited = 0; alive() && waited < 20_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+      if (alive()) process.kill(-group, 'SIGKILL');
+      if (endedWith === undefined) await exited;
     });
     const where = `the ${o.label} backend${o.ref ? ` at ${o.ref}` : ' (working tree)'}`;
     const deadline = Date.now() + (o.spec.timeoutMs ?? 180_000);
