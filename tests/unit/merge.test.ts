@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { RouteMetrics } from 'pressure-harness/load';
 import { createHistogram, recordMs } from 'pressure-harness/load';
 import { judge, type Raw, scenarioFile } from 'pressure-harness/report';
-import { broke, type ScenarioBudget } from 'pressure-harness/budgets';
+import { type Baseline, broke, type ScenarioBudget } from 'pressure-harness/budgets';
 import { DEFAULT_RULES, type ScaleProbe } from 'pressure-harness/compare';
 import { assess, mergeScenario } from 'pressure-harness/results';
 import { loadBudgets } from 'pressure-harness/budgets';
@@ -101,5 +101,30 @@ describe('merging sharded results', () => {
     const outcomes = judge('test.probe', {}, raw);
     const file = assess({ id: 'test.probe', runId: 'r-merge', shard: '1/2', profile: 'smoke', raw, outcomes, broken: [], absent: [], attempts: 1, history: [], timeline: [], slowest: [], baselineTag: null, details: {}, rules: DEFAULT_RULES, probes: [], gate: false }).file;
     assert.equal(mergeScenario([file], () => ({}), { rules: DEFAULT_RULES }).assessed?.gate, false);
+  });
+
+  it("keeps a shard's failing comparison with the baseline and its verdict", () => {
+    // The baseline recorded 4 queries per request on every variant; the shards run 12 on the cold ones.
+    const noBudget = (): ScenarioBudget => ({});
+    const base = rawOf(() => true);
+    const baseline: Baseline = {
+      tag: 'v-test', savedAt: '2026-01-01T00:00:00.000Z', commit: null, profile: 'smoke', machine: 'test', scenarios: {},
+      results: { 'test.base': { raw: fileOf('dashboard.hydrate', base, null).raw as unknown as NonNullable<Baseline['results']>[string]['raw'] } },
+    };
+    const worse = (pick: (i: number) => boolean): Raw => {
+      const r = rawOf(pick);
+      return { ...r, routes: Object.fromEntries(Object.keys(r.routes).map((v) => [v, route(samples.map((x, i): [number, number] => [i, x]).filter(([i]) => pick(i)), () => (v.endsWith('cold') ? 12 : 1))])) };
+    };
+    const shard = (pick: (i: number) => boolean, name: string) => {
+      const raw = worse(pick);
+      const outcomes = judge('test.base', {}, raw);
+      return assess({ id: 'test.base', runId: 'r-merge', shard: name, profile: 'smoke', raw, outcomes, broken: [], absent: [], attempts: 1, history: [], timeline: [], slowest: [], baselineTag: 'v-test', details: {}, baseline, rules: DEFAULT_RULES, probes: [], gate: true }).file;
+    };
+    const parts = [shard((i) => i % 2 === 0, '1/2'), shard((i) => i % 2 === 1, '2/2')];
+    for (const p of parts) assert.equal(p.verdict, 'failed', 'each shard is worse than the baseline');
+    const merged = mergeScenario(parts, noBudget, { baseline, rules: DEFAULT_RULES });
+    assert.equal(merged.verdict, 'failed');
+    assert.equal(merged.comparison?.against, 'v-test');
+    assert.ok(merged.comparison!.findings.some((f) => f.severity === 'fail' && f.metric === 'db_queries_per_req'), JSON.stringify(merged.comparison!.findings.map((f) => [f.route, f.metric, f.severity])));
   });
 });
