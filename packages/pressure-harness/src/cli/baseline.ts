@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { availableTags, baselineFromResults, loadBaseline, writeBaseline } from '../budgets/baselines.js';
 import { compareRuns, failing } from '../compare/compare.js';
-import { formatFinding } from '../compare/format.js';
+import { findingLines } from '../compare/format.js';
 import { loadCompareRules } from '../compare/rules.js';
 import { readScenarioFiles, type ScenarioFile } from '../report/results.js';
 import { type FlagSpec, parseFlags, UsageError } from './args.js';
@@ -68,7 +68,7 @@ export const baseline = {
     const c = compareRuns({ label: `baseline ${b.tag}`, rounds: [recorded] }, { label: from, rounds: [files] }, await loadCompareRules(suite.perf.budgetsDir));
     const fails = failing(c);
     console.log(`baseline check: ${from} against ${b.tag} (saved ${b.savedAt.slice(0, 10)}, ${b.profile} profile, ${b.machine}): ${c.compared} metrics, ${fails.length} failing, ${c.findings.length - fails.length} warnings`);
-    for (const x of c.findings) console.log(`  ${x.severity === 'fail' ? 'FAIL' : 'warn'} ${formatFinding(x)}`);
+    for (const l of findingLines(c.findings)) console.log(l);
     return fails.length ? 1 : 0;
   },
 };

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { compareRuns, failing, type Finding, withSchema } from '../compare/compare.js';
-import { formatFinding } from '../compare/format.js';
+import { findingLines, formatFinding } from '../compare/format.js';
 import { loadCompareRules } from '../compare/rules.js';
 import { type FlagSpec, grepFlag, intFlag, parseFlags } from './args.js';
 import { declaredBackend, roundsBetween, startRef } from './compare.js';
@@ -71,7 +71,7 @@ export const bisect = {
         write(out, { good, bad, regression: [], first: null });
         return 0;
       }
-      console.log(`bisect: the regression: ${regression.length} failing finding(s)\n${regression.map((x) => `  FAIL ${formatFinding(x)}`).join('\n')}`);
+      console.log(`bisect: the regression: ${regression.length} failing finding(s)\n${findingLines(regression).join('\n')}`);
       const keys = new Set(regression.map(keyOf));
       // Invariant: commits[hi] shows the regression; everything up to lo does not (lo = -1: good).
       let [lo, hi] = [-1, commits.length - 1];

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { compareRuns, type Comparison, failing, type Side, withSchema } from '../compare/compare.js';
 import { diffIndexes, formatIndexDiff, type IndexDiff, indexesOf } from '../pg/schema.js';
-import { compareMarkdown, formatFinding } from '../compare/format.js';
+import { compareMarkdown, findingLines } from '../compare/format.js';
 import { loadCompareRules } from '../compare/rules.js';
 import { readScenarioFiles } from '../report/results.js';
 import type { BackendSpec } from '../config/backend.js';
@@ -160,7 +160,7 @@ function write(out: string, c: Comparison): void {
 function report(c: Comparison, base: Side, candidate: Side, out: string): number {
   const fails = failing(c);
   console.log(`compare: ${candidate.label} against ${base.label}: ${c.compared} metrics compared, ${fails.length} failing, ${c.findings.length - fails.length} warnings, ${c.improvements.length} improvements → ${path.join(out, 'compare.md')}`);
-  for (const x of c.findings) console.log(`  ${x.severity === 'fail' ? 'FAIL' : 'warn'} ${formatFinding(x)}`);
+  for (const l of findingLines(c.findings)) console.log(l);
   for (const d of c.schema ?? []) console.log(`  schema: ${formatIndexDiff(d)}`);
   return fails.length ? 1 : 0;
 }

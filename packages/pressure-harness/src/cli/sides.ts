@@ -5,7 +5,7 @@
  * failed to start: the worktree, the data folder, the database copy. Only the processes it
  * started are ended, by their process group.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -58,6 +58,15 @@ export function resolveRef(top: string, ref: string): string {
 
 type Cleanup = () => Promise<void> | void;
 
+/** The last 3,000 characters a child wrote, on both streams: what an error about it quotes. */
+function outputTail(child: ChildProcess): { text(lines?: number): string } {
+  let tail = '';
+  const keep = (d: Buffer) => (tail = (tail + d.toString()).slice(-3000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  return { text: (lines = 15) => tail.trim().split('\n').slice(-lines).join('\n') };
+}
+
 export async function startSide(o: { label: string; ref: string | null; spec: BackendSpec; healthPath: string; templateUrl: string | undefined; work: string }): Promise<Side> {
   const cleanups: Cleanup[] = [];
   const undo = async () => {
@@ -96,14 +105,11 @@ export async function startSide(o: { label: string; ref: string | null; spec: Ba
     const env = { ...process.env, ...Object.fromEntries(Object.entries(o.spec.env ?? {}).map(([k, v]) => [k, fill(v, p, `backend.env.${k}`)])) };
     const url = fill(o.spec.url, p, 'backend.url').replace(/\/+$/, '');
     const child = spawn(o.spec.command, { cwd, env, shell: true, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let tail = '';
-    const keep = (d: Buffer) => (tail = (tail + d.toString()).slice(-3000));
-    child.stdout!.on('data', keep);
-    child.stderr!.on('data', keep);
+    const tail = outputTail(child);
     let endedWith: string | undefined;
     const exited = new Promise<void>((r) =>
       child.once('exit', (code, signal) => {
-        endedWith = `exited (${signal ?? `code ${code}`}); its last output:\n${tail.trim().split('\n').slice(-15).join('\n')}`;
+        endedWith = `exited (${signal ?? `code ${code}`}); its last output:\n${tail.text()}`;
         r();
       }),
     );
@@ -131,7 +137,7 @@ export async function startSide(o: { label: string; ref: string | null; spec: Ba
     for (;;) {
       if ((await fetch(`${url}${o.healthPath}`, { signal: AbortSignal.timeout(5_000) }).catch(() => null))?.status === 200) break;
       if (endedWith !== undefined) throw new Error(`${where} ${endedWith}`);
-      if (Date.now() > deadline) throw new Error(`${where} did not answer GET ${o.healthPath} at ${url} within ${Math.round((o.spec.timeoutMs ?? 180_000) / 1000)} s; its last output:\n${tail.trim().split('\n').slice(-15).join('\n')}`);
+      if (Date.now() > deadline) throw new Error(`${where} did not answer GET ${o.healthPath} at ${url} within ${Math.round((o.spec.timeoutMs ?? 180_000) / 1000)} s; its last output:\n${tail.text()}`);
       await new Promise((r) => setTimeout(r, 300));
     }
     const databaseUrl = o.spec.databaseUrl ? fill(o.spec.databaseUrl, p, 'backend.databaseUrl') : p.databaseUrl;
@@ -146,10 +152,8 @@ export async function startSide(o: { label: string; ref: string | null; spec: Ba
 function shell(command: string, cwd: string, env: NodeJS.ProcessEnv, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, { cwd, env, shell: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    let tail = '';
-    child.stdout!.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-3000)));
-    child.stderr!.on('data', (d: Buffer) => (tail = (tail + d.toString()).slice(-3000)));
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${what} failed with code ${code}:\n${tail}`))));
+    const tail = outputTail(child);
+    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${what} failed with code ${code}:\n${tail.text(40)}`))));
   });
 }
 

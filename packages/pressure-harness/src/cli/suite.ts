@@ -69,12 +69,12 @@ export async function loadSuite(flag: string | undefined, o: { perfProject?: str
   const project = config.projects?.find((p) => p.name === perfProject);
   const use = { ...(config.use ?? {}), ...(project?.use ?? {}) } as Suite['use'];
   const perf = use.perfSettings as PerfSettings | undefined;
-  if (!perf || typeof perf.resultsDir !== 'string') {
+  if (!perf || typeof perf.resultsDir !== 'string' || typeof perf.baselinesDir !== 'string') {
     throw new SuiteError(
       `${configFile} does not use the harness's settings: its use block has no perfSettings.\nRecommended fix: spread harnessUse(loadHarnessSettings(process.env, { root: <the config's folder>, … })) from 'pressure-harness' into its use block.`,
     );
   }
   if (config.projects && !project) throw new SuiteError(`${configFile} has no project named "${perfProject}"; its projects: ${config.projects.map((p) => p.name ?? '(unnamed)').join(', ')}`);
-  const root = path.dirname(configFile);
-  return { configFile, root, perfProject, use, perf: { ...perf, resultsDir: path.resolve(root, perf.resultsDir), budgetsDir: path.resolve(root, perf.budgetsDir), baselinesDir: path.resolve(root, perf.baselinesDir ?? path.join(perf.budgetsDir, 'baselines')) } };
+  // loadHarnessSettings resolved every folder against the suite's root already.
+  return { configFile, root: path.dirname(configFile), perfProject, use, perf };
 }

@@ -50,6 +50,9 @@ export function formatFinding(f: Finding): string {
   return text;
 }
 
+/** Each finding on a line of its own, failing ones marked: what the command line prints. */
+export const findingLines = (fs: Finding[]): string[] => fs.map((f) => `  ${f.severity === 'fail' ? 'FAIL' : 'warn'} ${formatFinding(f)}`);
+
 export function compareMarkdown(c: Comparison): string {
   const lines: string[] = [];
   const fails = c.findings.filter((f) => f.severity === 'fail');
