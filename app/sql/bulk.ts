@@ -199,13 +199,3 @@ export async function setAutovacuum(db: Queryable, runId: string, on: boolean): 
     await db.query(on ? `ALTER TABLE ${partitionName(table, runId)} RESET (autovacuum_enabled)` : `ALTER TABLE ${partitionName(table, runId)} SET (autovacuum_enabled = false)`);
   }
 }
-
-/**
- * Statistics for a run's freshly loaded partitions: without them the run's queries are planned
- * as if the partitions were empty until autovacuum gets round to them. The partitioned parents
- * are left alone: analyzing one samples every run's partitions, a cost that grows with the
- * database, and the queries of a run are pruned to its own partitions.
- */
-export async function analyzeRun(db: Queryable, runId: string): Promise<void> {
-  await db.query(`ANALYZE ${TEST_DATA_TABLES.map((t) => partitionName(t, runId)).join(', ')}`);
-}

@@ -16,7 +16,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
 import { newToken } from '../../plugins/app/auth.js';
-import { BodyTooLarge, BULK_COLUMNS, BULK_TABLES, brokenRunReferences, copyRows, ID_TABLES, reserveIdRanges, setAutovacuum, analyzeRun, type BulkTable } from '../../sql/bulk.js';
+import { BodyTooLarge, BULK_COLUMNS, BULK_TABLES, brokenRunReferences, copyRows, ID_TABLES, reserveIdRanges, setAutovacuum, type BulkTable } from '../../sql/bulk.js';
 import { inTransaction, reserveIds } from '../../sql/db.js';
 import { bulkLoadMode, ensureRunPartitions, PARTITION_FKS } from '../../sql/partitions.js';
 import * as testdata from '../../sql/testdata.js';
@@ -219,7 +219,6 @@ const routes: FastifyPluginAsyncTypebox<BulkOptions> = async (fastify, opts) => 
         throw new AppError('SCHEMA_MISMATCH', `run ${runId} holds rows with broken references: ${list}`, { broken });
       }
       await setAutovacuum(fastify.db, runId, true);
-      await analyzeRun(fastify.db, runId);
       return { runId, foreignKeys: PARTITION_FKS.length };
     },
   );
