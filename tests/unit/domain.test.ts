@@ -52,6 +52,43 @@ describe('declared domains', () => {
     for (const e of ['author', 'post', 'reply']) assert.equal(plan.rows[e], all.filter((r) => r.entity === e).length);
   });
 
+  it('cut the plan into chunks whose rows, made chunk by chunk, are exactly the whole walk', () => {
+    for (const chunkRows of [1, 7, 40, 1e9]) {
+      const d = domain(20);
+      const plan = planDomain(d, 's1', { chunkRows });
+      assert.equal(plan.chunks.reduce((a, c) => a + Object.values(c.rows).reduce((x, y) => x + y, 0), 0), plan.total, `chunkRows ${chunkRows}`);
+      assert.deepEqual(plan.chunks.map((c) => [c.from, c.to]).flat(), [0, ...plan.chunks.slice(1).flatMap((c) => [c.from, c.from]), 20]);
+      const chunked = plan.chunks.flatMap((c) => [...generateDomain(d, 's1', 'run-1', { ...c, part: 'roots' }), ...generateDomain(d, 's1', 'run-1', { ...c, part: 'below' })]);
+      const whole = rows(20, 's1');
+      assert.deepEqual(new Map(chunked.map((r) => [r.path, r])), new Map(whole.map((r) => [r.path, r])));
+      // Each chunk's rows per entity are what its walk gives: where a writer's keys for it start.
+      for (const c of plan.chunks) {
+        const made = [...generateDomain(d, 's1', 'run-1', { ...c, part: 'roots' }), ...generateDomain(d, 's1', 'run-1', { ...c, part: 'below' })];
+        assert.deepEqual(Object.fromEntries(Object.keys(c.rows).map((e) => [e, made.filter((r) => r.entity === e).length])), c.rows);
+      }
+    }
+  });
+
+  it('pick distinct rows among siblings, never the own ancestor, and refer to earlier siblings', () => {
+    const d = defineDomain({
+      user: { count: 6, fields: { name: ({ index }) => `u${index}` } },
+      follow: { parent: 'user', perParent: 5, fields: { whom: ({ pick }) => pick('user', { distinct: true }), replyTo: ({ earlier }) => earlier() } },
+    });
+    const follows = [...generateDomain(d, 's', 'r')].filter((r) => r.entity === 'follow');
+    for (let u = 0; u < 6; u++) {
+      const mine = follows.filter((f) => f.parentPath === `user/${u}`);
+      const whom = mine.map((f) => (f.values.whom as { $ref: string }).$ref);
+      assert.equal(new Set(whom).size, 5);
+      assert.ok(!whom.includes(`user/${u}`), `user ${u} follows itself`);
+      assert.equal(mine[0]!.values.replyTo, null);
+      for (const f of mine.slice(1)) assert.match((f.values.replyTo as { $ref: string }).$ref, new RegExp(`^user/${u}/follow/\\d+$`));
+      for (const f of mine) if (f.values.replyTo) assert.ok(Number((f.values.replyTo as { $ref: string }).$ref.split('/').pop()) < Number(f.path.split('/').pop()));
+    }
+    // Six users cannot each follow six others: the message says why and what to change.
+    const tooMany = defineDomain({ user: { count: 6, fields: { name: () => 'x' } }, follow: { parent: 'user', perParent: 6, fields: { whom: ({ pick }) => pick('user', { distinct: true }) } } });
+    assert.throws(() => [...generateDomain(tooMany, 's', 'r')], /pick\("user", \{ distinct: true \}\) has no user left \(6 in all\); lower the count per parent/);
+  });
+
   it('refuse a declaration that cannot work, naming every problem', () => {
     assert.throws(
       () => defineDomain({ Author: { count: -1, fields: {} }, post: { parent: 'user', fields: { t: () => 1 } } }),

@@ -11,7 +11,7 @@ test('seed the run dataset', async ({ run, databaseUrl, authors, seedVia, authSc
   const common = { domain, seed: run.seed, runId: run.runId, ttlSeconds: run.ttlSeconds };
   const r =
     seedVia === 'sql'
-      ? await seedSql({ ...common, databaseUrl: databaseUrl!, mapping: sqlMapping })
+      ? await seedSql({ ...common, databaseUrl: databaseUrl!, mapping: sqlMapping, keep: { author: 'all', article: 5 } })
       : await seedApi({ ...common, baseUrl: testInfo.project.use.baseURL!, auth: authScheme, api: apiMapping, ledgerDir, ...(sql && { recordKeys: sql.recordKeys }) });
   const tokenOf = (p: string) => ('keys' in r ? (r.generated.find((g) => g.path === p)!.values.token as string) : r.created.get(p)!.token!);
   const slugOf = (p: string) => ('keys' in r ? (r.generated.find((g) => g.path === p)!.values.slug as string) : r.created.get(p)!.key);

@@ -32,8 +32,14 @@ export type FieldContext = {
   parent?: GeneratedRow;
   /** A timestamp in the six months before the reference date, after `notBefore` (ISO), weekday and working-hour heavy. */
   time: (notBefore?: string) => string;
-  /** Another row, chosen from a root entity (a comment's author among all users): adapters put its key in the field. */
-  pick: (rootEntity: string) => Ref;
+  /**
+   * Another row, chosen from a root entity (a comment's author among all users): adapters put its
+   * key in the field. `distinct`: no two siblings pick the same row for this field, and a row
+   * never picks its own root ancestor: a join table's pairs (follower, followed) stay unique.
+   */
+  pick: (rootEntity: string, o?: { distinct?: boolean }) => Ref;
+  /** An earlier row of the same entity under the same parent (a reply's parent comment), or null for the first: a self reference. */
+  earlier: () => Ref | null;
   /** This row's fields made so far, in declaration order: a later field may depend on an earlier one (publishedAt after createdAt). */
   values: Readonly<Record<string, unknown>>;
 };
@@ -114,66 +120,136 @@ function activity(s: Stream, notBefore?: string): string {
   }
 }
 
+/** A run of consecutive root rows of one entity and everything below them: the unit a seed generates and writes at once. */
+export type Chunk = { root: string; from: number; to: number; rows: Record<string, number> };
+
 /**
  * The plan: how many rows of each entity, by tier, before anything is generated: cheap (counts
- * only), so that a seed can be refused within a second when it would not fit.
+ * only), so that a seed can be refused within a second when it would not fit. With `chunkRows`,
+ * also the chunks: root rows in order, cut where a chunk's subtree rows reach `chunkRows`, with
+ * each chunk's rows per entity (where a writer's keys for that chunk start).
  */
-export function planDomain(domain: Domain, seed: string): { rows: Record<string, number>; byTier: Record<string, Record<string, number>>; total: number } {
+export function planDomain(domain: Domain, seed: string, o: { chunkRows?: number } = {}): { rows: Record<string, number>; byTier: Record<string, Record<string, number>>; total: number; chunks: Chunk[] } {
   const rows: Record<string, number> = {};
   const byTier: Record<string, Record<string, number>> = {};
+  const chunks: Chunk[] = [];
+  const limit = o.chunkRows ?? Infinity;
+  let open: (Chunk & { size: number }) | undefined;
+  const close = () => {
+    if (open) chunks.push({ root: open.root, from: open.from, to: open.to, rows: open.rows });
+    open = undefined;
+  };
   for (const r of walk(domain, seed, '', false)) {
     rows[r.entity] = (rows[r.entity] ?? 0) + 1;
     const t = (byTier[r.entity] ??= {});
     t[r.tier] = (t[r.tier] ?? 0) + 1;
+    if (!r.parentPath) {
+      // A root row starts a new chunk once the open one is full, or belongs to another entity.
+      if (open && (open.root !== r.entity || open.size >= limit)) close();
+      const index = Number(r.path.slice(r.entity.length + 1));
+      open ??= { root: r.entity, from: index, to: index, rows: {}, size: 0 };
+      open.to = index + 1;
+    }
+    open!.rows[r.entity] = (open!.rows[r.entity] ?? 0) + 1;
+    open!.size++;
   }
-  return { rows, byTier, total: Object.values(rows).reduce((a, b) => a + b, 0) };
+  close();
+  return { rows, byTier, total: Object.values(rows).reduce((a, b) => a + b, 0), chunks };
 }
 
-/** Every row of the dataset, parents before their children, values generated. */
-export function generateDomain(domain: Domain, seed: string, runId: string): Iterable<GeneratedRow> {
-  return walk(domain, seed, runId, true);
+/** Which rows a walk yields: every row (the default), or one chunk's root rows, or the rows below them. */
+export type WalkRange = { root: string; from: number; to: number; part: 'roots' | 'below' };
+
+/** Every row of the dataset (or of `range`), parents before their children, values generated. */
+export function generateDomain(domain: Domain, seed: string, runId: string, range?: WalkRange): Iterable<GeneratedRow> {
+  return walk(domain, seed, runId, true, range);
 }
 
-function* walk(domain: Domain, seed: string, runId: string, withValues: boolean): Generator<GeneratedRow> {
+/** A root row by its index, as the walk makes it: what a chunk needs of a root another chunk writes (its natural key). */
+export function rootRow(domain: Domain, seed: string, runId: string, entity: string, index: number): GeneratedRow {
+  for (const r of walk(domain, seed, runId, true, { root: entity, from: index, to: index + 1, part: 'roots' })) return r;
+  throw new Error(`${entity}/${index}: no such root row (${entity} has ${domain.entities[entity]?.count ?? 0})`);
+}
+
+/** Tiers of a root entity's rows, by index: computed once per domain, seed and entity. */
+const tierCache = new WeakMap<Domain, Map<string, string[]>>();
+function tiersOf(domain: Domain, seed: string, root: string): string[] {
+  let bySeed = tierCache.get(domain);
+  if (!bySeed) tierCache.set(domain, (bySeed = new Map()));
+  const key = `${seed}\0${root}`;
+  let tiers = bySeed.get(key);
+  if (!tiers) {
+    const e = domain.entities[root]!;
+    tiers = e.tiers ? assignTiers(e.tiers, e.count!, stream(seed, `tiers/${root}`)).map((t) => t.label) : Array<string>(e.count!).fill('default');
+    bySeed.set(key, tiers);
+  }
+  return tiers;
+}
+
+function* walk(domain: Domain, seed: string, runId: string, withValues: boolean, range?: WalkRange): Generator<GeneratedRow> {
   const children = new Map<string, string[]>();
   for (const n of domain.order) {
     const p = domain.entities[n]!.parent;
     if (p) children.set(p, [...(children.get(p) ?? []), n]);
   }
   const fakers = new Map<string, Faker>();
-  const make = (entity: string, path: string, index: number, tier: string, parent?: GeneratedRow): GeneratedRow => {
+  /** `taken`: per field, the distinct picks of the row's siblings so far. */
+  const make = (entity: string, path: string, index: number, tier: string, parent: GeneratedRow | undefined, taken: Map<string, Set<number>>): GeneratedRow => {
     const row: GeneratedRow = { entity, path, tier, values: {}, ...(parent && { parentPath: parent.path }) };
     if (!withValues) return row;
     let faker = fakers.get(entity);
     if (!faker) fakers.set(entity, (faker = fakerFor(seed, `domain/${entity}`)));
     faker.seed(hash(path)); // the row's own stream: drawing more for one row shifts no other
     const s = stream(seed, `domain/${path}`);
-    const pick = (root: string): Ref => {
+    let field = '';
+    const pick = (root: string, o: { distinct?: boolean } = {}): Ref => {
       const n = domain.entities[root]?.count;
       if (domain.entities[root]?.parent !== undefined || !n) throw new Error(`${entity}: pick("${root}") needs a root entity with rows`);
-      return { $ref: `${root}/${intBetween(s, 0, n - 1)}` };
+      if (!o.distinct) return { $ref: `${root}/${intBetween(s, 0, n - 1)}` };
+      if (!parent) throw new Error(`${entity}: pick("${root}", { distinct: true }) is for rows under a parent (a join table's rows), not for root rows`);
+      // Distinct among the siblings' picks for this field, and never the row's own ancestor of
+      // that entity (nobody follows themselves): a join table's pairs stay unique.
+      let mine = taken.get(field);
+      if (!mine) taken.set(field, (mine = new Set()));
+      const own = path.startsWith(`${root}/`) ? Number(path.slice(root.length + 1).split('/')[0]) : -1;
+      const free = n - mine.size - (own >= 0 && !mine.has(own) ? 1 : 0);
+      if (free <= 0) throw new Error(`${path}.${field}: pick("${root}", { distinct: true }) has no ${root} left (${n} in all); lower the count per parent or raise ${root}'s count`);
+      // Draws until free: expected few draws while under half are taken, then a walk from a random start.
+      for (let i = 0; i < 8; i++) {
+        const k = intBetween(s, 0, n - 1);
+        if (k !== own && !mine.has(k)) return mine.add(k), { $ref: `${root}/${k}` };
+      }
+      for (let k = intBetween(s, 0, n - 1), i = 0; i < n; i++, k = (k + 1) % n) if (k !== own && !mine.has(k)) return mine.add(k), { $ref: `${root}/${k}` };
+      throw new Error('unreachable');
     };
-    const ctx: FieldContext = { faker, s, index, path, tier, runId, ...(parent && { parent }), time: (notBefore) => activity(s, notBefore), pick, values: row.values };
-    for (const [field, f] of Object.entries(domain.entities[entity]!.fields)) row.values[field] = f(ctx);
+    const earlier = (): Ref | null => (index === 0 ? null : { $ref: `${parent ? `${parent.path}/` : ''}${entity}/${intBetween(s, 0, index - 1)}` });
+    const ctx: FieldContext = { faker, s, index, path, tier, runId, ...(parent && { parent }), time: (notBefore) => activity(s, notBefore), pick, earlier, values: row.values };
+    for (const [name, f] of Object.entries(domain.entities[entity]!.fields)) {
+      field = name;
+      row.values[name] = f(ctx);
+    }
     return row;
   };
   function* below(parent: GeneratedRow): Generator<GeneratedRow> {
     for (const child of children.get(parent.entity) ?? []) {
       const n = childCount(domain.entities[child]!.perParent!, parent.tier, stream(seed, `count/${parent.path}/${child}`));
+      const taken = new Map<string, Set<number>>();
       for (let i = 0; i < n; i++) {
-        const row = make(child, `${parent.path}/${child}/${i}`, i, parent.tier, parent);
+        const row = make(child, `${parent.path}/${child}/${i}`, i, parent.tier, parent, taken);
         yield row;
         yield* below(row);
       }
     }
   }
   for (const root of domain.order.filter((n) => !domain.entities[n]!.parent)) {
+    if (range && range.root !== root) continue;
     const e = domain.entities[root]!;
-    const tiers = e.tiers ? assignTiers(e.tiers, e.count!, stream(seed, `tiers/${root}`)).map((t) => t.label) : Array<string>(e.count!).fill('default');
-    for (let i = 0; i < e.count!; i++) {
-      const row = make(root, `${root}/${i}`, i, tiers[i]!);
-      yield row;
-      yield* below(row);
+    const tiers = tiersOf(domain, seed, root);
+    const taken = new Map<string, Set<number>>();
+    for (let i = range?.from ?? 0; i < (range?.to ?? e.count!); i++) {
+      const row = make(root, `${root}/${i}`, i, tiers[i]!, undefined, taken);
+      if (range?.part !== 'below') yield row;
+      if (range?.part !== 'roots') yield* below(row);
     }
   }
 }

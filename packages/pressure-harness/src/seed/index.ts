@@ -8,5 +8,6 @@ export * from './endpoints.js';
 export * from './progress.js';
 export * from './run-client.js';
 export * from './sql.js';
+export { chunkWriter, copyValue, pathUuid, type ChunkConfig, type ChunkOut, type ChunkTask, type KeySpec, type TableSpec } from './sql-chunk.js';
 export * from './streams.js';
 export * from './workers.js';

@@ -2,38 +2,56 @@
  * The SQL seeding adapter: a declared domain (seed/domain.ts) written straight into
  * PostgreSQL through DATABASE_URL, for any backend's schema.
  *
- * Schema-aware: each entity names its table; the adapter reads the table's primary key, its
- * key's default (a sequence, or gen_random_uuid()), and the foreign key to the parent's table
- * from the catalog, so a suite maps fields to columns and nothing else. Parents are written
- * before children, each table in one COPY, keys allocated up front (nextval in bulk) so that
- * children know their parents' keys without a round trip per row.
+ * Schema-aware: each entity names its table; the adapter reads the table's key (a sequence, a
+ * uuid with or without a default, a natural key the mapping names, the parent's key, or a
+ * composite key a join table has) and the foreign key to the parent's table from the catalog, so
+ * a suite maps fields to columns and nothing else. A table with several foreign keys to its
+ * parent's table names the one that holds the parent (`parentColumn`); the others are fields
+ * that pick a row.
+ *
+ * Fast: the plan cuts the dataset into chunks of root rows with everything below them; chunks
+ * are generated on worker threads (`generator`: the module the domain comes from) into COPY
+ * text, while earlier chunks are written. Keys are known without a round trip (sql-chunk.ts).
+ * Root rows are written first, in one transaction; then each chunk's rows below them in a
+ * transaction of its own, on `writers` connections side by side: a row's parent is in its own
+ * transaction or already committed, so foreign keys hold at every commit. A seed that fails
+ * removes what it committed (the run's cleanup) before it reports: all or nothing.
  *
  * Tagged by run: a table with the contract's run columns (test_run_id, expires_at) gets them on
- * every row; for any other table the row's key goes into a ledger table (pressure_ledger) with
- * the run and the expiry. Cleanup deletes a run's rows children first, including rows the tests
- * hung under them (found through the same foreign keys), and the leak proof counts what is left.
- * Every table written is analyzed after the seed, so that the run is planned on its real sizes.
+ * every row; for any other root table the row's key goes into a ledger table (pressure_ledger)
+ * with the run and the expiry, and the rows below a root are found through the foreign keys.
+ * Cleanup deletes a run's rows children first, including rows the tests hung under them, and the
+ * leak proof counts what is left. Every table written is analyzed after the seed, so that the
+ * run is planned on its real sizes.
  */
-import { randomUUID } from 'node:crypto';
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { EXPIRY_COLUMN, RUN_COLUMN } from '../contract/protocol.js';
 import type { RunResources } from '../lifecycle/run.js';
 import { SQL_MARK, withClient } from '../pg/url.js';
-import { type Domain, generateDomain, type GeneratedRow, groupByEntity, isRef, planDomain } from './domain.js';
+import { type Domain, type GeneratedRow, planDomain } from './domain.js';
+import { type ChunkConfig, type ChunkOut, type ChunkTask, chunkWriter, columnsOf, type Keep, type KeptRow, type KeySpec, type TableSpec, type WorkerSetup } from './sql-chunk.js';
 import { seedProgress } from './progress.js';
+import { bundle, generatorPool, resolveTsx } from './workers.js';
+
+export type { Keep, KeptRow } from './sql-chunk.js';
 
 /**
- * Per entity: its table, the columns its fields go to (by default the field's own name), and, for
- * a table keyed by a natural key (a username, a slug, a code), the field whose value is the key.
+ * Per entity: its table; the columns its fields go to (by default the field's own name); for a
+ * table keyed by a natural key (a username, a slug, a code), the field whose value is the key;
+ * for a table with several foreign keys to its parent's table, the column that holds the parent.
  */
-export type SqlMapping = Record<string, { table: string; columns?: Record<string, string>; key?: string }>;
+export type SqlMapping = Record<string, { table: string; columns?: Record<string, string>; key?: string; parentColumn?: string }>;
 
-/** How a row's key is made: nextval of the key's sequence, a random uuid (with or without a default), or a field's value. */
-type KeyKind = 'sequence' | 'uuid' | 'natural';
-type TableInfo = { table: string; pk: string; pkKind: KeyKind; sequence?: string; parentColumn?: string; runTagged: boolean; columns: Set<string>; keyField?: string };
+/** What the catalog says of an entity's table, beside what a COPY needs (TableSpec). */
+type TableInfo = TableSpec & { pkType?: string; parentType?: string; sequence?: string };
 
 export const LEDGER = 'pressure_ledger';
 const LEDGER_DDL = `CREATE ${SQL_MARK} TABLE IF NOT EXISTS ${LEDGER} (
@@ -46,14 +64,16 @@ const ident = pg.escapeIdentifier;
 async function inspect(c: pg.Client, domain: Domain, mapping: SqlMapping): Promise<Map<string, TableInfo>> {
   const problems: string[] = [];
   const info = new Map<string, TableInfo>();
+  const hasChildren = new Set(domain.order.map((e) => domain.entities[e]!.parent).filter(Boolean));
   for (const entity of domain.order) {
     const m = mapping[entity];
+    const decl = domain.entities[entity]!;
     if (!m) {
       problems.push(`${entity}: no table mapped; add { ${entity}: { table: '…' } }`);
       continue;
     }
     const cols = await c.query<{ name: string; def: string | null; type: string }>(
-      `SELECT a.attname AS name, pg_get_expr(d.adbin, d.adrelid) AS def, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      `SELECT ${SQL_MARK} a.attname AS name, pg_get_expr(d.adbin, d.adrelid) AS def, format_type(a.atttypid, a.atttypmod) AS type FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
         WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped`,
       [m.table],
     );
@@ -61,55 +81,89 @@ async function inspect(c: pg.Client, domain: Domain, mapping: SqlMapping): Promi
       problems.push(`${entity}: table "${m.table}" does not exist`);
       continue;
     }
+    const typeOf = (col: string) => cols.rows.find((r) => r.name === col)?.type;
     const pk = await c.query<{ name: string }>(
-      `SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass($1) AND i.indisprimary`,
+      `SELECT ${SQL_MARK} a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass($1) AND i.indisprimary`,
       [m.table],
     );
-    if (pk.rows.length !== 1) {
-      problems.push(`${entity}: table "${m.table}" needs a single-column primary key, has ${pk.rows.length}`);
-      continue;
-    }
-    const pkName = pk.rows[0]!.name;
-    const pkCol = cols.rows.find((r) => r.name === pkName);
-    const def = pkCol?.def ?? '';
-    const seq = (await c.query<{ seq: string | null }>(`SELECT pg_get_serial_sequence($1, $2) AS seq`, [m.table, pkName])).rows[0]?.seq;
-    // The adapter makes every key itself: a sequence's next values, a uuid whatever the column's
-    // default (none is fine), or the value of the field the mapping names as the natural key.
-    const keyField = m.key;
-    if (keyField && !(keyField in domain.entities[entity]!.fields)) problems.push(`${entity}: key '${keyField}' is not a field of ${entity}; its fields: ${Object.keys(domain.entities[entity]!.fields).join(', ')}`);
-    const pkKind: KeyKind | undefined = keyField ? 'natural' : seq ? 'sequence' : pkCol?.type === 'uuid' || /gen_random_uuid|uuid_generate/.test(def) ? 'uuid' : undefined;
-    if (!pkKind) problems.push(`${entity}: the key ${m.table}.${pkName} (${pkCol?.type ?? '?'}, default ${def || 'none'}) is neither a sequence nor a uuid: name the field that holds it, { ${entity}: { table: '${m.table}', key: '<field>' } }`);
     const columns = new Set(cols.rows.map((r) => r.name));
-    const t: TableInfo = { table: m.table, pk: pkName, pkKind: pkKind ?? 'uuid', ...(seq && { sequence: seq }), ...(keyField && { keyField }), runTagged: columns.has(RUN_COLUMN) && columns.has(EXPIRY_COLUMN), columns };
-    const parent = domain.entities[entity]!.parent;
-    if (parent) {
-      const parentTable = mapping[parent]?.table;
-      const fk = await c.query<{ col: string }>(
-        `SELECT a.attname AS col FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
-          WHERE k.contype = 'f' AND k.conrelid = to_regclass($1) AND k.confrelid = to_regclass($2) AND array_length(k.conkey, 1) = 1`,
+    const runTagged = columns.has(RUN_COLUMN) && columns.has(EXPIRY_COLUMN);
+
+    // The column that holds the parent: the one foreign key to the parent's table, or the one named.
+    let parentColumn: string | undefined;
+    if (decl.parent) {
+      const parentTable = mapping[decl.parent]?.table;
+      const fks = await c.query<{ col: string }>(
+        `SELECT ${SQL_MARK} a.attname AS col FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
+          WHERE k.contype = 'f' AND k.conrelid = to_regclass($1) AND k.confrelid = to_regclass($2) AND array_length(k.conkey, 1) = 1 ORDER BY a.attnum`,
         [m.table, parentTable ?? ''],
       );
-      if (fk.rows.length !== 1) problems.push(`${entity}: "${m.table}" needs exactly one foreign key to "${parentTable}" (its parent ${parent}'s table), has ${fk.rows.length}`);
-      else t.parentColumn = fk.rows[0]!.col;
+      const found = fks.rows.map((r) => r.col);
+      if (m.parentColumn) {
+        if (!found.includes(m.parentColumn)) problems.push(`${entity}: parentColumn "${m.parentColumn}" is not a foreign key of "${m.table}" to "${parentTable}"; its foreign keys there: ${found.join(', ') || 'none'}`);
+        else parentColumn = m.parentColumn;
+      } else if (found.length === 1) parentColumn = found[0];
+      else if (found.length > 1) problems.push(`${entity}: "${m.table}" has ${found.length} foreign keys to "${parentTable}" (${found.join(', ')}); name the one that holds the parent: { ${entity}: { table: '${m.table}', parentColumn: '${found[0]}' } }, and pick the others in fields`);
+      else problems.push(`${entity}: "${m.table}" needs a foreign key to "${parentTable}" (its parent ${decl.parent}'s table), has none`);
     }
-    for (const field of Object.keys(domain.entities[entity]!.fields)) {
+
+    // The adapter makes every key itself: a sequence's next values, a uuid whatever the column's
+    // default (none is fine), the natural key's field, or the parent's key for a one-to-one table.
+    let key: KeySpec | undefined;
+    let pkName: string | undefined;
+    let sequence: string | undefined;
+    if (pk.rows.length === 1) {
+      pkName = pk.rows[0]!.name;
+      const pkType = typeOf(pkName);
+      const def = cols.rows.find((r) => r.name === pkName)?.def ?? '';
+      sequence = (await c.query<{ seq: string | null }>(`SELECT ${SQL_MARK} pg_get_serial_sequence($1, $2) AS seq`, [m.table, pkName])).rows[0]?.seq ?? undefined;
+      if (m.key) {
+        if (!(m.key in decl.fields)) problems.push(`${entity}: key '${m.key}' is not a field of ${entity}; its fields: ${Object.keys(decl.fields).join(', ')}`);
+        key = { kind: 'natural', field: m.key };
+      } else if (pkName === parentColumn) key = { kind: 'parent' };
+      else if (sequence) key = { kind: 'sequence', ranges: [] };
+      else if (pkType === 'uuid' || /gen_random_uuid|uuid_generate/.test(def)) key = { kind: 'uuid' };
+      else problems.push(`${entity}: the key ${m.table}.${pkName} (${pkType ?? '?'}, default ${def || 'none'}) is neither a sequence nor a uuid: name the field that holds it, { ${entity}: { table: '${m.table}', key: '<field>' } }`);
+    } else if (!decl.parent || hasChildren.has(entity)) {
+      // Rows without a single-column key cannot be pointed at: fine for a join table's rows, which nothing refers to.
+      problems.push(`${entity}: table "${m.table}" has ${pk.rows.length ? `a key of ${pk.rows.length} columns (${pk.rows.map((r) => r.name).join(', ')})` : 'no primary key'}; a ${decl.parent ? 'parent' : 'root'} entity needs a single-column key that its rows are found by`);
+    } else key = { kind: 'none' };
+
+    const fields: { field: string; column: string }[] = [];
+    for (const field of Object.keys(decl.fields)) {
       const col = m.columns?.[field] ?? field;
       if (!columns.has(col)) problems.push(`${entity}.${field}: no column "${col}" in ${m.table}; map it with columns: { ${field}: '<column>' }`);
+      // A natural key's field is the key column: written once, as the key.
+      else if (col !== pkName && col !== parentColumn) fields.push({ field, column: col });
     }
-    info.set(entity, t);
+    info.set(entity, {
+      table: m.table,
+      key: key ?? { kind: 'none' },
+      ...(pkName && { pk: pkName, pkType: typeOf(pkName) }),
+      ...(parentColumn && { parentColumn, parentType: typeOf(parentColumn) }),
+      ...(sequence && { sequence }),
+      fields,
+      runTagged,
+    });
   }
   if (problems.length) throw new Error(`SQL seeding: the domain does not fit the schema (${problems.length} problem${problems.length === 1 ? '' : 's'})\n  - ${problems.join('\n  - ')}`);
   return info;
 }
 
-/** COPY text format: backslash, tab, newline and carriage return escaped; NULL as \N. */
-function copyValue(v: unknown): string {
-  if (v === null || v === undefined) return '\\N';
-  const s = v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return s.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+/**
+ * `count` keys of a sequence, as ranges: one nextval per key in one statement, so that another
+ * session's nextval in between is never reused; consecutive values fold into one range.
+ */
+async function reserveKeys(c: pg.Client, sequence: string, count: number): Promise<[string, number][]> {
+  if (!count) return [];
+  const { rows } = await c.query<{ first: string; n: number }>(
+    `SELECT ${SQL_MARK} min(v)::text AS first, count(*)::int AS n FROM (SELECT v, v - row_number() OVER (ORDER BY v) AS grp FROM (SELECT nextval($1) AS v FROM generate_series(1, $2)) s) g GROUP BY grp ORDER BY min(v)`,
+    [sequence, count],
+  );
+  return rows.map((r) => [r.first, r.n]);
 }
 
-/** `keys`: each row's key by its path; `generated`: every row as the domain made it (values, tier). */
+/** `keys`: the kept rows' keys by path; `generated`: the kept rows as the domain made them (values, tier). */
 export type SqlSeedResult = { rows: Record<string, number>; seconds: number; rowsPerSec: number; keys: Map<string, string>; generated: GeneratedRow[] };
 
 export type SqlSeedOptions = {
@@ -121,64 +175,185 @@ export type SqlSeedOptions = {
   ttlSeconds: number;
   /** Refuse a plan larger than this, within a second, before writing anything. */
   maxRows?: number;
+  /**
+   * The rows handed back with their keys (what the tests use: users and a few of their articles):
+   * per entity 'all', or the first n per parent; entities not named are not kept. Default: every
+   * row, which suits small datasets; name what you need for large ones.
+   */
+  keep?: Keep;
+  /**
+   * Generate on worker threads: the module the domain comes from (import.meta.url-relative,
+   * TypeScript allowed) and its export, a domain or a function of `args` that returns one (the
+   * same one as `domain`). Without it, chunks are generated on the calling thread.
+   */
+  generator?: { module: URL; export: string; args?: unknown[]; threads?: number };
+  /** Connections writing chunks side by side. Default 2. */
+  writers?: number;
+  /** Rows per chunk (a chunk ends at a root row's subtree). Default 20,000. */
+  chunkRows?: number;
 };
 
-/** Seeds the whole domain; returns the key of every row by its path (what tests and perf scenarios use). */
+/** Seeds the whole domain; returns the kept rows and their keys by path (what tests and perf scenarios use). */
 export async function seedSql(o: SqlSeedOptions): Promise<SqlSeedResult> {
-  const plan = planDomain(o.domain, o.seed);
+  const plan = planDomain(o.domain, o.seed, { chunkRows: o.chunkRows ?? 20_000 });
   if (o.maxRows !== undefined && plan.total > o.maxRows) {
     throw new Error(`SQL seeding: the plan has ${plan.total} rows (${Object.entries(plan.rows).map(([k, v]) => `${k}=${v}`).join(', ')}), over the limit of ${o.maxRows}; lower the domain's counts or raise the limit`);
   }
-  return withClient(o.databaseUrl, async (c) => {
-    const info = await inspect(c, o.domain, o.mapping);
-    await c.query(LEDGER_DDL);
-    const byEntity = groupByEntity(generateDomain(o.domain, o.seed, o.runId));
-    const keys = new Map<string, string>();
-    const expires = new Date(Date.now() + o.ttlSeconds * 1000).toISOString();
-    const progress = seedProgress(`seed sql ${o.runId}`, plan.total);
+  const writers = o.writers ?? 2;
+  if (!Number.isInteger(writers) || writers < 1 || writers > 16) throw new Error(`SQL seeding: writers must be a whole number from 1 to 16, got ${writers}`);
+  const expires = new Date(Date.now() + o.ttlSeconds * 1000).toISOString();
+  const progress = seedProgress(`seed sql ${o.runId}`, plan.total);
+  const connect = async () => {
+    const c = new pg.Client({ connectionString: o.databaseUrl, application_name: 'pressure-harness', connectionTimeoutMillis: 10_000 });
+    await c.connect();
+    return c;
+  };
+  const main = await connect();
+  const pool: pg.Client[] = [];
+  let gen: Awaited<ReturnType<typeof chunkSource>> | undefined;
+  let wrote = false;
+  try {
+    const info = await inspect(main, o.domain, o.mapping);
+    await main.query(LEDGER_DDL);
+    for (const [entity, t] of info) if (t.key.kind === 'sequence') t.key = { kind: 'sequence', ranges: await reserveKeys(main, t.sequence!, plan.rows[entity] ?? 0) };
+    const tables = Object.fromEntries(info);
+    gen = await chunkSource(o, { seed: o.seed, runId: o.runId, expires, tables, ...(o.keep && { keep: o.keep }) });
+
+    // Each chunk's first key per entity: the rows of the chunks before it.
+    const offsets: Record<string, number>[] = [];
+    const sum: Record<string, number> = {};
+    for (const ch of plan.chunks) {
+      offsets.push({ ...sum });
+      for (const [e, n] of Object.entries(ch.rows)) sum[e] = (sum[e] ?? 0) + n;
+    }
+    const task = (i: number, part: 'roots' | 'below'): ChunkTask => ({ root: plan.chunks[i]!.root, from: plan.chunks[i]!.from, to: plan.chunks[i]!.to, part, offsets: offsets[i]! });
+    const kept: KeptRow[] = [];
     const rows: Record<string, number> = {};
-    await c.query('BEGIN');
-    try {
-      for (const entity of o.domain.order) {
-        const list = byEntity.get(entity) ?? [];
-        const t = info.get(entity)!;
-        const m = o.mapping[entity]!;
-        const ids =
-          t.pkKind === 'sequence'
-            ? (await c.query<{ id: string }>(`SELECT nextval($1)::text AS id FROM generate_series(1, $2)`, [t.sequence, list.length])).rows.map((r) => r.id)
-            : t.pkKind === 'natural'
-              ? list.map((r) => String(r.values[t.keyField!]))
-              : list.map(() => randomUUID());
-        list.forEach((r, i) => keys.set(r.path, ids[i]!));
-        // A natural key's field is the key column: written once, as the key.
-        const fields = Object.keys(o.domain.entities[entity]!.fields).filter((f) => (m.columns?.[f] ?? f) !== t.pk);
-        const cols = [t.pk, ...(t.parentColumn ? [t.parentColumn] : []), ...fields.map((f) => m.columns?.[f] ?? f), ...(t.runTagged ? [RUN_COLUMN, EXPIRY_COLUMN] : [])];
-        const lines = function* () {
-          for (let i = 0; i < list.length; i++) {
-            const r = list[i]!;
-            const vals = [ids[i], ...(t.parentColumn ? [keys.get(r.parentPath!)] : []), ...fields.map((f) => (isRef(r.values[f]) ? keys.get((r.values[f] as { $ref: string }).$ref) : r.values[f])), ...(t.runTagged ? [o.runId, expires] : [])];
-            yield `${vals.map(copyValue).join('\t')}\n`;
-          }
-        };
-        await pipeline(Readable.from(lines()), c.query(copyFrom(`COPY ${SQL_MARK} ${ident(t.table)} (${cols.map(ident).join(', ')}) FROM STDIN`)));
-        if (!t.runTagged && ids.length) {
-          await c.query(`INSERT ${SQL_MARK} INTO ${LEDGER} (run_id, table_name, key, expires_at) SELECT $1, $2, k, $3 FROM unnest($4::text[]) AS k ON CONFLICT DO NOTHING`, [o.runId, t.table, expires, ids]);
-        }
-        rows[entity] = list.length;
-        progress.add(list.length);
+    const tally = (out: ChunkOut, entities: string[]) => {
+      kept.push(...out.kept);
+      for (const e of entities) rows[e] = (rows[e] ?? 0) + (out.rows[e] ?? 0);
+      progress.add(entities.reduce((a, e) => a + (out.rows[e] ?? 0), 0));
+    };
+    const below = o.domain.order.filter((e) => o.domain.entities[e]!.parent);
+    const rootsOf = o.domain.order.filter((e) => !o.domain.entities[e]!.parent);
+
+    // 1. Root rows, every root entity in one transaction: what every chunk below refers to.
+    wrote = true;
+    await main.query('BEGIN');
+    for (const root of rootsOf) {
+      const t = info.get(root)!;
+      const chunks = plan.chunks.map((ch, i) => [ch, i] as const).filter(([ch]) => ch.root === root);
+      const outs = ordered(chunks.map(([, i]) => () => gen!.run(task(i, 'roots'))), gen.window);
+      const ledger: string[] = [];
+      await pipeline(
+        Readable.from(
+          (async function* () {
+            for await (const out of outs) {
+              tally(out, [root]);
+              ledger.push(...out.rootKeys);
+              if (out.copy[root]) yield out.copy[root];
+            }
+          })(),
+        ),
+        main.query(copyFrom(`COPY ${SQL_MARK} ${ident(t.table)} (${columnsOf(t).map(ident).join(', ')}) FROM STDIN`)),
+      );
+      if (!t.runTagged && ledger.length) {
+        await main.query(`INSERT ${SQL_MARK} INTO ${LEDGER} (run_id, table_name, key, expires_at) SELECT $1, $2, k, $3 FROM unnest($4::text[]) AS k ON CONFLICT DO NOTHING`, [o.runId, t.table, expires, ledger]);
       }
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK'); // all or nothing: a failed seed leaves no half of itself
-      throw e;
+    }
+    await main.query('COMMIT');
+
+    // 2. The rows below, chunk by chunk: each chunk a transaction of its own, `writers` at once.
+    if (below.length) {
+      for (let i = 0; i < writers; i++) pool.push(await connect());
+      const todo = plan.chunks.map((ch, i) => i).filter((i) => below.some((e) => plan.chunks[i]!.rows[e]));
+      const outs = ordered(todo.map((i) => () => gen!.run(task(i, 'below'))), gen.window + writers);
+      const iterator = outs[Symbol.asyncIterator]();
+      await Promise.all(
+        pool.map(async (c) => {
+          for (let next = await iterator.next(); !next.done; next = await iterator.next()) {
+            const out = next.value;
+            await c.query('BEGIN');
+            for (const e of below) {
+              if (!out.copy[e]) continue;
+              const t = info.get(e)!;
+              await pipeline(Readable.from([out.copy[e]]), c.query(copyFrom(`COPY ${SQL_MARK} ${ident(t.table)} (${columnsOf(t).map(ident).join(', ')}) FROM STDIN`)));
+            }
+            await c.query('COMMIT');
+            tally(out, below);
+          }
+        }),
+      );
+    }
+    for (const [e, n] of Object.entries(plan.rows)) {
+      if ((rows[e] ?? 0) !== n) throw new Error(`SQL seeding: ${e} has ${rows[e] ?? 0} rows written against ${n} planned: the generator's domain (${o.generator ? `${o.generator.module.href}#${o.generator.export}` : 'inline'}) is not the domain given`);
     }
     // Fresh statistics for what was written: the planner otherwise plans the run's queries with
     // the row counts it saw before the seed (a table of 420 rows that now holds 85,000), and a
     // sequential scan it picks then says nothing about a missing index.
-    for (const entity of o.domain.order) if (rows[entity]) await c.query(`ANALYZE ${SQL_MARK} ${ident(info.get(entity)!.table)}`);
+    for (const entity of o.domain.order) if (rows[entity]) await main.query(`ANALYZE ${SQL_MARK} ${ident(info.get(entity)!.table)}`);
     const done = progress.done();
-    return { rows, seconds: done.seconds, rowsPerSec: done.rowsPerSec, keys, generated: [...byEntity.values()].flat() };
-  });
+    return { rows, seconds: done.seconds, rowsPerSec: done.rowsPerSec, keys: new Map(kept.filter((r) => r.key !== null).map((r) => [r.path, r.key!])), generated: kept.map(({ key: _key, ...r }) => r) };
+  } catch (e) {
+    // All or nothing: what earlier transactions committed goes, as the run's cleanup removes it.
+    for (const c of [main, ...pool]) await c.query('ROLLBACK').catch(() => {});
+    if (wrote) {
+      await sqlResources({ databaseUrl: o.databaseUrl, domain: o.domain, mapping: o.mapping })
+        .cleanup(o.runId)
+        .catch((err: Error) => {
+          (e as Error).message += `\n(and removing what the seed had written failed too: ${err.message}; the run's cleanup or the reaper will retry)`;
+        });
+    }
+    throw e;
+  } finally {
+    await gen?.close();
+    await Promise.all([main, ...pool].map((c) => c.end().catch(() => {})));
+  }
+}
+
+/**
+ * Results of `jobs` in their order, at most `window` started ahead of the one consumed: chunks
+ * are generated while earlier ones are written, and memory holds a few chunks, not the dataset.
+ */
+async function* ordered<T>(jobs: (() => Promise<T>)[], window: number): AsyncGenerator<T> {
+  const started: Promise<T>[] = [];
+  let next = 0;
+  const fill = () => {
+    while (next < jobs.length && started.length < window) {
+      const p = jobs[next++]!();
+      p.catch(() => {}); // awaited in order below; a later failure must not go unhandled meanwhile
+      started.push(p);
+    }
+  };
+  fill();
+  while (started.length) {
+    const p = started.shift()!;
+    fill();
+    yield await p;
+  }
+}
+
+/** Where chunks are made: a worker pool on the suite's domain module, or the calling thread. */
+async function chunkSource(o: SqlSeedOptions, cfg: ChunkConfig): Promise<{ run(task: ChunkTask): Promise<ChunkOut>; close(): Promise<void>; window: number }> {
+  if (!o.generator || o.generator.threads === 0) {
+    const write = chunkWriter(o.domain, cfg);
+    // Yields to the event loop between chunks, so that the writers' COPYs go on meanwhile.
+    return { run: (t) => new Promise((resolve, reject) => setImmediate(() => { try { resolve(write(t)); } catch (e) { reject(e as Error); } })), close: async () => {}, window: 2 };
+  }
+  const g = o.generator;
+  const code = await bundle(g.module);
+  const file = code === null ? null : path.join(tmpdir(), `seed-domain-${process.pid}-${randomUUID()}.mjs`);
+  if (file) await writeFile(file, code!);
+  const setup: WorkerSetup = { ...cfg, module: file ? pathToFileURL(file).href : g.module.href, export: g.export, args: g.args ?? [], tsx: file === null && g.module.pathname.endsWith('.ts') ? resolveTsx() : null };
+  const pool = generatorPool<ChunkTask, ChunkOut>({ module: new URL('./sql-chunk.js', import.meta.url), exportName: 'sqlChunk', ...(g.threads !== undefined && { threads: g.threads }), warm: { exportName: 'warmSqlChunk', arg: setup } });
+  return {
+    run: (t) => pool.run(t),
+    close: async () => {
+      await pool.close();
+      if (file) await rm(file, { force: true });
+    },
+    window: pool.threads * 2,
+  };
 }
 
 /**
@@ -188,25 +363,39 @@ export async function seedSql(o: SqlSeedOptions): Promise<SqlSeedResult> {
 type Which = { runId: string } | { expired: true };
 
 export function sqlResources(o: { databaseUrl: string; domain: Domain; mapping: SqlMapping }): RunResources & { recordKeys(runId: string, entity: string, keys: string[], expiresAt: string): Promise<void> } {
-  /** The keys to delete, per entity: the run's (or every expired run's) rows, and every row below one of them. */
+  /**
+   * The keys to delete per entity (the run's, or every expired run's, rows and every row below
+   * one of them), and for tables without a key, the count of rows under a doomed parent.
+   */
   const doomed = async (c: pg.Client, info: Map<string, TableInfo>, which: Which) => {
-    const out = new Map<string, string[]>();
+    const keys = new Map<string, string[]>();
+    const keyless = new Map<string, number>();
     for (const entity of o.domain.order) {
       const t = info.get(entity)!;
       const parent = o.domain.entities[entity]!.parent;
-      const params: unknown[] = [t.table, parent ? (out.get(parent) ?? []) : []];
+      if (!t.pk || t.key.kind === 'none') {
+        // Rows without a key (a join table's): those under a doomed parent, and the run's if tagged.
+        const params: unknown[] = [keys.get(parent!) ?? []];
+        const tagged = t.runTagged ? ('runId' in which ? (params.push(which.runId), `${ident(RUN_COLUMN)} = $2`) : `${ident(EXPIRY_COLUMN)} < now()`) : 'false';
+        const { rows } = await c.query<{ n: number }>(`SELECT ${SQL_MARK} count(*)::int AS n FROM ${ident(t.table)} WHERE ${ident(t.parentColumn!)} = ANY($1::text[]::${t.parentType}[]) OR ${tagged}`, params);
+        keyless.set(entity, rows[0]!.n);
+        continue;
+      }
+      const params: unknown[] = [t.table, parent ? (keys.get(parent) ?? []) : []];
       const byRun = 'runId' in which ? (params.push(which.runId), `= $${params.length}`) : null;
+      const tagged = t.runTagged ? `${byRun ? `${ident(RUN_COLUMN)} ${byRun}` : `${ident(EXPIRY_COLUMN)} < now()`}` : 'false';
+      // Cast to the column's own type, so that its index finds the children.
+      const under = t.parentColumn ? `${ident(t.parentColumn)} = ANY($2::text[]::${t.parentType}[])` : '$2::text[] IS NULL';
+      // The ledger compares as text: an API adapter may have recorded the API's own key (a slug).
       const ledger = byRun ? `run_id ${byRun}` : 'expires_at < now()';
-      const tagged = t.runTagged ? ` OR ${byRun ? `${ident(RUN_COLUMN)} ${byRun}` : `${ident(EXPIRY_COLUMN)} < now()`}` : '';
       const { rows } = await c.query<{ k: string }>(
-        `SELECT ${ident(t.pk)}::text AS k FROM ${ident(t.table)}
-          WHERE ${ident(t.pk)}::text IN (SELECT key FROM ${LEDGER} WHERE table_name = $1 AND ${ledger})${tagged}
-             ${t.parentColumn ? `OR ${ident(t.parentColumn)}::text = ANY($2::text[])` : 'OR $2::text[] IS NULL'}`,
+        `SELECT ${SQL_MARK} ${ident(t.pk)}::text AS k FROM ${ident(t.table)}
+          WHERE ${ident(t.pk)}::text IN (SELECT key FROM ${LEDGER} WHERE table_name = $1 AND ${ledger}) OR ${tagged} OR ${under}`,
         params,
       );
-      out.set(entity, rows.map((r) => r.k));
+      keys.set(entity, rows.map((r) => r.k));
     }
-    return out;
+    return { keys, keyless };
   };
   const remove = (which: Which): Promise<number> =>
     withClient(o.databaseUrl, async (c) => {
@@ -214,11 +403,18 @@ export function sqlResources(o: { databaseUrl: string; domain: Domain; mapping: 
       const info = await inspect(c, o.domain, o.mapping);
       await c.query('BEGIN');
       try {
-        const keys = await doomed(c, info, which);
+        const { keys } = await doomed(c, info, which);
         let n = 0;
         for (const entity of [...o.domain.order].reverse()) {
           const t = info.get(entity)!;
-          n += (await c.query(`DELETE ${SQL_MARK} FROM ${ident(t.table)} WHERE ${ident(t.pk)}::text = ANY($1::text[])`, [keys.get(entity) ?? []])).rowCount ?? 0;
+          const parent = o.domain.entities[entity]!.parent;
+          if (!t.pk || t.key.kind === 'none') {
+            const params: unknown[] = [parent ? (keys.get(parent) ?? []) : []];
+            const tagged = t.runTagged ? ('runId' in which ? (params.push(which.runId), `${ident(RUN_COLUMN)} = $2`) : `${ident(EXPIRY_COLUMN)} < now()`) : 'false';
+            n += (await c.query(`DELETE ${SQL_MARK} FROM ${ident(t.table)} WHERE ${ident(t.parentColumn!)} = ANY($1::text[]::${t.parentType}[]) OR ${tagged}`, params)).rowCount ?? 0;
+            continue;
+          }
+          n += (await c.query(`DELETE ${SQL_MARK} FROM ${ident(t.table)} WHERE ${ident(t.pk)} = ANY($1::text[]::${t.pkType}[])`, [keys.get(entity) ?? []])).rowCount ?? 0;
         }
         if ('runId' in which) await c.query(`DELETE ${SQL_MARK} FROM ${LEDGER} WHERE run_id = $1`, [which.runId]);
         else await c.query(`DELETE ${SQL_MARK} FROM ${LEDGER} WHERE expires_at < now()`);
@@ -241,24 +437,21 @@ export function sqlResources(o: { databaseUrl: string; domain: Domain; mapping: 
     },
     reap: () => remove({ expired: true }),
     cleanup: (runId) => remove({ runId }),
-    async remaining(runId) {
-      return withClient(o.databaseUrl, async (c) => {
+    // Everything the cleanup would delete, counted: the run's roots, the rows below them, and
+    // ledger entries that outlived their rows (a cleanup that did not finish).
+    remaining: (runId) =>
+      withClient(o.databaseUrl, async (c) => {
         await c.query(LEDGER_DDL);
         const info = await inspect(c, o.domain, o.mapping);
+        const { keys, keyless } = await doomed(c, info, { runId });
         const out: Record<string, number> = {};
         for (const entity of o.domain.order) {
-          const t = info.get(entity)!;
-          const { rows } = await c.query<{ n: number }>(
-            `SELECT count(*)::int AS n FROM ${ident(t.table)} WHERE ${ident(t.pk)}::text IN (SELECT key FROM ${LEDGER} WHERE table_name = $1 AND run_id = $2)${t.runTagged ? ` OR ${ident(RUN_COLUMN)} = $2` : ''}`,
-            [t.table, runId],
-          );
-          if (rows[0]!.n) out[t.table] = rows[0]!.n;
+          const n = keys.get(entity)?.length ?? keyless.get(entity) ?? 0;
+          if (n) out[info.get(entity)!.table] = (out[info.get(entity)!.table] ?? 0) + n;
         }
-        // Ledger entries outlive their rows only if a cleanup did not finish: they count too.
-        const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${LEDGER} WHERE run_id = $1`, [runId]);
+        const { rows } = await c.query<{ n: number }>(`SELECT ${SQL_MARK} count(*)::int AS n FROM ${LEDGER} WHERE run_id = $1`, [runId]);
         if (rows[0]!.n) out[LEDGER] = rows[0]!.n;
         return out;
-      });
-    },
+      }),
   };
 }

@@ -109,7 +109,7 @@ export function bundle(module: URL): Promise<string | null> {
 const bundles = new Map<string, Promise<string | null>>();
 
 /** tsx's loader, for a worker without a bundle; null where the suite does not install tsx (the bundle is then the only way). */
-function resolveTsx(): string | null {
+export function resolveTsx(): string | null {
   try {
     return import.meta.resolve('tsx/esm/api');
   } catch {
