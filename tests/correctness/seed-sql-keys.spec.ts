@@ -18,6 +18,11 @@ test.describe('SQL seeding of keys the adapter makes', () => {
     const db = new pg.Client({ connectionString: verifyDatabaseUrl! });
     await db.connect();
     try {
+      const domain0 = defineDomain({ team: { count: 1, fields: { name: () => 'x' } } });
+      // Before the backend made its tables: nothing to reap, nothing left, no error.
+      const early = sqlResources({ databaseUrl: verifyDatabaseUrl!, domain: domain0, mapping: { team: { table: team } } });
+      expect(await early.remaining(`${run.runId}-keys`)).toEqual({});
+      expect(await early.cleanup(`${run.runId}-keys`)).toBe(0);
       await db.query(`CREATE TABLE ${team} (id uuid PRIMARY KEY, name text NOT NULL)`);
       await db.query(`CREATE TABLE ${member} (handle text PRIMARY KEY, team_id uuid NOT NULL REFERENCES ${team}(id), joined_at timestamptz NOT NULL)`);
       const domain = defineDomain({

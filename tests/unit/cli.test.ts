@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_RULES, type Comparison, type Finding, withSchema } from 'pressure-harness/compare';
 import { checkBackend, fill, harnessUse, loadHarnessSettings } from 'pressure-harness/config';
@@ -58,6 +61,27 @@ describe('the pressure command line', () => {
       assert.match(r.out, /Example: .*npx pressure /);
     }
     assert.ok(new UsageError('x', ['a'], 'u') instanceof Error);
+  });
+});
+
+describe('doctor with nothing running', () => {
+  it('starts the backend the suite declares, probes it, and stops it', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'doctor-'));
+    try {
+      // A backend with a health route and nothing else, started on the free port doctor gives it.
+      const server = `require('http').createServer((q, s) => { s.writeHead(q.url === '/healthz' ? 200 : 404); s.end(); }).listen(Number(process.env.PORT), '127.0.0.1')`;
+      const use = { baseURL: 'http://127.0.0.1:9', healthPath: '/healthz', perfSettings: { resultsDir: path.join(dir, 'r'), baselinesDir: path.join(dir, 'b') }, backend: { command: `node -e "${server}"`, cwd: process.cwd(), url: 'http://127.0.0.1:{port}', env: { PORT: '{port}' } } };
+      writeFileSync(path.join(dir, 'playwright.config.mjs'), `export default ${JSON.stringify({ use, projects: [{ name: 'perf' }] })};\n`);
+      const r = await cli(['doctor', '-c', path.join(dir, 'playwright.config.mjs')]);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /nothing answers at http:\/\/127\.0\.0\.1:9; starting the backend .*playwright\.config\.mjs declares/);
+      assert.match(r.out, /present +health endpoint/);
+      assert.match(r.out, /n\/a +Prometheus metrics/);
+      const url = /capabilities of (http:\/\/127\.0\.0\.1:\d+)/.exec(r.out)![1]!;
+      await assert.rejects(fetch(`${url}/healthz`), 'the backend doctor started is stopped after');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -60,8 +60,12 @@ const LEDGER_DDL = `CREATE ${SQL_MARK} TABLE IF NOT EXISTS ${LEDGER} (
 
 const ident = pg.escapeIdentifier;
 
-/** The catalog's answer for each entity's table; a mapping that does not fit the schema is refused with every problem at once. */
-async function inspect(c: pg.Client, domain: Domain, mapping: SqlMapping): Promise<Map<string, TableInfo>> {
+/**
+ * The catalog's answer for each entity's table; a mapping that does not fit the schema is refused
+ * with every problem at once. `absentOk`: tables that do not exist yet (a backend that makes its
+ * schema later) are left out instead, with every entity below them: no row of theirs can exist.
+ */
+async function inspect(c: pg.Client, domain: Domain, mapping: SqlMapping, absentOk = false): Promise<Map<string, TableInfo>> {
   const problems: string[] = [];
   const info = new Map<string, TableInfo>();
   const hasChildren = new Set(domain.order.map((e) => domain.entities[e]!.parent).filter(Boolean));
@@ -78,9 +82,10 @@ async function inspect(c: pg.Client, domain: Domain, mapping: SqlMapping): Promi
       [m.table],
     );
     if (!cols.rows.length) {
-      problems.push(`${entity}: table "${m.table}" does not exist`);
+      if (!absentOk) problems.push(`${entity}: table "${m.table}" does not exist`);
       continue;
     }
+    if (decl.parent && !info.has(decl.parent) && absentOk) continue;
     const typeOf = (col: string) => cols.rows.find((r) => r.name === col)?.type;
     const pk = await c.query<{ name: string }>(
       `SELECT ${SQL_MARK} a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = to_regclass($1) AND i.indisprimary`,
@@ -371,7 +376,8 @@ export function sqlResources(o: { databaseUrl: string; domain: Domain; mapping: 
     const keys = new Map<string, string[]>();
     const keyless = new Map<string, number>();
     for (const entity of o.domain.order) {
-      const t = info.get(entity)!;
+      const t = info.get(entity);
+      if (!t) continue; // no table yet, so no rows
       const parent = o.domain.entities[entity]!.parent;
       if (!t.pk || t.key.kind === 'none') {
         // Rows without a key (a join table's): those under a doomed parent, and the run's if tagged.
@@ -400,13 +406,14 @@ export function sqlResources(o: { databaseUrl: string; domain: Domain; mapping: 
   const remove = (which: Which): Promise<number> =>
     withClient(o.databaseUrl, async (c) => {
       await c.query(LEDGER_DDL);
-      const info = await inspect(c, o.domain, o.mapping);
+      const info = await inspect(c, o.domain, o.mapping, true);
       await c.query('BEGIN');
       try {
         const { keys } = await doomed(c, info, which);
         let n = 0;
         for (const entity of [...o.domain.order].reverse()) {
-          const t = info.get(entity)!;
+          const t = info.get(entity);
+          if (!t) continue;
           const parent = o.domain.entities[entity]!.parent;
           if (!t.pk || t.key.kind === 'none') {
             const params: unknown[] = [parent ? (keys.get(parent) ?? []) : []];
@@ -442,7 +449,7 @@ export function sqlResources(o: { databaseUrl: string; domain: Domain; mapping: 
     remaining: (runId) =>
       withClient(o.databaseUrl, async (c) => {
         await c.query(LEDGER_DDL);
-        const info = await inspect(c, o.domain, o.mapping);
+        const info = await inspect(c, o.domain, o.mapping, true);
         const { keys, keyless } = await doomed(c, info, { runId });
         const out: Record<string, number> = {};
         for (const entity of o.domain.order) {
