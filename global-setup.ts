@@ -22,7 +22,12 @@ export default async function globalSetup(config: FullConfig): Promise<void> {
       // A server left running is reused outside CI: it must run with the faults this run asks
       // for, or a "clean" run would measure a faulty app (or the reverse).
       const served = (await new SeedClient(service).faults()).sort().join(',');
-      const asked = (process.env.APP_FAULTS ?? '').split(',').map((f) => f.trim()).filter(Boolean).sort().join(',');
+      const asked = (process.env.APP_FAULTS ?? '')
+        .split(',')
+        .map((f) => f.trim())
+        .filter(Boolean)
+        .sort()
+        .join(',');
       if (config.webServer && served !== asked) {
         throw new Error(`the backend runs with APP_FAULTS="${served}" but this run asks for "${asked}": an app already listening was reused. Stop it, or run with CI=1 so the suite starts its own.`);
       }

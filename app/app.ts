@@ -67,10 +67,7 @@ export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyI
   const b = config.budgets ?? DEFAULT_BUDGETS;
   const budgets = { testEndpoints: { maxRowsPerRun: b.maxRowsPerRun, maxAccountsPerMinute: b.maxAccountsPerMinute }, maxBatchSize: b.maxBatchSize };
   const fastify = Fastify({
-    logger:
-      config.logLevel === 'silent'
-        ? false
-        : { level: config.logLevel, ...(config.logFile && { file: config.logFile }) },
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, ...(config.logFile && { file: config.logFile }) },
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
@@ -84,14 +81,18 @@ export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyI
     bodyLimit: 1024 * 1024,
     // Fastify's own refusals (a malformed URL, an unparsable media type) in the error contract too.
     frameworkErrors: (error, _request, reply) => {
-      void (reply as unknown as { code(n: number): { send(b: object): unknown } }).code(400).send({ code: 'VALIDATION_FAILED', message: error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid (a malformed percent-encoding?)' : error.message });
+      void (reply as unknown as { code(n: number): { send(b: object): unknown } })
+        .code(400)
+        .send({ code: 'VALIDATION_FAILED', message: error.code === 'FST_ERR_BAD_URL' ? 'the URL is not valid (a malformed percent-encoding?)' : error.message });
     },
     // What Node's HTTP parser refuses before Fastify sees a request (oversized headers, a broken
     // request line) gets the error contract's body, not Node's bare one.
     clientErrorHandler: (err, socket) => {
       const e = err as NodeJS.ErrnoException;
       const [status, text, message] =
-        e.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', 'the request headers are larger than this server accepts'] : [400, 'Bad Request', 'the request could not be parsed as HTTP'];
+        e.code === 'HPE_HEADER_OVERFLOW'
+          ? [431, 'Request Header Fields Too Large', 'the request headers are larger than this server accepts']
+          : [400, 'Bad Request', 'the request could not be parsed as HTTP'];
       const body = JSON.stringify({ code: status === 431 ? 'HEADERS_TOO_LARGE' : 'VALIDATION_FAILED', message });
       if (socket.writable) socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
       else socket.destroy(err);

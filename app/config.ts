@@ -25,18 +25,22 @@ const shape = {
   // Unset: .pgdata for the default PG_PORT, .pgdata-<port> for any other, so that a second app
   // of the checkout on other ports has a PostgreSQL of its own instead of stopping the first's.
   PG_DATA_DIR: z.string().min(1).optional().describe('a directory path'),
-  TEST_SERVICE_TOKEN: z
-    .string()
-    .min(16)
-    .default(DEV_SERVICE_TOKEN)
-    .describe('a secret of at least 16 characters'),
+  TEST_SERVICE_TOKEN: z.string().min(16).default(DEV_SERVICE_TOKEN).describe('a secret of at least 16 characters'),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   APP_LOG_FILE: z.string().min(1).optional().describe('a file path for the JSON log'),
   DB_POOL_MAX: int(2, 200, 20),
   // Restoring a saved dataset: this run's database is cloned from it at start (app/db/clone.ts).
-  APP_DATASET: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,99}$/).optional().describe('a dataset name such as medium-01f7d2cb1a'),
+  APP_DATASET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,99}$/)
+    .optional()
+    .describe('a dataset name such as medium-01f7d2cb1a'),
   APP_DATASET_MODE: oneOf(['auto', 'restore'], 'auto'),
-  APP_RUN_DATABASE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).optional().describe('a database name of lowercase letters, digits and underscores'),
+  APP_RUN_DATABASE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .optional()
+    .describe('a database name of lowercase letters, digits and underscores'),
   // Budgets of the test endpoints: over them a request gets 413 or 429 and writes nothing.
   SEED_MAX_ROWS_PER_RUN: int(1, 1_000_000_000, 20_000_000),
   SEED_MAX_ACCOUNTS_PER_MINUTE: int(1, 1_000_000, 3000),

@@ -41,7 +41,10 @@ export const NO_FAULTS: Faults = new Set();
 
 /** "n_plus_one, cache_off" → the set; an unknown name is an error naming the accepted ones. */
 export function parseFaults(raw: string | undefined): Faults | string {
-  const names = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const names = (raw ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = names.filter((n) => !(FAULTS as readonly string[]).includes(n));
   if (unknown.length) return `unknown fault${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => JSON.stringify(u)).join(', ')}; accepted: ${FAULTS.join(', ')} (comma-separated)`;
   return new Set(names as Fault[]);

@@ -19,8 +19,7 @@ import { assertTestDataTables } from './sql/testdata.js';
 
 const redact = (url: string) => url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
 
-const log = (msg: string, extra: object = {}) =>
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...extra })}\n`);
+const log = (msg: string, extra: object = {}) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), msg, ...extra })}\n`);
 
 /** A start that cannot go on is said in plain words, for the person reading the CI log. */
 const fatal = (e: unknown) => process.stderr.write(`app/ could not start: ${(e as Error).message}\n`);

@@ -43,6 +43,8 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
     createPostgresUser: true,
     onLog: () => {},
     onError: (e: unknown) => opts.log('embedded postgres error', { error: String(e) }),
+    // Each flag beside its value:
+    // prettier-ignore
     postgresFlags: [
       '-c', 'listen_addresses=127.0.0.1',
       '-c', 'unix_socket_directories=',

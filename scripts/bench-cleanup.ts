@@ -81,13 +81,22 @@ await withBackend(settings, async ({ client }) => {
       const left = total(await censusInDatabase(dbUrl, runId));
       if (left !== 0) throw new Error(`${method} left ${left} rows of ${runId}`);
       const intact = JSON.stringify(await digestRun(dbUrl, other)) === JSON.stringify(otherDigest) && (await deadTuples(db, other)) === 0;
-      results[method] = { seconds: +seconds.toFixed(3), ratio: +(seconds / seeded.seconds).toFixed(4), otherRunIntact: intact, inUse: method === 'partition_drop', rows, seedSeconds: +seeded.seconds.toFixed(2) };
-      console.log(`  ${method}: ${rows} rows seeded in ${seeded.seconds.toFixed(1)} s, removed in ${seconds.toFixed(3)} s (${(100 * seconds / seeded.seconds).toFixed(2)}% of seeding); other run intact: ${intact}`);
+      results[method] = {
+        seconds: +seconds.toFixed(3),
+        ratio: +(seconds / seeded.seconds).toFixed(4),
+        otherRunIntact: intact,
+        inUse: method === 'partition_drop',
+        rows,
+        seedSeconds: +seeded.seconds.toFixed(2),
+      };
+      console.log(
+        `  ${method}: ${rows} rows seeded in ${seeded.seconds.toFixed(1)} s, removed in ${seconds.toFixed(3)} s (${((100 * seconds) / seeded.seconds).toFixed(2)}% of seeding); other run intact: ${intact}`,
+      );
       await client.cleanup(runId); // drops the emptied partitions of the delete methods
     }
 
     const seedSeconds = +(seeds.reduce((a, b) => a + b, 0) / seeds.length).toFixed(2);
-    const out = { seedSeconds, methods: results, notes: 'each method removes a freshly seeded run; ratio = cleanup seconds / that run\'s seed seconds; seedSeconds is their mean' };
+    const out = { seedSeconds, methods: results, notes: "each method removes a freshly seeded run; ratio = cleanup seconds / that run's seed seconds; seedSeconds is their mean" };
     mkdirSync('bench-results', { recursive: true });
     writeFileSync('bench-results/cleanup.json', `${JSON.stringify(out, null, 2)}\n`);
     const inUse = results.partition_drop;

@@ -16,7 +16,8 @@ const flags = flagsOrExit('bench:driver', { seconds: { type: 'string' }, connect
 const seconds = Number(flags.seconds ?? 10);
 const connections = Number(flags.connections ?? 50);
 if (!(Number.isInteger(seconds) && seconds >= 1 && seconds <= 120)) failAndExit('bench:driver', `--seconds must be a whole number from 1 to 120, got ${JSON.stringify(flags.seconds)}`);
-if (!(Number.isInteger(connections) && connections >= 1 && connections <= 1000)) failAndExit('bench:driver', `--connections must be a whole number from 1 to 1000, got ${JSON.stringify(flags.connections)}`);
+if (!(Number.isInteger(connections) && connections >= 1 && connections <= 1000))
+  failAndExit('bench:driver', `--connections must be a whole number from 1 to 1000, got ${JSON.stringify(flags.connections)}`);
 
 const guards = { maxRps: 1_000_000, maxConcurrency: connections, maxRequests: 100_000_000, maxRuntimeMs: (seconds + 30) * 1000 };
 const engine = async (durationMs: number) => {
@@ -28,7 +29,7 @@ const engine = async (durationMs: number) => {
 const cannon = async (duration: number) => {
   const r = await autocannon({ url: `${settings.baseUrl}/livez`, connections, duration });
   if (r.errors || r.non2xx) throw new Error(`autocannon saw ${r.errors} errors and ${r.non2xx} non-2xx answers`);
-  return r.requests.total / (r.duration);
+  return r.requests.total / r.duration;
 };
 
 await withBackend(settings, async () => {
@@ -37,7 +38,14 @@ await withBackend(settings, async () => {
   await cannon(2);
   const rps = await engine(seconds * 1000);
   const autocannonRps = await cannon(seconds);
-  const result = { rps: Math.round(rps), autocannonRps: Math.round(autocannonRps), ratio: +(rps / autocannonRps).toFixed(3), connections, seconds, client: 'undici Pool (pressure-harness/src/load/engine.ts), closed model' };
+  const result = {
+    rps: Math.round(rps),
+    autocannonRps: Math.round(autocannonRps),
+    ratio: +(rps / autocannonRps).toFixed(3),
+    connections,
+    seconds,
+    client: 'undici Pool (pressure-harness/src/load/engine.ts), closed model',
+  };
   mkdirSync('bench-results', { recursive: true });
   writeFileSync('bench-results/driver.json', `${JSON.stringify(result, null, 2)}\n`);
   console.log(`  engine ${result.rps} req/s, autocannon ${result.autocannonRps} req/s: ratio ${result.ratio} (target >= 0.8)`);

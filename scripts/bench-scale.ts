@@ -62,7 +62,12 @@ async function perfRun(p: string, extraEnv: Record<string, string>): Promise<{ e
     const scenarios = Object.fromEntries(
       results.scenarios.map((s) => [
         s.id,
-        { verdict: s.verdict, p95Ms: s.stats.latency_ms?.['p(95)'] ?? null, requests: s.stats.latency_ms?.count ?? null, broken: s.broken.map((b) => b.message ?? `${b.key ?? ''} ${b.rule ?? ''}`.trim()) },
+        {
+          verdict: s.verdict,
+          p95Ms: s.stats.latency_ms?.['p(95)'] ?? null,
+          requests: s.stats.latency_ms?.count ?? null,
+          broken: s.broken.map((b) => b.message ?? `${b.key ?? ''} ${b.rule ?? ''}`.trim()),
+        },
       ]),
     );
     return { exitCode, seconds, verdict: results.verdict, scenarios };
@@ -77,7 +82,9 @@ await withBackend(settings, async () => {
   measure = await measureDataset(settings, profile, knobs);
 });
 const m = measure!;
-console.log(`bench:scale: ${m.rows.toLocaleString('en-US')} rows in ${m.seconds.toFixed(1)} s (raw COPY ${m.copySeconds.toFixed(1)} s); restore ${m.restoreSeconds.toFixed(2)} s; ${(m.bytes / 1e9).toFixed(2)} GB on disk`);
+console.log(
+  `bench:scale: ${m.rows.toLocaleString('en-US')} rows in ${m.seconds.toFixed(1)} s (raw COPY ${m.copySeconds.toFixed(1)} s); restore ${m.restoreSeconds.toFixed(2)} s; ${(m.bytes / 1e9).toFixed(2)} GB on disk`,
+);
 
 // The big dataset restored from the save just made; smoke generated as a pull request's run is.
 const big = await perfRun(profile, { SEED_DATASET: 'restore' });

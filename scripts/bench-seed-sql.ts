@@ -38,7 +38,11 @@ if (!Number.isInteger(rounds) || rounds < 1 || rounds > 9) failAndExit('bench:se
 const SEED = 'bench-seed-sql';
 const domain = domainOf(authors);
 const plan = planDomain(domain, SEED);
-console.log(`bench:seed-sql: ${authors} authors, ${plan.total.toLocaleString('en-US')} rows (${Object.entries(plan.rows).map(([e, n]) => `${e} ${n.toLocaleString('en-US')}`).join(', ')})`);
+console.log(
+  `bench:seed-sql: ${authors} authors, ${plan.total.toLocaleString('en-US')} rows (${Object.entries(plan.rows)
+    .map(([e, n]) => `${e} ${n.toLocaleString('en-US')}`)
+    .join(', ')})`,
+);
 
 const dir = mkdtempSync(path.join(tmpdir(), 'bench-seed-sql-'));
 chmodSync(dir, 0o755); // the cluster runs as the postgres user, which must reach it
@@ -57,7 +61,16 @@ try {
     await db.query('DROP TABLE IF EXISTS pressure_ledger');
     await db.query('CHECKPOINT');
     const t0 = performance.now();
-    const r = await seedSql({ databaseUrl: pgServer.url, domain, mapping: sqlMapping, seed: SEED, runId: `bench-${round}`, ttlSeconds: 3600, keep: {}, generator: { module: new URL('../examples/conduit/suite/domain.ts', import.meta.url), export: 'domainOf', args: [authors] } });
+    const r = await seedSql({
+      databaseUrl: pgServer.url,
+      domain,
+      mapping: sqlMapping,
+      seed: SEED,
+      runId: `bench-${round}`,
+      ttlSeconds: 3600,
+      keep: {},
+      generator: { module: new URL('../examples/conduit/suite/domain.ts', import.meta.url), export: 'domainOf', args: [authors] },
+    });
     const seconds = (performance.now() - t0) / 1000;
     const written = Object.values(r.rows).reduce((a, b) => a + b, 0);
     const counted = (await db.query<{ n: number }>(`SELECT (${tables.map((t) => `(SELECT count(*) FROM ${t})`).join(' + ')})::int AS n`)).rows[0]!.n;
@@ -70,11 +83,13 @@ try {
     for (const t of tables) await db.query(`TRUNCATE raw.${t}`);
     await db.query('CHECKPOINT');
     const t0 = performance.now();
-    const clients = await Promise.all(tables.map(async () => {
-      const c = new pg.Client({ connectionString: pgServer.url });
-      await c.connect();
-      return c;
-    }));
+    const clients = await Promise.all(
+      tables.map(async () => {
+        const c = new pg.Client({ connectionString: pgServer.url });
+        await c.connect();
+        return c;
+      }),
+    );
     try {
       const entities = Object.keys(sqlMapping);
       const streams = entities.map(() => new PassThrough());
@@ -135,7 +150,7 @@ try {
     generatorThreads: defaultThreads(),
     writers: 2,
     notes:
-      'ratio = raw COPY seconds / adapter seconds, the median of alternating rounds\' own ratios; both include generating the rows with the same domain and seed. ' +
+      "ratio = raw COPY seconds / adapter seconds, the median of alternating rounds' own ratios; both include generating the rows with the same domain and seed. " +
       'adapter: seedSql with generator workers (generatorThreads), keys reserved up front, root rows in one transaction, then chunks of ~20,000 rows each in its own transaction on 2 connections, foreign keys enforced, ledger, ANALYZE. ' +
       'raw COPY: one thread generating, three COPYs at once into tables with the same columns, checks and indexes, no foreign keys, no ledger, no ANALYZE.',
   };

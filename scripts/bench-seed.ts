@@ -59,7 +59,7 @@ await withBackend(settings, async () => {
       'rowsPerSec = rows / seconds: the whole seed through the endpoints, generation included (faker text banks, rows made on worker threads while ' +
       'earlier chunks are written by the bulk endpoints as COPY into the run partitions, then every foreign key checked set-based). ' +
       'COPY: the same rows by one raw COPY per table into tables with the same checks and indexes, no foreign keys. ' +
-      'With rounds > 1, seed and COPY alternate (each round seeds a fresh database, then COPYs its rows): ratio is the median of the rounds\' own ratios, seconds and copySeconds that round\'s. ' +
+      "With rounds > 1, seed and COPY alternate (each round seeds a fresh database, then COPYs its rows): ratio is the median of the rounds' own ratios, seconds and copySeconds that round's. " +
       'restoreSeconds: CREATE DATABASE … TEMPLATE of the saved dataset, as a run restores it. bytesOnDisk: the saved database, vacuumed and analysed.',
   };
   mkdirSync('bench-results', { recursive: true });

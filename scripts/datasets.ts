@@ -13,7 +13,6 @@ import { datasetName, generateDataset, type SeededDataset } from '../seed/datase
 import type { DatasetKnobs } from '../seed/profiles.js';
 import { type AppProcess, startAppProcess, waitHealthy } from './app-process.js';
 
-
 /** The app instance that generates the dataset, on its own port and database. */
 async function startApp(appEnv: Record<string, string>, databaseUrl: string, port: number): Promise<AppProcess> {
   // APP_DATASET empty: the dataset is being made, not restored.
@@ -80,8 +79,11 @@ export async function saveDataset(o: SaveOptions): Promise<SavedDataset> {
     try {
       await o.beforeSave?.(db, { ...ds, runId });
       await db.query('BEGIN');
-      await db.query(`INSERT INTO datasets.meta (name, profile, seed, schema_version, counts, source_run_id)
-                      SELECT $1, $2, $3, max(version), $4, $5 FROM schema_migrations`, [name, o.profile, o.seed, JSON.stringify(ds.rows), runId]);
+      await db.query(
+        `INSERT INTO datasets.meta (name, profile, seed, schema_version, counts, source_run_id)
+                      SELECT $1, $2, $3, max(version), $4, $5 FROM schema_migrations`,
+        [name, o.profile, o.seed, JSON.stringify(ds.rows), runId],
+      );
       await db.query(
         `INSERT INTO datasets.accounts (idx, tier, account_id, email, token)
          SELECT * FROM unnest($1::int[], $2::text[], $3::bigint[], $4::text[], $5::text[])`,
@@ -123,4 +125,3 @@ export async function listDatasets(settings: Settings): Promise<{ database: stri
   }
   return out;
 }
-

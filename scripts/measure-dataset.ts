@@ -50,10 +50,7 @@ export async function copyBaseline(db: pg.Client, runId: string, rows: number, t
       // Autovacuum off, as on a run's partitions during a bulk load: the two write the same way.
       await db.query(`CREATE TABLE bench_copy.${table} (LIKE public.${table} INCLUDING ALL EXCLUDING IDENTITY) WITH (autovacuum_enabled = false)`);
       const chunks: Buffer[] = [];
-      await pipeline(
-        db.query(copyStreams.to(`COPY (SELECT * FROM public.${table} WHERE test_run_id = '${runId}') TO STDOUT`)),
-        new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) }),
-      );
+      await pipeline(db.query(copyStreams.to(`COPY (SELECT * FROM public.${table} WHERE test_run_id = '${runId}') TO STDOUT`)), new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(c), cb()) }));
       dumps.push({ table, chunks });
     }
     const times: number[] = [];

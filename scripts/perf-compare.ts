@@ -85,7 +85,16 @@ for (const k of ['base-url', 'candidate-url'] as const) {
   const v = flags[k];
   if (v !== undefined && !/^https?:\/\/[^\s/]+/.test(v)) failAndExit(COMMAND, `--${k} must be an http(s) URL such as http://127.0.0.1:3000, got ${JSON.stringify(v)}`);
 }
-const mode = flags.bisect !== undefined ? 'bisect' : flags.baseline !== undefined ? 'baseline' : flags['base-results'] || flags['candidate-results'] ? 'results' : flags['base-url'] || flags['candidate-url'] ? 'urls' : 'apps';
+const mode =
+  flags.bisect !== undefined
+    ? 'bisect'
+    : flags.baseline !== undefined
+      ? 'baseline'
+      : flags['base-results'] || flags['candidate-results']
+        ? 'results'
+        : flags['base-url'] || flags['candidate-url']
+          ? 'urls'
+          : 'apps';
 const exclusive = (['base', 'bisect', 'baseline', 'base-url', 'base-results'] as const).filter((k) => flags[k] !== undefined);
 if (exclusive.length > 1) failAndExit(COMMAND, `--${exclusive.join(' and --')} do not go together: say one thing to compare\nUsage: ${USAGE}`);
 if (mode === 'bisect' && !/^[^.\s]+\.\.[^.\s]+$/.test(flags.bisect!)) failAndExit(COMMAND, `--bisect takes <good>..<bad>, two commits such as v1.3.0..main, got ${JSON.stringify(flags.bisect)}`);
@@ -117,7 +126,14 @@ function worktreeOf(ref: string, flag = 'base'): { dir: string; remove: () => vo
 const started = performance.now();
 type Target = { label: string; url: string; env: Record<string, string> };
 const cleanups: (() => Promise<unknown> | void)[] = [];
-const describe = (ref: string, env: Record<string, string>) => `${ref}${Object.keys(env).length ? ` (${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}`;
+const describe = (ref: string, env: Record<string, string>) =>
+  `${ref}${
+    Object.keys(env).length
+      ? ` (${Object.entries(env)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' ')})`
+      : ''
+  }`;
 
 /** app/ at `ref` (a worktree) or of the working tree, started on ports of its own; stopped at the end, or by the returned stop. */
 async function appTarget(name: string, ref: string | undefined, env: Record<string, string>, flag = 'base'): Promise<Target & { stop: () => Promise<void> }> {
@@ -139,11 +155,17 @@ async function appTarget(name: string, ref: string | undefined, env: Record<stri
 
 /** `rounds` rounds of each target, ABBA: the side that goes first alternates, so a drift of the machine favours neither. */
 async function runRounds(targets: [Target, Target], n: number, tag: string): Promise<[Side, Side]> {
-  const sides: [Side, Side] = [{ label: targets[0].label, rounds: [] }, { label: targets[1].label, rounds: [] }];
+  const sides: [Side, Side] = [
+    { label: targets[0].label, rounds: [] },
+    { label: targets[1].label, rounds: [] },
+  ];
   for (let r = 1; r <= n; r++) {
     for (const i of r % 2 === 1 ? [0, 1] : [1, 0]) {
       const t0 = performance.now();
-      const run = await perfRunAgainst(targets[i]!.url, path.join('.run', 'compare', tag, i === 0 ? 'base' : 'candidate', String(r)), { ...(flags.grep && { grep: flags.grep }), env: targets[i]!.env });
+      const run = await perfRunAgainst(targets[i]!.url, path.join('.run', 'compare', tag, i === 0 ? 'base' : 'candidate', String(r)), {
+        ...(flags.grep && { grep: flags.grep }),
+        env: targets[i]!.env,
+      });
       if (run.exit !== 0) console.log(`  (that run exited ${run.exit}: a test failed on something other than a budget; its results are compared as they are)`);
       sides[i]!.rounds.push(run.files);
       console.log(`  round ${r}/${n} ${i === 0 ? 'base     ' : 'candidate'} ${sides[i]!.label}: ${run.files.length} scenarios, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
@@ -159,7 +181,9 @@ const key = (f: { scenario: string; route: string | null; metric: string }) => `
 async function bisect(goodRef: string, badRef: string): Promise<{ base: Side; candidate: Side; verdict: string }> {
   const good = commitOf(goodRef, 'bisect');
   const bad = commitOf(badRef, 'bisect');
-  const commits = execFileSync('git', ['rev-list', '--first-parent', '--reverse', `${good}..${bad}`], { encoding: 'utf8' }).split('\n').filter(Boolean);
+  const commits = execFileSync('git', ['rev-list', '--first-parent', '--reverse', `${good}..${bad}`], { encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
   if (!commits.length || commits.at(-1) !== bad) failAndExit(COMMAND, `--bisect ${flags.bisect}: ${badRef} is not a descendant of ${goodRef} on the first-parent history`);
   console.log(`${COMMAND}: bisecting ${commits.length} commits from ${goodRef} (good) to ${badRef} (bad), ${rounds} round(s) a side each`);
   const base = await appTarget('good', good, baseEnv, 'bisect');
@@ -214,11 +238,21 @@ try {
     if (typeof b === 'string') failAndExit(COMMAND, `--baseline: ${b}`);
     if (!b.results) failAndExit(COMMAND, `--baseline ${b.tag} keeps no recorded results (saved before baselines kept them): save it again with npm run baseline:save -- --tag ${b.tag} --force`);
     const grep = flags.grep ? new RegExp(flags.grep) : undefined;
-    base = { label: `baseline ${b.tag} (saved ${b.savedAt.slice(0, 10)} on ${b.machine})`, rounds: [Object.entries(b.results).filter(([id]) => !grep || grep.test(id)).map(([id, r]) => ({ scenario: id, raw: r.raw as unknown as ScenarioFile['raw'], pg: r.pg as ScenarioFile['pg'] }))] };
-    console.log(`${COMMAND}: is baseline ${b.tag} stale? app/ at ${b.commit ? b.commit.slice(0, 12) : 'the working tree (the baseline names no commit)'}, ${rounds} round(s), against what the baseline recorded`);
+    base = {
+      label: `baseline ${b.tag} (saved ${b.savedAt.slice(0, 10)} on ${b.machine})`,
+      rounds: [
+        Object.entries(b.results)
+          .filter(([id]) => !grep || grep.test(id))
+          .map(([id, r]) => ({ scenario: id, raw: r.raw as unknown as ScenarioFile['raw'], pg: r.pg as ScenarioFile['pg'] })),
+      ],
+    };
+    console.log(
+      `${COMMAND}: is baseline ${b.tag} stale? app/ at ${b.commit ? b.commit.slice(0, 12) : 'the working tree (the baseline names no commit)'}, ${rounds} round(s), against what the baseline recorded`,
+    );
     const t = await appTarget('baseline', b.commit ?? undefined, candidateEnv, 'baseline');
     candidate = { label: `${b.commit ? b.commit.slice(0, 12) : 'working tree'} now`, rounds: [] };
-    for (let r = 1; r <= rounds; r++) candidate.rounds.push((await perfRunAgainst(t.url, path.join('.run', 'compare', 'baseline', String(r)), { ...(flags.grep && { grep: flags.grep }), env: t.env })).files);
+    for (let r = 1; r <= rounds; r++)
+      candidate.rounds.push((await perfRunAgainst(t.url, path.join('.run', 'compare', 'baseline', String(r)), { ...(flags.grep && { grep: flags.grep }), env: t.env })).files);
   } else {
     let targets: [Target, Target];
     if (mode === 'urls') {
@@ -239,7 +273,10 @@ try {
 const comparison = writeComparison(base, candidate, rules, out, 'compare', { seconds: +((performance.now() - started) / 1000).toFixed(1), ...(verdict && { verdict }) });
 const fails = failing(comparison);
 for (const f of comparison.findings) console.log(`  ${f.severity === 'fail' ? 'FAIL' : 'warn'}  ${formatFinding(f)}`);
-if (mode === 'baseline') console.log(`${COMMAND}: baseline ${flags.baseline} ${fails.length ? 'is STALE: it no longer says how its own commit runs here; save it again (npm run baseline:save -- --tag <tag> --force) from a run on this machine' : 'still holds on this machine'}`);
+if (mode === 'baseline')
+  console.log(
+    `${COMMAND}: baseline ${flags.baseline} ${fails.length ? 'is STALE: it no longer says how its own commit runs here; save it again (npm run baseline:save -- --tag <tag> --force) from a run on this machine' : 'still holds on this machine'}`,
+  );
 if (verdict) console.log(`${COMMAND}: ${verdict}`);
 console.log(
   `${COMMAND}: ${comparison.compared} metrics compared (${comparison.tested} tested), ${fails.length} failing, ${comparison.findings.length - fails.length} warning; ` +

@@ -21,7 +21,8 @@ const flags = flagsOrExit('verify:compare', { rounds: { type: 'string' } }, 'npm
 const rounds = flags.rounds === undefined ? 1 : Number(flags.rounds);
 if (!Number.isInteger(rounds) || rounds < 1 || rounds > 5) failAndExit('verify:compare', `--rounds must be a whole number from 1 to 5, got ${JSON.stringify(flags.rounds)}`);
 
-const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.email=verify@localhost', '-c', 'user.name=verify:compare', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+const git = (cwd: string, ...args: string[]) =>
+  execFileSync('git', ['-c', 'user.email=verify@localhost', '-c', 'user.name=verify:compare', ...args], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 function pressure(cwd: string, args: string[]): Promise<{ code: number | null; output: string; seconds: number }> {
   const t = performance.now();
@@ -46,7 +47,10 @@ try {
   git(clone, 'commit', '--quiet', '--allow-empty', '-m', 'clean: the working tree of the checkout');
   const schema = path.join(clone, 'examples', 'conduit', 'schema.sql');
   const before = readFileSync(schema, 'utf8');
-  const after = before.split('\n').filter((l) => !l.includes(INDEX)).join('\n');
+  const after = before
+    .split('\n')
+    .filter((l) => !l.includes(INDEX))
+    .join('\n');
   if (after === before) failAndExit('verify:compare', `examples/conduit/schema.sql has no ${INDEX} to drop`);
   writeFileSync(schema, after);
   git(clone, 'commit', '--quiet', '-am', `drop ${INDEX}`);
@@ -64,7 +68,9 @@ try {
   };
   const ok = result.dropped.exit === 1 && result.dropped.namesIndex && result.clean.exit === 0;
   writeFileSync(path.join(ROOT, 'bench-results', 'compare-refs.json'), `${JSON.stringify({ ...result, ok }, null, 2)}\n`);
-  console.log(`verify:compare: dropped ${INDEX}: exit ${dropped.code} in ${dropped.seconds} s, ${result.dropped.failing.length} failing${result.dropped.namesIndex ? ', naming the index' : ', NOT naming the index'}; clean pair: exit ${clean.code} in ${clean.seconds} s → bench-results/compare-refs.json`);
+  console.log(
+    `verify:compare: dropped ${INDEX}: exit ${dropped.code} in ${dropped.seconds} s, ${result.dropped.failing.length} failing${result.dropped.namesIndex ? ', naming the index' : ', NOT naming the index'}; clean pair: exit ${clean.code} in ${clean.seconds} s → bench-results/compare-refs.json`,
+  );
   if (!ok) {
     console.error(`dropped:\n${dropped.output}\nclean:\n${clean.output}`);
     process.exitCode = 1;

@@ -145,7 +145,9 @@ const decided = new Map<Fault, Comparison>();
 const expectedScenarios = Math.max(...cleanRounds.map((r) => r.files.length));
 const cleanBroken = cleanRounds.flatMap((r) => brokenOf(r).map((b) => ({ round: r.label, ...b })));
 // A clean round that failed on anything but a budget: the run's own words say what.
-const cleanIncomplete = cleanRounds.filter((r) => !ranAll(r, expectedScenarios) || (r.exit !== 0 && !(r.exit === 1 && brokenOf(r).length))).map((r) => `${r.label} (exit ${r.exit}, ${r.files.length} scenarios${r.failures.length ? `: ${r.failures.join('; ')}` : ''})`);
+const cleanIncomplete = cleanRounds
+  .filter((r) => !ranAll(r, expectedScenarios) || (r.exit !== 0 && !(r.exit === 1 && brokenOf(r).length)))
+  .map((r) => `${r.label} (exit ${r.exit}, ${r.files.length} scenarios${r.failures.length ? `: ${r.failures.join('; ')}` : ''})`);
 
 const results: Record<string, { rules?: RulesVerdict; auto?: AutoVerdict; rounds: string[]; seconds: number }> = {};
 for (const fault of faults) {
@@ -153,7 +155,9 @@ for (const fault of faults) {
   const entry: (typeof results)[string] = { rounds: rounds.map((r) => r.label), seconds: +rounds.reduce((s, r) => s + r.seconds, 0).toFixed(1) };
   if (rulesMode) {
     const broken = brokenOf(rounds[0]!);
-    entry.rules = broken.length ? { caught: true, by: broken[0]!.scenario, finding: broken[0]!.rule } : { caught: false, by: null, finding: ranAll(rounds[0]!, expectedScenarios) ? null : `the run ended early (exit ${rounds[0]!.exit})` };
+    entry.rules = broken.length
+      ? { caught: true, by: broken[0]!.scenario, finding: broken[0]!.rule }
+      : { caught: false, by: null, finding: ranAll(rounds[0]!, expectedScenarios) ? null : `the run ended early (exit ${rounds[0]!.exit})` };
   }
   if (autoMode) {
     const [before, after] = around.get(fault)!;
@@ -162,7 +166,16 @@ for (const fault of faults) {
     const fails = failing(c);
     const probed = rounds.flatMap(probeFindings);
     const by = fails.length ? 'comparison' : probed.length ? 'scale probe' : null;
-    entry.auto = { caught: by !== null, by, finding: fails[0] ? formatFinding(fails[0]) : (probed[0] ?? null), failing: fails.length, warnings: c.findings.length - fails.length, probeFailing: probed.length, rounds: rounds.length, against: base.map((r) => r.label) };
+    entry.auto = {
+      caught: by !== null,
+      by,
+      finding: fails[0] ? formatFinding(fails[0]) : (probed[0] ?? null),
+      failing: fails.length,
+      warnings: c.findings.length - fails.length,
+      probeFailing: probed.length,
+      rounds: rounds.length,
+      against: base.map((r) => r.label),
+    };
   }
   results[fault] = entry;
 }
@@ -170,15 +183,29 @@ for (const fault of faults) {
 /** Two disjoint pairs of clean rounds, `n` of them, each a different split. */
 function cleanSplits(count: number, n: number): [number[], number[]][] {
   const pairs = Array.from({ length: count }, (_, a) => Array.from({ length: count - a - 1 }, (_, k) => [a, a + k + 1])).flat();
-  const splits = pairs.flatMap((x, i) => pairs.slice(i + 1).filter((y) => !y.some((v) => x.includes(v))).map((y) => [x, y] as [number[], number[]]));
+  const splits = pairs.flatMap((x, i) =>
+    pairs
+      .slice(i + 1)
+      .filter((y) => !y.some((v) => x.includes(v)))
+      .map((y) => [x, y] as [number[], number[]]),
+  );
   // Interleaved splits first (1+3 against 2+4): a drift of the machine then falls on both sides.
   const before = ([x, y]: [number[], number[]]) => Number(x[1]! < y[0]!);
   return splits.sort((p, q) => before(p) - before(q)).slice(0, n);
 }
 const falseAlarms = autoMode
   ? cleanSplits(cleanRounds.length, CLEAN_PAIRS).map(([b, c]) => {
-      const cmp = compare(b.map((i) => cleanRounds[i]!), c.map((i) => cleanRounds[i]!));
-      return { base: b.map((i) => cleanRounds[i]!.label), candidate: c.map((i) => cleanRounds[i]!.label), compared: cmp.compared, failing: failing(cmp).map(formatFinding), warnings: cmp.findings.filter((f) => f.severity === 'warn').map(formatFinding) };
+      const cmp = compare(
+        b.map((i) => cleanRounds[i]!),
+        c.map((i) => cleanRounds[i]!),
+      );
+      return {
+        base: b.map((i) => cleanRounds[i]!.label),
+        candidate: c.map((i) => cleanRounds[i]!.label),
+        compared: cmp.compared,
+        failing: failing(cmp).map(formatFinding),
+        warnings: cmp.findings.filter((f) => f.severity === 'warn').map(formatFinding),
+      };
     })
   : [];
 
@@ -188,13 +215,22 @@ const probeAlarms = autoMode ? cleanRounds.map((r) => ({ round: r.label, failing
 const caught = (m: 'rules' | 'auto') => faults.filter((f) => results[f]![m]?.caught).length;
 const summary = {
   ...(rulesMode && { rules: `${caught('rules')}/${faults.length}` }),
-  ...(autoMode && { auto: `${caught('auto')}/${faults.length}`, falseAlarmsFailing: falseAlarms.reduce((n, a) => n + a.failing.length, 0), falseAlarmsWarning: falseAlarms.reduce((n, a) => n + a.warnings.length, 0), probeAlarmsFailing: probeAlarms.reduce((n, a) => n + a.failing.length, 0) }),
+  ...(autoMode && {
+    auto: `${caught('auto')}/${faults.length}`,
+    falseAlarmsFailing: falseAlarms.reduce((n, a) => n + a.failing.length, 0),
+    falseAlarmsWarning: falseAlarms.reduce((n, a) => n + a.warnings.length, 0),
+    probeAlarmsFailing: probeAlarms.reduce((n, a) => n + a.failing.length, 0),
+  }),
 };
 const out = {
   mode,
   profile,
   summary,
-  clean: { rounds: cleanRounds.map((r) => ({ label: r.label, seconds: r.seconds, scenarios: r.files.length, broken: brokenOf(r), failures: r.failures })), budgetsKept: !cleanBroken.length, incomplete: cleanIncomplete },
+  clean: {
+    rounds: cleanRounds.map((r) => ({ label: r.label, seconds: r.seconds, scenarios: r.files.length, broken: brokenOf(r), failures: r.failures })),
+    budgetsKept: !cleanBroken.length,
+    incomplete: cleanIncomplete,
+  },
   faults: results,
   falseAlarms,
   probeAlarms,
@@ -214,8 +250,16 @@ for (const f of faults) {
 }
 if (cleanBroken.length) console.log(`clean rounds broke budgets: ${cleanBroken.map((b) => `${b.round}: ${b.rule}`).join('; ')}`);
 if (cleanIncomplete.length) console.log(`clean rounds that ended early: ${cleanIncomplete.join(', ')}`);
-for (const a of falseAlarms) console.log(`clean ${a.base.join('+')} against ${a.candidate.join('+')}: ${a.failing.length} failing, ${a.warnings.length} warnings${a.failing.length ? `\n  ${a.failing.join('\n  ')}` : ''}`);
+for (const a of falseAlarms)
+  console.log(`clean ${a.base.join('+')} against ${a.candidate.join('+')}: ${a.failing.length} failing, ${a.warnings.length} warnings${a.failing.length ? `\n  ${a.failing.join('\n  ')}` : ''}`);
 for (const a of probeAlarms) console.log(`clean ${a.round}'s scale probes: ${a.failing.length} failing\n  ${a.failing.join('\n  ')}`);
-console.log(`${COMMAND}: ${Object.entries(summary).map(([k, v]) => `${k} ${v}`).join(', ')}; ${out.totalSeconds} s; bench-results/faults.json`);
-const ok = (!rulesMode || (caught('rules') === faults.length && !cleanBroken.length)) && (!autoMode || (caught('auto') === faults.length && summary.falseAlarmsFailing === 0 && summary.probeAlarmsFailing === 0)) && !cleanIncomplete.length;
+console.log(
+  `${COMMAND}: ${Object.entries(summary)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')}; ${out.totalSeconds} s; bench-results/faults.json`,
+);
+const ok =
+  (!rulesMode || (caught('rules') === faults.length && !cleanBroken.length)) &&
+  (!autoMode || (caught('auto') === faults.length && summary.falseAlarmsFailing === 0 && summary.probeAlarmsFailing === 0)) &&
+  !cleanIncomplete.length;
 process.exit(ok ? 0 : 1);

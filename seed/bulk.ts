@@ -69,7 +69,16 @@ function makeBank(seed: string) {
     titles: many(3000, () => f.helpers.arrayElement([f.hacker.phrase(), f.company.catchPhrase(), f.lorem.sentence({ min: 4, max: 12 })]).slice(0, 200)),
     paragraphs: many(4000, () => f.lorem.paragraph()),
     comments: many(3000, () => f.lorem.sentences(f.number.int({ min: 1, max: 8 }))),
-    words: [...new Set(many(800, () => f.helpers.arrayElement([f.hacker.noun(), f.word.noun(), f.commerce.department()]).toLowerCase().replace(/[^a-z0-9]+/g, '-')))],
+    words: [
+      ...new Set(
+        many(800, () =>
+          f.helpers
+            .arrayElement([f.hacker.noun(), f.word.noun(), f.commerce.department()])
+            .toLowerCase()
+            .replace(/[^a-z0-9]+/g, '-'),
+        ),
+      ),
+    ],
   };
 }
 

@@ -79,7 +79,13 @@ export class SeedClient extends RunClient {
   }
 
   /** Many bare accounts with their tokens, in one request (app's bulk seeding). */
-  async bulkAccounts(body: { runId: string; ttlSeconds: number; seed?: string; profile?: string; accounts: { name: string; email: string }[] }): Promise<{ id: string; email: string; token: string }[]> {
+  async bulkAccounts(body: {
+    runId: string;
+    ttlSeconds: number;
+    seed?: string;
+    profile?: string;
+    accounts: { name: string; email: string }[];
+  }): Promise<{ id: string; email: string; token: string }[]> {
     return ((await (await this.send('POST', '/internal/test/bulk/accounts', { data: body })).json()) as { accounts: { id: string; email: string; token: string }[] }).accounts;
   }
 

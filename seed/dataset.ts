@@ -50,12 +50,23 @@ export function textBank(seed: string, path: string): WhaleInput['bank'] {
     titles: many(600, () => f.helpers.arrayElement([f.hacker.phrase(), f.company.catchPhrase(), f.lorem.sentence({ min: 4, max: 12 })]).slice(0, 200)),
     paragraphs: many(600, () => f.lorem.paragraph({ min: 2, max: 9 })),
     comments: many(600, () => f.lorem.sentences(f.number.int({ min: 1, max: 8 }))),
-    words: many(300, () => f.hacker.noun().toLowerCase().replace(/[^a-z0-9]+/g, '-')),
+    words: many(300, () =>
+      f.hacker
+        .noun()
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-'),
+    ),
   };
 }
 
 export function whaleBody(o: { seed: string; runId: string; ttlSeconds: number; profile?: string; plan: AccountPlan; knobs: DatasetKnobs }): WhaleInput {
-  const account = buildAccount({ seed: o.seed, runId: o.runId, ttlSeconds: o.ttlSeconds, path: o.plan.path, shape: { projects: 0, itemsPerProject: 0, commentDepth: 0, attachmentRate: 0, tagsPerItem: 0 } }).account;
+  const account = buildAccount({
+    seed: o.seed,
+    runId: o.runId,
+    ttlSeconds: o.ttlSeconds,
+    path: o.plan.path,
+    shape: { projects: 0, itemsPerProject: 0, commentDepth: 0, attachmentRate: 0, tagsPerItem: 0 },
+  }).account;
   return {
     runId: o.runId,
     ttlSeconds: o.ttlSeconds,
@@ -111,7 +122,12 @@ type PlannedChunk = { projects: (Omit<ChunkProject, 'accountId' | 'author' | 'ta
 export function planChunks(plan: AccountPlan[], chunkRows = CHUNK_ROWS): PlannedChunk[] {
   type Entry = PlannedChunk['projects'][number] & { rows: number };
   const entries: Entry[] = sendOrder(plan).flatMap((a) => {
-    const perItem = a.estimatedRows / Math.max(1, a.itemCounts.reduce((x, y) => x + y, 0));
+    const perItem =
+      a.estimatedRows /
+      Math.max(
+        1,
+        a.itemCounts.reduce((x, y) => x + y, 0),
+      );
     return a.itemCounts.map((items, project) => ({ account: a, accountPath: a.path, project, items, firstOfAccount: project === 0, rows: 1 + items * perItem }));
   });
   const cut = (list: Entry[], sizes: (k: number) => number, until = Infinity): PlannedChunk[] => {
@@ -189,7 +205,12 @@ async function seedWithPool(
     comments: c.projects.reduce((n, p) => n + commentCounts(o.seed, p.accountPath, p.project, p.items, o.knobs.commentDepth).reduce((x, y) => x + y, 0), 0),
   }));
   // Each account's tag vocabulary: its ids reserved with the others', its rows written with its first project.
-  const vocab = plan.map((p) => vocabularySize(p.itemCounts.reduce((x, y) => x + y, 0), o.knobs.tagsPerItem));
+  const vocab = plan.map((p) =>
+    vocabularySize(
+      p.itemCounts.reduce((x, y) => x + y, 0),
+      o.knobs.tagsPerItem,
+    ),
+  );
 
   // Accounts (names and emails as factories.ts makes them, ids and tokens from the backend) and
   // every id the chunks need, side by side: a few requests, not one per chunk.
@@ -211,7 +232,12 @@ async function seedWithPool(
   // all first kept the first chunk waiting on half a million nextval calls. The first chunks'
   // and the tags' are reserved while the partitions are made (ids need no partition).
   const early = new Map(chunks.slice(0, concurrency).map((_, k) => [k, reserveChunk(client, o.runId, counts[k]!)] as const));
-  const tagRanges = reserveAll(client, o.runId, 'tags', vocab.reduce((x, y) => x + y, 0));
+  const tagRanges = reserveAll(
+    client,
+    o.runId,
+    'tags',
+    vocab.reduce((x, y) => x + y, 0),
+  );
   const [accounts] = await Promise.all([client.bulkBegin(o.runId).then(createAccounts), tagRanges, ...early.values()]);
   const byIndex = new Map(accounts.map((a) => [a.index, a]));
   const nextTag = idSource(await tagRanges);

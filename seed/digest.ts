@@ -34,10 +34,7 @@ export async function digestRun(databaseUrl: string, runId: string): Promise<Dig
   try {
     const out: Digest = {};
     for (const [table, sql] of Object.entries(CONTENT)) {
-      const { rows } = await c.query<{ n: number; md5: string }>(
-        `SELECT count(*)::int AS n, md5(coalesce(string_agg(x, E'\\n' ORDER BY x), '')) AS md5 FROM (${sql}) AS r(x)`,
-        [runId],
-      );
+      const { rows } = await c.query<{ n: number; md5: string }>(`SELECT count(*)::int AS n, md5(coalesce(string_agg(x, E'\\n' ORDER BY x), '')) AS md5 FROM (${sql}) AS r(x)`, [runId]);
       out[table] = { rows: rows[0]!.n, md5: rows[0]!.md5 };
     }
     return out;

@@ -41,7 +41,10 @@ export const appDomainOf = (k: DatasetKnobs) =>
         title: ({ faker }) => faker.hacker.phrase().slice(0, 200),
         body: ({ faker }) => faker.lorem.paragraphs({ min: 1, max: 6 }, '\n\n'),
         // Most work is published, a quarter still in draft, a tenth archived.
-        state: ({ s }) => { const r = s(); return r < 0.25 ? 'draft' : r < 0.9 ? 'published' : 'archived'; },
+        state: ({ s }) => {
+          const r = s();
+          return r < 0.25 ? 'draft' : r < 0.9 ? 'published' : 'archived';
+        },
         createdAt: ({ time, parent }) => time(parent!.values.createdAt as string),
         publishedAt: ({ time, values }) => (values.state === 'draft' ? undefined : time(values.createdAt as string)),
         archivedAt: ({ time, values }) => (values.state === 'archived' ? time(values.publishedAt as string) : undefined),

@@ -88,19 +88,39 @@ export function planOf(profile: string, seed: string, knobs: DatasetKnobs, o: { 
   const scale = Math.min(o.maxRows / totalRows, free === null ? Infinity : free / (bytes * DISK_HEADROOM));
   const fits = `about SEED_ACCOUNTS=${Math.max(1, Math.floor(knobs.accounts * scale * 0.95))} (or a smaller SEED_ITEMS_P95 than ${knobs.itemsPerProject.p95})`;
   if (totalRows > o.maxRows) {
-    problems.push(`the plan has ${fmt(totalRows)} rows, over the backend's budget of ${fmt(o.maxRows)} (SEED_MAX_ROWS_PER_RUN). Recommended fix: ${fits}, or raise SEED_MAX_ROWS_PER_RUN only if the disk holds it`);
+    problems.push(
+      `the plan has ${fmt(totalRows)} rows, over the backend's budget of ${fmt(o.maxRows)} (SEED_MAX_ROWS_PER_RUN). Recommended fix: ${fits}, or raise SEED_MAX_ROWS_PER_RUN only if the disk holds it`,
+    );
   }
   if (free !== null && bytes * DISK_HEADROOM > free) {
-    problems.push(`the plan needs about ${gb(bytes)} on disk (${gb(bytes * DISK_HEADROOM)} with headroom) and ${o.dataDir} has ${gb(free)} free. Recommended fix: ${fits}, or run it against a staging database with DATABASE_URL (seed/README.md)`);
+    problems.push(
+      `the plan needs about ${gb(bytes)} on disk (${gb(bytes * DISK_HEADROOM)} with headroom) and ${o.dataDir} has ${gb(free)} free. Recommended fix: ${fits}, or run it against a staging database with DATABASE_URL (seed/README.md)`,
+    );
   }
-  return { profile, accounts: accounts.length, byTier, whales: accounts.filter((a) => a.tier === 'whale').length, rows, totalRows, bytes, seconds: totalRows / rowsPerSec, rowsPerSec, limits: { maxRows: o.maxRows, freeBytes: free, dataDir: o.dataDir ?? null }, problems };
+  return {
+    profile,
+    accounts: accounts.length,
+    byTier,
+    whales: accounts.filter((a) => a.tier === 'whale').length,
+    rows,
+    totalRows,
+    bytes,
+    seconds: totalRows / rowsPerSec,
+    rowsPerSec,
+    limits: { maxRows: o.maxRows, freeBytes: free, dataDir: o.dataDir ?? null },
+    problems,
+  };
 }
 
 export function formatPlan(p: DatasetPlan): string {
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   return [
-    `dataset plan (${p.profile}): ${fmt(p.accounts)} accounts (${Object.entries(p.byTier).map(([t, n]) => `${fmt(n)} ${t}`).join(', ')})`,
-    `  rows: ${Object.entries(p.rows).map(([t, n]) => `${t} ${fmt(n)}`).join(', ')}; ${fmt(p.totalRows)} in all`,
+    `dataset plan (${p.profile}): ${fmt(p.accounts)} accounts (${Object.entries(p.byTier)
+      .map(([t, n]) => `${fmt(n)} ${t}`)
+      .join(', ')})`,
+    `  rows: ${Object.entries(p.rows)
+      .map(([t, n]) => `${t} ${fmt(n)}`)
+      .join(', ')}; ${fmt(p.totalRows)} in all`,
     `  about ${(p.bytes / 1e9).toFixed(2)} GB on disk, about ${p.seconds < 120 ? `${Math.ceil(p.seconds)} s` : `${(p.seconds / 60).toFixed(1)} min`} at ${fmt(p.rowsPerSec)} rows/s`,
     `  limits: ${fmt(p.limits.maxRows)} rows (SEED_MAX_ROWS_PER_RUN)${p.limits.freeBytes === null ? '' : `, ${(p.limits.freeBytes / 1e9).toFixed(1)} GB free at ${p.limits.dataDir}`}`,
     ...p.problems.map((x) => `  does not fit: ${x}`),

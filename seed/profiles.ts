@@ -68,4 +68,3 @@ export function datasetName(profile: string, seed: string, knobs: DatasetKnobs):
   const digest = createHash('sha256').update(JSON.stringify({ seed, knobs })).digest('hex').slice(0, 10);
   return `${profile}-${digest}`;
 }
-

@@ -45,8 +45,7 @@ export async function withAdmin<T>(url: string, fn: (c: pg.Client) => Promise<T>
 }
 
 /** One statement on the maintenance database. */
-export const adminQuery = <T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []) =>
-  withAdmin(url, (c) => c.query<T>(sql, params));
+export const adminQuery = <T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []) => withAdmin(url, (c) => c.query<T>(sql, params));
 
 /** Drops the run clones of `url`'s database whose owner session is gone (their app was killed). */
 export async function dropOrphanClones(url: string, log: (msg: string, extra?: object) => void, except?: string): Promise<void> {
@@ -64,13 +63,7 @@ export async function dropOrphanClones(url: string, log: (msg: string, extra?: o
   });
 }
 
-export async function cloneDataset(o: {
-  url: string;
-  dataset: string;
-  target: string;
-  mode: CloneMode;
-  log: (msg: string, extra?: object) => void;
-}): Promise<Clone | null> {
+export async function cloneDataset(o: { url: string; dataset: string; target: string; mode: CloneMode; log: (msg: string, extra?: object) => void }): Promise<Clone | null> {
   const template = templateName(o.dataset);
   const owner = new pg.Client({ connectionString: withDatabase(o.url, 'postgres'), application_name: `${OWNER}${o.target}`.slice(0, 63) });
   await owner.connect();

@@ -23,7 +23,12 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
       const { rows } = await fastify.db.query<{ db: string }>('SELECT current_database() AS db');
       // Whether test endpoints exist is told to loopback callers only, as the endpoints themselves are.
       const local = isLoopback(request.socket.remoteAddress);
-      return { status: 'ok' as const, schemaVersion: latestSchemaVersion(), database: rows[0]!.db, ...(local && { testEndpoints: fastify.hasRoute({ method: 'POST', url: '/internal/test/cleanup' }) }) };
+      return {
+        status: 'ok' as const,
+        schemaVersion: latestSchemaVersion(),
+        database: rows[0]!.db,
+        ...(local && { testEndpoints: fastify.hasRoute({ method: 'POST', url: '/internal/test/cleanup' }) }),
+      };
     },
   );
 };

@@ -5,12 +5,7 @@ const COLUMNS = `id::text, item_id::text AS "itemId", filename, content_type AS 
 
 export type Attachment = { id: string; itemId: string; filename: string; contentType: string; sizeBytes: number; createdAt: string };
 
-export async function createAttachment(
-  db: Queryable,
-  accountId: string,
-  itemId: string,
-  a: { filename: string; contentType: string; sizeBytes: number },
-) {
+export async function createAttachment(db: Queryable, accountId: string, itemId: string, a: { filename: string; contentType: string; sizeBytes: number }) {
   const { rows } = await db.query<Attachment>(
     `INSERT INTO attachments (item_id, account_id, filename, content_type, size_bytes, test_run_id, expires_at)
      SELECT i.id, i.account_id, $3, $4, $5, i.test_run_id, i.expires_at FROM items i WHERE i.id = $1 AND i.account_id = $2

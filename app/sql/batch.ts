@@ -29,7 +29,12 @@ async function existingKeys(db: Queryable, table: 'items' | 'comments', parent: 
 
 /** Must run in a transaction: `created` is judged against the keys present when it began. */
 export async function upsertItems(db: Queryable, projectId: string, items: BatchItem[]): Promise<BatchResult> {
-  const before = await existingKeys(db, 'items', 'project_id', items.map((i) => ({ parentId: projectId, externalId: i.externalId })));
+  const before = await existingKeys(
+    db,
+    'items',
+    'project_id',
+    items.map((i) => ({ parentId: projectId, externalId: i.externalId })),
+  );
   const { rows } = await db.query<{ id: string; externalId: string | null }>(
     `INSERT INTO items (project_id, account_id, test_run_id, expires_at, external_id, title, body, state, published_at, archived_at)
      SELECT p.id, p.account_id, p.test_run_id, p.expires_at, b.external_id, b.title, b.body, b.state,
@@ -73,7 +78,12 @@ export async function badParents(db: Queryable, comments: BatchComment[]): Promi
 
 /** Must run in a transaction, as upsertItems. */
 export async function upsertComments(db: Queryable, author: string, comments: BatchComment[]): Promise<BatchResult> {
-  const before = await existingKeys(db, 'comments', 'item_id', comments.map((c) => ({ parentId: c.itemId, externalId: c.externalId })));
+  const before = await existingKeys(
+    db,
+    'comments',
+    'item_id',
+    comments.map((c) => ({ parentId: c.itemId, externalId: c.externalId })),
+  );
   const { rows } = await db.query<{ id: string; itemId: string; externalId: string | null }>(
     `INSERT INTO comments (item_id, account_id, test_run_id, expires_at, external_id, parent_id, author, body)
      SELECT i.id, i.account_id, i.test_run_id, i.expires_at, b.external_id, b.parent_id, $1, b.body

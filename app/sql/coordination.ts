@@ -5,10 +5,7 @@
  */
 import type { Queryable } from './db.js';
 
-export type Claim =
-  | { role: 'seed' }
-  | { role: 'wait'; claimedBy: string; claimedSeconds: number }
-  | { role: 'ready'; manifest: unknown; rows: unknown };
+export type Claim = { role: 'seed' } | { role: 'wait'; claimedBy: string; claimedSeconds: number } | { role: 'ready'; manifest: unknown; rows: unknown };
 
 export async function claimDataset(db: Queryable, runId: string, name: string, by: string, staleSeconds: number): Promise<Claim> {
   // Insert, or take over a claim gone stale; either way the row now names this claimant.
@@ -31,10 +28,13 @@ export async function claimDataset(db: Queryable, runId: string, name: string, b
 
 /** The seeder publishes the dataset; false if the claim is no longer its own (taken over). */
 export async function publishDataset(db: Queryable, runId: string, name: string, by: string, manifest: unknown, rows: unknown): Promise<boolean> {
-  const r = await db.query(
-    `UPDATE run_datasets SET state = 'ready', ready_at = now(), accounts = $4, rows = $5 WHERE run_id = $1 AND name = $2 AND claimed_by = $3 AND state = 'seeding'`,
-    [runId, name, by, JSON.stringify(manifest), JSON.stringify(rows)],
-  );
+  const r = await db.query(`UPDATE run_datasets SET state = 'ready', ready_at = now(), accounts = $4, rows = $5 WHERE run_id = $1 AND name = $2 AND claimed_by = $3 AND state = 'seeding'`, [
+    runId,
+    name,
+    by,
+    JSON.stringify(manifest),
+    JSON.stringify(rows),
+  ]);
   return r.rowCount === 1;
 }
 

@@ -64,15 +64,13 @@ export async function loadProjectsFragment(db: Queryable, accountId: string, opt
   }
   return {
     totalProjects: projects.rows[0]?.totalProjects ?? 0,
-    projects: projects.rows.map(
-      (p): DashboardProject => ({
-        id: p.id,
-        name: p.name,
-        updatedAt: p.updatedAt,
-        itemCounts: { draft: p.draft, published: p.published, archived: p.archived, total: p.draft + p.published + p.archived },
-        recentItems: byProject.get(p.id) ?? [],
-      }),
-    ),
+    projects: projects.rows.map((p): DashboardProject => ({
+      id: p.id,
+      name: p.name,
+      updatedAt: p.updatedAt,
+      itemCounts: { draft: p.draft, published: p.published, archived: p.archived, total: p.draft + p.published + p.archived },
+      recentItems: byProject.get(p.id) ?? [],
+    })),
   };
 }
 

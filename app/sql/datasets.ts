@@ -15,12 +15,8 @@ export type RestoredDataset = {
 };
 
 export async function restoredDataset(db: Queryable): Promise<RestoredDataset | undefined> {
-  const meta = await db.query<Omit<RestoredDataset, 'accounts'>>(
-    `SELECT name, profile, seed, schema_version AS "schemaVersion", source_run_id AS "sourceRunId", counts FROM datasets.meta`,
-  );
+  const meta = await db.query<Omit<RestoredDataset, 'accounts'>>(`SELECT name, profile, seed, schema_version AS "schemaVersion", source_run_id AS "sourceRunId", counts FROM datasets.meta`);
   if (!meta.rows[0]) return undefined;
-  const accounts = await db.query<RestoredDataset['accounts'][number]>(
-    `SELECT idx AS index, tier, account_id::text AS id, email, token FROM datasets.accounts ORDER BY idx`,
-  );
+  const accounts = await db.query<RestoredDataset['accounts'][number]>(`SELECT idx AS index, tier, account_id::text AS id, email, token FROM datasets.accounts ORDER BY idx`);
   return { ...meta.rows[0], accounts: accounts.rows };
 }

@@ -30,12 +30,7 @@ export type ItemSummary = {
 };
 export type Item = ItemSummary & { body: string };
 
-export async function createItem(
-  db: Queryable,
-  accountId: string,
-  projectId: string,
-  i: { title: string; body?: string },
-): Promise<Item | undefined> {
+export async function createItem(db: Queryable, accountId: string, projectId: string, i: { title: string; body?: string }): Promise<Item | undefined> {
   // One statement: the project's ownership check is the INSERT's own WHERE, and the new row
   // inherits the project's run tag (test data stays test data).
   const { rows } = await db.query<Item>(
@@ -97,9 +92,7 @@ export async function updateItem(
   patch: { title?: string; body?: string; state?: ItemState },
 ): Promise<{ row: Item } | { invalidFrom: ItemState } | undefined> {
   // Allowed source states for the requested target; the same state is a no-op, not a move.
-  const from = patch.state
-    ? [patch.state, ...ITEM_STATES.filter((s) => TRANSITIONS[s].includes(patch.state!))]
-    : [...ITEM_STATES];
+  const from = patch.state ? [patch.state, ...ITEM_STATES.filter((s) => TRANSITIONS[s].includes(patch.state!))] : [...ITEM_STATES];
   const { rows } = await db.query<Item>(
     `UPDATE items SET
         title = COALESCE($3, title),
@@ -133,9 +126,5 @@ export async function itemExists(db: Queryable, accountId: string, id: string): 
  * index is made on every partition.
  */
 export async function ensureListingIndex(db: Queryable, present: boolean): Promise<void> {
-  await db.query(
-    present
-      ? `CREATE INDEX IF NOT EXISTS items_project_created_idx ON items (project_id, created_at DESC, id DESC)`
-      : `DROP INDEX IF EXISTS items_project_created_idx`,
-  );
+  await db.query(present ? `CREATE INDEX IF NOT EXISTS items_project_created_idx ON items (project_id, created_at DESC, id DESC)` : `DROP INDEX IF EXISTS items_project_created_idx`);
 }

@@ -12,8 +12,7 @@ import pg from 'pg';
 import { ownerColumn, TEST_DATA_TABLES, type RowCounts, type TestDataTable } from './tables.js';
 
 /** Real data ('') lives in <table>_real; a run in <table>_r_<hash of its ID>. */
-export const partitionName = (table: string, runId: string) =>
-  runId === '' ? `${table}_real` : `${table}_r_${createHash('sha256').update(runId).digest('hex').slice(0, 16)}`;
+export const partitionName = (table: string, runId: string) => (runId === '' ? `${table}_real` : `${table}_r_${createHash('sha256').update(runId).digest('hex').slice(0, 16)}`);
 
 /** The foreign keys of a run's partitions, between themselves: (table, column) → parent table. */
 export const PARTITION_FKS: readonly [TestDataTable, string, TestDataTable][] = [
@@ -115,24 +114,28 @@ export async function dropRunPartitions(pool: pg.Pool, runId: string, policy?: L
   // Counted first, outside the DDL: counting a big partition while holding the parents'
   // ACCESS EXCLUSIVE locks would make everyone's queries on those tables wait for it.
   const counts = {} as RowCounts;
-  const attached = await pool.query<{ relname: string }>(
-    `SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE p.relname = ANY($1)`,
-    [TEST_DATA_TABLES.map((t) => partitionName(t, runId))],
-  );
+  const attached = await pool.query<{ relname: string }>(`SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE p.relname = ANY($1)`, [
+    TEST_DATA_TABLES.map((t) => partitionName(t, runId)),
+  ]);
   const present = new Set(attached.rows.map((r) => r.relname));
   for (const table of TEST_DATA_TABLES) {
     const name = partitionName(table, runId);
     counts[table] = present.has(name) ? Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${name}`)).rows[0]!.n) : 0;
   }
-  await ddl(pool, runId, async (c) => {
-    for (const table of TEST_DATA_TABLES) {
-      const name = partitionName(table, runId);
-      const still = await c.query(`SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE p.relname = $1`, [name]);
-      if (still.rowCount === 0) continue; // dropped meanwhile by another cleanup
-      await c.query(`ALTER TABLE ${table} DETACH PARTITION ${name}`);
-      await c.query(`DROP TABLE ${name}`);
-    }
-  }, policy);
+  await ddl(
+    pool,
+    runId,
+    async (c) => {
+      for (const table of TEST_DATA_TABLES) {
+        const name = partitionName(table, runId);
+        const still = await c.query(`SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE p.relname = $1`, [name]);
+        if (still.rowCount === 0) continue; // dropped meanwhile by another cleanup
+        await c.query(`ALTER TABLE ${table} DETACH PARTITION ${name}`);
+        await c.query(`DROP TABLE ${name}`);
+      }
+    },
+    policy,
+  );
   return counts;
 }
 

@@ -25,10 +25,7 @@ export async function createProject(db: Queryable, accountId: string, p: { name:
 }
 
 export async function getProject(db: Queryable, accountId: string, id: string) {
-  const { rows } = await db.query<ProjectRow>(`SELECT ${COLUMNS} FROM projects WHERE id = $1 AND account_id = $2`, [
-    id,
-    accountId,
-  ]);
+  const { rows } = await db.query<ProjectRow>(`SELECT ${COLUMNS} FROM projects WHERE id = $1 AND account_id = $2`, [id, accountId]);
   return rows[0];
 }
 
@@ -56,13 +53,15 @@ export async function updateProject(
 ): Promise<{ row: ProjectRow } | { conflict: number } | undefined> {
   // The UPDATE takes the row's lock for as long as it runs: on a hot project, its time is
   // mostly waiting for that lock.
-  const { rows } = await lockTimed(() => db.query<ProjectRow>(
-    `UPDATE projects SET name = COALESCE($3, name), description = COALESCE($4, description),
+  const { rows } = await lockTimed(() =>
+    db.query<ProjectRow>(
+      `UPDATE projects SET name = COALESCE($3, name), description = COALESCE($4, description),
             version = version + 1, updated_at = now()
       WHERE id = $1 AND account_id = $2 AND ($5::int IS NULL OR version = $5::int)
       RETURNING ${COLUMNS}`,
-    [id, accountId, patch.name ?? null, patch.description ?? null, expectedVersion],
-  ));
+      [id, accountId, patch.name ?? null, patch.description ?? null, expectedVersion],
+    ),
+  );
   if (rows[0]) return { row: rows[0] };
   if (expectedVersion === null) return undefined;
   const current = await getProject(db, accountId, id);

@@ -25,18 +25,13 @@ export async function assertTestDataTables(db: Queryable): Promise<void> {
   const missing = [...actual].filter((t) => !listed.has(t));
   const extra = [...listed].filter((t) => !actual.has(t));
   if (missing.length || extra.length) {
-    throw new Error(
-      `TEST_DATA_TABLES in app/sql/testdata.ts is out of date with the schema: ` +
-        `not listed: [${missing.join(', ')}]; listed but without test_run_id: [${extra.join(', ')}]`,
-    );
+    throw new Error(`TEST_DATA_TABLES in app/sql/testdata.ts is out of date with the schema: ` + `not listed: [${missing.join(', ')}]; listed but without test_run_id: [${extra.join(', ')}]`);
   }
 }
 
 /** Rows of one run still present, per table, in one round trip. */
 export async function countRunRows(db: Queryable, runId: string): Promise<RowCounts> {
-  const sql = TEST_DATA_TABLES.map((t) => `SELECT '${t}' AS t, count(*)::int AS n FROM ${t} WHERE test_run_id = $1`).join(
-    ' UNION ALL ',
-  );
+  const sql = TEST_DATA_TABLES.map((t) => `SELECT '${t}' AS t, count(*)::int AS n FROM ${t} WHERE test_run_id = $1`).join(' UNION ALL ');
   const { rows } = await db.query<{ t: TestDataTable; n: number }>(sql, [runId]);
   return Object.fromEntries(rows.map((r) => [r.t, r.n])) as RowCounts;
 }
@@ -101,9 +96,7 @@ export async function deleteChunked(db: Queryable, scope: { runId: string; accou
     deleted[table] = 0;
     const scoped = scope.accountId === undefined ? 'test_run_id = $1' : `test_run_id = $1 AND ${ownerColumn(table)} = $2`;
     for (;;) {
-      const { rowCount } = await retryDeadlock(() =>
-        db.query(`DELETE FROM ${table} WHERE (${KEY[table]}) IN (SELECT ${KEY[table]} FROM ${table} WHERE ${scoped} LIMIT ${chunk})`, params),
-      );
+      const { rowCount } = await retryDeadlock(() => db.query(`DELETE FROM ${table} WHERE (${KEY[table]}) IN (SELECT ${KEY[table]} FROM ${table} WHERE ${scoped} LIMIT ${chunk})`, params));
       deleted[table] += rowCount ?? 0;
       if (once || (rowCount ?? 0) < chunk) break;
     }
@@ -119,7 +112,11 @@ export async function deleteChunked(db: Queryable, scope: { runId: string; accou
 export async function cleanupRun(pool: pg.Pool, runId: string, accountId?: string, policy?: LockPolicy): Promise<RowCounts> {
   if (accountId !== undefined) {
     const deleted = await deleteChunked(pool, { runId, accountId });
-    await releaseRunRows(pool, runId, Object.values(deleted).reduce((a, b) => a + b, 0));
+    await releaseRunRows(
+      pool,
+      runId,
+      Object.values(deleted).reduce((a, b) => a + b, 0),
+    );
     return deleted;
   }
   const deleted = await dropRunPartitions(pool, runId, policy);
@@ -145,9 +142,7 @@ export async function expiredAccounts(db: Queryable, limit: number): Promise<{ r
 
 /** Runs whose expiry has passed and whose partitions may still exist. */
 export async function expiredRuns(db: Queryable): Promise<string[]> {
-  const { rows } = await db.query<{ run_id: string }>(
-    `SELECT run_id FROM test_runs WHERE expires_at < now() AND cleaned_at IS NULL AND run_id ${NOT_A_DATASET} ORDER BY expires_at`,
-  );
+  const { rows } = await db.query<{ run_id: string }>(`SELECT run_id FROM test_runs WHERE expires_at < now() AND cleaned_at IS NULL AND run_id ${NOT_A_DATASET} ORDER BY expires_at`);
   return rows.map((r) => r.run_id);
 }
 
@@ -223,11 +218,7 @@ export async function seedAccount(db: Queryable, input: SeedAccountInput, tokenH
       [...tag, input.account.name, input.account.email],
     )
   ).rows[0]!;
-  await db.query(`INSERT INTO api_tokens (test_run_id, expires_at, account_id, token_hash) VALUES ($1, ${expires}, $3, $4)`, [
-    ...tag,
-    account.id,
-    tokenHash,
-  ]);
+  await db.query(`INSERT INTO api_tokens (test_run_id, expires_at, account_id, token_hash) VALUES ($1, ${expires}, $3, $4)`, [...tag, account.id, tokenHash]);
 
   const projects = input.projects ?? [];
   const items = projects.flatMap((p, pi) => (p.items ?? []).map((it) => ({ it, pi })));
@@ -330,12 +321,7 @@ export async function seedAccount(db: Queryable, input: SeedAccountInput, tokenH
 }
 
 /** Records what was seeded for a run, adding to what earlier calls of the same run recorded. */
-export async function recordSeed(
-  db: Queryable,
-  input: Pick<SeedAccountInput, 'runId' | 'ttlSeconds' | 'seed' | 'profile'>,
-  counts: RowCounts,
-  ms: number,
-) {
+export async function recordSeed(db: Queryable, input: Pick<SeedAccountInput, 'runId' | 'ttlSeconds' | 'seed' | 'profile'>, counts: RowCounts, ms: number) {
   await db.query(
     `INSERT INTO test_runs (run_id, expires_at, seed, profile, counts, seed_ms)
      VALUES ($1, now() + make_interval(secs => $2), $3, $4, $5::jsonb, $6)

@@ -59,9 +59,7 @@ export async function generateWhale(pool: pg.Pool, s: WhaleSpec, parallel = 2): 
   // Per-row foreign-key triggers off where allowed: every reference below is made by the same
   // statements from rows they have just written (ids reserved from the sequences), so the keys
   // hold by construction; the correctness suite checks them on generated whales.
-  const parts = await Promise.all(
-    sliceProjects(s.itemCounts, parallel).map((slice) => inTransaction(pool, async (c) => (await bulkLoadMode(c), generateSlice(c, s, slice)))),
-  );
+  const parts = await Promise.all(sliceProjects(s.itemCounts, parallel).map((slice) => inTransaction(pool, async (c) => (await bulkLoadMode(c), generateSlice(c, s, slice)))));
   const total: Partial<RowCounts> = { tags };
   for (const part of parts) {
     for (const [k, v] of Object.entries(part) as [keyof RowCounts, number][]) total[k] = (total[k] ?? 0) + v;

@@ -17,7 +17,11 @@ class HttpError extends Error {
     readonly status: number,
     readonly errors: Record<string, string[]>,
   ) {
-    super(Object.entries(errors).map(([k, v]) => `${k} ${v.join(', ')}`).join('; '));
+    super(
+      Object.entries(errors)
+        .map(([k, v]) => `${k} ${v.join(', ')}`)
+        .join('; '),
+    );
   }
 }
 const unprocessable = (field: string, msg: string) => new HttpError(422, { [field]: [msg] });
@@ -49,7 +53,12 @@ function page(q: Request['query']): { limit: number; offset: number } {
 }
 
 const hashPassword = (p: string) => createHash('sha256').update(p).digest('hex');
-const slugify = (t: string) => t.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60) || 'article';
+const slugify = (t: string) =>
+  t
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60) || 'article';
 const article = (r: Record<string, unknown>) => ({
   slug: r.slug,
   title: r.title,
@@ -89,10 +98,12 @@ export function buildApp(db: pg.Pool) {
     if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw unprocessable('email', 'is invalid');
     const token = randomBytes(24).toString('hex');
     try {
-      const { rows } = await db.query<User>(
-        'INSERT INTO users (username, email, password_hash, token) VALUES ($1, $2, $3, $4) RETURNING id::text, username, email, bio, token',
-        [username, email, hashPassword(password), token],
-      );
+      const { rows } = await db.query<User>('INSERT INTO users (username, email, password_hash, token) VALUES ($1, $2, $3, $4) RETURNING id::text, username, email, bio, token', [
+        username,
+        email,
+        hashPassword(password),
+        token,
+      ]);
       res.status(201).json({ user: rows[0] });
     } catch (e) {
       if ((e as { code?: string }).code === '23505') throw unprocessable((e as { constraint?: string }).constraint?.includes('email') ? 'email' : 'username', 'has already been taken');
@@ -103,10 +114,9 @@ export function buildApp(db: pg.Pool) {
   api.get('/user', auth(true), (req: Authed, res) => res.json({ user: req.user }));
 
   api.get('/profiles/:username', async (req, res) => {
-    const { rows } = await db.query(
-      'SELECT u.username, u.bio, (SELECT count(*) FROM articles a WHERE a.author_id = u.id)::int AS "articlesCount" FROM users u WHERE u.username = $1',
-      [req.params.username],
-    );
+    const { rows } = await db.query('SELECT u.username, u.bio, (SELECT count(*) FROM articles a WHERE a.author_id = u.id)::int AS "articlesCount" FROM users u WHERE u.username = $1', [
+      req.params.username,
+    ]);
     if (!rows[0]) throw notFound('profile');
     res.json({ profile: rows[0] });
   });

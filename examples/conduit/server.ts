@@ -24,7 +24,9 @@ function portOf(name: string, fallback: number): number {
 }
 
 const port = portOf('PORT', 3320);
-const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres({ dataDir: process.env.PG_DATA_DIR || path.join(here, '.pgdata'), port: portOf('PG_PORT', 54339), log, database: 'conduit' });
+const embedded = process.env.DATABASE_URL
+  ? undefined
+  : await startEmbeddedPostgres({ dataDir: process.env.PG_DATA_DIR || path.join(here, '.pgdata'), port: portOf('PG_PORT', 54339), log, database: 'conduit' });
 const url = process.env.DATABASE_URL ?? embedded!.url;
 const db = new pg.Pool({ connectionString: url, max: 20, application_name: 'conduit' });
 // An idle client whose connection the server ends (a restart, the shutdown below racing the

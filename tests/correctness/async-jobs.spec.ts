@@ -7,10 +7,13 @@ test.describe('background jobs', () => {
     const created = await Promise.all(Array.from({ length: 10 }, (_, k) => api.post(`/v1/projects/${owner.projectIds[0]}/items`, { data: { title: `queued ${k}`, body: 'searchable words' } })));
     for (const r of created) expect(r.status()).toBe(201);
     await expect
-      .poll(async () => {
-        const j = await seedClient.accountJobs(owner.id);
-        return [j.items, j.notifications.count, j.searchIndex.count];
-      }, { timeout: 20_000, message: 'every item notified and indexed' })
+      .poll(
+        async () => {
+          const j = await seedClient.accountJobs(owner.id);
+          return [j.items, j.notifications.count, j.searchIndex.count];
+        },
+        { timeout: 20_000, message: 'every item notified and indexed' },
+      )
       .toEqual([10, 10, 10]);
     const jobs = await seedClient.accountJobs(owner.id);
     expect(jobs.workers).toBe(true);

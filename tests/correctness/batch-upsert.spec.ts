@@ -56,9 +56,37 @@ test.describe('batch endpoints', () => {
       ['/v1/items/batch', { projectId, items: [{ title: 'ok' }, { title: 'x', colour: 'red' }] }, 'body.items[1].colour'],
       ['/v1/items/batch', { projectId, items: [{ title: 'ok' }, { title: 'x', state: 'deleted' }] }, 'body.items[1].state'],
       ['/v1/items/batch', { projectId: other.projectIds[0], items: [{ title: 'planted' }] }, 'body.projectId'],
-      ['/v1/items/batch', { projectId, items: [{ externalId: 'k', title: 'a' }, { externalId: 'k', title: 'b' }] }, 'body.items[1].externalId'],
-      ['/v1/comments/batch', { comments: [{ itemId: mine, body: 'fine' }, { itemId: foreign, body: 'planted' }] }, 'body.comments[1].itemId'],
-      ['/v1/comments/batch', { comments: [{ itemId: mine, body: 'fine' }, { itemId: '999999999999', body: 'dangling' }] }, 'body.comments[1].itemId'],
+      [
+        '/v1/items/batch',
+        {
+          projectId,
+          items: [
+            { externalId: 'k', title: 'a' },
+            { externalId: 'k', title: 'b' },
+          ],
+        },
+        'body.items[1].externalId',
+      ],
+      [
+        '/v1/comments/batch',
+        {
+          comments: [
+            { itemId: mine, body: 'fine' },
+            { itemId: foreign, body: 'planted' },
+          ],
+        },
+        'body.comments[1].itemId',
+      ],
+      [
+        '/v1/comments/batch',
+        {
+          comments: [
+            { itemId: mine, body: 'fine' },
+            { itemId: '999999999999', body: 'dangling' },
+          ],
+        },
+        'body.comments[1].itemId',
+      ],
       ['/v1/comments/batch', { comments: [{ itemId: mine, body: 'reply', parentId: '999999999999' }] }, 'body.comments[0].parentId'],
     ];
     for (const [url, data, field] of cases) {
@@ -76,10 +104,20 @@ test.describe('batch endpoints', () => {
     const item = (await (await api.get(`/v1/projects/${owner.projectIds[0]}/items`)).json()).data[0].id;
     const root = await (await api.post(`/v1/items/${item}/comments`, { data: { body: 'root' } })).json();
     const res = await api.post('/v1/comments/batch', {
-      data: { comments: [{ itemId: item, externalId: 'r1', body: 'first reply', parentId: root.id }, { itemId: item, externalId: 'r2', body: 'second reply', parentId: root.id }] },
+      data: {
+        comments: [
+          { itemId: item, externalId: 'r1', body: 'first reply', parentId: root.id },
+          { itemId: item, externalId: 'r2', body: 'second reply', parentId: root.id },
+        ],
+      },
     });
     expect(res.status()).toBe(200);
     const thread = (await (await api.get(`/v1/items/${item}/comments`, { params: { limit: 200 } })).json()).data;
-    expect(thread.filter((c: { parentId: string | null }) => c.parentId === root.id).map((c: { body: string }) => c.body).sort()).toEqual(['first reply', 'second reply']);
+    expect(
+      thread
+        .filter((c: { parentId: string | null }) => c.parentId === root.id)
+        .map((c: { body: string }) => c.body)
+        .sort(),
+    ).toEqual(['first reply', 'second reply']);
   });
 });

@@ -27,7 +27,9 @@ test.describe('bulk seeding', () => {
       const db = new pg.Client({ connectionString: verifyDatabaseUrl });
       await db.connect();
       try {
-        const { rows } = await db.query<{ off: boolean }>(`SELECT coalesce('autovacuum_enabled=false' = ANY(reloptions), false) AS off FROM pg_class WHERE relname = $1`, [partitionName('items', runId)]);
+        const { rows } = await db.query<{ off: boolean }>(`SELECT coalesce('autovacuum_enabled=false' = ANY(reloptions), false) AS off FROM pg_class WHERE relname = $1`, [
+          partitionName('items', runId),
+        ]);
         return rows[0]!.off;
       } finally {
         await db.end();
@@ -42,7 +44,9 @@ test.describe('bulk seeding', () => {
       const [first, last] = ids.items[0]!;
       expect(Number(last) - Number(first)).toBe(1);
       const project = copyRow([projectId, account.id, 'Tab\tand newline\nin a name', 'A description', '2024-05-01T10:00:00Z', '2024-05-01T10:00:00Z', runId, expires]);
-      const items = [first, last].map((id, k) => copyRow([id, projectId, account.id, `Item ${k}`, 'Body\\with a backslash', 'draft', '2024-05-02T10:00:00Z', '2024-05-02T10:00:00Z', null, null, runId, expires])).join('');
+      const items = [first, last]
+        .map((id, k) => copyRow([id, projectId, account.id, `Item ${k}`, 'Body\\with a backslash', 'draft', '2024-05-02T10:00:00Z', '2024-05-02T10:00:00Z', null, null, runId, expires]))
+        .join('');
       await seedClient.bulkRows('projects', { runId, ttlSeconds: 600, rows: 1 }, Buffer.from(project));
       await seedClient.bulkRows('items', { runId, ttlSeconds: 600, rows: 2 }, Buffer.from(items));
       await seedClient.bulkVerify(runId);
@@ -110,7 +114,11 @@ test.describe('bulk seeding', () => {
       const { account, expires } = await owner(seedClient, runId);
       const [[itemId]] = (await seedClient.bulkIds(runId, { items: 1 })).items as [[string, string]];
       // An item whose project was never written: COPY takes it (keys are checked set-based at the end).
-      await seedClient.bulkRows('items', { runId, ttlSeconds: 600, rows: 1 }, Buffer.from(copyRow([itemId, '999999999', account.id, 't', 'b', 'draft', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', null, null, runId, expires])));
+      await seedClient.bulkRows(
+        'items',
+        { runId, ttlSeconds: 600, rows: 1 },
+        Buffer.from(copyRow([itemId, '999999999', account.id, 't', 'b', 'draft', '2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z', null, null, runId, expires])),
+      );
       const verify = await testService.post('/internal/test/bulk/verify', { data: { runId }, failOnStatusCode: false });
       expect(verify.status()).toBe(409);
       expect((await verify.json()).message).toContain('1 items row(s) whose project_id has no projects row');

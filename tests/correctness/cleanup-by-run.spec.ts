@@ -89,9 +89,15 @@ test.describe('cleanup by run', () => {
     await db.connect();
     const [old, recent] = [`${run.runId}-old-hist`, `${run.runId}-new-hist`];
     try {
-      for (const [id, age] of [[old, '15 days'], [recent, '1 day']] as const) {
+      for (const [id, age] of [
+        [old, '15 days'],
+        [recent, '1 day'],
+      ] as const) {
         await db.query(`INSERT INTO test_runs (run_id, expires_at, cleaned_at) VALUES ($1, now() - $2::interval, now() - $2::interval)`, [id, age]);
-        await db.query(`INSERT INTO audit_log (at, method, route, outcome, remote_addr, run_id, request_id) VALUES (now() - $2::interval, 'POST', '/internal/test/x', 'status 200', '127.0.0.1', $1, $1)`, [id, age]);
+        await db.query(
+          `INSERT INTO audit_log (at, method, route, outcome, remote_addr, run_id, request_id) VALUES (now() - $2::interval, 'POST', '/internal/test/x', 'status 200', '127.0.0.1', $1, $1)`,
+          [id, age],
+        );
       }
       await seedClient.reapExpired();
       const left = async (sql: string) => (await db.query<{ id: string }>(sql, [[old, recent]])).rows.map((r) => r.id).sort();

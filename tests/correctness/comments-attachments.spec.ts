@@ -17,7 +17,7 @@ test.describe('comments and attachments', () => {
     expect((await list.json()).data.map((c: { id: string }) => c.id)).toEqual([root.id, reply.id]);
   });
 
-  test("should reject a reply whose parent is on another item with 400 naming parentId", async ({ api, account }) => {
+  test('should reject a reply whose parent is on another item with 400 naming parentId', async ({ api, account }) => {
     const [one, two] = [await newItem(api, account.projectIds[0]!), await newItem(api, account.projectIds[0]!)];
     const onOne = await (await api.post(`/v1/items/${one.id}/comments`, { data: { body: 'first' } })).json();
     const res = await api.post(`/v1/items/${two.id}/comments`, { data: { body: 'cross-thread', parentId: onOne.id } });

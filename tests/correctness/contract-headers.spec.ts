@@ -53,9 +53,19 @@ test.describe('backend contract headers', () => {
     await api.get('/v1/dashboard');
     const { traceId } = sentRequests.at(-1)!;
     await expect
-      .poll(() => readFileSync(appLogFile(run.runId), 'utf8').split('\n').filter((l) => l.includes(traceId)).length, { timeout: 5_000 })
+      .poll(
+        () =>
+          readFileSync(appLogFile(run.runId), 'utf8')
+            .split('\n')
+            .filter((l) => l.includes(traceId)).length,
+        { timeout: 5_000 },
+      )
       .toBeGreaterThanOrEqual(2); // "incoming request" and "request completed"
-    const line = JSON.parse(readFileSync(appLogFile(run.runId), 'utf8').split('\n').find((l) => l.includes(traceId))!);
+    const line = JSON.parse(
+      readFileSync(appLogFile(run.runId), 'utf8')
+        .split('\n')
+        .find((l) => l.includes(traceId))!,
+    );
     expect(line).toMatchObject({ traceId, parentSpanId: expect.stringMatching(/^[0-9a-f]{16}$/) });
   });
 });

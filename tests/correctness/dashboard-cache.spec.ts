@@ -1,6 +1,12 @@
 import { expect, test } from '../../fixtures';
 
-const fragments = (h: string | undefined) => Object.fromEntries((h ?? '').split(',').filter(Boolean).map((p) => p.trim().split('=') as [string, string]));
+const fragments = (h: string | undefined) =>
+  Object.fromEntries(
+    (h ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((p) => p.trim().split('=') as [string, string]),
+  );
 
 test.describe('dashboard cache', () => {
   test('should miss, then hit; recompute on no-cache; and see a write at once', async ({ apiFor, createAccount }) => {
@@ -33,7 +39,10 @@ test.describe('dashboard cache', () => {
     const results = burst.map((r) => fragments(r.headers()['x-cache']));
     for (const fragment of ['projects', 'activity']) {
       const seen = results.map((r) => r[fragment]);
-      expect(seen.filter((s) => s === 'miss'), `${fragment}: ${seen.join(' ')}`).toHaveLength(1);
+      expect(
+        seen.filter((s) => s === 'miss'),
+        `${fragment}: ${seen.join(' ')}`,
+      ).toHaveLength(1);
       expect(seen.every((s) => ['miss', 'coalesced', 'hit'].includes(s!))).toBe(true);
     }
     const bodies = await Promise.all(burst.map((r) => r.json()));

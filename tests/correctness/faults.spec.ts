@@ -74,7 +74,9 @@ test.describe('APP_FAULTS', () => {
       // pg_locks shows the 32-bit xid; pg_current_xact_id() the 64-bit one with its epoch.
       const xid = (await holder.query<{ x: string }>('SELECT (pg_current_xact_id()::text::bigint % 4294967296)::text AS x')).rows[0]!.x;
       await expect
-        .poll(async () => (await holder.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted AND transactionid::text = $1`, [xid])).rows[0]!.n)
+        .poll(
+          async () => (await holder.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted AND transactionid::text = $1`, [xid])).rows[0]!.n,
+        )
         .toBeGreaterThan(0);
       await holder.query('COMMIT');
       const res = await patch;

@@ -11,7 +11,11 @@ const cursor = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64ur
 
 test.describe('input errors', () => {
   test('should refuse a keyset cursor PostgreSQL would reject with 400 INVALID_CURSOR', async ({ api, account }) => {
-    for (const forged of [['1', '1'], ['March 7', '1'], ['2024-02-30T00:00:00Z', '1']]) {
+    for (const forged of [
+      ['1', '1'],
+      ['March 7', '1'],
+      ['2024-02-30T00:00:00Z', '1'],
+    ]) {
       await expect(await api.get(`/v1/projects/${account.projectIds[0]}/items?after=${cursor(forged)}`)).toBeApiError(400, 'INVALID_CURSOR');
     }
   });

@@ -85,7 +85,11 @@ test.describe('internal test endpoints', () => {
       await expect
         // Each call writes its own row; their order in the table is not the order of the calls
         // (the allowed call's row is written when its response is done): match them by request id.
-        .poll(async () => (await appPool.query<{ request_id: string }>('SELECT request_id, outcome FROM audit_log WHERE request_id = ANY($1)', [ids])).rows.sort((x, y) => ids.indexOf(x.request_id) - ids.indexOf(y.request_id)))
+        .poll(async () =>
+          (await appPool.query<{ request_id: string }>('SELECT request_id, outcome FROM audit_log WHERE request_id = ANY($1)', [ids])).rows.sort(
+            (x, y) => ids.indexOf(x.request_id) - ids.indexOf(y.request_id),
+          ),
+        )
         .toEqual([
           { request_id: ids[0], outcome: 'status 200' },
           { request_id: ids[1], outcome: 'refused: missing or wrong service token' },

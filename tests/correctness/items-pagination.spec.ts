@@ -32,9 +32,7 @@ test.describe('item keyset pagination', () => {
     // A writer inserts between (and during) every page fetch of the walk.
     const inserted: string[] = [];
     const insertSome = async () => {
-      const results = await Promise.all(
-        [0, 1, 2].map((k) => writer.post(`/v1/projects/${projectId}/items`, { data: { title: `concurrent ${inserted.length + k}` } })),
-      );
+      const results = await Promise.all([0, 1, 2].map((k) => writer.post(`/v1/projects/${projectId}/items`, { data: { title: `concurrent ${inserted.length + k}` } })));
       for (const r of results) inserted.push((await r.json()).id);
     };
     const { ids } = await walk(reader, projectId, { limit: 7 }, insertSome);

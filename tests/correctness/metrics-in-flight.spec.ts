@@ -8,15 +8,17 @@ test.describe('backend metrics', () => {
     const inFlight = async () => parsePrometheus(await (await fetch(`${base.origin}/metrics`)).text(), ['http_requests_in_flight']).http_requests_in_flight ?? 0;
     // 30 requests that promise a body, send part of it, and hang up: no response is ever sent.
     await Promise.all(
-      Array.from({ length: 30 }, () =>
-        new Promise<void>((resolve) => {
-          const socket = net.connect(Number(base.port), base.hostname, () => {
-            socket.write(`POST /v1/projects HTTP/1.1\r\nHost: ${base.host}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name":`);
-            setTimeout(() => socket.destroy(), 100);
-          });
-          socket.on('close', () => resolve());
-          socket.on('error', () => resolve());
-        }),
+      Array.from(
+        { length: 30 },
+        () =>
+          new Promise<void>((resolve) => {
+            const socket = net.connect(Number(base.port), base.hostname, () => {
+              socket.write(`POST /v1/projects HTTP/1.1\r\nHost: ${base.host}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name":`);
+              setTimeout(() => socket.destroy(), 100);
+            });
+            socket.on('close', () => resolve());
+            socket.on('error', () => resolve());
+          }),
       ),
     );
     // Other tests' requests come and go; 30 leaked ones would stay.

@@ -66,7 +66,9 @@ test.describe('seed budgets', () => {
               const v = Reflect.get(c, p, r) as unknown;
               if (p !== 'query' || typeof v !== 'function') return typeof v === 'function' ? v.bind(c) : v;
               return (sql: unknown, ...rest: unknown[]) =>
-                typeof sql === 'string' && /INSERT INTO items/.test(sql) ? Promise.reject(Object.assign(new Error('simulated: could not extend file'), { code: '53100' })) : (v as (...a: unknown[]) => unknown).call(c, sql, ...rest);
+                typeof sql === 'string' && /INSERT INTO items/.test(sql)
+                  ? Promise.reject(Object.assign(new Error('simulated: could not extend file'), { code: '53100' }))
+                  : (v as (...a: unknown[]) => unknown).call(c, sql, ...rest);
             },
           });
         };
@@ -74,7 +76,13 @@ test.describe('seed budgets', () => {
     });
     const app = await inProcessApp({}, broken);
     try {
-      const res = await app.inject({ method: 'POST', url: '/internal/test/seedAccount', headers: { 'x-test-service-token': serviceToken }, remoteAddress: '127.0.0.1', payload: buildAccount({ seed: run.seed, runId: failing, ttlSeconds: 600, path: 'failing', shape: { ...TINY_ACCOUNT, projects: 1, itemsPerProject: 2 } }) });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/internal/test/seedAccount',
+        headers: { 'x-test-service-token': serviceToken },
+        remoteAddress: '127.0.0.1',
+        payload: buildAccount({ seed: run.seed, runId: failing, ttlSeconds: 600, path: 'failing', shape: { ...TINY_ACCOUNT, projects: 1, itemsPerProject: 2 } }),
+      });
       expect(res.statusCode).toBe(500);
       expect((await appPool.query('SELECT 1 FROM test_runs WHERE run_id = $1', [failing])).rowCount, 'no record of the run').toBe(0);
       expect((await appPool.query('SELECT relname FROM pg_class WHERE relname = $1', [partitionName('accounts', failing).replace(/"/g, '')])).rowCount, 'no partitions of the run').toBe(0);

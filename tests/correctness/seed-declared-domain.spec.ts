@@ -5,7 +5,7 @@ import { appDomainOf, toSeedAccount } from '../../seed/domain.js';
 import { PROFILES } from '../../seed/profiles.js';
 
 test.describe('a declared domain through the seed endpoint', () => {
-  test("should write exactly the declared plan, tagged with the run, and remove it all by run", async ({ seedClient, run }) => {
+  test('should write exactly the declared plan, tagged with the run, and remove it all by run', async ({ seedClient, run }) => {
     const runId = `${run.runId}-decl`;
     const domain = appDomainOf({ ...PROFILES.smoke, accounts: 3, attachmentRate: 0.25 });
     const plan = planDomain(domain, run.seed);

@@ -41,9 +41,18 @@ test.describe('SQL seeding of keys the adapter makes', () => {
       const r = await seedSql({ databaseUrl: verifyDatabaseUrl!, domain, mapping, seed: run.seed, runId, ttlSeconds: 600 });
       expect(r.rows).toEqual({ team: 3, member: 12 });
       const members = (await db.query<{ handle: string; team: string }>(`SELECT m.handle, t.name AS team FROM ${member} m JOIN ${team} t ON t.id = m.team_id ORDER BY m.handle`)).rows;
-      expect(members.map((m) => m.handle)).toEqual(r.generated.filter((g) => g.entity === 'member').map((g) => String(g.values.handle)).sort());
-      const stats = (await db.query<{ relname: string; analyzed: boolean }>(`SELECT relname, last_analyze IS NOT NULL AS analyzed FROM pg_stat_user_tables WHERE relname IN ($1, $2)`, [team, member])).rows;
-      expect(stats.every((s) => s.analyzed), JSON.stringify(stats)).toBe(true);
+      expect(members.map((m) => m.handle)).toEqual(
+        r.generated
+          .filter((g) => g.entity === 'member')
+          .map((g) => String(g.values.handle))
+          .sort(),
+      );
+      const stats = (await db.query<{ relname: string; analyzed: boolean }>(`SELECT relname, last_analyze IS NOT NULL AS analyzed FROM pg_stat_user_tables WHERE relname IN ($1, $2)`, [team, member]))
+        .rows;
+      expect(
+        stats.every((s) => s.analyzed),
+        JSON.stringify(stats),
+      ).toBe(true);
 
       const resources = sqlResources({ databaseUrl: verifyDatabaseUrl!, domain, mapping });
       expect(await resources.remaining(runId)).toEqual({ [team]: 3, [member]: 12, pressure_ledger: 3 });
@@ -63,21 +72,36 @@ test.describe('SQL seeding of keys the adapter makes', () => {
     await db.connect();
     try {
       await db.query(`CREATE TABLE ${t.person} (id bigserial PRIMARY KEY, name text NOT NULL, invited_by bigint REFERENCES ${t.person}(id))`);
-      await db.query(`CREATE TABLE ${t.follow} (follower_id bigint NOT NULL REFERENCES ${t.person}(id), followee_id bigint NOT NULL REFERENCES ${t.person}(id), PRIMARY KEY (follower_id, followee_id))`);
+      await db.query(
+        `CREATE TABLE ${t.follow} (follower_id bigint NOT NULL REFERENCES ${t.person}(id), followee_id bigint NOT NULL REFERENCES ${t.person}(id), PRIMARY KEY (follower_id, followee_id))`,
+      );
       await db.query(`CREATE TABLE ${t.profile} (person_id bigint PRIMARY KEY REFERENCES ${t.person}(id), bio text NOT NULL)`);
       await db.query(`CREATE TABLE ${t.post} (id uuid PRIMARY KEY, author_id bigint NOT NULL REFERENCES ${t.person}(id), title text NOT NULL)`);
-      await db.query(`CREATE TABLE ${t.reply} (id bigserial PRIMARY KEY, post_id uuid NOT NULL REFERENCES ${t.post}(id), parent_reply_id bigint REFERENCES ${t.reply}(id), body text NOT NULL CHECK (body <> 'boom'))`);
+      await db.query(
+        `CREATE TABLE ${t.reply} (id bigserial PRIMARY KEY, post_id uuid NOT NULL REFERENCES ${t.post}(id), parent_reply_id bigint REFERENCES ${t.reply}(id), body text NOT NULL CHECK (body <> 'boom'))`,
+      );
       const mapping = { person: { table: t.person }, follow: { table: t.follow, parentColumn: 'follower_id' }, profile: { table: t.profile }, post: { table: t.post }, reply: { table: t.reply } };
       const resources = sqlResources({ databaseUrl: verifyDatabaseUrl!, domain: relationsDomain(12), mapping });
 
       // Two keys to one parent without parentColumn: refused, naming both and how to choose.
-      await expect(seedSql({ databaseUrl: verifyDatabaseUrl!, domain: relationsDomain(12), mapping: { ...mapping, follow: { table: t.follow } }, seed: run.seed, runId: `${run.runId}-rel0`, ttlSeconds: 600 })).rejects.toThrow(
-        `follow: "${t.follow}" has 2 foreign keys to "${t.person}" (follower_id, followee_id); name the one that holds the parent`,
-      );
+      await expect(
+        seedSql({ databaseUrl: verifyDatabaseUrl!, domain: relationsDomain(12), mapping: { ...mapping, follow: { table: t.follow } }, seed: run.seed, runId: `${run.runId}-rel0`, ttlSeconds: 600 }),
+      ).rejects.toThrow(`follow: "${t.follow}" has 2 foreign keys to "${t.person}" (follower_id, followee_id); name the one that holds the parent`);
 
       // Workers, chunks of about 10 rows (one person and what is below), two writers.
       const runId = `${run.runId}-rel`;
-      const r = await seedSql({ databaseUrl: verifyDatabaseUrl!, domain: relationsDomain(12), mapping, seed: run.seed, runId, ttlSeconds: 600, chunkRows: 10, writers: 2, keep: { person: 'all' }, generator: { module: new URL('../support/relations-domain.ts', import.meta.url), export: 'relationsDomain', args: [12], threads: 1 } });
+      const r = await seedSql({
+        databaseUrl: verifyDatabaseUrl!,
+        domain: relationsDomain(12),
+        mapping,
+        seed: run.seed,
+        runId,
+        ttlSeconds: 600,
+        chunkRows: 10,
+        writers: 2,
+        keep: { person: 'all' },
+        generator: { module: new URL('../support/relations-domain.ts', import.meta.url), export: 'relationsDomain', args: [12], threads: 1 },
+      });
       expect(r.rows).toEqual({ person: 12, follow: 36, profile: 12, post: 24, reply: 72 });
       expect(r.generated.map((g) => g.entity)).toEqual(Array(12).fill('person'));
       const q = async (sql: string) => (await db.query<{ n: number }>(sql)).rows[0]!.n;
@@ -96,7 +120,9 @@ test.describe('SQL seeding of keys the adapter makes', () => {
       // A reply of the eleventh person's second post breaks a check: the chunks before it were
       // committed, and the seed removes them before it says why it failed.
       const failing = `${run.runId}-fail`;
-      await expect(seedSql({ databaseUrl: verifyDatabaseUrl!, domain: relationsDomain(12, 'person/10/post/1/reply/2'), mapping, seed: run.seed, runId: failing, ttlSeconds: 600, chunkRows: 10 })).rejects.toThrow(/violates check constraint/);
+      await expect(
+        seedSql({ databaseUrl: verifyDatabaseUrl!, domain: relationsDomain(12, 'person/10/post/1/reply/2'), mapping, seed: run.seed, runId: failing, ttlSeconds: 600, chunkRows: 10 }),
+      ).rejects.toThrow(/violates check constraint/);
       expect(await resources.remaining(failing)).toEqual({});
       expect(await q(`SELECT count(*)::int AS n FROM ${t.person}`)).toBe(0);
     } finally {

@@ -33,7 +33,9 @@ test('should answer every generated request within the error contract, never 5xx
   // Tenants, each in a run namespace of its own so that its rows can be counted exactly.
   const tenant = async (name: string) => {
     const runId = `${run.runId}-fz-${name}`;
-    const seeded = await seedClient.seedAccount(buildAccount({ seed: run.seed, runId, ttlSeconds: 3600, path: `fuzz/${name}`, shape: { ...TINY_ACCOUNT, projects: 2, itemsPerProject: 3, commentDepth: 2 } }));
+    const seeded = await seedClient.seedAccount(
+      buildAccount({ seed: run.seed, runId, ttlSeconds: 3600, path: `fuzz/${name}`, shape: { ...TINY_ACCOUNT, projects: 2, itemsPerProject: 3, commentDepth: 2 } }),
+    );
     const auth = { authorization: `Bearer ${seeded.token}` };
     const get = async (p: string) => (await (await fetch(`${base}${p}`, { headers: auth })).json()) as { data: { id: string }[] };
     const items = (await Promise.all(seeded.projectIds.map((p) => get(`/v1/projects/${p}/items`)))).flatMap((r) => r.data.map((i) => i.id));
@@ -47,7 +49,8 @@ test('should answer every generated request within the error contract, never 5xx
   // project of the lane's own may share the number with one of the victim's comments).
   const victimIdsOf: Record<string, Set<string>> = { projects: new Set(victim.ids.projects), items: new Set(victim.ids.items), comments: new Set(victim.ids.comments) };
   const namesVictim = (urlPath: string) => urlPath.split('/').some((seg, i, all) => i > 0 && victimIdsOf[all[i - 1]!]?.has(seg) === true);
-  const victimView = async () => JSON.stringify(await Promise.all(victim.ids.projects.map(async (p) => (await fetch(`${base}/v1/projects/${p}/items`, { headers: { authorization: `Bearer ${victim.token}` } })).json())));
+  const victimView = async () =>
+    JSON.stringify(await Promise.all(victim.ids.projects.map(async (p) => (await fetch(`${base}/v1/projects/${p}/items`, { headers: { authorization: `Bearer ${victim.token}` } })).json())));
   const [victimRowsBefore, victimViewBefore] = [(await seedClient.runRows(victim.runId)).rows, await victimView()];
 
   const statuses: Record<string, number> = {};
@@ -61,7 +64,11 @@ test('should answer every generated request within the error contract, never 5xx
         name === 'runId'
           ? fc.constant(lane.runId)
           : name === 'id'
-            ? fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...own) }, { weight: 2, arbitrary: fc.constantFrom(...victimIds) }, { weight: 1, arbitrary: fc.constantFrom('0', 'abc', '999999999999999999', '1.5', '-1') })
+            ? fc.oneof(
+                { weight: 6, arbitrary: fc.constantFrom(...own) },
+                { weight: 2, arbitrary: fc.constantFrom(...victimIds) },
+                { weight: 1, arbitrary: fc.constantFrom('0', 'abc', '999999999999999999', '1.5', '-1') },
+              )
             : fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/);
       // Run IDs anywhere in a request are the lane's, so what the fuzz writes through test
       // endpoints stays in its namespace, and lives long enough that no reap (also fuzzed)
@@ -103,7 +110,13 @@ test('should answer every generated request within the error contract, never 5xx
             /* reported below */
           }
           if (typeof body.code !== 'string' || typeof body.message !== 'string' || !body.message) violations.push(`not { code, message }: ${what}`);
-          else if (res.statusCode === 400 && r.mutation.where === 'body' && r.mutation.field && body.message.startsWith('body') && !`${body.message} ${String(body.details?.field ?? '')}`.includes(r.mutation.field)) {
+          else if (
+            res.statusCode === 400 &&
+            r.mutation.where === 'body' &&
+            r.mutation.field &&
+            body.message.startsWith('body') &&
+            !`${body.message} ${String(body.details?.field ?? '')}`.includes(r.mutation.field)
+          ) {
             violations.push(`does not name ${r.mutation.field}: ${what}`);
           }
         }
@@ -120,7 +133,8 @@ test('should answer every generated request within the error contract, never 5xx
   const seconds = +((performance.now() - started) / 1000).toFixed(1);
   const sent = Object.values(statuses).reduce((a, b) => a + b, 0);
   const victimRowsAfter = (await seedClient.runRows(victim.runId)).rows;
-  if (JSON.stringify(victimRowsAfter) !== JSON.stringify(victimRowsBefore)) violations.push(`the other tenant's rows changed: ${JSON.stringify(victimRowsBefore)} → ${JSON.stringify(victimRowsAfter)}`);
+  if (JSON.stringify(victimRowsAfter) !== JSON.stringify(victimRowsBefore))
+    violations.push(`the other tenant's rows changed: ${JSON.stringify(victimRowsBefore)} → ${JSON.stringify(victimRowsAfter)}`);
   if ((await victimView()) !== victimViewBefore) violations.push("the other tenant's items changed");
   for (const t of [victim, ...lanes]) await seedClient.cleanup(t.runId);
 

@@ -9,9 +9,7 @@ import path from 'node:path';
 import { expect, test } from '../../fixtures';
 import { censusInDatabase, total } from 'pressure-harness/seed';
 
-const REPRESENTATIVE = ['projects-crud', 'items-pagination', 'tenant-isolation', 'dashboard-queries', 'batch-upsert', 'cleanup-by-run'].map(
-  (f) => `tests/correctness/${f}.spec.ts`,
-);
+const REPRESENTATIVE = ['projects-crud', 'items-pagination', 'tenant-isolation', 'dashboard-queries', 'batch-upsert', 'cleanup-by-run'].map((f) => `tests/correctness/${f}.spec.ts`);
 
 function childRun(env: Record<string, string>, outputDir: string): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {

@@ -16,7 +16,13 @@ test('should remove the rows of a run killed mid-seeding once they expire', asyn
   });
   let seeded = 0;
   let errors = '';
-  child.stdout!.on('data', (d: Buffer) => (seeded += String(d).split('\n').filter((l) => l.startsWith('seeded')).length));
+  child.stdout!.on(
+    'data',
+    (d: Buffer) =>
+      (seeded += String(d)
+        .split('\n')
+        .filter((l) => l.startsWith('seeded')).length),
+  );
   child.stderr!.on('data', (d: Buffer) => (errors += String(d)));
   const exited = new Promise((r) => child.once('exit', r));
   try {
@@ -26,12 +32,15 @@ test('should remove the rows of a run killed mid-seeding once they expire', asyn
     // The backend still finishes the request it had received: wait until the count settles.
     let last = -1;
     await expect
-      .poll(async () => {
-        const now = (await seedClient.runRows(crashed)).total;
-        const settled = now === last;
-        last = now;
-        return settled;
-      }, { intervals: [500], timeout: 30_000 })
+      .poll(
+        async () => {
+          const now = (await seedClient.runRows(crashed)).total;
+          const settled = now === last;
+          last = now;
+          return settled;
+        },
+        { intervals: [500], timeout: 30_000 },
+      )
       .toBe(true);
 
     const left = (await seedClient.runRows(crashed)).total;

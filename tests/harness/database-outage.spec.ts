@@ -31,7 +31,11 @@ test('should answer 503 with Retry-After while PostgreSQL is down, and recover b
     };
     // Each request meets the outage, however the pool learns of it: 503, never 500.
     await expect.poll(() => probe('/healthz').then((r) => r.status), { timeout: 15_000 }).toBe(503);
-    for (const r of [await probe('/healthz'), await probe('/v1/me', { authorization: `Bearer pst_${'a'.repeat(20)}` }), await probe('/v1/projects', { authorization: `Bearer pst_${'b'.repeat(20)}` })]) {
+    for (const r of [
+      await probe('/healthz'),
+      await probe('/v1/me', { authorization: `Bearer pst_${'a'.repeat(20)}` }),
+      await probe('/v1/projects', { authorization: `Bearer pst_${'b'.repeat(20)}` }),
+    ]) {
       expect(r).toMatchObject({ status: 503, body: { code: 'UNAVAILABLE', message: expect.stringContaining('database is unreachable') } });
       expect(Number(r.retryAfter)).toBeGreaterThan(0);
     }

@@ -73,7 +73,13 @@ test.describe('bulk-loaded references', () => {
     try {
       const su = (await db.query<{ su: boolean }>('SELECT rolsuper AS su FROM pg_roles WHERE rolname = current_user')).rows[0]!.su;
       test.skip(!su, 'bulk loading needs a superuser; without one the per-row foreign-key triggers stay on');
-      const seeded = await generateDataset(seedClient, { seed: 'broken', runId, ttlSeconds: 600, profile: 'custom', knobs: { ...KNOBS, accounts: 1, projectsPerAccount: [{ label: 'small', share: 1, min: 1, max: 1 }] } });
+      const seeded = await generateDataset(seedClient, {
+        seed: 'broken',
+        runId,
+        ttlSeconds: 600,
+        profile: 'custom',
+        knobs: { ...KNOBS, accounts: 1, projectsPerAccount: [{ label: 'small', share: 1, min: 1, max: 1 }] },
+      });
       const account = seeded.accounts[0]!.id;
       await verifyAccountReferences(db, runId, account); // intact
       // What a bulk load with a bug would leave: a comment on an item that does not exist.

@@ -25,8 +25,7 @@ const KNOBS: DatasetKnobs = {
 const save = async (databaseUrl: string, serviceToken: string, profile: string, seed: string, knobs: DatasetKnobs) =>
   saveDataset({ databaseUrl, serviceToken, port: await freePort(), appEnv: { TEST_SERVICE_TOKEN: serviceToken, LOG_LEVEL: 'silent' }, profile, seed, knobs });
 
-const databases = async (url: string, like: string) =>
-  (await adminQuery<{ datname: string }>(url, `SELECT datname FROM pg_database WHERE datname LIKE $1`, [like])).rows.map((r) => r.datname);
+const databases = async (url: string, like: string) => (await adminQuery<{ datname: string }>(url, `SELECT datname FROM pg_database WHERE datname LIKE $1`, [like])).rows.map((r) => r.datname);
 
 test.describe('saved datasets', () => {
   test.skip(({ referenceApp, verifyDatabaseUrl }) => !referenceApp || !verifyDatabaseUrl, 'saves and clones databases of the reference app');
@@ -38,7 +37,16 @@ test.describe('saved datasets', () => {
     const saved = await save(verifyDatabaseUrl!, serviceToken, 'restoretest', seed, KNOBS);
     const runDb = `pressure_run_restoretest_w${testInfo.workerIndex}`;
     try {
-      const app = startApp({ LOG_LEVEL: 'silent', APP_LOG_FILE: '', PORT: String(port), DATABASE_URL: verifyDatabaseUrl!, TEST_SERVICE_TOKEN: serviceToken, APP_DATASET: saved.name, APP_DATASET_MODE: 'restore', APP_RUN_DATABASE: runDb });
+      const app = startApp({
+        LOG_LEVEL: 'silent',
+        APP_LOG_FILE: '',
+        PORT: String(port),
+        DATABASE_URL: verifyDatabaseUrl!,
+        TEST_SERVICE_TOKEN: serviceToken,
+        APP_DATASET: saved.name,
+        APP_DATASET_MODE: 'restore',
+        APP_RUN_DATABASE: runDb,
+      });
       const base = `http://127.0.0.1:${port}`;
       try {
         await waitHealthy(app, base);
@@ -80,7 +88,16 @@ test.describe('saved datasets', () => {
       await tpl.query(`UPDATE datasets.meta SET schema_version = 1`);
       await tpl.end();
 
-      const app = startApp({ LOG_LEVEL: 'silent', APP_LOG_FILE: '', PORT: String(await freePort()), DATABASE_URL: verifyDatabaseUrl!, TEST_SERVICE_TOKEN: serviceToken, APP_DATASET: saved.name, APP_DATASET_MODE: 'restore', APP_RUN_DATABASE: runDb });
+      const app = startApp({
+        LOG_LEVEL: 'silent',
+        APP_LOG_FILE: '',
+        PORT: String(await freePort()),
+        DATABASE_URL: verifyDatabaseUrl!,
+        TEST_SERVICE_TOKEN: serviceToken,
+        APP_DATASET: saved.name,
+        APP_DATASET_MODE: 'restore',
+        APP_RUN_DATABASE: runDb,
+      });
       expect(await app.exited).toBe(1);
       expect(app.output()).toContain(`dataset "${saved.name}" was saved with schema version 1, this app is at ${latestSchemaVersion()}`);
       expect(app.output()).toContain('save it again (npm run dataset:save)');

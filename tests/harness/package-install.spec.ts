@@ -34,7 +34,7 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): 
   });
 }
 
-test('should run conduit\'s suite green from a packed tarball installed outside the repository', async ({}, testInfo) => {
+test("should run conduit's suite green from a packed tarball installed outside the repository", async ({}, testInfo) => {
   test.setTimeout(600_000);
   const work = mkdtempSync(path.join(tmpdir(), 'pressure-pack-'));
   const port = await freePort();
@@ -46,7 +46,10 @@ test('should run conduit\'s suite green from a packed tarball installed outside 
     const tarball = path.join(work, packed[0]!.filename);
     const shipped = packed[0]!.files.map((f) => f.path);
     expect(shipped).toContain('dist/cli/main.js');
-    expect(shipped.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')), 'ships JavaScript and declarations, not sources').toEqual([]);
+    expect(
+      shipped.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts')),
+      'ships JavaScript and declarations, not sources',
+    ).toEqual([]);
 
     // 2. A new project, as `npm init -y && npm install -D <tarball>` makes it.
     const project = path.join(work, 'project');

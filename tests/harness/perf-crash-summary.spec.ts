@@ -61,7 +61,8 @@ function nestedPerfRun(b: Owned, serviceToken: string, grep: string, env: Record
   });
 }
 
-const resultsOf = (b: Owned) => JSON.parse(readFileSync(path.join(b.work, 'perf-results', 'results.json'), 'utf8')) as { verdict: string; outcome: string; problems: { test: string; outcome: string; message: string }[] };
+const resultsOf = (b: Owned) =>
+  JSON.parse(readFileSync(path.join(b.work, 'perf-results', 'results.json'), 'utf8')) as { verdict: string; outcome: string; problems: { test: string; outcome: string; message: string }[] };
 
 test('should write a summary saying the backend became unreachable when it dies during a perf run', async ({ referenceApp, serviceToken }, testInfo) => {
   test.skip(!referenceApp, 'starts app/ itself');

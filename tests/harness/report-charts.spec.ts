@@ -18,7 +18,15 @@ const CHROMIUM = '/usr/bin/chromium';
 
 /** The report folder over HTTP, as `npx playwright show-report` serves it. */
 async function serve(dir: string): Promise<{ url: string; close: () => Promise<void> }> {
-  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.json': 'application/json', '.txt': 'text/plain', '.zip': 'application/zip' };
+  const types: Record<string, string> = {
+    '.html': 'text/html',
+    '.js': 'text/javascript',
+    '.css': 'text/css',
+    '.svg': 'image/svg+xml',
+    '.json': 'application/json',
+    '.txt': 'text/plain',
+    '.zip': 'application/zip',
+  };
   const server = createServer((req, res) => {
     const file = path.join(dir, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname).replace(/^\/+$/, 'index.html'));
     if (!file.startsWith(dir) || !existsSync(file)) return void res.writeHead(404).end();
@@ -70,7 +78,8 @@ test('should show every perf test with its charts and tables in the HTML report,
       // Charts: image attachments, rendered inline; each must have loaded (an SVG with a size).
       const charts = page.locator('img[src$=".svg"]');
       await expect.poll(() => charts.count(), { message: 'latency over time and latency distribution at least' }).toBeGreaterThanOrEqual(2);
-      const loaded = () => charts.evaluateAll((imgs) => imgs.map((i) => (i as unknown as { naturalWidth: number; naturalHeight: number }).naturalWidth * (i as unknown as { naturalHeight: number }).naturalHeight));
+      const loaded = () =>
+        charts.evaluateAll((imgs) => imgs.map((i) => (i as unknown as { naturalWidth: number; naturalHeight: number }).naturalWidth * (i as unknown as { naturalHeight: number }).naturalHeight));
       await expect.poll(async () => (await loaded()).every((area) => area > 0), { message: 'every chart image loaded' }).toBe(true);
       const sizes = await loaded();
 

@@ -32,7 +32,10 @@ async function sweeperApp(inProcessApp: InProcessApp, pool: pg.Pool, serviceToke
   /** Moves a run (or one account of it) past its expiry. */
   const age = async (runId: string, accountId?: string) => {
     for (const table of TEST_DATA_TABLES) {
-      await pool.query(`UPDATE ${table} SET expires_at = now() - interval '1 minute' WHERE test_run_id = $1 ${accountId ? `AND ${ownerColumn(table)} = $2` : ''}`, accountId ? [runId, accountId] : [runId]);
+      await pool.query(
+        `UPDATE ${table} SET expires_at = now() - interval '1 minute' WHERE test_run_id = $1 ${accountId ? `AND ${ownerColumn(table)} = $2` : ''}`,
+        accountId ? [runId, accountId] : [runId],
+      );
     }
     if (!accountId) await pool.query(`UPDATE test_runs SET expires_at = now() - interval '1 minute' WHERE run_id = $1`, [runId]);
   };

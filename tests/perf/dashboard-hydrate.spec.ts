@@ -47,7 +47,12 @@ test(ID, async ({ dataset, perf, seedWhale }, testInfo) => {
           large: { variant: 'whale_cold', size: sizes.whale },
           grows: {
             bytes_per_req: page,
-            ...Object.fromEntries(['latency_ms', 'service_ms', 'db_ms'].map((m) => [m, "a cold dashboard counts the items of every listed project (count(*) FILTER by state): it grows with the projects' size, and the cache keeps it off the warm path"])),
+            ...Object.fromEntries(
+              ['latency_ms', 'service_ms', 'db_ms'].map((m) => [
+                m,
+                "a cold dashboard counts the items of every listed project (count(*) FILTER by state): it grows with the projects' size, and the cache keeps it off the warm path",
+              ]),
+            ),
           },
         },
         { dimension: 'projects of the account (warm)', small: { variant: 'ordinary_warm', size: sizes.ordinary }, large: { variant: 'whale_warm', size: sizes.whale }, grows: { bytes_per_req: page } },

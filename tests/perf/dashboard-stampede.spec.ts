@@ -29,8 +29,7 @@ test(ID, async ({ dataset, perf, seedClient, seedWhale }) => {
           shape: { model: 'closed', concurrency: CLIENTS, durationMs: 30_000 },
           guards: { maxRps: 5000, maxConcurrency: CLIENTS, maxRequests: CLIENTS, maxRuntimeMs: 30_000 },
           next: () => ({ route: 'GET /v1/dashboard', path: '/v1/dashboard', headers: whale.auth }),
-        }),
-      );
+        }));
       runs.push(run);
       perBurst.push(cacheStats(scenarioMetrics(run)).missesByFragment);
     }

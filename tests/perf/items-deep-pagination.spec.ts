@@ -44,7 +44,10 @@ test(ID, async ({ perf, seedWhale }) => {
   });
   const at500 = cursor!;
   const [keysetRows, offsetRows] = [await get(`/v1/projects/${deep}/items?limit=${PAGE}&after=${encodeURIComponent(at500)}`), await get(`/v1/projects/${deep}/items?limit=${PAGE}&page=${DEPTH}`)];
-  expect(keysetRows.data.map((r) => r.id), 'keyset page 500 and OFFSET page 500 are the same rows').toEqual(offsetRows.data.map((r) => r.id));
+  expect(
+    keysetRows.data.map((r) => r.id),
+    'keyset page 500 and OFFSET page 500 are the same rows',
+  ).toEqual(offsetRows.data.map((r) => r.id));
 
   const variants = {
     keyset_page_1: () => ({ path: `/v1/projects/${deep}/items?limit=${PAGE}`, headers: auth }),
@@ -68,7 +71,12 @@ test(ID, async ({ perf, seedWhale }) => {
           dimension: 'page number (OFFSET)',
           small: { variant: 'offset_page_1', size: 1 },
           large: { variant: 'offset_page_500', size: DEPTH },
-          grows: Object.fromEntries(['latency_ms', 'service_ms', 'db_ms'].map((m) => [m, 'OFFSET reads and discards every row before the page; the app keeps ?page= for old clients, and ?after= is the path that must stay flat'])),
+          grows: Object.fromEntries(
+            ['latency_ms', 'service_ms', 'db_ms'].map((m) => [
+              m,
+              'OFFSET reads and discards every row before the page; the app keeps ?page= for old clients, and ?after= is the path that must stay flat',
+            ]),
+          ),
         },
       ],
     };

@@ -36,8 +36,7 @@ test(ID, async ({ perf, createAccount, seedClient }) => {
           headers,
           body: JSON.stringify({ title: `burst ${attempt}.${n++}`, body: 'an item whose creation notifies and is indexed' }),
         }),
-      }),
-    );
+      }));
     const created = run.routes['POST /v1/projects/:id/items']?.statuses[201] ?? 0;
     const expected = created * 2;
     const deadline = performance.now() + SLA_MS;

@@ -24,8 +24,7 @@ test(ID, async ({ dataset, perf, perfSettings }) => {
         next,
         guards: { maxRps: 2000, maxConcurrency: STEPS.at(-1)!, maxRequests: 50_000, maxRuntimeMs: holdMs + 15_000 },
         adaptive: { maxErrorRate: 0.01, maxThrottledShare: 0.05, maxP95Ms: 250 },
-      }),
-    );
+      }));
     const runs = ramp.steps.map((s) => s.run);
     const names = [...new Set(runs.flatMap((r) => Object.keys(r.routes)))];
     const routes = Object.fromEntries(names.map((n) => [n, mergeRoutes(runs.flatMap((r) => (r.routes[n] ? [r.routes[n]!] : [])))]));
@@ -43,7 +42,15 @@ test(ID, async ({ dataset, perf, perfSettings }) => {
       details: {
         knee: ramp.knee,
         verdict: ramp.verdict,
-        steps: ramp.steps.map((s) => ({ level: s.level, requests: s.requests, errorRate: s.errorRate, throttledShare: s.throttledShare, p95: s.p95, withinBudget: s.withinBudget, why: s.why ?? null })),
+        steps: ramp.steps.map((s) => ({
+          level: s.level,
+          requests: s.requests,
+          errorRate: s.errorRate,
+          throttledShare: s.throttledShare,
+          p95: s.p95,
+          withinBudget: s.withinBudget,
+          why: s.why ?? null,
+        })),
       },
     };
   });

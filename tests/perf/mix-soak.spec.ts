@@ -26,8 +26,7 @@ test(ID, async ({ dataset, perf, perfSettings }) => {
         shape: { model: 'closed', concurrency: USERS, durationMs },
         guards: { maxRps: 2000, maxConcurrency: USERS, maxRequests: 10_000_000, maxRuntimeMs: durationMs + 10_000 },
         next,
-      }),
-    );
+      }));
     const samples = await signals.stop();
     const third = Math.max(1, Math.floor(run.timeline.length / 3));
     const p95Of = (secs: typeof run.timeline) => {
@@ -48,7 +47,12 @@ test(ID, async ({ dataset, perf, perfSettings }) => {
       details: {
         p95FirstThirdMs: first,
         p95LastThirdMs: last,
-        memory: samples.map((s) => ({ t: s.t, rssMb: +((s.values.process_resident_memory_bytes ?? 0) / 2 ** 20).toFixed(1), eventLoopLagP99Ms: +((s.values.nodejs_eventloop_lag_p99_seconds ?? 0) * 1000).toFixed(2), poolWaiting: s.values.db_pool_waiting_clients ?? 0 })),
+        memory: samples.map((s) => ({
+          t: s.t,
+          rssMb: +((s.values.process_resident_memory_bytes ?? 0) / 2 ** 20).toFixed(1),
+          eventLoopLagP99Ms: +((s.values.nodejs_eventloop_lag_p99_seconds ?? 0) * 1000).toFixed(2),
+          poolWaiting: s.values.db_pool_waiting_clients ?? 0,
+        })),
       },
     };
   });

@@ -51,6 +51,12 @@ test(ID, async ({ perf, createAccount }) => {
     const conflicts = run.routes.update?.statuses[409] ?? 0;
     const after = await version();
     expect(after - before, `no lost update: the version moved once per successful update (${succeeded} of ${run.requests})`).toBe(succeeded);
-    return { routes: run.routes, wallMs: run.wallMs, expected: [409], timeline: timelineOf(run, 0, CLIENTS), details: { clients: CLIENTS, succeeded, conflicts, retries: conflicts, versionBefore: before, versionAfter: after } };
+    return {
+      routes: run.routes,
+      wallMs: run.wallMs,
+      expected: [409],
+      timeline: timelineOf(run, 0, CLIENTS),
+      details: { clients: CLIENTS, succeeded, conflicts, retries: conflicts, versionBefore: before, versionAfter: after },
+    };
   });
 });

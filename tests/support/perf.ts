@@ -13,7 +13,11 @@ export type Whale = { accountId: string; auth: Record<string, string>; source: s
 export async function dashboardWhale(dataset: SeededDataset, seedWhale: SeedWhale): Promise<Whale> {
   const own = dataset.accounts.find((a) => a.tier === 'whale');
   if (own) return { accountId: own.id, auth: { authorization: `Bearer ${own.token}` }, source: `dataset account ${own.index}` };
-  const seeded = await seedWhale('dashboard-whale', Array.from({ length: 200 }, (_, k) => 1 + (k % 5)), { commentDepth: 2 });
+  const seeded = await seedWhale(
+    'dashboard-whale',
+    Array.from({ length: 200 }, (_, k) => 1 + (k % 5)),
+    { commentDepth: 2 },
+  );
   return { accountId: seeded.id, auth: { authorization: `Bearer ${seeded.token}` }, source: 'seeded for the scenario: 200 projects' };
 }
 

@@ -75,4 +75,3 @@ export function maxInWindow(times: number[], ms: number): number {
 
 export const roomy = { maxRps: 10_000, maxConcurrency: 1000, maxRequests: 1_000_000, maxRuntimeMs: 60_000 };
 export const probe = { route: 'GET /probe', path: '/probe' };
-

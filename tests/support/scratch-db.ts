@@ -9,7 +9,6 @@ import { migrate } from '../../app/db/migrate';
 import { createPool } from '../../app/db/pool';
 import { assertPartitionForeignKeys } from '../../app/sql/partitions';
 
-
 export async function withScratchDatabase<T>(serverUrl: string, name: string, fn: (pool: pg.Pool, url: string) => Promise<T>): Promise<T> {
   const database = name.replace(/[^a-z0-9_]/g, '_').slice(0, 60);
   await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);

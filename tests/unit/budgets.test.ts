@@ -42,12 +42,15 @@ describe('evaluate', () => {
 
   it('gives one line per threshold, failing strict ones and warning on the rest', () => {
     const out = evaluate('x.y', { latency_ms: ['p(95) < 120', { expr: 'p(99) < 50', strict: false }], db_queries_per_req: ['max <= 4'] }, measured);
-    assert.deepEqual(out.map(formatOutcome), [
-      "ok: x.y latency_ms 'p(95) < 120' p(95)=95ms",
-      "warn: x.y latency_ms 'p(99) < 50' p(99)=99ms",
-      "fail: x.y db_queries_per_req 'max <= 4' max=5",
-    ]);
-    assert.deepEqual(out.map((o) => [o.verdict, o.strict]), [['ok', true], ['warn', false], ['fail', true]]);
+    assert.deepEqual(out.map(formatOutcome), ["ok: x.y latency_ms 'p(95) < 120' p(95)=95ms", "warn: x.y latency_ms 'p(99) < 50' p(99)=99ms", "fail: x.y db_queries_per_req 'max <= 4' max=5"]);
+    assert.deepEqual(
+      out.map((o) => [o.verdict, o.strict]),
+      [
+        ['ok', true],
+        ['warn', false],
+        ['fail', true],
+      ],
+    );
   });
 
   it('fails a threshold whose metric was not measured', () => {
@@ -88,13 +91,20 @@ describe('variants, scaling and baseline rules', () => {
   });
 
   it('bounds growth between two variants, with a floor against sub-millisecond ratios', () => {
-    const out = evaluate('x.y', { scaling: ['latency_ms p(95) page_500 / page_1 <= 2 floor 5', 'db_queries_per_req max whale / ordinary <= 1', 'latency_ms p(95) page_1 / page_1 <= 2 floor 5'] }, measured);
+    const out = evaluate(
+      'x.y',
+      { scaling: ['latency_ms p(95) page_500 / page_1 <= 2 floor 5', 'db_queries_per_req max whale / ordinary <= 1', 'latency_ms p(95) page_1 / page_1 <= 2 floor 5'] },
+      measured,
+    );
     assert.deepEqual(out.map(formatOutcome), [
       "fail: x.y scaling 'latency_ms p(95) page_500 / page_1 <= 2 floor 5' ratio=6 (page_500 30ms, page_1 2ms)",
       "ok: x.y scaling 'db_queries_per_req max whale / ordinary <= 1' ratio=1 (whale 4, ordinary 4)",
       "ok: x.y scaling 'latency_ms p(95) page_1 / page_1 <= 2 floor 5' ratio=1 (page_1 2ms, page_1 2ms)",
     ]);
-    assert.deepEqual(out.map((o) => o.noisy), [true, false, true]);
+    assert.deepEqual(
+      out.map((o) => o.noisy),
+      [true, false, true],
+    );
   });
 
   it('compares with the baseline within its percentage or its absolute slack, whichever is larger', () => {
@@ -105,11 +115,10 @@ describe('variants, scaling and baseline rules', () => {
       "ok: x.y baseline 'latency_ms@page_1 p(95) <= +10% or +3' p(95)=2ms vs 1ms in v1 (+100.0%), limit 4ms",
       "warn: x.y baseline 'latency_ms@page_500 p(95) <= +10%' baseline v1 has no latency_ms@page_500 p(95) (new scenario or variant?)",
     ]);
-    assert.deepEqual(evaluate('x.y', budget, measured).map((o: Outcome) => formatOutcome(o).split(' no ')[0]), [
-      "skip: x.y baseline 'latency_ms p(95) <= +20%'",
-      "skip: x.y baseline 'latency_ms@page_1 p(95) <= +10% or +3'",
-      "skip: x.y baseline 'latency_ms@page_500 p(95) <= +10%'",
-    ]);
+    assert.deepEqual(
+      evaluate('x.y', budget, measured).map((o: Outcome) => formatOutcome(o).split(' no ')[0]),
+      ["skip: x.y baseline 'latency_ms p(95) <= +20%'", "skip: x.y baseline 'latency_ms@page_1 p(95) <= +10% or +3'", "skip: x.y baseline 'latency_ms@page_500 p(95) <= +10%'"],
+    );
   });
 
   it('fails a baseline rule whose variant no run measures (a typo), instead of warning forever', () => {
@@ -135,7 +144,9 @@ describe('variants, scaling and baseline rules', () => {
   it('every budget of the suite parses, and every scenario id has a perf test of that title', async () => {
     const { all: ALL_BUDGETS } = await loadBudgets(path.resolve('budgets'));
     const { readdirSync, readFileSync } = await import('node:fs');
-    const titles = readdirSync('tests/perf').filter((f) => f.endsWith('.spec.ts')).map((f) => /const ID = '([^']+)'/.exec(readFileSync(`tests/perf/${f}`, 'utf8'))?.[1]);
+    const titles = readdirSync('tests/perf')
+      .filter((f) => f.endsWith('.spec.ts'))
+      .map((f) => /const ID = '([^']+)'/.exec(readFileSync(`tests/perf/${f}`, 'utf8'))?.[1]);
     assert.deepEqual(Object.keys(ALL_BUDGETS).sort(), titles.sort());
   });
 });

@@ -9,7 +9,9 @@ import 'pressure-harness/metrics';
 /** Two backends on loopback: one with every convenience, one with none but a health path under /api. */
 function serve(handler: http.RequestListener): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer(handler);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) })));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) })),
+  );
 }
 
 describe('capability probe', () => {
@@ -21,7 +23,8 @@ describe('capability probe', () => {
       res.setHeader('server-timing', 'db;dur=1.5, total;dur=3');
       res.setHeader('x-request-id', 'r1');
       if (req.url === '/metrics') return void res.end('# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes 1\n');
-      if (req.url?.startsWith('/internal/test/runs/')) return void (req.headers['x-test-service-token'] === 'right-token-of-16+' ? res.end('{"rows":{},"total":0}') : ((res.statusCode = 401), res.end()));
+      if (req.url?.startsWith('/internal/test/runs/'))
+        return void (req.headers['x-test-service-token'] === 'right-token-of-16+' ? res.end('{"rows":{},"total":0}') : ((res.statusCode = 401), res.end()));
       res.end('{}');
     });
     bare = await serve((req, res) => {
@@ -41,7 +44,10 @@ describe('capability probe', () => {
 
   it('reports a bare backend under a path prefix as present where it is, n/a elsewhere, and goes on', async () => {
     const c = await probe(`${bare.url}/api`, { healthPath: '/ping' });
-    assert.deepEqual(c.list.filter((x) => x.present).map((x) => x.id), ['health']);
+    assert.deepEqual(
+      c.list.filter((x) => x.present).map((x) => x.id),
+      ['health'],
+    );
     const table = formatCapabilities(c);
     assert.match(table, /present {2}health endpoint/);
     assert.match(table, /n\/a {6}query-count header \(X-DB-Query-Count\) {2}absent: no response carried x-db-query-count/);

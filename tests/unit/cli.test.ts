@@ -53,7 +53,7 @@ describe('the pressure command line', () => {
     assert.match(m.err, /--config: \/nonexistent\/playwright.config.ts does not exist/);
   });
 
-  it('prints each verb\'s help with an example', async () => {
+  it("prints each verb's help with an example", async () => {
     for (const verb of ['compare', 'bisect', 'verify', 'merge', 'baseline', 'doctor']) {
       const r = await cli([verb, '--help']);
       assert.equal(r.code, 0);
@@ -70,7 +70,12 @@ describe('doctor with nothing running', () => {
     try {
       // A backend with a health route and nothing else, started on the free port doctor gives it.
       const server = `require('http').createServer((q, s) => { s.writeHead(q.url === '/healthz' ? 200 : 404); s.end(); }).listen(Number(process.env.PORT), '127.0.0.1')`;
-      const use = { baseURL: 'http://127.0.0.1:9', healthPath: '/healthz', perfSettings: { resultsDir: path.join(dir, 'r'), baselinesDir: path.join(dir, 'b') }, backend: { command: `node -e "${server}"`, cwd: process.cwd(), url: 'http://127.0.0.1:{port}', env: { PORT: '{port}' } } };
+      const use = {
+        baseURL: 'http://127.0.0.1:9',
+        healthPath: '/healthz',
+        perfSettings: { resultsDir: path.join(dir, 'r'), baselinesDir: path.join(dir, 'b') },
+        backend: { command: `node -e "${server}"`, cwd: process.cwd(), url: 'http://127.0.0.1:{port}', env: { PORT: '{port}' } },
+      };
       writeFileSync(path.join(dir, 'playwright.config.mjs'), `export default ${JSON.stringify({ use, projects: [{ name: 'perf' }] })};\n`);
       const r = await cli(['doctor', '-c', path.join(dir, 'playwright.config.mjs')]);
       assert.equal(r.code, 0, r.err);
@@ -113,19 +118,52 @@ describe('two schemas compared', () => {
   ];
   it('finds the index one side lacks, and names it as the cause of a scan on its table or a statement reading it', () => {
     const diffs = diffIndexes(base, [base[1]!, { table: 'public.users', name: 'users_email', definition: 'CREATE INDEX users_email ON public.users (email)' }]);
-    assert.deepEqual(diffs.map((d) => [d.change, d.name]), [['missing', 'articles_author_created'], ['added', 'users_email']]);
+    assert.deepEqual(
+      diffs.map((d) => [d.change, d.name]),
+      [
+        ['missing', 'articles_author_created'],
+        ['added', 'users_email'],
+      ],
+    );
     assert.match(formatIndexDiff(diffs[0]!), /index articles_author_created on public.articles is in the base, not in the candidate/);
-    const finding = (route: string, message?: string): Finding => ({ scenario: 's', route, metric: 'pg_seq_rows_per_req', kind: 'growth', severity: 'fail', stat: 'mean', unit: 'rows', base: 0, candidate: 5000, ...(message && { message }) });
-    const c: Comparison = { base: { label: 'a', rounds: 1, scenarios: [] }, candidate: { label: 'b', rounds: 1, scenarios: [] }, rules: DEFAULT_RULES, compared: 3, tested: 0, improvements: [], unmatched: [], routes: [], findings: [finding('table public.articles'), finding('sql 1', 'SELECT * FROM articles WHERE author_id = $1'), finding('table public.comments'), finding('sql 2', 'SELECT 1 FROM users')] };
+    const finding = (route: string, message?: string): Finding => ({
+      scenario: 's',
+      route,
+      metric: 'pg_seq_rows_per_req',
+      kind: 'growth',
+      severity: 'fail',
+      stat: 'mean',
+      unit: 'rows',
+      base: 0,
+      candidate: 5000,
+      ...(message && { message }),
+    });
+    const c: Comparison = {
+      base: { label: 'a', rounds: 1, scenarios: [] },
+      candidate: { label: 'b', rounds: 1, scenarios: [] },
+      rules: DEFAULT_RULES,
+      compared: 3,
+      tested: 0,
+      improvements: [],
+      unmatched: [],
+      routes: [],
+      findings: [finding('table public.articles'), finding('sql 1', 'SELECT * FROM articles WHERE author_id = $1'), finding('table public.comments'), finding('sql 2', 'SELECT 1 FROM users')],
+    };
     const w = withSchema(c, diffs);
-    assert.deepEqual(w.findings.map((f) => Boolean(f.cause)), [true, true, false, false]);
+    assert.deepEqual(
+      w.findings.map((f) => Boolean(f.cause)),
+      [true, true, false, false],
+    );
     assert.equal(w.schema?.length, 2);
   });
 });
 
 describe('grouping generated rows', () => {
-  it('keeps each entity\'s rows in order, in one pass', () => {
-    const rows = Array.from({ length: 200_000 }, (_, i) => ({ entity: i % 3 === 0 ? 'a' : 'b', path: String(i) }) as unknown as Parameters<typeof groupByEntity>[0] extends Iterable<infer R> ? R : never);
+  it("keeps each entity's rows in order, in one pass", () => {
+    const rows = Array.from(
+      { length: 200_000 },
+      (_, i) => ({ entity: i % 3 === 0 ? 'a' : 'b', path: String(i) }) as unknown as Parameters<typeof groupByEntity>[0] extends Iterable<infer R> ? R : never,
+    );
     const g = groupByEntity(rows);
     assert.equal(g.get('a')!.length, 66_667);
     assert.equal(g.get('b')![0]!.path, '1');

@@ -28,7 +28,23 @@ describe('the load generator watching itself', () => {
   it('says so in summary.md and results.json, naming the scenario and what to change', () => {
     const raw = { routes: {}, expected: [], singles: {}, wallMs: 1000 };
     const file = (id: string, saturated: boolean) =>
-      scenarioFile({ id, runId: 'r-client', shard: null, profile: 'smoke', raw, outcomes: [], broken: [], absent: [], attempts: 1, history: [], timeline: [], slowest: [], baselineTag: null, details: {}, client: { loopDelayP99Ms: saturated ? 140 : 3, loopDelayMaxMs: saturated ? 400 : 9, saturated } });
+      scenarioFile({
+        id,
+        runId: 'r-client',
+        shard: null,
+        profile: 'smoke',
+        raw,
+        outcomes: [],
+        broken: [],
+        absent: [],
+        attempts: 1,
+        history: [],
+        timeline: [],
+        slowest: [],
+        baselineTag: null,
+        details: {},
+        client: { loopDelayP99Ms: saturated ? 140 : 3, loopDelayMaxMs: saturated ? 400 : 9, saturated },
+      });
     const s = buildSummary([file('busy.one', true), file('calm.one', false)], [], { runId: 'r-client', release: null, commit: null, baseline: null, shards: 1, source: 'test' });
     assert.match(s.markdown, /### The load generator\n\n- ⚠️ \*\*busy\.one\*\*: the load generator was saturated: its event loop lagged 140 ms at p99 .*Lower the rate or the connections/);
     assert.doesNotMatch(s.markdown, /calm\.one\*\*: the load generator/);

@@ -48,9 +48,25 @@ function route(s: RouteSpec): RouteMetrics {
 }
 function file(scenario: string, routes: Record<string, RouteSpec>, singles: Record<string, number> = {}, expected: number[] = []): ScenarioFile {
   return {
-    version: 2, scenario, runId: 'r', shard: null, verdict: 'passed', profile: 'smoke', attempts: 1, history: [], outcomes: [], broken: [], absent: [], stats: {},
+    version: 2,
+    scenario,
+    runId: 'r',
+    shard: null,
+    verdict: 'passed',
+    profile: 'smoke',
+    attempts: 1,
+    history: [],
+    outcomes: [],
+    broken: [],
+    absent: [],
+    stats: {},
     raw: { routes: Object.fromEntries(Object.entries(routes).map(([k, v]) => [k, serializeRoute(route(v))])), expected, singles, wallMs: 1000 },
-    endpoints: {}, timeline: [], slowest: [], baseline: null, details: {}, sections: [],
+    endpoints: {},
+    timeline: [],
+    slowest: [],
+    baseline: null,
+    details: {},
+    sections: [],
   };
 }
 const side = (label: string, ...rounds: ScenarioFile[][]): Side => ({ label, rounds });
@@ -78,7 +94,10 @@ describe('the rank-sum test', () => {
 
   it('adjusts p-values by Benjamini–Hochberg', () => {
     // R: p.adjust(c(0.01, 0.02, 0.03, 0.5), "BH") = 0.04 0.04 0.04 0.50
-    assert.deepEqual(adjustFdr([0.01, 0.02, 0.03, 0.5]).map((q) => +q.toFixed(4)), [0.04, 0.04, 0.04, 0.5]);
+    assert.deepEqual(
+      adjustFdr([0.01, 0.02, 0.03, 0.5]).map((q) => +q.toFixed(4)),
+      [0.04, 0.04, 0.04, 0.5],
+    );
   });
 });
 
@@ -135,10 +154,7 @@ describe('comparing two runs without rules', () => {
 
   it('compares counts, bytes and errors as numbers: growth is a finding', () => {
     const ms = latencies('n', 400, 10);
-    const c = compareRuns(
-      side('base', [file('s', { r: { ms, queries: 3, bytes: 2000 } })]),
-      side('candidate', [file('s', { r: { ms, queries: 9, bytes: 2600, errors: 40 } })]),
-    );
+    const c = compareRuns(side('base', [file('s', { r: { ms, queries: 3, bytes: 2000 } })]), side('candidate', [file('s', { r: { ms, queries: 9, bytes: 2600, errors: 40 } })]));
     const by = Object.fromEntries(c.findings.map((f) => [f.metric, f]));
     assert.equal(by.db_queries_per_req?.severity, 'fail');
     assert.deepEqual([by.db_queries_per_req?.base, by.db_queries_per_req?.candidate], [3, 9]);
@@ -152,7 +168,10 @@ describe('comparing two runs without rules', () => {
     const c = compareRuns(side('base', [file('s', { r: { ms, errors: 200, status: 409 } }, {}, [409])]), side('candidate', [file('s', { r: { ms, errors: 260, status: 409 } }, {}, [409])]));
     assert.deepEqual(c.findings, []);
     const d = compareRuns(side('base', [file('s', { r: { ms, errors: 200, status: 409 } })]), side('candidate', [file('s', { r: { ms, errors: 260, status: 409 } })]));
-    assert.deepEqual(d.findings.map((f) => [f.metric, f.classes]), [['error_rate', { '4xx:409': [200, 260] }]]);
+    assert.deepEqual(
+      d.findings.map((f) => [f.metric, f.classes]),
+      [['error_rate', { '4xx:409': [200, 260] }]],
+    );
   });
 
   it('takes rules per metric from the suite, and leaves out what it is told to', () => {
@@ -171,7 +190,12 @@ describe('comparing two runs without rules', () => {
 });
 
 describe('scale probes: the same requests at two data sizes, no rule written', () => {
-  const probe = (grows?: Record<string, string>): ScaleProbe => ({ dimension: 'items in the project', small: { variant: 'small', size: 50 }, large: { variant: 'large', size: 50_000 }, ...(grows && { grows }) });
+  const probe = (grows?: Record<string, string>): ScaleProbe => ({
+    dimension: 'items in the project',
+    small: { variant: 'small', size: 50 },
+    large: { variant: 'large', size: 50_000 },
+    ...(grows && { grows }),
+  });
 
   it('finds nothing where the larger size costs what the smaller does', () => {
     const f = file('s', { small: { ms: latencies('probe/flat/small', 300, 4) }, large: { ms: latencies('probe/flat/large', 300, 4) } });
@@ -211,7 +235,13 @@ describe('scale probes: the same requests at two data sizes, no rule written', (
     const f = file('s', { small: { ms: latencies('probe/fill/small', 300, 4), bytes: 3_562 }, large: { ms: latencies('probe/fill/large', 300, 40), bytes: 17_660 } });
     const r = probeScale('s', f.raw, probe());
     assert.ok(!r.findings.some((x) => x.metric === 'bytes_per_req'), 'bytes are not a finding');
-    assert.match(formatProbeFinding(r, r.expected.find((x) => x.metric === 'bytes_per_req')!), /expected: a page holds more, or longer, rows at the larger size/);
+    assert.match(
+      formatProbeFinding(
+        r,
+        r.expected.find((x) => x.metric === 'bytes_per_req')!,
+      ),
+      /expected: a page holds more, or longer, rows at the larger size/,
+    );
     const latency = r.findings.find((x) => x.metric === 'latency_ms')!;
     assert.match(formatProbeFinding(r, latency), /not like for like: the sizes also differ in bytes per request 3,562 → 17,660 B/);
     // Where the probe says the two answer alike, bytes that grow are a finding again.

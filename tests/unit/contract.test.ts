@@ -26,10 +26,7 @@ describe('validation messages', () => {
       field: 'body.colour',
       message: 'body.colour is not an accepted field',
     });
-    assert.equal(
-      describeValidation('body', { instancePath: '/projects/0/items/3', keyword: 'required', params: { missingProperty: 'title' } }).message,
-      'body.projects[0].items[3].title is required',
-    );
+    assert.equal(describeValidation('body', { instancePath: '/projects/0/items/3', keyword: 'required', params: { missingProperty: 'title' } }).message, 'body.projects[0].items[3].title is required');
   });
 });
 
@@ -40,7 +37,13 @@ describe('keyset cursors', () => {
   });
   it('reject anything this API did not issue', () => {
     const forged = ['["1","1"]', '["March 7","1"]', '["0000-01-01T00:00:00Z","1"]', '["2024-02-30T00:00:00Z","1"]', '["2024-01-01T00:00:00+23:59","1"]'];
-    for (const raw of ['', 'x', Buffer.from('{"a":1}').toString('base64url'), Buffer.from('["2024-01-01T00:00:00Z","0"]').toString('base64url'), ...forged.map((f) => Buffer.from(f).toString('base64url'))]) {
+    for (const raw of [
+      '',
+      'x',
+      Buffer.from('{"a":1}').toString('base64url'),
+      Buffer.from('["2024-01-01T00:00:00Z","0"]').toString('base64url'),
+      ...forged.map((f) => Buffer.from(f).toString('base64url')),
+    ]) {
       assert.throws(() => decodeCursor(raw), { code: 'INVALID_CURSOR' });
     }
   });

@@ -38,7 +38,13 @@ describe('distributions', () => {
   });
 
   it('parses tier overrides and says what is wrong with bad ones', () => {
-    assert.deepEqual((parseTiers('90:1-5,10:6-50') as Tier[]).map((t) => [t.share, t.min, t.max]), [[0.9, 1, 5], [0.1, 6, 50]]);
+    assert.deepEqual(
+      (parseTiers('90:1-5,10:6-50') as Tier[]).map((t) => [t.share, t.min, t.max]),
+      [
+        [0.9, 1, 5],
+        [0.1, 6, 50],
+      ],
+    );
     assert.equal(parseTiers('90:1-5,9:6-50'), 'shares add up to 99%, not 100%');
     assert.equal(parseTiers('90:5-1,10:1-2'), '"90:5-1" needs 0 <= min <= max');
     assert.equal(parseTiers('ninety'), '"ninety" is not percent:min-max');
@@ -52,7 +58,10 @@ describe('the medium profile', () => {
 
   it('has the whale shape: 90 small tenants, 9 mid-sized, 1 whale', () => {
     assert.equal(plan.length, 100);
-    assert.deepEqual(['small', 'mid', 'whale'].map((l) => plan.filter((p) => p.tier === l).length), [90, 9, 1]);
+    assert.deepEqual(
+      ['small', 'mid', 'whale'].map((l) => plan.filter((p) => p.tier === l).length),
+      [90, 9, 1],
+    );
     assert.ok(quantile(projects, 0.5) >= 1 && quantile(projects, 0.5) <= 5, `median projects ${quantile(projects, 0.5)}`);
     assert.ok(quantile(projects, 0.95) >= 6 && quantile(projects, 0.95) <= 50, `p95 projects ${quantile(projects, 0.95)}`);
     assert.ok(Math.max(...projects) >= 200 && Math.max(...projects) <= 1000, `whale projects ${Math.max(...projects)}`);
@@ -74,7 +83,13 @@ describe('knob overrides', () => {
   it('applies SEED_* over the profile', () => {
     const s = loadSettings({ SEED_PROFILE: 'small', SEED_ACCOUNTS: '40', SEED_PROJECT_TIERS: '95:1-2,5:20-30', SEED_ITEMS_P95: '150', SEED_COMMENT_DEPTH: '20' });
     assert.equal(s.dataset.accounts, 40);
-    assert.deepEqual(s.dataset.projectsPerAccount.map((t) => [t.share, t.min, t.max]), [[0.95, 1, 2], [0.05, 20, 30]]);
+    assert.deepEqual(
+      s.dataset.projectsPerAccount.map((t) => [t.share, t.min, t.max]),
+      [
+        [0.95, 1, 2],
+        [0.05, 20, 30],
+      ],
+    );
     assert.deepEqual(s.dataset.itemsPerProject, { ...PROFILES.small.itemsPerProject, p95: 150 });
     assert.equal(s.dataset.commentDepth, 20);
     assert.equal(s.dataset.attachmentRate, PROFILES.small.attachmentRate);

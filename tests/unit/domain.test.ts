@@ -12,7 +12,11 @@ const domain = (authors: number) =>
       ],
       fields: { name: ({ faker }) => faker.person.fullName(), joined: ({ time }) => time() },
     },
-    post: { parent: 'author', perParent: { byTier: { small: [1, 3], whale: [50, 60] } }, fields: { title: ({ faker }) => faker.lorem.sentence(), at: ({ time, parent }) => time(parent!.values.joined as string) } },
+    post: {
+      parent: 'author',
+      perParent: { byTier: { small: [1, 3], whale: [50, 60] } },
+      fields: { title: ({ faker }) => faker.lorem.sentence(), at: ({ time, parent }) => time(parent!.values.joined as string) },
+    },
     reply: { parent: 'post', perParent: { logNormal: { p50: 2, p95: 10, max: 40 } }, fields: { by: ({ pick }) => pick('author') } },
   });
 const rows = (n: number, seed: string) => [...generateDomain(domain(n), seed, 'run-1')];
@@ -20,7 +24,10 @@ const rows = (n: number, seed: string) => [...generateDomain(domain(n), seed, 'r
 describe('declared domains', () => {
   it('generate the same rows for the same seed, and other rows for another seed', () => {
     assert.deepEqual(rows(10, 's1'), rows(10, 's1'));
-    assert.notDeepEqual(rows(10, 's1').map((r) => r.values), rows(10, 's2').map((r) => r.values));
+    assert.notDeepEqual(
+      rows(10, 's1').map((r) => r.values),
+      rows(10, 's2').map((r) => r.values),
+    );
   });
 
   it('give every row its own stream: adding an author changes no row of the others', () => {
@@ -56,7 +63,11 @@ describe('declared domains', () => {
     for (const chunkRows of [1, 7, 40, 1e9]) {
       const d = domain(20);
       const plan = planDomain(d, 's1', { chunkRows });
-      assert.equal(plan.chunks.reduce((a, c) => a + Object.values(c.rows).reduce((x, y) => x + y, 0), 0), plan.total, `chunkRows ${chunkRows}`);
+      assert.equal(
+        plan.chunks.reduce((a, c) => a + Object.values(c.rows).reduce((x, y) => x + y, 0), 0),
+        plan.total,
+        `chunkRows ${chunkRows}`,
+      );
       assert.deepEqual(plan.chunks.map((c) => [c.from, c.to]).flat(), [0, ...plan.chunks.slice(1).flatMap((c) => [c.from, c.from]), 20]);
       const chunked = plan.chunks.flatMap((c) => [...generateDomain(d, 's1', 'run-1', { ...c, part: 'roots' }), ...generateDomain(d, 's1', 'run-1', { ...c, part: 'below' })]);
       const whole = rows(20, 's1');

@@ -26,11 +26,25 @@ describe('load engine: pauses, budgets and ramps', () => {
 
   it('stops a run whose p95 stays over budget, and only warns for a warn-only rule', async () => {
     server.reset({ delayMs: 40 });
-    const strict = await runLoad({ baseUrl: server.url, connections: 2, shape: { model: 'closed', concurrency: 2, durationMs: 20_000 }, guards: roomy, next: () => probe, rules: [{ metric: 'p95', above: 20, forSeconds: 2 }] });
+    const strict = await runLoad({
+      baseUrl: server.url,
+      connections: 2,
+      shape: { model: 'closed', concurrency: 2, durationMs: 20_000 },
+      guards: roomy,
+      next: () => probe,
+      rules: [{ metric: 'p95', above: 20, forSeconds: 2 }],
+    });
     assert.match(strict.stoppedBy, /^abort: p95 over 20 ms for 2 s \(last 2 s: \d+(\.\d+)?ms, \d+(\.\d+)?ms\)$/);
     assert.ok(strict.wallMs < 20_000, `stopped by the rule before the shape's 20 s, after ${strict.wallMs} ms`);
     server.reset({ delayMs: 40 });
-    const warned = await runLoad({ baseUrl: server.url, connections: 2, shape: { model: 'closed', concurrency: 2, durationMs: 3500 }, guards: roomy, next: () => probe, rules: [{ metric: 'p95', above: 20, forSeconds: 2, strict: false }] });
+    const warned = await runLoad({
+      baseUrl: server.url,
+      connections: 2,
+      shape: { model: 'closed', concurrency: 2, durationMs: 3500 },
+      guards: roomy,
+      next: () => probe,
+      rules: [{ metric: 'p95', above: 20, forSeconds: 2, strict: false }],
+    });
     assert.equal(warned.stoppedBy, 'duration');
     assert.equal(warned.warnings.length, 1);
     assert.match(warned.warnings[0]!, /^warn: p95 over 20 ms for 2 s/);
@@ -39,7 +53,15 @@ describe('load engine: pauses, budgets and ramps', () => {
   it('climbs 1 → 5 → 20 → 50, steps back from the step that breaks the budget, and names the knee', async () => {
     server.reset({ delayMs: 5, capacity: 8 });
     const r = await runRamp({ baseUrl: server.url, model: 'closed', holdMs: 700, guards: roomy, next: () => probe, adaptive: { maxErrorRate: 0.01, maxThrottledShare: 0.01, maxP95Ms: 500 } });
-    assert.deepEqual(r.steps.map((s) => [s.level, s.withinBudget]), [[1, true], [5, true], [20, false], [5, true]]);
+    assert.deepEqual(
+      r.steps.map((s) => [s.level, s.withinBudget]),
+      [
+        [1, true],
+        [5, true],
+        [20, false],
+        [5, true],
+      ],
+    );
     assert.equal(r.knee, 5);
     assert.match(r.verdict, /^20 broke the budget \(429\/503 share 0\.\d+ > 0\.01\); stepped back to 5, which held: the knee$/);
   });

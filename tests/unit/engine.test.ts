@@ -61,7 +61,10 @@ describe('load engine', () => {
     const started = performance.now();
     const timed = await runLoad({ baseUrl: server.url, connections: 4, shape: { model: 'open', rate: 20, durationMs: 60_000 }, guards: { ...roomy, maxRuntimeMs: 1000 }, next: () => probe });
     assert.equal(timed.stoppedBy, 'guard: maxRuntimeMs 1000');
-    assert.ok(server.arrivals.every((t) => t <= started + 1000 + 5), 'no request arrived after the deadline');
+    assert.ok(
+      server.arrivals.every((t) => t <= started + 1000 + 5),
+      'no request arrived after the deadline',
+    );
   });
 
   it('stops at once when an abort rule fires, with its reason', async () => {

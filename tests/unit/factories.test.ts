@@ -13,7 +13,7 @@ describe('account factory', () => {
     assert.notEqual(hash(make('alpha')), hash(make('beta')));
   });
 
-  it("derives each account from its own path: adding one changes no other", () => {
+  it('derives each account from its own path: adding one changes no other', () => {
     const before = [make('alpha', 'accounts/0'), make('alpha', 'accounts/1')];
     const after = [make('alpha', 'accounts/0'), make('alpha', 'accounts/1'), make('alpha', 'accounts/2')];
     assert.deepEqual(after.slice(0, 2), before);

@@ -12,7 +12,10 @@ describe('APP_FAULTS', () => {
   it('parses a comma-separated list and names the accepted faults for an unknown one', () => {
     assert.deepEqual([...(parseFaults(' n_plus_one, cache_off ') as Set<string>)], ['n_plus_one', 'cache_off']);
     assert.deepEqual([...(parseFaults('') as Set<string>)], []);
-    assert.equal(parseFaults('n_plus_one,slow_db'), 'unknown fault "slow_db"; accepted: n_plus_one, offset_pagination, drop_index, cache_off, lock_contention, slow_worker, full_rows, exact_totals, serializable_updates, token_kdf, inline_notify, sliding_expiry (comma-separated)');
+    assert.equal(
+      parseFaults('n_plus_one,slow_db'),
+      'unknown fault "slow_db"; accepted: n_plus_one, offset_pagination, drop_index, cache_off, lock_contention, slow_worker, full_rows, exact_totals, serializable_updates, token_kdf, inline_notify, sliding_expiry (comma-separated)',
+    );
   });
 
   it('stops the app at start on an unknown fault, and refuses any fault in production', () => {
@@ -38,7 +41,11 @@ describe('baselines', () => {
   writeFileSync(path.join(dir, 'broken.json'), JSON.stringify({ ...good, tag: 'broken', scenarios: { 'a.b': { latency_ms: { 'p(95)': 'fast' } } } }));
   writeFileSync(path.join(dir, 'trunc.json'), '{"tag": "tr');
   const route = { latency: 'HISTFAAAA', service: 'HISTFAAAA', requests: 3, errors: 0, errorsByClass: {}, bytes: 30, maxBytes: 10, evidence: {}, statuses: { 200: 3 }, slowest: [] };
-  const withResults = { ...good, tag: 'v1.1.0', results: { 'a.b': { raw: { routes: { page_1: route }, expected: [], singles: {}, wallMs: 1000 }, pg: { available: false, reason: 'DATABASE_URL is not set' } } } };
+  const withResults = {
+    ...good,
+    tag: 'v1.1.0',
+    results: { 'a.b': { raw: { routes: { page_1: route }, expected: [], singles: {}, wallMs: 1000 }, pg: { available: false, reason: 'DATABASE_URL is not set' } } },
+  };
   writeFileSync(path.join(dir, 'v1.1.0.json'), JSON.stringify(withResults));
   writeFileSync(path.join(dir, 'bad-results.json'), JSON.stringify({ ...withResults, tag: 'bad-results', results: { 'a.b': { raw: { routes: { page_1: { requests: 3 } } } } } }));
 
@@ -92,7 +99,10 @@ describe('embedded PostgreSQL staging', () => {
     staged('running', '/nonexistent/other/.pgdata', process.pid);
     staged('unknown');
     assert.deepEqual(await sweepOrphanedData(root), ['/nonexistent/clone/.pgdata']);
-    assert.deepEqual(['gone', 'live', 'running', 'unknown'].map((n) => existsSync(path.join(root, n))), [false, true, true, true]);
+    assert.deepEqual(
+      ['gone', 'live', 'running', 'unknown'].map((n) => existsSync(path.join(root, n))),
+      [false, true, true, true],
+    );
     assert.deepEqual(await sweepOrphanedData(path.join(root, 'absent')), [], 'no staging folder yet: nothing to do');
   });
 });

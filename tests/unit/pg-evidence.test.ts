@@ -11,7 +11,13 @@ import { formatPgEvidence, pgMarkdown } from 'pressure-harness/report';
 import 'pressure-harness/metrics';
 
 const stmt = (query: string, calls: number, o: Partial<{ ms: number; rows: number; hit: number; read: number; temp: number }> = {}) => ({
-  query, calls, ms: o.ms ?? calls, rows: o.rows ?? calls, blocksHit: o.hit ?? calls * 4, blocksRead: o.read ?? 0, tempBlocks: o.temp ?? 0,
+  query,
+  calls,
+  ms: o.ms ?? calls,
+  rows: o.rows ?? calls,
+  blocksHit: o.hit ?? calls * 4,
+  blocksRead: o.read ?? 0,
+  tempBlocks: o.temp ?? 0,
 });
 const table = (seqScans: number, seqRows: number, liveRows = 100, idxScans = 0): TableCounters => ({ seqScans, seqRows, idxScans, idxRows: idxScans, liveRows, bytes: liveRows * 200 });
 const snap = (at: number, statements: Record<string, ReturnType<typeof stmt>>, tables: Record<string, ReturnType<typeof table>>): PgSnapshot => ({
@@ -29,7 +35,10 @@ describe('PostgreSQL evidence: deltas', () => {
       snap(2500, { [q1]: stmt(q1, 150, { ms: 400 }), [q2]: stmt(q2, 5) }, { 'public.t': table(5, 700, 120, 10) }),
     );
     assert.equal(d.seconds, 2.5);
-    assert.deepEqual(d.statements.map((s) => [s.query, s.calls, s.ms]), [[q1, 50, 300]]);
+    assert.deepEqual(
+      d.statements.map((s) => [s.query, s.calls, s.ms]),
+      [[q1, 50, 300]],
+    );
     assert.deepEqual(d.tables, [{ table: 'public.t', seqScans: 2, seqRows: 400, idxScans: 0, idxRows: 0, liveRows: 120, bytes: 24000 }]);
   });
 
@@ -49,46 +58,96 @@ describe('PostgreSQL evidence: deltas', () => {
 describe('PostgreSQL evidence: shapes wrong whatever the timing', () => {
   const q = 'SELECT * FROM items WHERE project_id = $1 ORDER BY created_at OFFSET $2';
   it('names a large table read by repeated sequential scans, and not a small one', () => {
-    const d = { statements: [], tables: [{ table: 'public.items', ...table(40, 40 * 60_000, 60_000) }, { table: 'public.tags', ...table(400, 400 * 90, 90) }] };
+    const d = {
+      statements: [],
+      tables: [
+        { table: 'public.items', ...table(40, 40 * 60_000, 60_000) },
+        { table: 'public.tags', ...table(400, 400 * 90, 90) },
+      ],
+    };
     const f = shapeFindings(d);
-    assert.deepEqual(f.map((x) => [x.kind, x.subject]), [['seq_scan_large_table', 'public.items']]);
+    assert.deepEqual(
+      f.map((x) => [x.kind, x.subject]),
+      [['seq_scan_large_table', 'public.items']],
+    );
     assert.match(f[0]!.message, /public\.items \(60,000 rows, .* MB\) read by 40 sequential scans of 60,000 rows each/);
   });
   it('names a statement reading far more than it returns, and temp files', () => {
     const d = { statements: [{ key: statementKey(q), ...stmt(q, 20, { rows: 20 * 50, hit: 20 * 12_000, temp: 800 }) }], tables: [] };
-    assert.deepEqual(shapeFindings(d).map((x) => x.kind), ['rows_read_per_row', 'temp_files']);
+    assert.deepEqual(
+      shapeFindings(d).map((x) => x.kind),
+      ['rows_read_per_row', 'temp_files'],
+    );
     assert.deepEqual(shapeFindings(d, { ...DEFAULT_SHAPE_RULES, rowsRead: { ...DEFAULT_SHAPE_RULES.rowsRead, minBlocksPerCall: 20_000 }, tempFiles: { minBlocks: 1000 } }), []);
   });
 });
 
 function fileWith(scenario: string, requests: number, pg: PgEvidence): ScenarioFile {
-  const m: RouteMetrics = { latency: createHistogram(), service: createHistogram(), requests, errors: 0, errorsByClass: {}, bytes: requests * 1000, maxBytes: 1000, evidence: {}, statuses: {}, slowest: [] };
+  const m: RouteMetrics = {
+    latency: createHistogram(),
+    service: createHistogram(),
+    requests,
+    errors: 0,
+    errorsByClass: {},
+    bytes: requests * 1000,
+    maxBytes: 1000,
+    evidence: {},
+    statuses: {},
+    slowest: [],
+  };
   for (let i = 0; i < requests; i++) (recordMs(m.latency, 5), recordMs(m.service, 4));
   return {
-    version: 2, scenario, runId: 'r', shard: null, verdict: 'passed', profile: 'smoke', attempts: 1, history: [], outcomes: [], broken: [], absent: [], stats: {},
-    raw: { routes: { all: serializeRoute(m) }, expected: [], singles: {}, wallMs: 1000 }, endpoints: {}, timeline: [], slowest: [], baseline: null, details: {}, sections: [], pg,
+    version: 2,
+    scenario,
+    runId: 'r',
+    shard: null,
+    verdict: 'passed',
+    profile: 'smoke',
+    attempts: 1,
+    history: [],
+    outcomes: [],
+    broken: [],
+    absent: [],
+    stats: {},
+    raw: { routes: { all: serializeRoute(m) }, expected: [], singles: {}, wallMs: 1000 },
+    endpoints: {},
+    timeline: [],
+    slowest: [],
+    baseline: null,
+    details: {},
+    sections: [],
+    pg,
   };
 }
 const evidence = (o: { lookups: number; blocksPerLookup: number; seqRows?: number; lockWait?: number; findings?: Extract<PgEvidence, { available: true }>['findings'] }): PgEvidence => {
   const q = 'SELECT * FROM items WHERE project_id = $1';
   return {
-    available: true, seconds: 5, statementStats: true,
+    available: true,
+    seconds: 5,
+    statementStats: true,
     statements: [{ key: statementKey(q), ...stmt(q, o.lookups, { hit: o.lookups * o.blocksPerLookup, rows: o.lookups * 20 }) }],
     tables: [{ table: 'public.items', ...table(o.seqRows ? 10 : 0, o.seqRows ?? 0, 60_000, o.lookups) }],
     activity: { samples: 20, states: { active: 1 }, waits: { CPU: 0.8, ...(o.lockWait && { 'Lock:transactionid': o.lockWait }) }, maxSessions: 4 },
-    plans: [], findings: o.findings ?? [],
+    plans: [],
+    findings: o.findings ?? [],
   };
 };
 
-describe('PostgreSQL evidence: how old a table\'s statistics were', () => {
+describe("PostgreSQL evidence: how old a table's statistics were", () => {
   const now = new Date('2026-01-01T12:00:00Z');
   it('calls a sequential scan on stale statistics a possible planner mistake, and one on current statistics not', () => {
-    assert.match(statisticsNote({ liveRows: 85_000, modsSinceAnalyze: 84_580, analyzedAt: '2026-01-01T11:58:00Z' }, now), /stale \(analyzed 2 min before the scenario, 84,580 rows changed since\).*ANALYZE it before blaming an index/);
+    assert.match(
+      statisticsNote({ liveRows: 85_000, modsSinceAnalyze: 84_580, analyzedAt: '2026-01-01T11:58:00Z' }, now),
+      /stale \(analyzed 2 min before the scenario, 84,580 rows changed since\).*ANALYZE it before blaming an index/,
+    );
     assert.match(statisticsNote({ liveRows: 85_000, modsSinceAnalyze: 0, analyzedAt: null }, now), /stale \(never analyzed\)/);
-    assert.match(statisticsNote({ liveRows: 85_000, modsSinceAnalyze: 300, analyzedAt: '2026-01-01T10:00:00Z' }, now), /current \(analyzed 2\.0 h before the scenario, 300 rows changed since\): not a planner mistake/);
+    assert.match(
+      statisticsNote({ liveRows: 85_000, modsSinceAnalyze: 300, analyzedAt: '2026-01-01T10:00:00Z' }, now),
+      /current \(analyzed 2\.0 h before the scenario, 300 rows changed since\): not a planner mistake/,
+    );
     assert.equal(statisticsNote({ liveRows: 85_000 }, now), '', 'files of older versions say nothing');
   });
-  it('says it in the scan finding, from the statistics at the scenario\'s start', () => {
+  it("says it in the scan finding, from the statistics at the scenario's start", () => {
     const before = snap(0, {}, { 'public.articles': { ...table(0, 0, 85_000), modsSinceAnalyze: 84_580, analyzedAt: null } });
     const after = snap(1000, {}, { 'public.articles': { ...table(414, 414 * 85_000, 85_000) } });
     const [f] = shapeFindings(delta(before, after));
@@ -101,7 +160,19 @@ describe('PostgreSQL evidence compared between two sides', () => {
     const base = [fileWith('s', 100, evidence({ lookups: 100, blocksPerLookup: 10 }))];
     const same = compareRuns({ label: 'a', rounds: [base] }, { label: 'b', rounds: [[fileWith('s', 120, evidence({ lookups: 120, blocksPerLookup: 10 }))]] });
     assert.deepEqual(same.findings, []);
-    const worse = [fileWith('s', 100, evidence({ lookups: 1_100, blocksPerLookup: 400, seqRows: 600_000, lockWait: 1.5, findings: [{ kind: 'seq_scan_large_table', subject: 'public.items', message: 'public.items read by 10 sequential scans' }] }))];
+    const worse = [
+      fileWith(
+        's',
+        100,
+        evidence({
+          lookups: 1_100,
+          blocksPerLookup: 400,
+          seqRows: 600_000,
+          lockWait: 1.5,
+          findings: [{ kind: 'seq_scan_large_table', subject: 'public.items', message: 'public.items read by 10 sequential scans' }],
+        }),
+      ),
+    ];
     const c = compareRuns({ label: 'a', rounds: [base] }, { label: 'b', rounds: [worse] });
     const got = Object.fromEntries(c.findings.map((f) => [`${f.route} ${f.metric}`, f.severity]));
     assert.equal(got['postgres pg_statements_per_req'], 'fail');
@@ -115,7 +186,7 @@ describe('PostgreSQL evidence compared between two sides', () => {
     assert.match(formatFinding(c.findings.find((f) => f.metric === 'pg_shape')!), /new in the candidate: public\.items read by 10 sequential scans/);
   });
 
-  it('takes each side round by round: the candidate\'s lowest round against the base\'s highest', () => {
+  it("takes each side round by round: the candidate's lowest round against the base's highest", () => {
     const round = (blocksPerLookup: number) => [fileWith('s', 100, evidence({ lookups: 100, blocksPerLookup }))];
     const grow = (b: number[], c: number[]) => compareRuns({ label: 'a', rounds: b.map(round) }, { label: 'b', rounds: c.map(round) }).findings.find((f) => f.metric === 'pg_blocks_per_req');
     assert.equal(grow([100, 300], [250, 280]), undefined, 'within the spread of the base rounds');
@@ -128,7 +199,10 @@ describe('PostgreSQL evidence compared between two sides', () => {
   it('compares nothing where either side has no statistics (n/a, not 0)', () => {
     const absent: PgEvidence = { available: false, reason: 'DATABASE_URL is not set' };
     const c = compareRuns({ label: 'a', rounds: [[fileWith('s', 100, absent)]] }, { label: 'b', rounds: [[fileWith('s', 100, evidence({ lookups: 9_000, blocksPerLookup: 900 }))]] });
-    assert.deepEqual(c.findings.filter((f) => f.metric.startsWith('pg_')), []);
+    assert.deepEqual(
+      c.findings.filter((f) => f.metric.startsWith('pg_')),
+      [],
+    );
     assert.equal(c.compared, 4); // latency, service, bytes, errors: no PostgreSQL figure
   });
 
@@ -142,7 +216,17 @@ describe('PostgreSQL evidence compared between two sides', () => {
 describe("auto_explain's plans from a JSON server log", () => {
   // As PostgreSQL 15 wrote them here (log_destination = jsonlog, auto_explain.log_min_duration = 100ms).
   const entry = (dbname: string, app: string, ms: number, query: string) =>
-    JSON.stringify({ timestamp: '2026-11-28 13:50:26.344 UTC', user: 'postgres', dbname, pid: 13970, error_severity: 'LOG', message: `duration: ${ms} ms  plan:\nQuery Text: ${query}\nResult  (cost=0.00..0.01 rows=1 width=4)`, application_name: app, backend_type: 'client backend', query_id: 0 });
+    JSON.stringify({
+      timestamp: '2026-11-28 13:50:26.344 UTC',
+      user: 'postgres',
+      dbname,
+      pid: 13970,
+      error_severity: 'LOG',
+      message: `duration: ${ms} ms  plan:\nQuery Text: ${query}\nResult  (cost=0.00..0.01 rows=1 width=4)`,
+      application_name: app,
+      backend_type: 'client backend',
+      query_id: 0,
+    });
   it("keeps this database's entries, not the harness's own, slowest first, and skips a cut line", () => {
     const log = [
       entry('ae', 'the-app', 150.075, 'SELECT pg_sleep(0.15)'),

@@ -17,12 +17,19 @@ function parseLine(line: string): (string | null)[] {
 
 describe('COPY text', () => {
   it('reads back as written: any text (tabs, newlines, backslashes, \\N itself), numbers and null', () => {
-    const value = fc.oneof(fc.string({ unit: 'binary' }).filter((s) => !s.includes('\u0000')), fc.integer(), fc.constant(null));
+    const value = fc.oneof(
+      fc.string({ unit: 'binary' }).filter((s) => !s.includes('\u0000')),
+      fc.integer(),
+      fc.constant(null),
+    );
     fc.assert(
       fc.property(fc.array(value, { minLength: 1, maxLength: 8 }), (values: CopyValue[]) => {
         const line = copyRow(values);
         assert.ok(line.endsWith('\n') && !line.slice(0, -1).includes('\n'), 'one line a row');
-        assert.deepEqual(parseLine(line.slice(0, -1)), values.map((v) => (v === null ? null : String(v))));
+        assert.deepEqual(
+          parseLine(line.slice(0, -1)),
+          values.map((v) => (v === null ? null : String(v))),
+        );
       }),
     );
   });
@@ -40,7 +47,10 @@ describe('COPY text', () => {
     assert.equal(rows, 6);
     assert.equal(bytes.byteLength, bytes.buffer.byteLength);
     const lines = Buffer.from(bytes).toString('utf8').split('\n');
-    assert.deepEqual(lines.map((l) => l.split('\t')[0]), ['0', '1', '2', '3', '4', 'x', '']);
+    assert.deepEqual(
+      lines.map((l) => l.split('\t')[0]),
+      ['0', '1', '2', '3', '4', 'x', ''],
+    );
     assert.equal(buf.take().rows, 0);
   });
 });
@@ -64,7 +74,10 @@ describe('dataset chunks', () => {
     const chunks = planChunks(plan, 5_000);
     const seen = chunks.flatMap((c) => c.projects.map((p) => `${p.accountPath}#${p.project}`));
     assert.equal(new Set(seen).size, seen.length);
-    assert.equal(seen.length, plan.reduce((n, a) => n + a.itemCounts.length, 0));
+    assert.equal(
+      seen.length,
+      plan.reduce((n, a) => n + a.itemCounts.length, 0),
+    );
     const largest = Math.max(...plan.flatMap((a) => a.estimatedRows));
     [625, 1_250, 2_500].forEach((size, k) => assert.ok(chunks[k]!.rows >= size && chunks[k]!.rows < size + largest, `ramp chunk ${k} of ${chunks[k]!.rows} rows`));
     assert.ok(chunks[0]!.rows < 5_000, 'the first chunk is small: the first rows go out early');
@@ -83,7 +96,15 @@ describe('dataset chunks', () => {
         attachmentRate: 0.25,
         tagsPerItem: 3,
         ids,
-        projects: projects.map((j) => ({ accountId: '7', accountPath: account.path, author: 'A', project: j, items: account.itemCounts[j]!, tagIds: ['1', '2', '3', '4', '5', '6'], firstOfAccount: j === 0 })),
+        projects: projects.map((j) => ({
+          accountId: '7',
+          accountPath: account.path,
+          author: 'A',
+          project: j,
+          items: account.itemCounts[j]!,
+          tagIds: ['1', '2', '3', '4', '5', '6'],
+          firstOfAccount: j === 0,
+        })),
       });
     const items = (j: number) => account.itemCounts[j]!;
     const comments = (j: number) => commentCounts('chunks', account.path, j, items(j), 2).reduce((a, b) => a + b, 0);
@@ -109,7 +130,10 @@ describe('generator pool', () => {
     const pool = generatorPool<{ n: number }, { text: string; bytes: Uint8Array }>({ module, exportName: 'echo', threads: 2, warm: { exportName: 'warm', arg: 'w' } });
     try {
       const out = await Promise.all([1, 2, 3, 4, 5].map((n) => pool.run({ n })));
-      assert.deepEqual(out.map((o) => o.text), ['w1', 'w2', 'w3', 'w4', 'w5']);
+      assert.deepEqual(
+        out.map((o) => o.text),
+        ['w1', 'w2', 'w3', 'w4', 'w5'],
+      );
       assert.equal(Buffer.from(out[2]!.bytes).toString(), 'w3'.repeat(1000));
     } finally {
       await pool.close();
@@ -137,7 +161,10 @@ describe('generator pool', () => {
     const pool = generatorPool<{ n: number; of: number }, { n: number; met: number }>({ module, exportName: 'meet', threads: 1, tasksPerWorker: 3 });
     try {
       const out = await Promise.all([1, 2, 3].map((n) => pool.run({ n, of: 3 })));
-      assert.deepEqual(out.map((o) => o.n), [1, 2, 3]);
+      assert.deepEqual(
+        out.map((o) => o.n),
+        [1, 2, 3],
+      );
     } finally {
       await pool.close();
     }

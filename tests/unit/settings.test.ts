@@ -54,9 +54,7 @@ describe('harness settings', () => {
   });
 
   it('reports every bad variable at once, naming what each accepts', () => {
-    const problems = problemsOf(() =>
-      loadSettings({ SEED_PROFILE: 'medum', WORKERS: 'two', BASE_URL: 'ftp://x', APP_PORT: '70000', RUN_ID: 'Bad_Run', DATABASE_URL: 'mysql://x' }),
-    );
+    const problems = problemsOf(() => loadSettings({ SEED_PROFILE: 'medum', WORKERS: 'two', BASE_URL: 'ftp://x', APP_PORT: '70000', RUN_ID: 'Bad_Run', DATABASE_URL: 'mysql://x' }));
     assert.deepEqual(problems.sort(), [
       'APP_PORT must be a TCP port from 1 to 65535, got "70000"',
       'BASE_URL must be an http(s) URL of the backend under test, with its path prefix if it has one, such as http://127.0.0.1:8080 or http://127.0.0.1:8080/api (unset: the suite starts its own backend), got "ftp://x"',
@@ -96,7 +94,10 @@ describe('app settings', () => {
     assert.equal(loadAppConfig({ APP_PORT: '3300' }).port, 3300);
     // A process started with an explicit PORT (scripts, tests, process managers) keeps it, whatever .env says.
     assert.equal(loadAppConfig({ PORT: '3217', APP_PORT: '3300' }).port, 3217);
-    assert.deepEqual(problemsOf(() => loadAppConfig({ APP_PORT: 'x' })), ['APP_PORT must be a TCP port from 1 to 65535, got "x"']);
+    assert.deepEqual(
+      problemsOf(() => loadAppConfig({ APP_PORT: 'x' })),
+      ['APP_PORT must be a TCP port from 1 to 65535, got "x"'],
+    );
   });
 
   it('rejects a short service token and an unknown APP_ENV together', () => {

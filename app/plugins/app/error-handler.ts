@@ -31,7 +31,8 @@ export function describeValidation(context: string, e: AjvError): { field: strin
     case 'anyOf':
       return { field: at, message: `${at} does not match any accepted form` };
     case 'pattern':
-      if (e.params.pattern === DATE_TIME_PATTERN) return { field: at, message: `${at} must be an RFC 3339 date-time with a year from 0001 to 9999 and a UTC offset within ±14:59, such as 2024-09-03T14:05:11Z` };
+      if (e.params.pattern === DATE_TIME_PATTERN)
+        return { field: at, message: `${at} must be an RFC 3339 date-time with a year from 0001 to 9999 and a UTC offset within ±14:59, such as 2024-09-03T14:05:11Z` };
       return { field: at, message: `${at} ${e.message ?? 'is invalid'}` };
     case 'minProperties':
       return { field: at, message: `${at} must name at least one field to change` };
@@ -53,7 +54,8 @@ export function databaseError(e: { code?: string; message?: string; detail?: str
   if (/^22[0-9A-Z]{3}$/.test(code)) return { status: 400, code: 'VALIDATION_FAILED', message: `a value is outside what the database accepts: ${e.message ?? code}` };
   if (code === '23505') return { status: 409, code: 'ALREADY_EXISTS', message: `a row with these values exists already: ${e.detail ?? ''}`.trim() };
   const gone =
-    /^08[0-9A-Z]{3}$/.test(code) || ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code) ||
+    /^08[0-9A-Z]{3}$/.test(code) ||
+    ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code) ||
     /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '');
   if (gone) return { status: 503, code: 'UNAVAILABLE', message: 'the database is unreachable; retry after the Retry-After delay', retryAfter: 5 };
   if (['55P03', '57014', '40001', '40P01'].includes(code)) {
@@ -82,7 +84,11 @@ export default fp(
           // A batch over its size: 413, naming the limit and the size, like the handler's own check.
           const kind = field.split('.').at(-1)!;
           const size = (request.body as Record<string, unknown[] | undefined> | undefined)?.[kind]?.length;
-          return reply.code(413).send({ code: 'PAYLOAD_TOO_LARGE', message: `a batch holds at most ${String(first.params.limit)} ${kind} (BATCH_MAX_SIZE), this one has ${size ?? 'more'}: split it`, details: { field, max: first.params.limit, size } });
+          return reply.code(413).send({
+            code: 'PAYLOAD_TOO_LARGE',
+            message: `a batch holds at most ${String(first.params.limit)} ${kind} (BATCH_MAX_SIZE), this one has ${size ?? 'more'}: split it`,
+            details: { field, max: first.params.limit, size },
+          });
         }
         return reply.code(400).send({ code: 'VALIDATION_FAILED', message, details: { field } });
       }
@@ -109,9 +115,7 @@ export default fp(
       return reply.code(500).send({ code: 'INTERNAL', message: 'internal error; the log has the details under this request id' });
     });
 
-    fastify.setNotFoundHandler((request, reply) =>
-      reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
-    );
+    fastify.setNotFoundHandler((request, reply) => reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` }));
   },
   { name: 'error-handler' },
 );

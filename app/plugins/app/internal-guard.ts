@@ -35,11 +35,7 @@ export default fp<{ serviceToken: string }>(
   async (fastify, opts) => {
     fastify.addHook('onRequest', async (request) => {
       const remote = request.socket.remoteAddress;
-      const refused = !isLoopback(remote)
-        ? 'not loopback'
-        : !tokenMatches(request.headers['x-test-service-token'], opts.serviceToken)
-          ? 'missing or wrong service token'
-          : undefined;
+      const refused = !isLoopback(remote) ? 'not loopback' : !tokenMatches(request.headers['x-test-service-token'], opts.serviceToken) ? 'missing or wrong service token' : undefined;
       if (refused) {
         request.auditRefused = refused;
         throw new AppError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);

@@ -81,9 +81,7 @@ export class Sweeper {
   private async sweep(): Promise<void> {
     this.state.ticks += 1;
     this.state.lastTickAt = new Date().toISOString();
-    const waiting = await this.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
-    );
+    const waiting = await this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`);
     if (waiting.rows[0]!.n > 0) return this.backoff(`${waiting.rows[0]!.n} session(s) waiting on locks`);
 
     const [run] = await expiredRuns(this.pool);

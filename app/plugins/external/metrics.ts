@@ -33,9 +33,30 @@ export default fp(
       registers: [registry],
     });
     const inFlight = new client.Gauge({ name: 'http_requests_in_flight', help: 'Requests being served', registers: [registry] });
-    new client.Gauge({ name: 'db_pool_total_connections', help: 'Connections the pool holds', registers: [registry], collect() { this.set(pool.totalCount); } });
-    new client.Gauge({ name: 'db_pool_idle_connections', help: 'Idle connections in the pool', registers: [registry], collect() { this.set(pool.idleCount); } });
-    new client.Gauge({ name: 'db_pool_waiting_clients', help: 'Requests waiting for a connection', registers: [registry], collect() { this.set(pool.waitingCount); } });
+    new client.Gauge({
+      name: 'db_pool_total_connections',
+      help: 'Connections the pool holds',
+      registers: [registry],
+      collect() {
+        this.set(pool.totalCount);
+      },
+    });
+    new client.Gauge({
+      name: 'db_pool_idle_connections',
+      help: 'Idle connections in the pool',
+      registers: [registry],
+      collect() {
+        this.set(pool.idleCount);
+      },
+    });
+    new client.Gauge({
+      name: 'db_pool_waiting_clients',
+      help: 'Requests waiting for a connection',
+      registers: [registry],
+      collect() {
+        this.set(pool.waitingCount);
+      },
+    });
 
     fastify.decorate('metrics', registry);
     // In flight until the response is finished or its connection is gone: a client that aborts

@@ -85,10 +85,10 @@ const routes: FastifyPluginAsyncTypebox<BulkOptions> = async (fastify, opts) => 
             ttlSeconds: Ttl,
             seed: Type.Optional(Type.String({ maxLength: 200 })),
             profile: Type.Optional(Type.String({ maxLength: 50 })),
-            accounts: Type.Array(
-              Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), email: Type.String({ format: 'email', maxLength: 320 }) }, closed),
-              { minItems: 1, maxItems: MAX_BULK_ACCOUNTS },
-            ),
+            accounts: Type.Array(Type.Object({ name: Type.String({ minLength: 1, maxLength: 200 }), email: Type.String({ format: 'email', maxLength: 320 }) }, closed), {
+              minItems: 1,
+              maxItems: MAX_BULK_ACCOUNTS,
+            }),
           },
           closed,
         ),

@@ -37,10 +37,7 @@ export const SeedBody = Type.Object(
                     tags: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 50 }), { maxItems: 20 })),
                     comments: Type.Optional(
                       Type.Array(
-                        Type.Object(
-                          { body: Type.String({ minLength: 1, maxLength: 10_000 }), createdAt: Type.Optional(DateTime), replyTo: Type.Optional(Type.Integer({ minimum: 0 })) },
-                          closed,
-                        ),
+                        Type.Object({ body: Type.String({ minLength: 1, maxLength: 10_000 }), createdAt: Type.Optional(DateTime), replyTo: Type.Optional(Type.Integer({ minimum: 0 })) }, closed),
                       ),
                     ),
                     attachments: Type.Optional(
@@ -70,7 +67,6 @@ export const SeedBody = Type.Object(
   closed,
 );
 
-
 export type SeedAccountInput = Static<typeof SeedBody>;
 export type SeedProject = NonNullable<SeedAccountInput['projects']>[number];
 export type SeedItem = NonNullable<SeedProject['items']>[number];
@@ -90,10 +86,7 @@ export const WhaleBody = Type.Object(
     attachmentRate: Type.Number({ minimum: 0, maximum: 1 }),
     tagsPerItem: Type.Integer({ minimum: 0, maximum: 20 }),
     referenceDate: Type.Optional(DateTime),
-    bank: Type.Object(
-      { projectNames: Bank(5000), titles: Bank(5000), paragraphs: Bank(5000), comments: Bank(5000), words: Bank(5000) },
-      closed,
-    ),
+    bank: Type.Object({ projectNames: Bank(5000), titles: Bank(5000), paragraphs: Bank(5000), comments: Bank(5000), words: Bank(5000) }, closed),
   },
   closed,
 );

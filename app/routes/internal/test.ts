@@ -53,7 +53,10 @@ function checkSeedConsistency(body: SeedAccountInput): void {
       }
       (it.comments ?? []).forEach((c, ci) => {
         if (c.replyTo !== undefined && c.replyTo >= ci) {
-          throw invalid(`${at}.comments[${ci}].replyTo`, ci === 0 ? 'must be absent on the first comment of an item (there is no earlier comment to answer)' : `must name an earlier comment of the same item (0 to ${ci - 1})`);
+          throw invalid(
+            `${at}.comments[${ci}].replyTo`,
+            ci === 0 ? 'must be absent on the first comment of an item (there is no earlier comment to answer)' : `must name an earlier comment of the same item (0 to ${ci - 1})`,
+          );
         }
       });
     }),
@@ -62,10 +65,7 @@ function checkSeedConsistency(body: SeedAccountInput): void {
 
 const invalid = (field: string, problem: string) => new AppError('VALIDATION_FAILED', `${field} ${problem}`, { field });
 
-export type InternalTestOptions = { faults: Faults;
-  serviceToken: string;
-  budgets: { maxRowsPerRun: number; maxAccountsPerMinute: number };
-};
+export type InternalTestOptions = { faults: Faults; serviceToken: string; budgets: { maxRowsPerRun: number; maxAccountsPerMinute: number } };
 
 const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, opts) => {
   await fastify.register(internalGuard, { serviceToken: opts.serviceToken });
@@ -90,11 +90,12 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
     const max = opts.budgets.maxRowsPerRun;
     const r = await testdata.reserveRunRows(fastify.db, runId, ttlSeconds, rows, max);
     if ('over' in r) {
-      throw new AppError(
-        'PAYLOAD_TOO_LARGE',
-        `run ${runId} may write at most ${max} rows (SEED_MAX_ROWS_PER_RUN); it has ${r.over} and this request would add up to ${rows}`,
-        { runId, max, used: r.over, requested: rows },
-      );
+      throw new AppError('PAYLOAD_TOO_LARGE', `run ${runId} may write at most ${max} rows (SEED_MAX_ROWS_PER_RUN); it has ${r.over} and this request would add up to ${rows}`, {
+        runId,
+        max,
+        used: r.over,
+        requested: rows,
+      });
     }
     let written = 0;
     let failed = false;
@@ -273,11 +274,11 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
 
   // Async work of one account: its items, and when their jobs completed (the burst scenario's
   // SLA check reads this), with the queues' depth now.
-  fastify.get(
-    '/accounts/:id/jobs',
-    { schema: { params: Type.Object({ id: Id }, closed), response: { 200: Type.Unknown(), ...errors(400, 404) } } },
-    async (request) => ({ ...(await jobCompletion(fastify.db, request.params.id)), queueDepth: await fastify.jobs.depth(), workers: fastify.jobs.enabled }),
-  );
+  fastify.get('/accounts/:id/jobs', { schema: { params: Type.Object({ id: Id }, closed), response: { 200: Type.Unknown(), ...errors(400, 404) } } }, async (request) => ({
+    ...(await jobCompletion(fastify.db, request.params.id)),
+    queueDepth: await fastify.jobs.depth(),
+    workers: fastify.jobs.enabled,
+  }));
 
   // A cold cache on purpose: forgets the accounts' cached dashboard fragments.
   fastify.post(
@@ -326,7 +327,10 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
     {
       schema: {
         params: Type.Object({ runId: RunId }, closed),
-        body: Type.Object({ shard: Type.Integer({ minimum: 1, maximum: 1000 }), total: Type.Integer({ minimum: 1, maximum: 1000 }), event: Type.Union([Type.Literal('start'), Type.Literal('finish')]) }, closed),
+        body: Type.Object(
+          { shard: Type.Integer({ minimum: 1, maximum: 1000 }), total: Type.Integer({ minimum: 1, maximum: 1000 }), event: Type.Union([Type.Literal('start'), Type.Literal('finish')]) },
+          closed,
+        ),
         response: { 200: Type.Object({ finished: Type.Integer(), total: Type.Integer(), last: Type.Boolean() }), ...errors(400, 404) },
       },
     },
@@ -340,14 +344,10 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
   // Which regressions this app runs with (APP_FAULTS), so a report says what it measured.
   fastify.get('/faults', { schema: { response: { 200: Type.Object({ faults: Type.Array(Type.String()) }), ...errors(404) } } }, async () => ({ faults: [...opts.faults] }));
 
-  fastify.post(
-    '/reap',
-    { schema: { response: { 200: Type.Object({ deleted: RowCounts, runs: Type.Array(Type.String()) }), ...errors(404) } } },
-    async (request) => {
-      const result = await testdata.reapExpired(fastify.db);
-      request.auditDetail = { runs: result.runs };
-      return result;
-    },
-  );
+  fastify.post('/reap', { schema: { response: { 200: Type.Object({ deleted: RowCounts, runs: Type.Array(Type.String()) }), ...errors(404) } } }, async (request) => {
+    const result = await testdata.reapExpired(fastify.db);
+    request.auditDetail = { runs: result.runs };
+    return result;
+  });
 };
 export default routes;

@@ -31,13 +31,9 @@ const routes: FastifyPluginAsyncTypebox = async (fastify) => {
     },
   );
 
-  fastify.get(
-    '/items/:id/attachments',
-    { schema: { params: IdParams, response: { 200: Type.Object({ data: Type.Array(Attachment) }), ...errors(400, 401, 404) } } },
-    async (request) => {
-      if (!(await itemExists(fastify.db, request.account.id, request.params.id))) throw notFound('item', request.params.id);
-      return { data: await sql.listAttachments(fastify.db, request.params.id) };
-    },
-  );
+  fastify.get('/items/:id/attachments', { schema: { params: IdParams, response: { 200: Type.Object({ data: Type.Array(Attachment) }), ...errors(400, 401, 404) } } }, async (request) => {
+    if (!(await itemExists(fastify.db, request.account.id, request.params.id))) throw notFound('item', request.params.id);
+    return { data: await sql.listAttachments(fastify.db, request.params.id) };
+  });
 };
 export default routes;

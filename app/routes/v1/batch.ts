@@ -128,10 +128,10 @@ const routes: FastifyPluginAsyncTypebox<{ maxBatchSize: number }> = async (fasti
       schema: {
         body: Type.Object(
           {
-            comments: Type.Array(
-              Type.Object({ itemId: Id, externalId: Type.Optional(ExternalId), body: Type.String({ minLength: 1, maxLength: 10_000 }), parentId: Type.Optional(Id) }, closed),
-              { minItems: 1, maxItems },
-            ),
+            comments: Type.Array(Type.Object({ itemId: Id, externalId: Type.Optional(ExternalId), body: Type.String({ minLength: 1, maxLength: 10_000 }), parentId: Type.Optional(Id) }, closed), {
+              minItems: 1,
+              maxItems,
+            }),
           },
           closed,
         ),

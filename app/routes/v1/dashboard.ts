@@ -14,9 +14,7 @@ const Dashboard = Type.Object({
       recentItems: Type.Array(Type.Object({ id: Type.String(), title: Type.String(), state: ItemState, createdAt: DateTime })),
     }),
   ),
-  recentComments: Type.Array(
-    Type.Object({ id: Type.String(), itemId: Type.String(), author: Type.String(), excerpt: Type.String(), createdAt: DateTime }),
-  ),
+  recentComments: Type.Array(Type.Object({ id: Type.String(), itemId: Type.String(), author: Type.String(), excerpt: Type.String(), createdAt: DateTime })),
 });
 
 const routes: FastifyPluginAsyncTypebox<{ nPlusOne: boolean }> = async (fastify, opts) => {

@@ -127,10 +127,7 @@ const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean; fullRows: bool
     {
       schema: {
         params: IdParams,
-        body: Type.Object(
-          { title: Type.Optional(Title), body: Type.Optional(Body), state: Type.Optional(ItemState) },
-          { additionalProperties: false, minProperties: 1 },
-        ),
+        body: Type.Object({ title: Type.Optional(Title), body: Type.Optional(Body), state: Type.Optional(ItemState) }, { additionalProperties: false, minProperties: 1 }),
         response: { 200: Item, ...errors(400, 401, 404, 409) },
       },
     },
@@ -142,8 +139,7 @@ const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean; fullRows: bool
         const allowed = sql.TRANSITIONS[from];
         throw new AppError(
           'INVALID_TRANSITION',
-          `item ${request.params.id} cannot move from ${from} to ${request.body.state}; ` +
-            (allowed.length ? `from ${from} it can move to: ${allowed.join(', ')}` : `${from} is final`),
+          `item ${request.params.id} cannot move from ${from} to ${request.body.state}; ` + (allowed.length ? `from ${from} it can move to: ${allowed.join(', ')}` : `${from} is final`),
           { from, to: request.body.state, allowed },
         );
       }
@@ -151,14 +147,10 @@ const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean; fullRows: bool
     },
   );
 
-  fastify.delete(
-    '/items/:id',
-    { schema: { params: IdParams, response: { 204: Type.Null(), ...errors(400, 401, 404) } } },
-    async (request, reply) => {
-      if (!(await sql.deleteItem(fastify.db, request.account.id, request.params.id))) throw notFound('item', request.params.id);
-      reply.code(204);
-      return null;
-    },
-  );
+  fastify.delete('/items/:id', { schema: { params: IdParams, response: { 204: Type.Null(), ...errors(400, 401, 404) } } }, async (request, reply) => {
+    if (!(await sql.deleteItem(fastify.db, request.account.id, request.params.id))) throw notFound('item', request.params.id);
+    reply.code(204);
+    return null;
+  });
 };
 export default routes;

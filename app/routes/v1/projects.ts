@@ -47,15 +47,11 @@ const routes: FastifyPluginAsyncTypebox<{ lockContention: boolean; serializable:
     },
   );
 
-  fastify.get(
-    '/projects/:id',
-    { schema: { params: IdParams, response: { 200: Project, ...errors(400, 401, 404) } } },
-    async (request) => {
-      const row = await sql.getProject(fastify.db, request.account.id, request.params.id);
-      if (!row) throw notFound('project', request.params.id);
-      return row;
-    },
-  );
+  fastify.get('/projects/:id', { schema: { params: IdParams, response: { 200: Project, ...errors(400, 401, 404) } } }, async (request) => {
+    const row = await sql.getProject(fastify.db, request.account.id, request.params.id);
+    if (!row) throw notFound('project', request.params.id);
+    return row;
+  });
 
   fastify.patch(
     '/projects/:id',
@@ -63,10 +59,7 @@ const routes: FastifyPluginAsyncTypebox<{ lockContention: boolean; serializable:
       schema: {
         params: IdParams,
         headers: Type.Object({ 'if-match': Type.Optional(Type.String()) }),
-        body: Type.Object(
-          { name: Type.Optional(Name), description: Type.Optional(Description) },
-          { additionalProperties: false, minProperties: 1 },
-        ),
+        body: Type.Object({ name: Type.Optional(Name), description: Type.Optional(Description) }, { additionalProperties: false, minProperties: 1 }),
         response: { 200: Project, ...errors(400, 401, 404, 409) },
       },
     },
@@ -92,14 +85,10 @@ const routes: FastifyPluginAsyncTypebox<{ lockContention: boolean; serializable:
     },
   );
 
-  fastify.delete(
-    '/projects/:id',
-    { schema: { params: IdParams, response: { 204: Type.Null(), ...errors(400, 401, 404) } } },
-    async (request, reply) => {
-      if (!(await sql.deleteProject(fastify.db, request.account.id, request.params.id))) throw notFound('project', request.params.id);
-      reply.code(204);
-      return null;
-    },
-  );
+  fastify.delete('/projects/:id', { schema: { params: IdParams, response: { 204: Type.Null(), ...errors(400, 401, 404) } } }, async (request, reply) => {
+    if (!(await sql.deleteProject(fastify.db, request.account.id, request.params.id))) throw notFound('project', request.params.id);
+    reply.code(204);
+    return null;
+  });
 };
 export default routes;

@@ -30,7 +30,12 @@ export const BaselineFile = z.object({
     .record(
       z.string(),
       z.object({
-        raw: z.object({ routes: z.record(z.string(), z.object({ latency: z.string(), service: z.string(), requests: z.number() }).passthrough()), expected: z.array(z.number()), singles: z.record(z.string(), z.number()), wallMs: z.number() }),
+        raw: z.object({
+          routes: z.record(z.string(), z.object({ latency: z.string(), service: z.string(), requests: z.number() }).passthrough()),
+          expected: z.array(z.number()),
+          singles: z.record(z.string(), z.number()),
+          wallMs: z.number(),
+        }),
         pg: z.object({ available: z.boolean() }).passthrough().optional(),
       }),
     )
@@ -41,7 +46,12 @@ export type Baseline = z.infer<typeof BaselineFile>;
 export const baselineFile = (tag: string, dir: string) => path.join(dir, `${tag}.json`);
 
 export function availableTags(dir: string): string[] {
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort() : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.json'))
+        .map((f) => f.slice(0, -5))
+        .sort()
+    : [];
 }
 
 /** The baseline of `tag`, or a sentence saying why there is none and what exists. */
@@ -72,7 +82,10 @@ export type BaselineSource = { scenario: string; verdict: string; profile: strin
  * none. Only passing scenarios are kept (a baseline of a failed run would make its failure the
  * norm): they are listed in `skipped`.
  */
-export function baselineFromResults(files: BaselineSource[], o: { tag: string; commit: string | null; machine: string; savedAt?: Date }): { baseline: Baseline; skipped: string[] } | { problems: string[] } {
+export function baselineFromResults(
+  files: BaselineSource[],
+  o: { tag: string; commit: string | null; machine: string; savedAt?: Date },
+): { baseline: Baseline; skipped: string[] } | { problems: string[] } {
   if (!BASELINE_TAG.test(o.tag)) return { problems: [`the tag must be letters, digits, ".", "_" and "-" (at most 64), such as v1.4.0; got ${JSON.stringify(o.tag)}`] };
   const scenarios: Baseline['scenarios'] = {};
   const results: Record<string, unknown> = {};

@@ -158,11 +158,16 @@ export const broke = (o: Outcome) => o.verdict === 'fail';
 
 function compare(v: number, op: string, limit: number): boolean {
   switch (op) {
-    case '<': return v < limit;
-    case '<=': return v <= limit;
-    case '>': return v > limit;
-    case '>=': return v >= limit;
-    default: return v === limit;
+    case '<':
+      return v < limit;
+    case '<=':
+      return v <= limit;
+    case '>':
+      return v > limit;
+    case '>=':
+      return v >= limit;
+    default:
+      return v === limit;
   }
 }
 

@@ -48,7 +48,7 @@ export function loadBudgets(dir: string): Promise<SuiteBudgets> {
         }
         for (const [id, b] of Object.entries(mod.default)) {
           if (where[id]) problems.push(`${rel}: scenario "${id}" is already defined in ${where[id]}`);
-          else (all[id] = b), (where[id] = rel);
+          else ((all[id] = b), (where[id] = rel));
         }
       }
       if (problems.length) throw new Error(`budgets in ${path.relative(process.cwd(), key) || '.'}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n  - ${problems.join('\n  - ')}`);
@@ -58,7 +58,8 @@ export function loadBudgets(dir: string): Promise<SuiteBudgets> {
         files,
         budgetFor(id: string): ScenarioBudget {
           const b = frozen[id];
-          if (!b) throw new Error(`no budget for scenario "${id}"; defined: ${Object.keys(frozen).join(', ') || 'none'}. Add one in a *.budgets.ts file under ${path.relative(process.cwd(), key) || '.'}/.`);
+          if (!b)
+            throw new Error(`no budget for scenario "${id}"; defined: ${Object.keys(frozen).join(', ') || 'none'}. Add one in a *.budgets.ts file under ${path.relative(process.cwd(), key) || '.'}/.`);
           return b;
         },
       };

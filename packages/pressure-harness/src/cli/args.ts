@@ -43,7 +43,11 @@ export function parseFlags<F extends FlagSpec>(verb: string, argv: string[], spe
     if (t.kind !== 'option') continue;
     const def = all[t.name];
     if (!def) {
-      problems.push(`unknown flag ${t.rawName}; accepted: ${Object.keys(all).map((k) => `--${k}`).join(', ')}`);
+      problems.push(
+        `unknown flag ${t.rawName}; accepted: ${Object.keys(all)
+          .map((k) => `--${k}`)
+          .join(', ')}`,
+      );
       continue;
     }
     if (def.type === 'string' && t.value === undefined) {

@@ -47,18 +47,34 @@ export const baseline = {
       return 0;
     }
     const from = f.from ? path.resolve(f.from) : suite.perf.resultsDir;
-    if (!existsSync(path.join(from, 'scenarios'))) throw new UsageError('baseline', [`${from} holds no scenarios/ folder: run the perf project first (npx playwright test --project=${suite.perfProject}) or name a results folder with --from`], baseline.usage);
+    if (!existsSync(path.join(from, 'scenarios')))
+      throw new UsageError(
+        'baseline',
+        [`${from} holds no scenarios/ folder: run the perf project first (npx playwright test --project=${suite.perfProject}) or name a results folder with --from`],
+        baseline.usage,
+      );
     const files = readScenarioFiles(from);
     if (action === 'save') {
-      const made = baselineFromResults(files, { tag: f.tag!, commit: commitHere(suite.root), machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}` });
-      if ('problems' in made) throw new UsageError('baseline', made.problems.map((p) => `${from}: ${p}`), baseline.usage);
+      const made = baselineFromResults(files, {
+        tag: f.tag!,
+        commit: commitHere(suite.root),
+        machine: `${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`,
+      });
+      if ('problems' in made)
+        throw new UsageError(
+          'baseline',
+          made.problems.map((p) => `${from}: ${p}`),
+          baseline.usage,
+        );
       let target: string;
       try {
         target = writeBaseline(dir, made.baseline, { force: f.force ?? false });
       } catch (e) {
         throw new UsageError('baseline', [(e as Error).message], baseline.usage);
       }
-      console.log(`baseline save: ${target}: ${Object.keys(made.baseline.scenarios).length} scenarios (${made.baseline.profile} profile)${made.skipped.length ? `; not passing, left out: ${made.skipped.join(', ')}` : ''}. Compare with PERF_BASELINE=${made.baseline.tag}.`);
+      console.log(
+        `baseline save: ${target}: ${Object.keys(made.baseline.scenarios).length} scenarios (${made.baseline.profile} profile)${made.skipped.length ? `; not passing, left out: ${made.skipped.join(', ')}` : ''}. Compare with PERF_BASELINE=${made.baseline.tag}.`,
+      );
       return 0;
     }
     const b = loadBaseline(f.tag!, dir);
@@ -67,7 +83,9 @@ export const baseline = {
     const recorded = Object.entries(b.results).map(([id, r]) => ({ scenario: id, raw: r.raw as unknown as ScenarioFile['raw'], pg: r.pg as ScenarioFile['pg'] }));
     const c = compareRuns({ label: `baseline ${b.tag}`, rounds: [recorded] }, { label: from, rounds: [files] }, await loadCompareRules(suite.perf.budgetsDir));
     const fails = failing(c);
-    console.log(`baseline check: ${from} against ${b.tag} (saved ${b.savedAt.slice(0, 10)}, ${b.profile} profile, ${b.machine}): ${c.compared} metrics, ${fails.length} failing, ${c.findings.length - fails.length} warnings`);
+    console.log(
+      `baseline check: ${from} against ${b.tag} (saved ${b.savedAt.slice(0, 10)}, ${b.profile} profile, ${b.machine}): ${c.compared} metrics, ${fails.length} failing, ${c.findings.length - fails.length} warnings`,
+    );
     for (const l of findingLines(c.findings)) console.log(l);
     return fails.length ? 1 : 0;
   },

@@ -45,7 +45,9 @@ export const bisect = {
     const spec = declaredBackend(suite, 'bisect', bisect.usage);
     const top = gitToplevel(spec.cwd);
     const [good, bad] = [resolveRef(top, f.good!), resolveRef(top, f.bad!)];
-    const commits = execFileSync('git', ['rev-list', '--first-parent', '--reverse', `${good}..${bad}`], { cwd: top, encoding: 'utf8' }).split('\n').filter(Boolean);
+    const commits = execFileSync('git', ['rev-list', '--first-parent', '--reverse', `${good}..${bad}`], { cwd: top, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
     if (!commits.length) throw new Error(`${f.bad} is not after ${f.good} on its first-parent line: nothing to bisect`);
     const out = f.out ? path.resolve(f.out) : path.join(suite.perf.resultsDir, 'bisect');
     const rules = await loadCompareRules(suite.perf.budgetsDir);

@@ -24,7 +24,8 @@ import { loadSuite, type Suite } from './suite.js';
 export const compare = {
   name: 'compare',
   summary: 'compare two versions, every metric, no rule written: two results folders or two URLs',
-  usage: 'pressure compare (--base-results <dir> --candidate-results <dir> | --base-url <url> --candidate-url <url> | --base <git ref> [--candidate <git ref>]) [--rounds 1-10] [--grep <re>] [--base-env K=V]… [--candidate-env K=V]… [--out <dir>] [-c <config>]',
+  usage:
+    'pressure compare (--base-results <dir> --candidate-results <dir> | --base-url <url> --candidate-url <url> | --base <git ref> [--candidate <git ref>]) [--rounds 1-10] [--grep <re>] [--base-env K=V]… [--candidate-env K=V]… [--out <dir>] [-c <config>]',
   about:
     "Compares a candidate with a base, scenario by scenario and metric by metric (Mann–Whitney U on the latency histograms with Benjamini–Hochberg across them; counts, bytes, errors and PostgreSQL's figures as numbers), with the suite's comparison rules (budgets/compare.ts). With two URLs it runs the suite's perf project against each, alternating, with budgets recorded only; with git refs it first starts the backend the suite declares (harnessUse's backend) at each ref, from a git worktree (the candidate, by default, from the working tree), and removes all it made afterwards. Writes <out>/compare.json and compare.md; exits 1 when a finding fails, 2 on bad input.",
   example: 'npx pressure compare --base main --rounds 2   # the working tree against main',
@@ -47,7 +48,8 @@ export const compare = {
     const byResults = f['base-results'] !== undefined || f['candidate-results'] !== undefined;
     const byUrl = f['base-url'] !== undefined || f['candidate-url'] !== undefined;
     const byRef = f.base !== undefined || f.candidate !== undefined;
-    if ([byResults, byUrl, byRef].filter(Boolean).length !== 1) problems.push('name two results folders (--base-results and --candidate-results), two URLs (--base-url and --candidate-url) or git refs (--base, and --candidate unless the working tree)');
+    if ([byResults, byUrl, byRef].filter(Boolean).length !== 1)
+      problems.push('name two results folders (--base-results and --candidate-results), two URLs (--base-url and --candidate-url) or git refs (--base, and --candidate unless the working tree)');
     if (byResults && (!f['base-results'] || !f['candidate-results'])) problems.push('--base-results and --candidate-results go together');
     if (byUrl && (!f['base-url'] || !f['candidate-url'])) problems.push('--base-url and --candidate-url go together');
     if (byRef && !f.base) problems.push('--candidate <ref> needs --base <ref>');
@@ -68,16 +70,23 @@ export const compare = {
     if (byResults) {
       const read = (dir: string) => {
         const files = readScenarioFiles(path.resolve(dir)).filter((x) => !grep || grep.test(x.scenario));
-        if (!files.length) throw new UsageError('compare', [`${dir} holds no scenario results${grep ? ` matching ${grep}` : ''} (looked in ${path.join(path.resolve(dir), 'scenarios')})`], compare.usage);
+        if (!files.length)
+          throw new UsageError('compare', [`${dir} holds no scenario results${grep ? ` matching ${grep}` : ''} (looked in ${path.join(path.resolve(dir), 'scenarios')})`], compare.usage);
         return files;
       };
       base = { label: f['base-results']!, rounds: [read(f['base-results']!)] };
       candidate = { label: f['candidate-results']!, rounds: [read(f['candidate-results']!)] };
     } else if (byUrl) {
-      [base, candidate] = await abba(suite, [
-        { label: 'base', url: f['base-url']!, env: baseEnv },
-        { label: 'candidate', url: f['candidate-url']!, env: candidateEnv },
-      ], rounds, path.join(out, 'rounds'), f.grep);
+      [base, candidate] = await abba(
+        suite,
+        [
+          { label: 'base', url: f['base-url']!, env: baseEnv },
+          { label: 'candidate', url: f['candidate-url']!, env: candidateEnv },
+        ],
+        rounds,
+        path.join(out, 'rounds'),
+        f.grep,
+      );
     } else {
       [base, candidate, schema] = await atRefs(suite, { base: f.base!, candidate: f.candidate ?? null, baseEnv, candidateEnv }, rounds, out, f.grep);
     }
@@ -92,7 +101,14 @@ type Target = { label: string; url: string; env: Record<string, string>; side?: 
 /** The backend the suite declares (harnessUse's backend), or a usage error saying how to declare one. */
 export function declaredBackend(suite: Suite, verb: string, usage: string): BackendSpec {
   const spec = suite.use.backend;
-  if (!spec) throw new UsageError(verb, [`${suite.configFile} declares no backend to start at a git ref: pass harnessUse(settings, { backend: { command, cwd, url, env } }) (see pressure-harness/config, backend.ts), or compare two URLs`], usage);
+  if (!spec)
+    throw new UsageError(
+      verb,
+      [
+        `${suite.configFile} declares no backend to start at a git ref: pass harnessUse(settings, { backend: { command, cwd, url, env } }) (see pressure-harness/config, backend.ts), or compare two URLs`,
+      ],
+      usage,
+    );
   return spec;
 }
 
@@ -103,7 +119,12 @@ export function startRef(suite: Suite, spec: BackendSpec, label: string, ref: st
 
 /** ABBA rounds between two started sides, then their index differences (an index one side lacks names the cause of a scan). */
 export async function roundsBetween(suite: Suite, sides: [Started, Started], rounds: number, dir: string, grep?: string): Promise<[Side, Side, IndexDiff[] | undefined]> {
-  const targets = sides.map((s): Target => ({ label: s.ref ? `${s.label} ${s.ref}` : `${s.label} (working tree)`, url: s.url, env: s.databaseUrl ? { DATABASE_URL: s.databaseUrl } : {}, side: s })) as [Target, Target];
+  const targets = sides.map((s): Target => ({
+    label: s.ref ? `${s.label} ${s.ref}` : `${s.label} (working tree)`,
+    url: s.url,
+    env: s.databaseUrl ? { DATABASE_URL: s.databaseUrl } : {},
+    side: s,
+  })) as [Target, Target];
   const measured = await abba(suite, targets, rounds, dir, grep);
   const [b, c] = sides;
   const schema = b.databaseUrl && c.databaseUrl ? diffIndexes(await indexesOf(b.databaseUrl), await indexesOf(c.databaseUrl)) : undefined;
@@ -111,7 +132,13 @@ export async function roundsBetween(suite: Suite, sides: [Started, Started], rou
 }
 
 /** The suite's declared backend at two refs, started side by side, compared in ABBA rounds, and removed (also when a side fails). */
-async function atRefs(suite: Suite, o: { base: string; candidate: string | null; baseEnv: Record<string, string>; candidateEnv: Record<string, string> }, rounds: number, out: string, grep?: string): Promise<[Side, Side, IndexDiff[] | undefined]> {
+async function atRefs(
+  suite: Suite,
+  o: { base: string; candidate: string | null; baseEnv: Record<string, string>; candidateEnv: Record<string, string> },
+  rounds: number,
+  out: string,
+  grep?: string,
+): Promise<[Side, Side, IndexDiff[] | undefined]> {
   const spec = declaredBackend(suite, 'compare', compare.usage);
   const work = mkdtempSync(path.join(tmpdir(), 'pressure-compare-'));
   const started: Started[] = [];
@@ -127,7 +154,10 @@ async function atRefs(suite: Suite, o: { base: string; candidate: string | null;
 
 /** `rounds` rounds of each target; the side that goes first alternates. */
 export async function abba(suite: Suite, targets: [Target, Target], rounds: number, dir: string, grep?: string): Promise<[Side, Side]> {
-  const sides: [Side, Side] = [{ label: `${targets[0].label} (${targets[0].url})`, rounds: [] }, { label: `${targets[1].label} (${targets[1].url})`, rounds: [] }];
+  const sides: [Side, Side] = [
+    { label: `${targets[0].label} (${targets[0].url})`, rounds: [] },
+    { label: `${targets[1].label} (${targets[1].url})`, rounds: [] },
+  ];
   for (let r = 0; r < rounds; r++) {
     for (const i of r % 2 === 0 ? [0, 1] : [1, 0]) {
       const t = targets[i]!;
@@ -138,8 +168,15 @@ export async function abba(suite: Suite, targets: [Target, Target], rounds: numb
       } catch (e) {
         // A side that died or froze is said in words, with what it said last.
         const ended = t.side?.ended();
-        const answering = ended ? false : await fetch(t.url, { signal: AbortSignal.timeout(5_000) }).then(() => true, () => false);
-        throw new Error(`round ${r + 1}: ${t.label} ${ended ? `stopped: its backend ${ended}` : answering ? `failed: ${(e as Error).message}` : `stopped answering at ${t.url}: ${(e as Error).message}`}`);
+        const answering = ended
+          ? false
+          : await fetch(t.url, { signal: AbortSignal.timeout(5_000) }).then(
+              () => true,
+              () => false,
+            );
+        throw new Error(
+          `round ${r + 1}: ${t.label} ${ended ? `stopped: its backend ${ended}` : answering ? `failed: ${(e as Error).message}` : `stopped answering at ${t.url}: ${(e as Error).message}`}`,
+        );
       }
       if (run.failures.length) console.log(`  the run reported: ${run.failures.join('; ')}`);
       // A side that died while measured left results of errors: that is its death, not a regression to compare.
@@ -159,7 +196,9 @@ function write(out: string, c: Comparison): void {
 
 function report(c: Comparison, base: Side, candidate: Side, out: string): number {
   const fails = failing(c);
-  console.log(`compare: ${candidate.label} against ${base.label}: ${c.compared} metrics compared, ${fails.length} failing, ${c.findings.length - fails.length} warnings, ${c.improvements.length} improvements → ${path.join(out, 'compare.md')}`);
+  console.log(
+    `compare: ${candidate.label} against ${base.label}: ${c.compared} metrics compared, ${fails.length} failing, ${c.findings.length - fails.length} warnings, ${c.improvements.length} improvements → ${path.join(out, 'compare.md')}`,
+  );
   for (const l of findingLines(c.findings)) console.log(l);
   for (const d of c.schema ?? []) console.log(`  schema: ${formatIndexDiff(d)}`);
   return fails.length ? 1 : 0;

@@ -14,10 +14,10 @@ import { loadSuite } from './suite.js';
 
 export const doctor = {
   name: 'doctor',
-  summary: "what the backend offers the harness, and how to switch on what it lacks",
+  summary: 'what the backend offers the harness, and how to switch on what it lacks',
   usage: 'pressure doctor [--base-url <url>] [-c <config>]',
   about:
-    "Probes the backend the suite points at (its BASE_URL and DATABASE_URL, or --base-url) for what the harness can use: a health route, evidence headers, the run endpoints, Prometheus metrics, the database and pg_stat_statements. When nothing answers there and the suite declares how its backend starts, doctor starts it from the working tree for the probe (ports and database of its own) and stops it after. Prints the table a run prints, then, for each absent capability, the steps that switch it on. Exits 1 only when the backend does not answer.",
+    'Probes the backend the suite points at (its BASE_URL and DATABASE_URL, or --base-url) for what the harness can use: a health route, evidence headers, the run endpoints, Prometheus metrics, the database and pg_stat_statements. When nothing answers there and the suite declares how its backend starts, doctor starts it from the working tree for the probe (ports and database of its own) and stops it after. Prints the table a run prints, then, for each absent capability, the steps that switch it on. Exits 1 only when the backend does not answer.',
   example: 'BASE_URL=http://127.0.0.1:8080 DATABASE_URL=postgres://… npx pressure doctor',
   flags: { 'base-url': { type: 'string', help: "the backend's URL (default: the suite's BASE_URL)" } } satisfies FlagSpec,
   async run(argv: string[]): Promise<number> {

@@ -63,7 +63,13 @@ export const merge = {
     const s = writeSummary(out, merged, db, { runId: runs[0]!, release: releaseOf(), commit: commitOf(), baseline: baseline?.tag ?? null, shards, source: `pressure merge of ${dirs.join(', ')}` });
     console.log(`merge: ${merged.length} scenarios from ${dirs.length} folders (${shards} shards) → ${path.join(out, 'summary.md')}, results.json: ${s.verdict}`);
     for (const m of merged) {
-      const why = m.broken[0] ? formatOutcome(m.broken[0]) : m.comparison?.findings.find((x) => x.severity === 'fail') ? `worse than ${m.comparison.against}` : m.probes?.some((p) => p.findings.some((x) => x.severity === 'fail')) ? 'cost grows with the data (scale probe)' : '';
+      const why = m.broken[0]
+        ? formatOutcome(m.broken[0])
+        : m.comparison?.findings.find((x) => x.severity === 'fail')
+          ? `worse than ${m.comparison.against}`
+          : m.probes?.some((p) => p.findings.some((x) => x.severity === 'fail'))
+            ? 'cost grows with the data (scale probe)'
+            : '';
       console.log(`  ${m.verdict === 'passed' ? 'ok  ' : 'FAIL'} ${m.scenario}${why ? `: ${why}` : ''}`);
     }
     return s.verdict === 'passed' ? 0 : 1;

@@ -62,7 +62,7 @@ export async function perfRun(suite: Suite, o: RunOptions): Promise<RunResult> {
   });
   const failures = failuresOf(report);
   const files = readScenarioFiles(o.dir);
-  if (!files.length) throw new Error(`the perf run against ${o.baseUrl ?? 'the suite\'s own backend'} left no scenario results (exit ${exit})${failures.length ? `: ${failures.join('; ')}` : ''}`);
+  if (!files.length) throw new Error(`the perf run against ${o.baseUrl ?? "the suite's own backend"} left no scenario results (exit ${exit})${failures.length ? `: ${failures.join('; ')}` : ''}`);
   return { files, exit, failures };
 }
 
@@ -76,7 +76,11 @@ export function failuresOf(file: string): string[] {
   } catch {
     return existsSync(file) ? [`${file} is not JSON`] : [];
   }
-  const firstLine = (m: string | undefined) => (m ?? '').replace(/\u001b\[[0-9;]*m/g, '').split('\n').find((l) => l.trim()) ?? '';
+  const firstLine = (m: string | undefined) =>
+    (m ?? '')
+      .replace(/\u001b\[[0-9;]*m/g, '')
+      .split('\n')
+      .find((l) => l.trim()) ?? '';
   const out: string[] = [];
   const visit = (s: JsonSuite) => {
     for (const spec of s.specs ?? []) if (!spec.ok) out.push(`${spec.title}: ${firstLine(spec.tests.flatMap((t) => t.results.flatMap((r) => r.errors ?? []))[0]?.message)}`);

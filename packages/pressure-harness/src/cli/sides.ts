@@ -98,7 +98,7 @@ export async function startSide(o: { label: string; ref: string | null; spec: Ba
     const p: Placeholders = { port: await freePort(), pgPort: await freePort(), dataDir };
     const templated = [o.spec.url, o.spec.databaseUrl ?? '', ...Object.values(o.spec.env ?? {})];
     if (templated.some((t) => placeholdersOf(t).includes('databaseUrl'))) {
-      if (!o.templateUrl) throw new Error('the backend declaration uses {databaseUrl}, a copy of the suite\'s database: set DATABASE_URL to the database to copy');
+      if (!o.templateUrl) throw new Error("the backend declaration uses {databaseUrl}, a copy of the suite's database: set DATABASE_URL to the database to copy");
       p.databaseUrl = await copyDatabase(o.templateUrl, `pressure_cmp_${o.label}_${process.pid}`);
       cleanups.push(() => dropDatabase(o.templateUrl!, databaseOf(p.databaseUrl!)));
     }
@@ -137,7 +137,8 @@ export async function startSide(o: { label: string; ref: string | null; spec: Ba
     for (;;) {
       if ((await fetch(`${url}${o.healthPath}`, { signal: AbortSignal.timeout(5_000) }).catch(() => null))?.status === 200) break;
       if (endedWith !== undefined) throw new Error(`${where} ${endedWith}`);
-      if (Date.now() > deadline) throw new Error(`${where} did not answer GET ${o.healthPath} at ${url} within ${Math.round((o.spec.timeoutMs ?? 180_000) / 1000)} s; its last output:\n${tail.text()}`);
+      if (Date.now() > deadline)
+        throw new Error(`${where} did not answer GET ${o.healthPath} at ${url} within ${Math.round((o.spec.timeoutMs ?? 180_000) / 1000)} s; its last output:\n${tail.text()}`);
       await new Promise((r) => setTimeout(r, 300));
     }
     const databaseUrl = o.spec.databaseUrl ? fill(o.spec.databaseUrl, p, 'backend.databaseUrl') : p.databaseUrl;
@@ -165,7 +166,9 @@ async function copyDatabase(templateUrl: string, name: string): Promise<string> 
       await c.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(source)}`);
     } catch (e) {
       const m = (e as Error).message;
-      throw new Error(`copying database ${source} for a side: ${m}${/being accessed/.test(m) ? ' (a template may have no other sessions: stop what is connected to it, or name an idle database in DATABASE_URL)' : ''}`);
+      throw new Error(
+        `copying database ${source} for a side: ${m}${/being accessed/.test(m) ? ' (a template may have no other sessions: stop what is connected to it, or name an idle database in DATABASE_URL)' : ''}`,
+      );
     }
   });
   return withDatabase(templateUrl, name);

@@ -19,7 +19,7 @@ import { loadSuite } from './suite.js';
 
 export const verify = {
   name: 'verify',
-  summary: "prove the suite catches the faults its backend declares, and stays quiet on a clean pair",
+  summary: 'prove the suite catches the faults its backend declares, and stays quiet on a clean pair',
   usage: 'pressure verify [--fault <name>]… [--rounds 1-10] [--grep <re>] [--out <dir>] [-c <config>]',
   about:
     "For each fault the suite declares (harnessUse's faults: name → environment), starts the backend of the working tree with it and compares it with the backend running clean: caught when a finding fails. Also compares a clean pair: a failing finding there is a false alarm. Writes <out>/verify.json; exits 1 when a fault is missed or a clean pair alarms, 2 on bad input.",
@@ -41,7 +41,11 @@ export const verify = {
     const names = f.fault ?? Object.keys(declared);
     const unknown = names.filter((n) => !(n in declared));
     if (!names.length || unknown.length) {
-      f.problems.push(!names.length ? `${suite.configFile} declares no faults: pass harnessUse(settings, { backend, faults: { name: { ENV: 'value' } } })` : `no fault named ${unknown.join(', ')}; declared: ${Object.keys(declared).join(', ') || 'none'}`);
+      f.problems.push(
+        !names.length
+          ? `${suite.configFile} declares no faults: pass harnessUse(settings, { backend, faults: { name: { ENV: 'value' } } })`
+          : `no fault named ${unknown.join(', ')}; declared: ${Object.keys(declared).join(', ') || 'none'}`,
+      );
       f.done();
     }
     const out = f.out ? path.resolve(f.out) : path.join(suite.perf.resultsDir, 'verify');
@@ -59,7 +63,11 @@ export const verify = {
           const cmp = compareRuns(b, c, rules);
           const fails = failing(schema ? withSchema(cmp, schema) : cmp).map(formatFinding);
           results.push({ fault, failing: fails, seconds: Math.round((performance.now() - t) / 100) / 10 });
-          console.log(fault ? `verify: ${fault}: ${fails.length ? `caught (${fails.length} failing): ${fails[0]}` : 'MISSED: no failing finding'}` : `verify: clean pair: ${fails.length ? `FALSE ALARM (${fails.length} failing): ${fails[0]}` : 'quiet'}`);
+          console.log(
+            fault
+              ? `verify: ${fault}: ${fails.length ? `caught (${fails.length} failing): ${fails[0]}` : 'MISSED: no failing finding'}`
+              : `verify: clean pair: ${fails.length ? `FALSE ALARM (${fails.length} failing): ${fails[0]}` : 'quiet'}`,
+          );
         } finally {
           await other.stop();
         }
@@ -72,7 +80,9 @@ export const verify = {
     const alarms = results.find((r) => r.fault === null)!.failing;
     mkdirSync(out, { recursive: true });
     writeFileSync(path.join(out, 'verify.json'), `${JSON.stringify({ rounds, caught: names.length - missed.length, of: names.length, missed, falseAlarms: alarms, results }, null, 2)}\n`);
-    console.log(`verify: ${names.length - missed.length} of ${names.length} faults caught${missed.length ? ` (missed: ${missed.join(', ')})` : ''}; clean pair: ${alarms.length} false alarm(s) → ${path.join(out, 'verify.json')}`);
+    console.log(
+      `verify: ${names.length - missed.length} of ${names.length} faults caught${missed.length ? ` (missed: ${missed.join(', ')})` : ''}; clean pair: ${alarms.length} false alarm(s) → ${path.join(out, 'verify.json')}`,
+    );
     return missed.length || alarms.length ? 1 : 0;
   },
 };

@@ -228,10 +228,11 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
       // Noisy histograms: a test each, judged after the FDR adjustment of them all.
       const bh = histograms(bm);
       const ch = histograms(cm);
-      const roundsOf = (side: Routes[]) => side.flatMap((round) => {
-        const m = round.get(scenario)?.get(route);
-        return m ? [histograms(m)] : [];
-      });
+      const roundsOf = (side: Routes[]) =>
+        side.flatMap((round) => {
+          const m = round.get(scenario)?.get(route);
+          return m ? [histograms(m)] : [];
+        });
       const bRounds = roundsOf(b.perRound);
       const cRounds = roundsOf(c.perRound);
       const roundPairs = b.perRound.flatMap((round, i) => {
@@ -276,8 +277,10 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
         const mean = { base: be.sum / be.n, cand: ce.sum / ce.n };
         const r = ratioOf(mean.base, mean.cand);
         const unit = metricDef(metric)?.unit ?? '';
-        if (r >= rule.minRatio) findings.push({ scenario, route, metric, kind: 'growth', severity: r >= rule.failRatio ? 'fail' : 'warn', stat: 'mean', unit, base: round3(mean.base), candidate: round3(mean.cand) });
-        else if (ce.max > be.max && ratioOf(be.max, ce.max) >= rule.failRatio) findings.push({ scenario, route, metric, kind: 'growth', severity: 'warn', stat: 'max', unit, base: be.max, candidate: ce.max });
+        if (r >= rule.minRatio)
+          findings.push({ scenario, route, metric, kind: 'growth', severity: r >= rule.failRatio ? 'fail' : 'warn', stat: 'mean', unit, base: round3(mean.base), candidate: round3(mean.cand) });
+        else if (ce.max > be.max && ratioOf(be.max, ce.max) >= rule.failRatio)
+          findings.push({ scenario, route, metric, kind: 'growth', severity: 'warn', stat: 'max', unit, base: be.max, candidate: ce.max });
       }
 
       // Bytes per request.
@@ -287,7 +290,18 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
         const x = bm.bytes / bm.requests;
         const y = cm.bytes / cm.requests;
         const r = ratioOf(x, y);
-        if (r >= rule.minRatio) findings.push({ scenario, route, metric: 'bytes_per_req', kind: 'growth', severity: r >= rule.failRatio ? 'fail' : 'warn', stat: 'mean', unit: 'B', base: Math.round(x), candidate: Math.round(y) });
+        if (r >= rule.minRatio)
+          findings.push({
+            scenario,
+            route,
+            metric: 'bytes_per_req',
+            kind: 'growth',
+            severity: r >= rule.failRatio ? 'fail' : 'warn',
+            stat: 'mean',
+            unit: 'B',
+            base: Math.round(x),
+            candidate: Math.round(y),
+          });
       }
 
       // Errors, by class; a status the scenario expects (409 under optimistic concurrency) is an
@@ -306,7 +320,18 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
             const y = cm.errorsByClass[k] ?? 0;
             if (y > x) classes[k] = [x, y];
           }
-          findings.push({ scenario, route, metric: 'error_rate', kind: 'errors', severity: rules.errors.severity, stat: 'rate', unit: '', base: round3(rate(bm)), candidate: round3(rate(cm)), classes });
+          findings.push({
+            scenario,
+            route,
+            metric: 'error_rate',
+            kind: 'errors',
+            severity: rules.errors.severity,
+            stat: 'rate',
+            unit: '',
+            base: round3(rate(bm)),
+            candidate: round3(rate(cm)),
+            classes,
+          });
         }
       }
     }
@@ -328,7 +353,17 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
       const lowerIsWorse = metricDef(metric)?.lowerIsWorse === true;
       const r = lowerIsWorse ? ratioOf(cs[metric]!, bs[metric]!) : ratioOf(bs[metric]!, cs[metric]!);
       if (r >= rule.minRatio && bs[metric] !== cs[metric]) {
-        findings.push({ scenario, route: null, metric, kind: 'single', severity: r >= rule.failRatio ? 'fail' : rule.severity, stat: 'value', unit: metricDef(metric)?.unit ?? '', base: bs[metric]!, candidate: cs[metric]! });
+        findings.push({
+          scenario,
+          route: null,
+          metric,
+          kind: 'single',
+          severity: r >= rule.failRatio ? 'fail' : rule.severity,
+          stat: 'value',
+          unit: metricDef(metric)?.unit ?? '',
+          base: bs[metric]!,
+          candidate: cs[metric]!,
+        });
       }
     }
   }
@@ -356,7 +391,9 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
     // What else moved on the route: a diagnosis, not only a number.
     if (finding.metric === 'latency_ms') {
       full.moved = Object.fromEntries(
-        tests.flatMap((o, k) => (o.finding.scenario === finding.scenario && o.finding.route === finding.route && o.finding.metric !== 'latency_ms' ? [[o.finding.metric, significant[k]! && o.test.a >= 0.5]] : [])),
+        tests.flatMap((o, k) =>
+          o.finding.scenario === finding.scenario && o.finding.route === finding.route && o.finding.metric !== 'latency_ms' ? [[o.finding.metric, significant[k]! && o.test.a >= 0.5]] : [],
+        ),
       );
     }
     findings.push(full);
@@ -389,12 +426,15 @@ export function withSchema(c: Comparison, diffs: IndexDiff[]): Comparison {
   if (!diffs.length) return { ...c, schema: [] };
   const causeOf = (f: Finding): string | undefined => {
     const table = f.route?.startsWith('table ') ? f.route.slice(6) : undefined;
-    const hits = diffs.filter((d) => d.change !== 'added' && (table ? d.table === table : f.message !== undefined && new RegExp(`\\b${d.table.split('.').pop()!.replace(/[^\w]/g, '')}\\b`, 'i').test(f.message)));
+    const hits = diffs.filter(
+      (d) => d.change !== 'added' && (table ? d.table === table : f.message !== undefined && new RegExp(`\\b${d.table.split('.').pop()!.replace(/[^\w]/g, '')}\\b`, 'i').test(f.message)),
+    );
     return hits.length ? hits.map(formatIndexDiff).join('; ') : undefined;
   };
-  const annotate = (fs: Finding[]) => fs.map((f) => {
-    const cause = causeOf(f);
-    return cause ? { ...f, cause } : f;
-  });
+  const annotate = (fs: Finding[]) =>
+    fs.map((f) => {
+      const cause = causeOf(f);
+      return cause ? { ...f, cause } : f;
+    });
   return { ...c, findings: annotate(c.findings), schema: diffs };
 }

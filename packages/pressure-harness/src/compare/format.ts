@@ -36,12 +36,18 @@ export function formatFinding(f: Finding): string {
   if (f.kind === 'shift') {
     text += `, ${pct(f.confidence ?? 0)} confident, A ${f.effect?.toFixed(2)}${f.consistent === false ? ', not in every round' : ''})`;
     if (f.moved && Object.keys(f.moved).length) {
-      const moved = Object.entries(f.moved).filter(([, v]) => v).map(([k]) => nameOf(k));
-      const still = Object.entries(f.moved).filter(([, v]) => !v).map(([k]) => nameOf(k));
+      const moved = Object.entries(f.moved)
+        .filter(([, v]) => v)
+        .map(([k]) => nameOf(k));
+      const still = Object.entries(f.moved)
+        .filter(([, v]) => !v)
+        .map(([k]) => nameOf(k));
       text += `; ${[moved.length ? `${moved.join(' and ')} moved` : '', still.length ? `${still.join(' and ')} did not` : ''].filter(Boolean).join(', ')}`;
     }
   } else if (f.kind === 'errors') {
-    text += `; ${Object.entries(f.classes ?? {}).map(([k, [x, y]]) => `${k} ${x} → ${y}`).join(', ')})`;
+    text += `; ${Object.entries(f.classes ?? {})
+      .map(([k, [x, y]]) => `${k} ${x} → ${y}`)
+      .join(', ')})`;
   } else if (f.kind === 'shape') {
     return `${where}: new in the candidate: ${f.message}`;
   } else text += ')';

@@ -129,7 +129,18 @@ export function comparePg(
     if (ratio >= rule.minRatio && y - x >= rules.minDelta[metric]) {
       // A statement's finding carries its text: a key alone says nothing to a reader.
       const text = route.startsWith('sql ') ? c.find((r) => r.texts.has(route.slice(4)))?.texts.get(route.slice(4)) : undefined;
-      findings.push({ scenario, route, metric, kind: 'growth', severity: ratio >= rule.failRatio ? 'fail' : 'warn', stat: 'mean', unit: PG_UNITS[metric], base: round(x), candidate: round(y), ...(text && { message: text.replace(/\s+/g, ' ').slice(0, 200) }) });
+      findings.push({
+        scenario,
+        route,
+        metric,
+        kind: 'growth',
+        severity: ratio >= rule.failRatio ? 'fail' : 'warn',
+        stat: 'mean',
+        unit: PG_UNITS[metric],
+        base: round(x),
+        candidate: round(y),
+        ...(text && { message: text.replace(/\s+/g, ' ').slice(0, 200) }),
+      });
     }
   }
   // A shape every candidate round shows and no base round did.

@@ -109,7 +109,12 @@ function differences(small: ScenarioFile['raw']['routes'][string], large: Scenar
   const per = (r: typeof small) => (r.requests ? r.bytes / r.requests : 0);
   const [b, l] = [per(small), per(large)];
   if (b > 0 && l > 0 && (l / b > 1.25 || b / l > 1.25)) out.push(`bytes per request ${count(Math.round(b))} → ${count(Math.round(l))} B`);
-  const mix = (r: typeof small) => Object.entries(r.statuses ?? {}).filter(([, n]) => n / Math.max(1, r.requests) >= 0.01).map(([k]) => k).sort().join('/');
+  const mix = (r: typeof small) =>
+    Object.entries(r.statuses ?? {})
+      .filter(([, n]) => n / Math.max(1, r.requests) >= 0.01)
+      .map(([k]) => k)
+      .sort()
+      .join('/');
   if (mix(small) !== mix(large)) out.push(`statuses ${mix(small) || 'none'} → ${mix(large) || 'none'}`);
   return out;
 }

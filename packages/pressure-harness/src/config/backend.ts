@@ -61,7 +61,8 @@ export function checkBackend(b: BackendSpec): string[] {
   if (!b.cwd || !path.isAbsolute(b.cwd)) problems.push(`backend.cwd must be an absolute folder (resolve it against the config's folder), got ${JSON.stringify(b.cwd)}`);
   if (!/^https?:\/\/[^\s]*\{port\}/.test(b.url ?? '')) problems.push(`backend.url must be an http(s) URL with {port} in it, such as http://127.0.0.1:{port}/api; got ${JSON.stringify(b.url)}`);
   for (const t of [b.url, b.databaseUrl, ...Object.values(b.env ?? {})].filter((x): x is string => typeof x === 'string')) {
-    for (const n of placeholdersOf(t)) if (!['port', 'pgPort', 'dataDir', 'databaseUrl'].includes(n)) problems.push(`backend: unknown placeholder {${n}} in ${JSON.stringify(t)}; accepted: {port}, {pgPort}, {dataDir}, {databaseUrl}`);
+    for (const n of placeholdersOf(t))
+      if (!['port', 'pgPort', 'dataDir', 'databaseUrl'].includes(n)) problems.push(`backend: unknown placeholder {${n}} in ${JSON.stringify(t)}; accepted: {port}, {pgPort}, {dataDir}, {databaseUrl}`);
   }
   if (b.timeoutMs !== undefined && !(Number.isInteger(b.timeoutMs) && b.timeoutMs > 0)) problems.push(`backend.timeoutMs must be a positive whole number of ms, got ${b.timeoutMs}`);
   return problems;

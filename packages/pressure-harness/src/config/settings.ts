@@ -39,9 +39,12 @@ export const harnessShape = {
     .describe('how a token is sent: an Authorization scheme (Bearer, Token, …), header:<Name> (such as header:X-Api-Key) or cookie:<name>'),
   HEALTH_PATH: z.string().regex(PATH).default('/healthz').describe('a path starting with "/", such as /healthz or /api/ping (relative to BASE_URL)'),
   METRICS_PATH: z.string().regex(PATH).default('/metrics').describe('a path starting with "/" where the backend serves Prometheus metrics, such as /metrics'),
-  PERF_BASELINE: z.string().regex(BASELINE_TAG).optional().describe('a release tag with a saved baseline in the suite\'s baselines folder (npm run baseline:save -- --tag <tag>)'),
+  PERF_BASELINE: z.string().regex(BASELINE_TAG).optional().describe("a release tag with a saved baseline in the suite's baselines folder (npm run baseline:save -- --tag <tag>)"),
   PERF_REPEATS: int(0, 5, 2),
-  PERF_BUDGETS: z.enum(['gate', 'record']).default('gate').describe('gate (a broken budget fails the test) or record (budgets judged and reported, never failing: for comparisons that judge by perf:compare instead)'),
+  PERF_BUDGETS: z
+    .enum(['gate', 'record'])
+    .default('gate')
+    .describe('gate (a broken budget fails the test) or record (budgets judged and reported, never failing: for comparisons that judge by perf:compare instead)'),
   PERF_SOAK_SECONDS: int(5, 86_400, 20),
   PERF_RAMP_HOLD_SECONDS: int(1, 3600, 4),
   PERF_RESULTS_DIR: z.string().min(1).default(PERF_RESULTS).describe('a directory path for perf results (summary.md, results.json, scenarios/)'),

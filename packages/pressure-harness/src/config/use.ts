@@ -14,7 +14,9 @@ export function harnessUse(
 ): HarnessOptions & { baseURL: string } {
   const problems = o.backend ? checkBackend(o.backend) : [];
   if (o.faults && !o.backend) problems.push('faults need a backend declaration: verify starts the backend with each fault');
-  for (const [name, env] of Object.entries(o.faults ?? {})) if (!/^[a-z0-9][a-z0-9_.-]*$/i.test(name) || typeof env !== 'object' || !Object.keys(env).length) problems.push(`faults.${name}: a name of letters, digits, ".", "_" and "-", and a non-empty environment (such as { FEATURE_X: 'on' })`);
+  for (const [name, env] of Object.entries(o.faults ?? {}))
+    if (!/^[a-z0-9][a-z0-9_.-]*$/i.test(name) || typeof env !== 'object' || !Object.keys(env).length)
+      problems.push(`faults.${name}: a name of letters, digits, ".", "_" and "-", and a non-empty environment (such as { FEATURE_X: 'on' })`);
   if (problems.length) throw new Error(`harnessUse: the backend declaration is not usable:\n  - ${problems.join('\n  - ')}`);
   return {
     baseURL: s.baseUrl,

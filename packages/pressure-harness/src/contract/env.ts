@@ -21,23 +21,23 @@ export type EnvShape = Record<string, z.ZodType>;
 export type Env = Record<string, string | undefined>;
 
 /** A TCP port, 1–65535. */
-export const port = (fallback: number) =>
-  z.coerce.number().int().min(1).max(65535).default(fallback).describe('a TCP port from 1 to 65535');
+export const port = (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback).describe('a TCP port from 1 to 65535');
 
 /** A whole number within [min, max]. */
-export const int = (min: number, max: number, fallback: number) =>
-  z.coerce.number().int().min(min).max(max).default(fallback).describe(`a whole number from ${min} to ${max}`);
+export const int = (min: number, max: number, fallback: number) => z.coerce.number().int().min(min).max(max).default(fallback).describe(`a whole number from ${min} to ${max}`);
 
 /** An optional whole number within [min, max]: unset means "the profile decides". */
-export const optionalInt = (min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).optional().describe(`a whole number from ${min} to ${max}`);
+export const optionalInt = (min: number, max: number) => z.coerce.number().int().min(min).max(max).optional().describe(`a whole number from ${min} to ${max}`);
 
 /** An optional number within [0, 1]. */
 export const optionalFraction = () => z.coerce.number().min(0).max(1).optional().describe('a number from 0 to 1, such as 0.05');
 
 /** One of a fixed set of words. */
 export const oneOf = <const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) =>
-  z.enum(values).default(fallback as never).describe(`one of ${values.map((v) => `"${v}"`).join(' | ')}`);
+  z
+    .enum(values)
+    .default(fallback as never)
+    .describe(`one of ${values.map((v) => `"${v}"`).join(' | ')}`);
 
 export const postgresUrl = () =>
   z
@@ -50,11 +50,7 @@ export const postgresUrl = () =>
  * Parse `env` against `shape`. Empty strings count as unset, so `FOO= npx …` means "default".
  * Throws one SettingsError naming every bad variable.
  */
-export function parseEnv<S extends EnvShape>(
-  where: string,
-  shape: S,
-  env: Env,
-): { [K in keyof S]: z.output<S[K]> } {
+export function parseEnv<S extends EnvShape>(where: string, shape: S, env: Env): { [K in keyof S]: z.output<S[K]> } {
   const input: Record<string, string | undefined> = {};
   for (const key of Object.keys(shape)) input[key] = env[key] === '' ? undefined : env[key];
   const result = z.object(shape).safeParse(input);

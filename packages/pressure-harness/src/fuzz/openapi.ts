@@ -39,7 +39,9 @@ export type Operation = { method: string; path: string; pathParams: Record<strin
 export type Mutation = { kind: string; where: 'body' | 'query' | 'params' | 'none'; field?: string };
 export type GeneratedRequest = { op: Operation; method: string; path: string; query: Record<string, string>; headers: Record<string, string>; body?: string; mutation: Mutation };
 
-export type OpenApiDoc = { paths: Record<string, Record<string, { parameters?: { name: string; in: string; required?: boolean; schema?: Schema }[]; requestBody?: { content?: Record<string, { schema?: Schema }> } }>> };
+export type OpenApiDoc = {
+  paths: Record<string, Record<string, { parameters?: { name: string; in: string; required?: boolean; schema?: Schema }[]; requestBody?: { content?: Record<string, { schema?: Schema }> } }>>;
+};
 
 /** Every operation of the document, or those `keep` lets through. */
 export function operationsOf(doc: OpenApiDoc, keep: (method: string, path: string) => boolean = () => true): Operation[] {
@@ -133,9 +135,7 @@ const DROP = Symbol('drop');
 /** One way to make a valid body wrong in one named field; undefined where the field allows it. */
 function breakField(s: Schema, pick: number): { value: unknown | typeof DROP; kind: string } | undefined {
   const t = typeOf(s);
-  const options: { value: unknown | typeof DROP; kind: string }[] = [
-    { value: t === 'string' ? 12345 : 'not-of-this-type', kind: 'wrong type' },
-  ];
+  const options: { value: unknown | typeof DROP; kind: string }[] = [{ value: t === 'string' ? 12345 : 'not-of-this-type', kind: 'wrong type' }];
   if (t === 'string') {
     options.push({ value: `bad\u0000value`, kind: 'NUL character' });
     if (s.maxLength !== undefined) options.push({ value: 'x'.repeat(s.maxLength + 1), kind: 'too long' });
@@ -193,7 +193,15 @@ export function requests(ops: Operation[], o: { ids: (name: string) => fc.Arbitr
           }
         }
         const path = op.path.replace(/\{(\w+)\}/g, (_, k: string) => encodeURIComponent(String(params[k])));
-        const r: GeneratedRequest = { op, method: op.method, path, query: q, headers: { ...(rawBody !== undefined && { 'content-type': 'application/json' }) }, ...(rawBody !== undefined && { body: rawBody }), mutation };
+        const r: GeneratedRequest = {
+          op,
+          method: op.method,
+          path,
+          query: q,
+          headers: { ...(rawBody !== undefined && { 'content-type': 'application/json' }) },
+          ...(rawBody !== undefined && { body: rawBody }),
+          mutation,
+        };
         return o.fix ? o.fix(r) : r;
       }),
   );

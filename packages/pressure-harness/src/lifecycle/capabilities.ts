@@ -15,10 +15,10 @@ export const CAPABILITIES = {
   health: { name: 'health endpoint', enables: 'a readiness check before the run' },
   queryCount: { name: 'query-count header (X-DB-Query-Count)', enables: 'db_queries_per_req: N+1 and query growth' },
   serverTiming: { name: 'Server-Timing db;dur', enables: 'db_ms: time in the database per request' },
-  requestId: { name: 'request id header (X-Request-Id)', enables: 'slow requests matched to the backend\'s logs' },
+  requestId: { name: 'request id header (X-Request-Id)', enables: "slow requests matched to the backend's logs" },
   testEndpoints: { name: 'run-scoped test endpoints', enables: 'cleanup by run ID, reaping and coordination through the backend' },
   metrics: { name: 'Prometheus metrics', enables: 'backend signals during load (memory, pool, in-flight)' },
-  database: { name: 'direct database access (DATABASE_URL)', enables: 'seeding through SQL, leak proof by counting rows, PostgreSQL\'s own statistics' },
+  database: { name: 'direct database access (DATABASE_URL)', enables: "seeding through SQL, leak proof by counting rows, PostgreSQL's own statistics" },
   statementStats: { name: 'pg_stat_statements', enables: 'slowest statements of a run' },
 } as const;
 export type CapabilityId = keyof typeof CAPABILITIES;
@@ -91,13 +91,21 @@ export async function probeCapabilities(o: ProbeOptions): Promise<Capabilities> 
   if (health instanceof Error && root instanceof Error) {
     throw new Error(`the backend at ${o.baseUrl} does not answer: GET ${o.healthPath} → ${health.message}\nRecommended fix: start it, or correct BASE_URL (with its path prefix, if it has one).`);
   }
-  add('health', !(health instanceof Error) && health.status >= 200 && health.status < 300, health instanceof Error ? health.message : `GET ${o.healthPath} → ${health.status}${health.status === 404 ? ' (set HEALTH_PATH to the backend\'s own)' : ''}`);
+  add(
+    'health',
+    !(health instanceof Error) && health.status >= 200 && health.status < 300,
+    health instanceof Error ? health.message : `GET ${o.healthPath} → ${health.status}${health.status === 404 ? " (set HEALTH_PATH to the backend's own)" : ''}`,
+  );
 
   const probes = [health, root, ...(await Promise.all((o.probePaths ?? []).map((p) => get(url(p), {}, timeout))))].filter((r): r is Seen => !(r instanceof Error));
   const carrying = (h: string) => probes.find((r) => r.headers.get(h) !== null);
   const qc = carrying(EVIDENCE_HEADERS.queryCount);
   const qcValue = qc?.headers.get(EVIDENCE_HEADERS.queryCount);
-  add('queryCount', qcValue !== undefined && qcValue !== null && /^\d+$/.test(qcValue), qc ? `${qc.path}: ${EVIDENCE_HEADERS.queryCount}: ${qcValue}` : `no response carried ${EVIDENCE_HEADERS.queryCount}`);
+  add(
+    'queryCount',
+    qcValue !== undefined && qcValue !== null && /^\d+$/.test(qcValue),
+    qc ? `${qc.path}: ${EVIDENCE_HEADERS.queryCount}: ${qcValue}` : `no response carried ${EVIDENCE_HEADERS.queryCount}`,
+  );
   const st = probes.find((r) => /(^|,)\s*db\s*;[^,]*dur=/.test(r.headers.get(EVIDENCE_HEADERS.serverTiming) ?? ''));
   add('serverTiming', st !== undefined, st ? `${st.path}: ${st.headers.get(EVIDENCE_HEADERS.serverTiming)}` : `no response carried ${EVIDENCE_HEADERS.serverTiming} with db;dur`);
   const rid = carrying(EVIDENCE_HEADERS.requestId);
@@ -123,7 +131,9 @@ export async function probeCapabilities(o: ProbeOptions): Promise<Capabilities> 
       // The extension reads shared memory that only a preloaded library sets up: installed but not
       // preloaded, every query of its view fails. Both are asked, so the fix names the missing step.
       const { ext, preloaded } = await withClient(served, async (c) => {
-        const r = await c.query<{ ext: number; libs: string }>(`SELECT (SELECT count(*)::int FROM pg_extension WHERE extname = 'pg_stat_statements') AS ext, current_setting('shared_preload_libraries') AS libs`);
+        const r = await c.query<{ ext: number; libs: string }>(
+          `SELECT (SELECT count(*)::int FROM pg_extension WHERE extname = 'pg_stat_statements') AS ext, current_setting('shared_preload_libraries') AS libs`,
+        );
         return { ext: r.rows[0]!.ext, preloaded: /(^|[\s,])"?pg_stat_statements"?($|[\s,])/.test(r.rows[0]!.libs) };
       });
       add('database', true, `${redactUrl(withDatabase(o.databaseUrl, databaseOf(served)))}`);
@@ -153,8 +163,11 @@ export const CAPABILITY_FIXES: Record<CapabilityId, string[]> = {
   queryCount: [`Count the database queries each request runs and send the count as ${EVIDENCE_HEADERS.queryCount}: <n> (wrap the pool's query function per request; send it in an onSend/after hook).`],
   serverTiming: [`Time the database calls of each request and send ${EVIDENCE_HEADERS.serverTiming}: db;dur=<ms>.`],
   requestId: [`Send ${EVIDENCE_HEADERS.requestId} on every response (most frameworks have a request-id plugin), and write it in every log line.`],
-  testEndpoints: [`Serve the run endpoints under ${RUN_ENDPOINTS.prefix} (cleanup by run ID, reaping), guarded by the ${SERVICE_TOKEN_HEADER} header; see the package's contract (pressure-harness/contract).`, 'Without them the harness seeds and cleans up through SQL (DATABASE_URL) or the public API.'],
-  metrics: ['Serve Prometheus text at METRICS_PATH (default /metrics), for example with prom-client\'s collectDefaultMetrics() plus your pool and in-flight gauges.'],
+  testEndpoints: [
+    `Serve the run endpoints under ${RUN_ENDPOINTS.prefix} (cleanup by run ID, reaping), guarded by the ${SERVICE_TOKEN_HEADER} header; see the package's contract (pressure-harness/contract).`,
+    'Without them the harness seeds and cleans up through SQL (DATABASE_URL) or the public API.',
+  ],
+  metrics: ["Serve Prometheus text at METRICS_PATH (default /metrics), for example with prom-client's collectDefaultMetrics() plus your pool and in-flight gauges."],
   database: ['Set DATABASE_URL to the PostgreSQL the backend uses, with a role that may read pg_stat_* views (pg_read_all_stats) and write the seeded tables.'],
   statementStats: [
     "Add the library to PostgreSQL's preload list: ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements' (keep any library already listed there), or the same line in postgresql.conf.",

@@ -65,7 +65,14 @@ export async function runSetup(config: FullConfig, suite: SuiteLifecycle = {}): 
   process.env.RUN_ID = runId;
   delete process.env[SETUP_OK];
   const o = harnessOptions(config);
-  const capabilities = await probeCapabilities({ baseUrl: o.baseURL, healthPath: o.healthPath, metricsPath: o.metricsPath, serviceToken: o.serviceToken, databaseUrl: o.databaseUrl, probePaths: suite.probePaths });
+  const capabilities = await probeCapabilities({
+    baseUrl: o.baseURL,
+    healthPath: o.healthPath,
+    metricsPath: o.metricsPath,
+    serviceToken: o.serviceToken,
+    databaseUrl: o.databaseUrl,
+    probePaths: suite.probePaths,
+  });
   say(formatCapabilities(capabilities));
   const missing = missingRequired(capabilities, suite.require ?? []);
   if (missing) throw new Error(missing);
@@ -105,7 +112,9 @@ export async function runTeardown(config: FullConfig, suite: SuiteLifecycle = {}
   // its rows stay until their expiry, and the next run's setup reaps them.
   const alive = await answers(o.baseURL, o.healthPath);
   if (alive !== true && capabilities && (has(capabilities, 'testEndpoints') || has(capabilities, 'database'))) {
-    throw new Error(`cleanup: run ${runId} was not removed: the backend at ${o.baseURL} does not answer (${alive}). Its rows expire at their TTL (RUN_TTL_MINUTES) and the next run's setup reaps them.`);
+    throw new Error(
+      `cleanup: run ${runId} was not removed: the backend at ${o.baseURL} does not answer (${alive}). Its rows expire at their TTL (RUN_TTL_MINUTES) and the next run's setup reaps them.`,
+    );
   }
   const service = await serviceContext(o);
   try {
@@ -136,7 +145,10 @@ export async function runTeardown(config: FullConfig, suite: SuiteLifecycle = {}
     }
     let served: string | undefined;
     if (capabilities && has(capabilities, 'database') && o.databaseUrl) {
-      const health = await service.get(o.healthPath, { failOnStatusCode: false }).then((r) => r.text()).catch(() => undefined);
+      const health = await service
+        .get(o.healthPath, { failOnStatusCode: false })
+        .then((r) => r.text())
+        .catch(() => undefined);
       served = servedDatabase(o.databaseUrl, health);
       const direct = await censusInDatabase(served, runId);
       if (Object.keys(direct).length) {
@@ -145,7 +157,11 @@ export async function runTeardown(config: FullConfig, suite: SuiteLifecycle = {}
       }
     }
     if (leaks.length) throw new Error(`LEAK: run ${runId} left rows behind after cleanup: ${leaks.join('; ')}`);
-    say(proofs.length ? `cleanup: run ${runId} removed ${removed} rows; none left (checked: ${proofs.join(', ')})` : `cleanup: run ${runId}: the backend offers no way to clean up or count a run's rows (no test endpoints, no ledger, no database access): nothing was checked`);
+    say(
+      proofs.length
+        ? `cleanup: run ${runId} removed ${removed} rows; none left (checked: ${proofs.join(', ')})`
+        : `cleanup: run ${runId}: the backend offers no way to clean up or count a run's rows (no test endpoints, no ledger, no database access): nothing was checked`,
+    );
     await suite.afterCleanup?.({ runId, options: o, servedDatabaseUrl: served });
   } finally {
     await service.dispose();

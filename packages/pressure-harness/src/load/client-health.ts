@@ -37,6 +37,6 @@ export function worseClient(a: ClientHealth | undefined, b: ClientHealth | undef
 export function describeClient(c: ClientHealth): string {
   return (
     `the load generator was saturated: its event loop lagged ${c.loopDelayP99Ms} ms at p99 (max ${c.loopDelayMaxMs} ms, over ${CLIENT_SATURATED_MS} ms) while measuring, ` +
-    'so these latencies include the client\'s own delay. Lower the rate or the connections, or run the load from a machine of its own'
+    "so these latencies include the client's own delay. Lower the rate or the connections, or run the load from a machine of its own"
   );
 }

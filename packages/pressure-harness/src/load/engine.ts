@@ -144,7 +144,7 @@ export function splitBaseUrl(baseUrl: string): { origin: string; prefix: string 
 
 function validate(o: EngineOptions): void {
   const problems: string[] = [];
-  const positive = (name: string, v: number) => Number.isFinite(v) && v > 0 ? null : `${name} must be a number above 0, got ${v}`;
+  const positive = (name: string, v: number) => (Number.isFinite(v) && v > 0 ? null : `${name} must be a number above 0, got ${v}`);
   for (const [k, v] of Object.entries(o.guards)) {
     const p = positive(`guards.${k}`, v);
     if (p) problems.push(p);
@@ -265,7 +265,10 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
   const ruleTimer = setInterval(() => {
     const now = performance.now();
     if (!stall && pending.size > 0 && now - lastCompletion > stallMs) {
-      stall = new StallError(+((now - lastCompletion) / 1000).toFixed(1), [...pending.values()].map((p) => ({ route: p.route, sinceMs: Math.round(now - p.since) })));
+      stall = new StallError(
+        +((now - lastCompletion) / 1000).toFixed(1),
+        [...pending.values()].map((p) => ({ route: p.route, sinceMs: Math.round(now - p.since) })),
+      );
       stop(`stall: ${stall.message}`);
       controller.abort(); // what is in flight will not answer: cut it off
     }
@@ -292,7 +295,7 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
       const verdict = breached(rule, complete);
       if (!verdict) continue;
       if (rule.strict === false) {
-        if (!warned.has(rule)) warnings.push(`warn: ${verdict}`), warned.add(rule);
+        if (!warned.has(rule)) (warnings.push(`warn: ${verdict}`), warned.add(rule));
       } else {
         stop(`abort: ${verdict}`);
       }
@@ -313,9 +316,9 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
   const mayStart = async (): Promise<boolean> => {
     for (;;) {
       if (stoppedBy) return false;
-      if (sent >= o.guards.maxRequests) return stop(`guard: maxRequests ${o.guards.maxRequests}`), false;
+      if (sent >= o.guards.maxRequests) return (stop(`guard: maxRequests ${o.guards.maxRequests}`), false);
       const now = performance.now();
-      if (now >= shapeEnd) return stop('duration'), false;
+      if (now >= shapeEnd) return (stop('duration'), false);
       const wait = Math.max(limiter.waitMs(now), pausedUntil - now);
       if (wait === 0) break;
       await sleep(Math.min(wait, shapeEnd - now) + 0.1);

@@ -15,7 +15,10 @@ export function mergeRoutes(all: RouteMetrics[]): RouteMetrics {
   const service = createHistogram();
   const errorsByClass: Record<string, number> = {};
   const statuses: Record<string, number> = {};
-  const slowest = all.flatMap((m) => m.slowest ?? []).sort((a, b) => b.ms - a.ms).slice(0, 10);
+  const slowest = all
+    .flatMap((m) => m.slowest ?? [])
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 10);
   for (const m of all) {
     latency.add(m.latency);
     service.add(m.service);

@@ -8,7 +8,13 @@ import { defineMetric, header, serverTiming } from './registry.js';
 export const latencyMs = defineMetric({ kind: 'core', name: 'latency_ms', unit: 'ms', noisy: true, description: 'from the intended start to the last byte (corrected for coordinated omission)' });
 export const serviceMs = defineMetric({ kind: 'core', name: 'service_ms', unit: 'ms', noisy: true, description: 'from the actual send to the last byte: service time as the client saw it' });
 export const bytesPerReq = defineMetric({ kind: 'core', name: 'bytes_per_req', unit: 'B', noisy: false, description: 'response body bytes' });
-export const errorRate = defineMetric({ kind: 'core', name: 'error_rate', unit: '', noisy: false, description: 'share of requests that failed (4xx, 5xx, timeout, network), expected statuses excluded' });
+export const errorRate = defineMetric({
+  kind: 'core',
+  name: 'error_rate',
+  unit: '',
+  noisy: false,
+  description: 'share of requests that failed (4xx, 5xx, timeout, network), expected statuses excluded',
+});
 export const conflictRate = defineMetric({ kind: 'core', name: 'conflict_rate', unit: '', noisy: false, description: 'share of requests answered 409 Conflict' });
 
 export const dbQueriesPerReq = defineMetric({
@@ -36,4 +42,11 @@ export const dbMs = defineMetric({
 
 export const knee = defineMetric({ kind: 'single', name: 'knee', unit: '', noisy: true, lowerIsWorse: true, description: 'the highest load level of a ramp that met its thresholds' });
 export const p95DriftRatio = defineMetric({ kind: 'single', name: 'p95_drift_ratio', unit: '', noisy: true, description: "a soak's p95 in its last stretch over its first" });
-export const memoryGrowthMb = defineMetric({ kind: 'single', name: 'memory_growth_mb', unit: 'MB', noisy: true, capability: 'metrics', description: "growth of the backend's resident memory over a soak, from its /metrics" });
+export const memoryGrowthMb = defineMetric({
+  kind: 'single',
+  name: 'memory_growth_mb',
+  unit: 'MB',
+  noisy: true,
+  capability: 'metrics',
+  description: "growth of the backend's resident memory over a soak, from its /metrics",
+});

@@ -60,8 +60,7 @@ export function defineMetric<M extends MetricDef>(def: M): M {
 export const metricDef = (name: string): MetricDef | undefined => registry.get(name);
 export const metricNames = (): string[] => [...registry.keys()].sort();
 /** Metrics read from each response, in registration order. */
-export const responseMetrics = (): (SampleMetric | TallyMetric)[] =>
-  [...registry.values()].filter((m): m is SampleMetric | TallyMetric => m.kind === 'sample' || m.kind === 'tally');
+export const responseMetrics = (): (SampleMetric | TallyMetric)[] => [...registry.values()].filter((m): m is SampleMetric | TallyMetric => m.kind === 'sample' || m.kind === 'tally');
 
 /** The first value of a header, whatever shape undici gave it. */
 export function header(res: ResponseView, name: string): string | undefined {

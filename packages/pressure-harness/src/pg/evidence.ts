@@ -69,9 +69,7 @@ export type Plan = { key: string; query: string; plan: string } | { key: string;
  * with the plan they actually ran with: read from the server's JSON log where the server writes
  * one and the role may read it (pg_current_logfile, pg_read_file); app/'s embedded server does.
  */
-export type LoggedPlans =
-  | { available: true; minDuration: string; logged: number; plans: { durationMs: number; query: string; plan: string }[] }
-  | { available: false; reason: string };
+export type LoggedPlans = { available: true; minDuration: string; logged: number; plans: { durationMs: number; query: string; plan: string }[] } | { available: false; reason: string };
 
 /** A shape that is wrong whatever the timing: found in one run, with no baseline. */
 export type PgFinding = {
@@ -175,13 +173,32 @@ export function delta(before: PgSnapshot, after: PgSnapshot): { seconds: number;
     const b = was && was.calls <= a.calls ? was : undefined;
     const calls = a.calls - (b?.calls ?? 0);
     if (calls <= 0) continue;
-    statements.push({ key, query: a.query, calls, ms: a.ms - (b?.ms ?? 0), rows: a.rows - (b?.rows ?? 0), blocksHit: a.blocksHit - (b?.blocksHit ?? 0), blocksRead: a.blocksRead - (b?.blocksRead ?? 0), tempBlocks: a.tempBlocks - (b?.tempBlocks ?? 0) });
+    statements.push({
+      key,
+      query: a.query,
+      calls,
+      ms: a.ms - (b?.ms ?? 0),
+      rows: a.rows - (b?.rows ?? 0),
+      blocksHit: a.blocksHit - (b?.blocksHit ?? 0),
+      blocksRead: a.blocksRead - (b?.blocksRead ?? 0),
+      tempBlocks: a.tempBlocks - (b?.tempBlocks ?? 0),
+    });
   }
   statements.sort((x, y) => y.ms - x.ms);
   const tables: PgTable[] = [];
   for (const [table, a] of Object.entries(after.tables)) {
     const b = before.tables[table];
-    const t = { table, seqScans: a.seqScans - (b?.seqScans ?? 0), seqRows: a.seqRows - (b?.seqRows ?? 0), idxScans: a.idxScans - (b?.idxScans ?? 0), idxRows: a.idxRows - (b?.idxRows ?? 0), liveRows: a.liveRows, bytes: a.bytes, ...(b?.modsSinceAnalyze !== undefined && { modsSinceAnalyze: b.modsSinceAnalyze }), ...(b?.analyzedAt !== undefined && { analyzedAt: b.analyzedAt }) };
+    const t = {
+      table,
+      seqScans: a.seqScans - (b?.seqScans ?? 0),
+      seqRows: a.seqRows - (b?.seqRows ?? 0),
+      idxScans: a.idxScans - (b?.idxScans ?? 0),
+      idxRows: a.idxRows - (b?.idxRows ?? 0),
+      liveRows: a.liveRows,
+      bytes: a.bytes,
+      ...(b?.modsSinceAnalyze !== undefined && { modsSinceAnalyze: b.modsSinceAnalyze }),
+      ...(b?.analyzedAt !== undefined && { analyzedAt: b.analyzedAt }),
+    };
     // A partition dropped in between makes a root's sums fall: no scans to report from it.
     if (t.seqScans < 0 || t.seqRows < 0 || t.idxScans < 0 || t.idxRows < 0) continue;
     if (t.seqScans > 0 || t.idxScans > 0) tables.push(t);
@@ -271,7 +288,9 @@ export function statisticsNote(t: Pick<TableCounters, 'liveRows' | 'modsSinceAna
   if (t.modsSinceAnalyze === undefined || t.analyzedAt === undefined) return '';
   const stale = t.analyzedAt === null || t.modsSinceAnalyze > 0.1 * t.liveRows + 50;
   const age = t.analyzedAt === null ? 'never analyzed' : `analyzed ${ago(now.getTime() - Date.parse(t.analyzedAt))} before the scenario, ${fmt(t.modsSinceAnalyze)} rows changed since`;
-  return stale ? `; its statistics are stale (${age}): the planner may have chosen the scan on old row counts, ANALYZE it before blaming an index` : `; its statistics are current (${age}): not a planner mistake on old row counts`;
+  return stale
+    ? `; its statistics are stale (${age}): the planner may have chosen the scan on old row counts, ANALYZE it before blaming an index`
+    : `; its statistics are current (${age}): not a planner mistake on old row counts`;
 }
 
 const ago = (ms: number) => (ms < 120_000 ? `${Math.max(0, Math.round(ms / 1000))} s` : ms < 7_200_000 ? `${Math.round(ms / 60_000)} min` : `${(ms / 3_600_000).toFixed(1)} h`);
@@ -301,14 +320,22 @@ export function shapeFindings(d: { statements: PgStatement[]; tables: PgTable[] 
   for (const t of d.tables) {
     const perScan = t.seqScans ? t.seqRows / t.seqScans : 0;
     if (t.liveRows >= rules.seqScan.minTableRows && t.seqScans >= rules.seqScan.minScans && perScan >= rules.seqScan.minRowsPerScan) {
-      out.push({ kind: 'seq_scan_large_table', subject: t.table, message: `${t.table} (${fmt(t.liveRows)} rows, ${(t.bytes / 1048576).toFixed(1)} MB) read by ${fmt(t.seqScans)} sequential scans of ${fmt(perScan)} rows each${statisticsNote(t)}` });
+      out.push({
+        kind: 'seq_scan_large_table',
+        subject: t.table,
+        message: `${t.table} (${fmt(t.liveRows)} rows, ${(t.bytes / 1048576).toFixed(1)} MB) read by ${fmt(t.seqScans)} sequential scans of ${fmt(perScan)} rows each${statisticsNote(t)}`,
+      });
     }
   }
   for (const s of d.statements) {
     const perCall = (s.blocksHit + s.blocksRead) / s.calls;
     const perRow = (s.blocksHit + s.blocksRead) / Math.max(1, s.rows);
     if (s.calls >= rules.rowsRead.minCalls && perCall >= rules.rowsRead.minBlocksPerCall && perRow >= rules.rowsRead.minBlocksPerRow) {
-      out.push({ kind: 'rows_read_per_row', subject: s.key, message: `\`${short(s.query)}\` reads ${fmt(perCall)} blocks (${mb(perCall)}) per call to return ${(s.rows / s.calls).toFixed(1)} rows, over ${fmt(s.calls)} calls` });
+      out.push({
+        kind: 'rows_read_per_row',
+        subject: s.key,
+        message: `\`${short(s.query)}\` reads ${fmt(perCall)} blocks (${mb(perCall)}) per call to return ${(s.rows / s.calls).toFixed(1)} rows, over ${fmt(s.calls)} calls`,
+      });
     }
     if (s.tempBlocks >= rules.tempFiles.minBlocks) {
       out.push({ kind: 'temp_files', subject: s.key, message: `\`${short(s.query)}\` spilled ${mb(s.tempBlocks)} to temp files over ${fmt(s.calls)} calls (work_mem too small for its sort or hash)` });
@@ -321,9 +348,7 @@ type LogPosition = { file: string; size: number; minDuration: string };
 
 /** Where the server's JSON log ends now, or why its plans cannot be read. */
 async function logPosition(c: pg.Client): Promise<LogPosition | string> {
-  const { rows } = await c.query<{ file: string | null; min: string | null }>(
-    `SELECT ${MARK} pg_current_logfile('jsonlog') AS file, current_setting('auto_explain.log_min_duration', true) AS min`,
-  );
+  const { rows } = await c.query<{ file: string | null; min: string | null }>(`SELECT ${MARK} pg_current_logfile('jsonlog') AS file, current_setting('auto_explain.log_min_duration', true) AS min`);
   const { file, min } = rows[0]!;
   if (min === null || min === '' || min === '-1') return 'auto_explain is not loaded (shared_preload_libraries) or logs nothing (auto_explain.log_min_duration = -1)';
   if (!file) return 'the server writes no JSON log (logging_collector = on, log_destination = jsonlog)';
@@ -416,7 +441,10 @@ export async function pgWatch(url: string, rules: PgShapeRules = DEFAULT_SHAPE_R
         const flagged = new Set(findings.map((f) => f.subject));
         const statements = d.statements.filter((s, i) => i < KEEP || flagged.has(s.key));
         const plans = await plansOf(reader, d.statements.slice(0, PLANS));
-        const logged: LoggedPlans = typeof log === 'string' ? { available: false, reason: log } : await loggedPlans(reader, log).catch((e: Error) => ({ available: false as const, reason: `reading the server's log failed: ${e.message.split('\n')[0]}` }));
+        const logged: LoggedPlans =
+          typeof log === 'string'
+            ? { available: false, reason: log }
+            : await loggedPlans(reader, log).catch((e: Error) => ({ available: false as const, reason: `reading the server's log failed: ${e.message.split('\n')[0]}` }));
         return { available: true, seconds: d.seconds, statementStats, statements, tables: d.tables, activity: act, plans, logged, findings, analyzed };
       } catch (e) {
         return { available: false, reason: `reading PostgreSQL's statistics failed: ${(e as Error).message.split('\n')[0]}` };

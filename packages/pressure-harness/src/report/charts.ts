@@ -49,7 +49,11 @@ export async function latencyOverTime(title: string, points: TimelinePoint[]): P
       ...(steps.length
         ? [
             { data: { values: steps }, mark: { type: 'rule' as const, strokeDash: [4, 4], color: '#888' }, encoding: { x: { field: 't', type: 'quantitative' as const } } },
-            { data: { values: steps }, mark: { type: 'text' as const, align: 'left' as const, dx: 3, dy: -HEIGHT / 2 + 8, color: '#555' }, encoding: { x: { field: 't', type: 'quantitative' as const }, text: { field: 'label' } } },
+            {
+              data: { values: steps },
+              mark: { type: 'text' as const, align: 'left' as const, dx: 3, dy: -HEIGHT / 2 + 8, color: '#555' },
+              encoding: { x: { field: 't', type: 'quantitative' as const }, text: { field: 'label' } },
+            },
           ]
         : []),
     ],
@@ -100,14 +104,24 @@ export async function baselineDeltas(title: string, tag: string, deltas: Delta[]
  * One comparison finding, drawn: a shift as both sides' percentile spectra of the metric on that
  * route; anything compared as a number (growth, errors, a scenario's own figure) as two bars.
  */
-export async function findingChart(title: string, f: { kind: string; metric: string; stat: string; unit: string; base: number; candidate: number }, spectra?: { base: string; candidate: string }, labels = { base: 'base', candidate: 'candidate' }): Promise<string> {
+export async function findingChart(
+  title: string,
+  f: { kind: string; metric: string; stat: string; unit: string; base: number; candidate: number },
+  spectra?: { base: string; candidate: string },
+  labels = { base: 'base', candidate: 'candidate' },
+): Promise<string> {
   if (f.kind === 'shift' && spectra) return distribution(title, { [labels.base]: spectra.base, [labels.candidate]: spectra.candidate });
   return render({
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: { text: title, anchor: 'start' },
     width: WIDTH,
     height: 80,
-    data: { values: [{ side: labels.base, value: f.base }, { side: labels.candidate, value: f.candidate }] },
+    data: {
+      values: [
+        { side: labels.base, value: f.base },
+        { side: labels.candidate, value: f.candidate },
+      ],
+    },
     mark: { type: 'bar' },
     encoding: {
       y: { field: 'side', type: 'nominal', title: null, sort: [labels.base, labels.candidate] },

@@ -24,28 +24,54 @@ export function formatPgEvidence(e: PgEvidence): string {
   if (!e.available) return `PostgreSQL's statistics: n/a (${e.reason})\n`;
   const out: string[] = [`PostgreSQL, over ${e.seconds.toFixed(1)} s of this scenario (database-wide deltas; pg/evidence.ts says how exact)`];
   out.push('', e.findings.length ? `Findings:\n${e.findings.map((f) => `  - ${f.message}`).join('\n')}` : 'Findings: none');
-  out.push('', `Sessions (average over ${e.activity.samples} samples, at most ${e.activity.maxSessions} at once): ${Object.entries(e.activity.states).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ') || 'none'}`);
+  out.push(
+    '',
+    `Sessions (average over ${e.activity.samples} samples, at most ${e.activity.maxSessions} at once): ${
+      Object.entries(e.activity.states)
+        .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+        .join(', ') || 'none'
+    }`,
+  );
   out.push(`Active sessions by wait event: ${waitsLine(e.activity.waits)}`);
   out.push('', 'Statements (pg_stat_statements), by total time:');
   out.push(
     e.statementStats
       ? textTable(
           ['key', 'calls', 'total ms', 'ms/call', 'rows/call', 'blocks/call', 'read from disk', 'temp blocks', 'statement'],
-          e.statements.map((s) => [s.key, n(s.calls), n(s.ms, 1), n(s.ms / s.calls, 3), n(s.rows / s.calls, 1), n((s.blocksHit + s.blocksRead) / s.calls, 1), `${(100 * s.blocksRead / Math.max(1, s.blocksHit + s.blocksRead)).toFixed(1)}%`, n(s.tempBlocks), oneLine(s.query)]),
+          e.statements.map((s) => [
+            s.key,
+            n(s.calls),
+            n(s.ms, 1),
+            n(s.ms / s.calls, 3),
+            n(s.rows / s.calls, 1),
+            n((s.blocksHit + s.blocksRead) / s.calls, 1),
+            `${((100 * s.blocksRead) / Math.max(1, s.blocksHit + s.blocksRead)).toFixed(1)}%`,
+            n(s.tempBlocks),
+            oneLine(s.query),
+          ]),
         )
       : '  n/a: pg_stat_statements is not installed in the served database',
   );
   if (e.analyzed?.length) {
     out.push('', `Statistics refreshed before the scenario (ANALYZE of ${e.analyzed.length} table(s) whose statistics were stale):`);
-    for (const t of e.analyzed) out.push(`  - ${t.table}: ${n(t.liveRows)} rows, ${n(t.modsSinceAnalyze)} changed since ${t.analyzedAt ? `the last analyze (${t.analyzedAt})` : 'it was created (never analyzed)'}`);
+    for (const t of e.analyzed)
+      out.push(`  - ${t.table}: ${n(t.liveRows)} rows, ${n(t.modsSinceAnalyze)} changed since ${t.analyzedAt ? `the last analyze (${t.analyzedAt})` : 'it was created (never analyzed)'}`);
   }
   out.push('', 'Tables (pg_stat_user_tables, partitions under their root):');
-  out.push(textTable(['table', 'seq scans', 'rows by seq scan', 'index scans', 'rows by index', 'live rows', 'size'], e.tables.map((t) => [t.table, n(t.seqScans), n(t.seqRows), n(t.idxScans), n(t.idxRows), n(t.liveRows), mb(t.bytes)])));
+  out.push(
+    textTable(
+      ['table', 'seq scans', 'rows by seq scan', 'index scans', 'rows by index', 'live rows', 'size'],
+      e.tables.map((t) => [t.table, n(t.seqScans), n(t.seqRows), n(t.idxScans), n(t.idxRows), n(t.liveRows), mb(t.bytes)]),
+    ),
+  );
   for (const p of e.plans) out.push('', `Generic plan (EXPLAIN (GENERIC_PLAN)) of ${p.key}: ${oneLine(p.query, 200)}`, 'plan' in p ? p.plan : `  n/a: ${p.error}`);
   // Older files have no `logged`.
   if (e.logged && !e.logged.available) out.push('', `Plans as they ran (auto_explain): n/a: ${e.logged.reason}`);
   else if (e.logged?.available) {
-    out.push('', `Plans as they ran (auto_explain, statements over ${e.logged.minDuration}): ${e.logged.logged ? `${n(e.logged.logged)} logged, the slowest ${e.logged.plans.length}:` : 'none logged'}`);
+    out.push(
+      '',
+      `Plans as they ran (auto_explain, statements over ${e.logged.minDuration}): ${e.logged.logged ? `${n(e.logged.logged)} logged, the slowest ${e.logged.plans.length}:` : 'none logged'}`,
+    );
     for (const p of e.logged.plans) out.push('', `${n(p.durationMs, 1)} ms: ${oneLine(p.query, 200)}`, p.plan);
   }
   return `${out.join('\n')}\n`;
@@ -61,7 +87,12 @@ export function pgMarkdown(files: ScenarioFile[]): string {
     const e = f.pg!;
     if (!e.available) return [f.scenario, 'n/a', '–', '–', '–'];
     const calls = e.statements.reduce((s, x) => s + x.calls, 0);
-    const top = e.tables.filter((t) => t.seqRows > 0).slice(0, 2).map((t) => `${t.table} ${n(t.seqScans)}× / ${n(t.seqRows)} rows`).join('<br>') || '–';
+    const top =
+      e.tables
+        .filter((t) => t.seqRows > 0)
+        .slice(0, 2)
+        .map((t) => `${t.table} ${n(t.seqScans)}× / ${n(t.seqRows)} rows`)
+        .join('<br>') || '–';
     return [f.scenario, e.findings.map((x) => x.message).join('<br>') || '–', top, waitsLine(e.activity.waits), e.statementStats ? n(calls) : 'n/a'];
   });
   return markdownTable(['scenario', 'findings (wrong whatever the timing)', 'sequential scans', 'active sessions by wait', 'statements run'], rows);

@@ -36,7 +36,10 @@ export function deltasOf(outcomes: Outcome[]): Delta[] {
 const SLOWEST = 10;
 
 export function slowestOf(routes: Record<string, RouteMetrics>): SlowRequest[] {
-  return Object.values(routes).flatMap((m) => m.slowest).sort((a, b) => b.ms - a.ms).slice(0, SLOWEST);
+  return Object.values(routes)
+    .flatMap((m) => m.slowest)
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, SLOWEST);
 }
 
 export function scenarioFile(o: {

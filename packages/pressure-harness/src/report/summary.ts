@@ -56,11 +56,12 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
   const profile = [...new Set(sorted.map((s) => s.profile))].join(', ');
   const statements = mergeStatements(db);
 
-  const endpoints = sorted
-    .flatMap((s) => Object.entries(s.endpoints).map(([name, e]) => ({ scenario: s.scenario, endpoint: name, ...e })))
-    .sort((a, b) => b.latencyMs.p95 - a.latencyMs.p95);
+  const endpoints = sorted.flatMap((s) => Object.entries(s.endpoints).map(([name, e]) => ({ scenario: s.scenario, endpoint: name, ...e }))).sort((a, b) => b.latencyMs.p95 - a.latencyMs.p95);
   const deltas = sorted.flatMap((s) => (s.baseline?.deltas ?? []).map((d) => ({ scenario: s.scenario, ...d })));
-  const slowest = sorted.flatMap((s) => s.slowest.map((r) => ({ scenario: s.scenario, ...r }))).sort((a, b) => b.ms - a.ms).slice(0, 10);
+  const slowest = sorted
+    .flatMap((s) => s.slowest.map((r) => ({ scenario: s.scenario, ...r })))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 10);
   const md: string[] = [];
   md.push(`## Perf run \`${meta.runId}\`: ${verdict === 'passed' ? 'passed ✅' : `failed ❌ (${outcome})`}`);
   md.push(
@@ -69,47 +70,96 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
   const others = problems.filter((p) => p.outcome !== 'budget broken');
   if (others.length) {
     md.push('', '### How the run ended', '');
-    md.push(markdownTable(['test', 'outcome', 'error'], others.map((p) => [p.test, p.outcome, trim(oneLine(p.message), 200)])));
+    md.push(
+      markdownTable(
+        ['test', 'outcome', 'error'],
+        others.map((p) => [p.test, p.outcome, trim(oneLine(p.message), 200)]),
+      ),
+    );
   }
   md.push('', '### Budget verdicts', '');
   if (!sorted.length) md.push('_no scenario finished: see how the run ended above_');
-  else md.push(
-    markdownTable(
-      ['scenario', 'verdict', 'attempts', 'rules met', 'broken'],
-      sorted.map((s) => [s.scenario, s.verdict === 'passed' ? '✅ passed' : '❌ failed', String(s.attempts), `${s.outcomes.filter(passed).length}/${s.outcomes.filter(judged).length}${s.outcomes.some((o) => !judged(o)) ? ` (${s.outcomes.filter((o) => !judged(o)).length} skipped)` : ''}`, s.broken.map((b) => trim(formatOutcome(b).replace(/^fail: /, ''), 160)).join('<br>') || '–']),
-    ),
-  );
+  else
+    md.push(
+      markdownTable(
+        ['scenario', 'verdict', 'attempts', 'rules met', 'broken'],
+        sorted.map((s) => [
+          s.scenario,
+          s.verdict === 'passed' ? '✅ passed' : '❌ failed',
+          String(s.attempts),
+          `${s.outcomes.filter(passed).length}/${s.outcomes.filter(judged).length}${s.outcomes.some((o) => !judged(o)) ? ` (${s.outcomes.filter((o) => !judged(o)).length} skipped)` : ''}`,
+          s.broken.map((b) => trim(formatOutcome(b).replace(/^fail: /, ''), 160)).join('<br>') || '–',
+        ]),
+      ),
+    );
   const saturated = sorted.filter((s) => s.client?.saturated);
   if (saturated.length) {
     md.push('', '### The load generator', '');
     for (const s of saturated) md.push(`- ⚠️ **${s.scenario}**: ${describeClient(s.client!)}.`);
   }
   md.push('', `### Against the baseline${meta.baseline ? ` \`${meta.baseline}\`` : ''}`, '');
-  md.push(deltas.length ? markdownTable(['scenario', 'rule', 'change', 'verdict'], deltas.map((d) => [d.scenario, d.rule, `${d.pct >= 0 ? '+' : ''}${d.pct.toFixed(1)}%`, d.ok ? 'within' : 'over'])) : meta.baseline ? '_the baseline has no value for these scenarios_' : '_no baseline given (PERF_BASELINE=<tag>)_');
+  md.push(
+    deltas.length
+      ? markdownTable(
+          ['scenario', 'rule', 'change', 'verdict'],
+          deltas.map((d) => [d.scenario, d.rule, `${d.pct >= 0 ? '+' : ''}${d.pct.toFixed(1)}%`, d.ok ? 'within' : 'over']),
+        )
+      : meta.baseline
+        ? '_the baseline has no value for these scenarios_'
+        : '_no baseline given (PERF_BASELINE=<tag>)_',
+  );
   const compared = sorted.filter((s) => s.comparison);
   if (compared.length) {
     const tag = compared[0]!.comparison!.against;
     const all = compared.flatMap((s) => s.comparison!.findings);
     md.push('', `### Every metric against \`${tag}\` (no rule written)`, '');
-    md.push(`${compared.reduce((n, s) => n + s.comparison!.compared, 0)} metrics of ${compared.length} scenarios compared with what the baseline recorded (compare): ${all.filter((f) => f.severity === 'fail').length} failing, ${all.filter((f) => f.severity === 'warn').length} warning.`, '');
+    md.push(
+      `${compared.reduce((n, s) => n + s.comparison!.compared, 0)} metrics of ${compared.length} scenarios compared with what the baseline recorded (compare): ${all.filter((f) => f.severity === 'fail').length} failing, ${all.filter((f) => f.severity === 'warn').length} warning.`,
+      '',
+    );
     for (const f of all) md.push(`- ${f.severity === 'fail' ? '❌' : '⚠️'} ${formatFinding(f)}`);
   }
   const probed = sorted.filter((s) => s.probes?.length);
   if (probed.length) {
     const all = probed.flatMap((s) => s.probes!);
     md.push('', '### Scale probes (the same requests at two data sizes, no rule written)', '');
-    md.push(`${all.length} probes, ${all.reduce((n, p) => n + p.compared, 0)} metrics compared: ${all.reduce((n, p) => n + probeFailing(p).length, 0)} failing, ${all.reduce((n, p) => n + p.findings.length - probeFailing(p).length, 0)} warning, ${all.reduce((n, p) => n + p.expected.length, 0)} expected.`, '');
+    md.push(
+      `${all.length} probes, ${all.reduce((n, p) => n + p.compared, 0)} metrics compared: ${all.reduce((n, p) => n + probeFailing(p).length, 0)} failing, ${all.reduce((n, p) => n + p.findings.length - probeFailing(p).length, 0)} warning, ${all.reduce((n, p) => n + p.expected.length, 0)} expected.`,
+      '',
+    );
     for (const p of all) {
       const lines = probeLines(p).map((l) => `${{ fail: '❌', warn: '⚠️', expected: 'ℹ️' }[l.verdict]} ${l.text}`);
-      md.push(`- ${p.small.variant} → ${p.large.variant}, ${p.dimension} ${p.small.size.toLocaleString('en-US')} → ${p.large.size.toLocaleString('en-US')}${lines.length ? '' : `: flat (${p.compared} metrics)`}`, ...lines.map((l) => `  - ${l}`));
+      md.push(
+        `- ${p.small.variant} → ${p.large.variant}, ${p.dimension} ${p.small.size.toLocaleString('en-US')} → ${p.large.size.toLocaleString('en-US')}${lines.length ? '' : `: flat (${p.compared} metrics)`}`,
+        ...lines.map((l) => `  - ${l}`),
+      );
     }
   }
   md.push('', '### Slowest endpoints (p95)', '');
-  md.push(markdownTable(['scenario', 'endpoint', 'p50', 'p95', 'p99', 'req/s', 'errors', 'queries/req'], endpoints.slice(0, 10).map((e) => [e.scenario, e.endpoint, ms(e.latencyMs.p50), ms(e.latencyMs.p95), ms(e.latencyMs.p99), String(e.throughputPerSec), String(e.errors), e.dbQueriesPerRequest ? String(e.dbQueriesPerRequest.mean) : NA])));
+  md.push(
+    markdownTable(
+      ['scenario', 'endpoint', 'p50', 'p95', 'p99', 'req/s', 'errors', 'queries/req'],
+      endpoints
+        .slice(0, 10)
+        .map((e) => [
+          e.scenario,
+          e.endpoint,
+          ms(e.latencyMs.p50),
+          ms(e.latencyMs.p95),
+          ms(e.latencyMs.p99),
+          String(e.throughputPerSec),
+          String(e.errors),
+          e.dbQueriesPerRequest ? String(e.dbQueriesPerRequest.mean) : NA,
+        ]),
+    ),
+  );
   md.push('', '### Slowest DB statements (pg_stat_statements, this run)', '');
   md.push(
     statements.available
-      ? markdownTable(['statement', 'calls', 'total', 'mean', 'rows'], statements.statements.slice(0, 10).map((s) => [`\`${trim(oneLine(s.query), 120)}\``, String(s.calls), ms(s.totalMs), ms(s.meanMs), String(s.rows)]))
+      ? markdownTable(
+          ['statement', 'calls', 'total', 'mean', 'rows'],
+          statements.statements.slice(0, 10).map((s) => [`\`${trim(oneLine(s.query), 120)}\``, String(s.calls), ms(s.totalMs), ms(s.meanMs), String(s.rows)]),
+        )
       : `_${statements.reason ?? 'no statement statistics were collected (a backend without DATABASE_URL access)'}_`,
   );
   md.push('', '### PostgreSQL, per scenario (its own statistics)', '', pgMarkdown(sorted));
@@ -117,7 +167,10 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
   md.push('', '### Slowest requests', '');
   md.push(
     slowest.length
-      ? markdownTable(['scenario', 'endpoint', 'latency', 'status', 'trace id', 'app log'], slowest.map((r) => [r.scenario, r.route, ms(r.ms), String(r.status ?? 'error'), `\`${r.traceId}\``, logSummary(r.logLines)]))
+      ? markdownTable(
+          ['scenario', 'endpoint', 'latency', 'status', 'trace id', 'app log'],
+          slowest.map((r) => [r.scenario, r.route, ms(r.ms), String(r.status ?? 'error'), `\`${r.traceId}\``, logSummary(r.logLines)]),
+        )
       : '_none recorded_',
   );
   const markdown = `${md.join('\n')}\n`;
@@ -167,12 +220,19 @@ export function writeSummary(dir: string, scenarios: ScenarioFile[], db: DbFile[
   return s;
 }
 
-
 /**
  * A perf run refused before it started (a bad setting): summary.md and results.json say so, so
  * that CI shows why there are no results instead of showing nothing.
  */
 export function writeBadSettings(dir: string, problems: string[], env: NodeJS.ProcessEnv = process.env) {
-  const meta: RunMeta = { runId: env.RUN_ID ?? '(not started)', release: null, commit: null, baseline: null, shards: 1, source: 'settings', problems: problems.map((p) => ({ test: '(settings)', outcome: 'bad settings', message: p })) };
+  const meta: RunMeta = {
+    runId: env.RUN_ID ?? '(not started)',
+    release: null,
+    commit: null,
+    baseline: null,
+    shards: 1,
+    source: 'settings',
+    problems: problems.map((p) => ({ test: '(settings)', outcome: 'bad settings', message: p })),
+  };
   return writeSummary(dir, [], [], meta, env);
 }

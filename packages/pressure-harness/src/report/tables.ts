@@ -31,7 +31,11 @@ export function rowsOf(endpoints: Record<string, EndpointRow>): string[][] {
     n(e.latencyMs.p95, 2),
     n(e.latencyMs.p99, 2),
     n(e.latencyMs.max, 2),
-    e.errors ? `${e.errors} (${Object.entries(e.errorsByClass).map(([k, v]) => `${k}: ${v}`).join(', ')})` : '0',
+    e.errors
+      ? `${e.errors} (${Object.entries(e.errorsByClass)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join(', ')})`
+      : '0',
     e.dbMs ? n(e.dbMs.p95, 2) : NA,
     e.dbQueriesPerRequest ? `${n(e.dbQueriesPerRequest.mean, 2)} (max ${e.dbQueriesPerRequest.max})` : NA,
     String(e.bytesPerRequest),
@@ -56,14 +60,24 @@ export function markdownTable(header: readonly string[], rows: string[][]): stri
 
 const html = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-export function htmlPage(o: { title: string; verdict: string; budget: string[]; endpoints: Record<string, EndpointRow>; charts: { name: string; svg: string }[]; slowest: SlowRequest[]; notes: string[] }): string {
+export function htmlPage(o: {
+  title: string;
+  verdict: string;
+  budget: string[];
+  endpoints: Record<string, EndpointRow>;
+  charts: { name: string; svg: string }[];
+  slowest: SlowRequest[];
+  notes: string[];
+}): string {
   const rows = rowsOf(o.endpoints);
   return `<!doctype html><html><head><meta charset="utf-8"><title>${html(o.title)}</title>
 <style>body{font:14px system-ui,sans-serif;margin:24px;color:#222}table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
 .fail{color:#c0392b}.ok{color:#2e7d32}.warn{color:#b7791f}pre{background:#f6f8fa;padding:8px;overflow:auto}figure{margin:0 0 16px}</style></head><body>
 <h1>${html(o.title)} <small class="${o.verdict === 'passed' ? 'ok' : 'fail'}">${html(o.verdict)}</small></h1>
 <h2>Budget</h2><ul>${o.budget.map((l) => `<li class="${l.split(':')[0]}">${html(l)}</li>`).join('')}</ul>
-<h2>Endpoints</h2><table><tr>${columnsOf(o.endpoints).map((c) => `<th>${html(c)}</th>`).join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${html(c)}</td>`).join('')}</tr>`).join('')}</table>
+<h2>Endpoints</h2><table><tr>${columnsOf(o.endpoints)
+    .map((c) => `<th>${html(c)}</th>`)
+    .join('')}</tr>${rows.map((r) => `<tr>${r.map((c) => `<td>${html(c)}</td>`).join('')}</tr>`).join('')}</table>
 <h2>Charts</h2>${o.charts.map((c) => `<figure class="chart" data-chart="${html(c.name)}">${c.svg}</figure>`).join('')}
 <h2>Slowest requests</h2>${slowestHtml(o.slowest)}
 ${o.notes.length ? `<h2>Notes</h2><ul>${o.notes.map((x) => `<li>${html(x)}</li>`).join('')}</ul>` : ''}
@@ -75,6 +89,9 @@ export type SlowRequest = { route: string; ms: number; status: number | null; tr
 function slowestHtml(slow: SlowRequest[]): string {
   if (!slow.length) return '<p>none recorded</p>';
   return `<table><tr><th>endpoint</th><th>ms</th><th>status</th><th>trace id</th></tr>${slow
-    .map((s) => `<tr><td>${html(s.route)}</td><td>${s.ms.toFixed(2)}</td><td>${s.status ?? 'error'}</td><td><code>${s.traceId}</code></td></tr>${s.logLines?.length ? `<tr><td colspan="4"><pre>${html(s.logLines.join('\n'))}</pre></td></tr>` : ''}`)
+    .map(
+      (s) =>
+        `<tr><td>${html(s.route)}</td><td>${s.ms.toFixed(2)}</td><td>${s.status ?? 'error'}</td><td><code>${s.traceId}</code></td></tr>${s.logLines?.length ? `<tr><td colspan="4"><pre>${html(s.logLines.join('\n'))}</pre></td></tr>` : ''}`,
+    )
     .join('')}</table>`;
 }

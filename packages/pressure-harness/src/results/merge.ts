@@ -25,9 +25,7 @@ export function mergeScenario(parts: ScenarioFile[], budgetFor: (id: string) => 
   const { baseline } = o;
   const id = parts[0]!.scenario;
   const names = new Set(parts.flatMap((p) => Object.keys(p.raw.routes)));
-  const routes = Object.fromEntries(
-    [...names].map((n) => [n, mergeRoutes(parts.filter((p) => p.raw.routes[n]).map((p) => deserializeRoute(p.raw.routes[n]!)))]),
-  );
+  const routes = Object.fromEntries([...names].map((n) => [n, mergeRoutes(parts.filter((p) => p.raw.routes[n]).map((p) => deserializeRoute(p.raw.routes[n]!)))]));
   const singles: Record<string, number> = {};
   for (const p of parts) {
     for (const [k, v] of Object.entries(p.raw.singles)) {
@@ -52,7 +50,10 @@ export function mergeScenario(parts: ScenarioFile[], budgetFor: (id: string) => 
     attempts: Math.max(...parts.map((p) => p.attempts)),
     history: parts.flatMap((p) => p.history),
     timeline: parts[0]!.timeline,
-    slowest: parts.flatMap((p) => p.slowest).sort((a, b) => b.ms - a.ms).slice(0, 10),
+    slowest: parts
+      .flatMap((p) => p.slowest)
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 10),
     baselineTag: baseline?.tag ?? null,
     details: parts.length > 1 ? { shards: parts.map((p) => ({ shard: p.shard, details: p.details })) } : parts[0]!.details,
     sections: parts.flatMap((p) => (p.sections ?? []).map((x) => (parts.length > 1 ? { ...x, title: `${x.title} (shard ${p.shard ?? '?'})` } : x))),
@@ -67,4 +68,3 @@ export function mergeScenario(parts: ScenarioFile[], budgetFor: (id: string) => 
     gate: parts.some((p) => p.assessed?.gate ?? true),
   }).file;
 }
-

@@ -17,9 +17,7 @@ export async function censusInDatabase(databaseUrl: string, runId: string): Prom
         ORDER BY 1`,
     );
     if (tables.rows.length === 0) return {};
-    const sql = tables.rows
-      .map((t) => `SELECT ${pg.escapeLiteral(t.table_name)} AS t, count(*)::int AS n FROM ${pg.escapeIdentifier(t.table_name)} WHERE test_run_id = $1`)
-      .join(' UNION ALL ');
+    const sql = tables.rows.map((t) => `SELECT ${pg.escapeLiteral(t.table_name)} AS t, count(*)::int AS n FROM ${pg.escapeIdentifier(t.table_name)} WHERE test_run_id = $1`).join(' UNION ALL ');
     const { rows } = await client.query<{ t: string; n: number }>(sql, [runId]);
     return Object.fromEntries(rows.map((r) => [r.t, r.n]));
   } finally {

@@ -129,7 +129,11 @@ export type Chunk = { root: string; from: number; to: number; rows: Record<strin
  * also the chunks: root rows in order, cut where a chunk's subtree rows reach `chunkRows`, with
  * each chunk's rows per entity (where a writer's keys for that chunk start).
  */
-export function planDomain(domain: Domain, seed: string, o: { chunkRows?: number } = {}): { rows: Record<string, number>; byTier: Record<string, Record<string, number>>; total: number; chunks: Chunk[] } {
+export function planDomain(
+  domain: Domain,
+  seed: string,
+  o: { chunkRows?: number } = {},
+): { rows: Record<string, number>; byTier: Record<string, Record<string, number>>; total: number; chunks: Chunk[] } {
   const rows: Record<string, number> = {};
   const byTier: Record<string, Record<string, number>> = {};
   const chunks: Chunk[] = [];
@@ -217,9 +221,9 @@ function* walk(domain: Domain, seed: string, runId: string, withValues: boolean,
       // Draws until free: expected few draws while under half are taken, then a walk from a random start.
       for (let i = 0; i < 8; i++) {
         const k = intBetween(s, 0, n - 1);
-        if (k !== own && !mine.has(k)) return mine.add(k), { $ref: `${root}/${k}` };
+        if (k !== own && !mine.has(k)) return (mine.add(k), { $ref: `${root}/${k}` });
       }
-      for (let k = intBetween(s, 0, n - 1), i = 0; i < n; i++, k = (k + 1) % n) if (k !== own && !mine.has(k)) return mine.add(k), { $ref: `${root}/${k}` };
+      for (let k = intBetween(s, 0, n - 1), i = 0; i < n; i++, k = (k + 1) % n) if (k !== own && !mine.has(k)) return (mine.add(k), { $ref: `${root}/${k}` });
       throw new Error('unreachable');
     };
     const earlier = (): Ref | null => (index === 0 ? null : { $ref: `${parent ? `${parent.path}/` : ''}${entity}/${intBetween(s, 0, index - 1)}` });

@@ -35,7 +35,11 @@ export function treesOf(domain: Domain, seed: string, runId: string): Tree[] {
   return roots;
 }
 
-const size = (t: Tree): number => 1 + Object.values(t.children).flat().reduce((a, c) => a + size(c), 0);
+const size = (t: Tree): number =>
+  1 +
+  Object.values(t.children)
+    .flat()
+    .reduce((a, c) => a + size(c), 0);
 
 export async function seedEndpoints<R>(o: EndpointsSeedOptions<R>): Promise<{ results: R[]; rows: Record<string, number>; seconds: number; rowsPerSec: number }> {
   const plan = planDomain(o.domain, o.seed);

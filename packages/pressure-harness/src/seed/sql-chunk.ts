@@ -117,11 +117,15 @@ export function chunkWriter(domain: Domain, cfg: ChunkConfig): (task: ChunkTask)
       ordinal[r.entity] = n + 1;
       const parentKey = r.parentPath === undefined ? undefined : keyOf(r.parentPath);
       const key =
-        t.key.kind === 'sequence' ? nthKey(t.key.ranges, n)
-        : t.key.kind === 'uuid' ? pathUuid(cfg.runId, r.path)
-        : t.key.kind === 'natural' ? String(r.values[t.key.field])
-        : t.key.kind === 'parent' ? parentKey!
-        : null;
+        t.key.kind === 'sequence'
+          ? nthKey(t.key.ranges, n)
+          : t.key.kind === 'uuid'
+            ? pathUuid(cfg.runId, r.path)
+            : t.key.kind === 'natural'
+              ? String(r.values[t.key.field])
+              : t.key.kind === 'parent'
+                ? parentKey!
+                : null;
       if (key !== null) local.set(r.path, key);
       if (!r.parentPath && key !== null) rootKeys.push(key);
       const vals: unknown[] = [];
@@ -141,7 +145,7 @@ export function chunkWriter(domain: Domain, cfg: ChunkConfig): (task: ChunkTask)
       else if (typeof keep === 'number') {
         const under = r.parentPath ?? '';
         const seen = perParent.get(`${under}|${r.entity}`) ?? 0;
-        if (seen < keep) kept.push({ ...r, key }), perParent.set(`${under}|${r.entity}`, seen + 1);
+        if (seen < keep) (kept.push({ ...r, key }), perParent.set(`${under}|${r.entity}`, seen + 1));
       }
     }
     const encoder = new TextEncoder();
@@ -162,7 +166,8 @@ export async function warmSqlChunk(setup: WorkerSetup): Promise<void> {
   const m = (await import(setup.module.startsWith('file:') ? setup.module : pathToFileURL(setup.module).href)) as Record<string, unknown>;
   const exported = m[setup.export];
   const domain = (typeof exported === 'function' ? (exported as (...a: unknown[]) => unknown)(...setup.args) : exported) as Domain | undefined;
-  if (!domain || typeof domain !== 'object' || !Array.isArray(domain.order)) throw new Error(`${setup.module}: export "${setup.export}" is not a domain (defineDomain(…)) nor a function that returns one`);
+  if (!domain || typeof domain !== 'object' || !Array.isArray(domain.order))
+    throw new Error(`${setup.module}: export "${setup.export}" is not a domain (defineDomain(…)) nor a function that returns one`);
   writer = chunkWriter(domain, setup);
 }
 

@@ -105,10 +105,14 @@ async function inspect(c: pg.Client, domain: Domain, mapping: SqlMapping, absent
       );
       const found = fks.rows.map((r) => r.col);
       if (m.parentColumn) {
-        if (!found.includes(m.parentColumn)) problems.push(`${entity}: parentColumn "${m.parentColumn}" is not a foreign key of "${m.table}" to "${parentTable}"; its foreign keys there: ${found.join(', ') || 'none'}`);
+        if (!found.includes(m.parentColumn))
+          problems.push(`${entity}: parentColumn "${m.parentColumn}" is not a foreign key of "${m.table}" to "${parentTable}"; its foreign keys there: ${found.join(', ') || 'none'}`);
         else parentColumn = m.parentColumn;
       } else if (found.length === 1) parentColumn = found[0];
-      else if (found.length > 1) problems.push(`${entity}: "${m.table}" has ${found.length} foreign keys to "${parentTable}" (${found.join(', ')}); name the one that holds the parent: { ${entity}: { table: '${m.table}', parentColumn: '${found[0]}' } }, and pick the others in fields`);
+      else if (found.length > 1)
+        problems.push(
+          `${entity}: "${m.table}" has ${found.length} foreign keys to "${parentTable}" (${found.join(', ')}); name the one that holds the parent: { ${entity}: { table: '${m.table}', parentColumn: '${found[0]}' } }, and pick the others in fields`,
+        );
       else problems.push(`${entity}: "${m.table}" needs a foreign key to "${parentTable}" (its parent ${decl.parent}'s table), has none`);
     }
 
@@ -128,10 +132,15 @@ async function inspect(c: pg.Client, domain: Domain, mapping: SqlMapping, absent
       } else if (pkName === parentColumn) key = { kind: 'parent' };
       else if (sequence) key = { kind: 'sequence', ranges: [] };
       else if (pkType === 'uuid' || /gen_random_uuid|uuid_generate/.test(def)) key = { kind: 'uuid' };
-      else problems.push(`${entity}: the key ${m.table}.${pkName} (${pkType ?? '?'}, default ${def || 'none'}) is neither a sequence nor a uuid: name the field that holds it, { ${entity}: { table: '${m.table}', key: '<field>' } }`);
+      else
+        problems.push(
+          `${entity}: the key ${m.table}.${pkName} (${pkType ?? '?'}, default ${def || 'none'}) is neither a sequence nor a uuid: name the field that holds it, { ${entity}: { table: '${m.table}', key: '<field>' } }`,
+        );
     } else if (!decl.parent || hasChildren.has(entity)) {
       // Rows without a single-column key cannot be pointed at: fine for a join table's rows, which nothing refers to.
-      problems.push(`${entity}: table "${m.table}" has ${pk.rows.length ? `a key of ${pk.rows.length} columns (${pk.rows.map((r) => r.name).join(', ')})` : 'no primary key'}; a ${decl.parent ? 'parent' : 'root'} entity needs a single-column key that its rows are found by`);
+      problems.push(
+        `${entity}: table "${m.table}" has ${pk.rows.length ? `a key of ${pk.rows.length} columns (${pk.rows.map((r) => r.name).join(', ')})` : 'no primary key'}; a ${decl.parent ? 'parent' : 'root'} entity needs a single-column key that its rows are found by`,
+      );
     } else key = { kind: 'none' };
 
     const fields: { field: string; column: string }[] = [];
@@ -202,7 +211,11 @@ export type SqlSeedOptions = {
 export async function seedSql(o: SqlSeedOptions): Promise<SqlSeedResult> {
   const plan = planDomain(o.domain, o.seed, { chunkRows: o.chunkRows ?? 20_000 });
   if (o.maxRows !== undefined && plan.total > o.maxRows) {
-    throw new Error(`SQL seeding: the plan has ${plan.total} rows (${Object.entries(plan.rows).map(([k, v]) => `${k}=${v}`).join(', ')}), over the limit of ${o.maxRows}; lower the domain's counts or raise the limit`);
+    throw new Error(
+      `SQL seeding: the plan has ${plan.total} rows (${Object.entries(plan.rows)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(', ')}), over the limit of ${o.maxRows}; lower the domain's counts or raise the limit`,
+    );
   }
   const writers = o.writers ?? 2;
   if (!Number.isInteger(writers) || writers < 1 || writers > 16) throw new Error(`SQL seeding: writers must be a whole number from 1 to 16, got ${writers}`);
@@ -248,7 +261,14 @@ export async function seedSql(o: SqlSeedOptions): Promise<SqlSeedResult> {
     for (const root of rootsOf) {
       const t = info.get(root)!;
       const chunks = plan.chunks.map((ch, i) => [ch, i] as const).filter(([ch]) => ch.root === root);
-      const outs = ordered(chunks.map(([, i]) => () => gen!.run(task(i, 'roots'))), gen.window);
+      const outs = ordered(
+        chunks.map(
+          ([, i]) =>
+            () =>
+              gen!.run(task(i, 'roots')),
+        ),
+        gen.window,
+      );
       const ledger: string[] = [];
       await pipeline(
         Readable.from(
@@ -263,7 +283,12 @@ export async function seedSql(o: SqlSeedOptions): Promise<SqlSeedResult> {
         main.query(copyFrom(`COPY ${SQL_MARK} ${ident(t.table)} (${columnsOf(t).map(ident).join(', ')}) FROM STDIN`)),
       );
       if (!t.runTagged && ledger.length) {
-        await main.query(`INSERT ${SQL_MARK} INTO ${LEDGER} (run_id, table_name, key, expires_at) SELECT $1, $2, k, $3 FROM unnest($4::text[]) AS k ON CONFLICT DO NOTHING`, [o.runId, t.table, expires, ledger]);
+        await main.query(`INSERT ${SQL_MARK} INTO ${LEDGER} (run_id, table_name, key, expires_at) SELECT $1, $2, k, $3 FROM unnest($4::text[]) AS k ON CONFLICT DO NOTHING`, [
+          o.runId,
+          t.table,
+          expires,
+          ledger,
+        ]);
       }
     }
     await main.query('COMMIT');
@@ -272,7 +297,10 @@ export async function seedSql(o: SqlSeedOptions): Promise<SqlSeedResult> {
     if (below.length) {
       for (let i = 0; i < writers; i++) pool.push(await connect());
       const todo = plan.chunks.map((ch, i) => i).filter((i) => below.some((e) => plan.chunks[i]!.rows[e]));
-      const outs = ordered(todo.map((i) => () => gen!.run(task(i, 'below'))), gen.window + writers);
+      const outs = ordered(
+        todo.map((i) => () => gen!.run(task(i, 'below'))),
+        gen.window + writers,
+      );
       const iterator = outs[Symbol.asyncIterator]();
       await Promise.all(
         pool.map(async (c) => {
@@ -291,14 +319,23 @@ export async function seedSql(o: SqlSeedOptions): Promise<SqlSeedResult> {
       );
     }
     for (const [e, n] of Object.entries(plan.rows)) {
-      if ((rows[e] ?? 0) !== n) throw new Error(`SQL seeding: ${e} has ${rows[e] ?? 0} rows written against ${n} planned: the generator's domain (${o.generator ? `${o.generator.module.href}#${o.generator.export}` : 'inline'}) is not the domain given`);
+      if ((rows[e] ?? 0) !== n)
+        throw new Error(
+          `SQL seeding: ${e} has ${rows[e] ?? 0} rows written against ${n} planned: the generator's domain (${o.generator ? `${o.generator.module.href}#${o.generator.export}` : 'inline'}) is not the domain given`,
+        );
     }
     // Fresh statistics for what was written: the planner otherwise plans the run's queries with
     // the row counts it saw before the seed (a table of 420 rows that now holds 85,000), and a
     // sequential scan it picks then says nothing about a missing index.
     for (const entity of o.domain.order) if (rows[entity]) await main.query(`ANALYZE ${SQL_MARK} ${ident(info.get(entity)!.table)}`);
     const done = progress.done();
-    return { rows, seconds: done.seconds, rowsPerSec: done.rowsPerSec, keys: new Map(kept.filter((r) => r.key !== null).map((r) => [r.path, r.key!])), generated: kept.map(({ key: _key, ...r }) => r) };
+    return {
+      rows,
+      seconds: done.seconds,
+      rowsPerSec: done.rowsPerSec,
+      keys: new Map(kept.filter((r) => r.key !== null).map((r) => [r.path, r.key!])),
+      generated: kept.map(({ key: _key, ...r }) => r),
+    };
   } catch (e) {
     // All or nothing: what earlier transactions committed goes, as the run's cleanup removes it.
     for (const c of [main, ...pool]) await c.query('ROLLBACK').catch(() => {});
@@ -343,14 +380,38 @@ async function chunkSource(o: SqlSeedOptions, cfg: ChunkConfig): Promise<{ run(t
   if (!o.generator || o.generator.threads === 0) {
     const write = chunkWriter(o.domain, cfg);
     // Yields to the event loop between chunks, so that the writers' COPYs go on meanwhile.
-    return { run: (t) => new Promise((resolve, reject) => setImmediate(() => { try { resolve(write(t)); } catch (e) { reject(e as Error); } })), close: async () => {}, window: 2 };
+    return {
+      run: (t) =>
+        new Promise((resolve, reject) =>
+          setImmediate(() => {
+            try {
+              resolve(write(t));
+            } catch (e) {
+              reject(e as Error);
+            }
+          }),
+        ),
+      close: async () => {},
+      window: 2,
+    };
   }
   const g = o.generator;
   const code = await bundle(g.module);
   const file = code === null ? null : path.join(tmpdir(), `seed-domain-${process.pid}-${randomUUID()}.mjs`);
   if (file) await writeFile(file, code!);
-  const setup: WorkerSetup = { ...cfg, module: file ? pathToFileURL(file).href : g.module.href, export: g.export, args: g.args ?? [], tsx: file === null && g.module.pathname.endsWith('.ts') ? resolveTsx() : null };
-  const pool = generatorPool<ChunkTask, ChunkOut>({ module: new URL('./sql-chunk.js', import.meta.url), exportName: 'sqlChunk', ...(g.threads !== undefined && { threads: g.threads }), warm: { exportName: 'warmSqlChunk', arg: setup } });
+  const setup: WorkerSetup = {
+    ...cfg,
+    module: file ? pathToFileURL(file).href : g.module.href,
+    export: g.export,
+    args: g.args ?? [],
+    tsx: file === null && g.module.pathname.endsWith('.ts') ? resolveTsx() : null,
+  };
+  const pool = generatorPool<ChunkTask, ChunkOut>({
+    module: new URL('./sql-chunk.js', import.meta.url),
+    exportName: 'sqlChunk',
+    ...(g.threads !== undefined && { threads: g.threads }),
+    warm: { exportName: 'warmSqlChunk', arg: setup },
+  });
   return {
     run: (t) => pool.run(t),
     close: async () => {
@@ -367,7 +428,11 @@ async function chunkSource(o: SqlSeedOptions, cfg: ChunkConfig): Promise<{ run(t
  */
 type Which = { runId: string } | { expired: true };
 
-export function sqlResources(o: { databaseUrl: string; domain: Domain; mapping: SqlMapping }): RunResources & { recordKeys(runId: string, entity: string, keys: string[], expiresAt: string): Promise<void> } {
+export function sqlResources(o: {
+  databaseUrl: string;
+  domain: Domain;
+  mapping: SqlMapping;
+}): RunResources & { recordKeys(runId: string, entity: string, keys: string[], expiresAt: string): Promise<void> } {
   /**
    * The keys to delete per entity (the run's, or every expired run's, rows and every row below
    * one of them), and for tables without a key, the count of rows under a doomed parent.
@@ -383,7 +448,10 @@ export function sqlResources(o: { databaseUrl: string; domain: Domain; mapping: 
         // Rows without a key (a join table's): those under a doomed parent, and the run's if tagged.
         const params: unknown[] = [keys.get(parent!) ?? []];
         const tagged = t.runTagged ? ('runId' in which ? (params.push(which.runId), `${ident(RUN_COLUMN)} = $2`) : `${ident(EXPIRY_COLUMN)} < now()`) : 'false';
-        const { rows } = await c.query<{ n: number }>(`SELECT ${SQL_MARK} count(*)::int AS n FROM ${ident(t.table)} WHERE ${ident(t.parentColumn!)} = ANY($1::text[]::${t.parentType}[]) OR ${tagged}`, params);
+        const { rows } = await c.query<{ n: number }>(
+          `SELECT ${SQL_MARK} count(*)::int AS n FROM ${ident(t.table)} WHERE ${ident(t.parentColumn!)} = ANY($1::text[]::${t.parentType}[]) OR ${tagged}`,
+          params,
+        );
         keyless.set(entity, rows[0]!.n);
         continue;
       }
@@ -399,7 +467,10 @@ export function sqlResources(o: { databaseUrl: string; domain: Domain; mapping: 
           WHERE ${ident(t.pk)}::text IN (SELECT key FROM ${LEDGER} WHERE table_name = $1 AND ${ledger}) OR ${tagged} OR ${under}`,
         params,
       );
-      keys.set(entity, rows.map((r) => r.k));
+      keys.set(
+        entity,
+        rows.map((r) => r.k),
+      );
     }
     return { keys, keyless };
   };
@@ -439,7 +510,12 @@ export function sqlResources(o: { databaseUrl: string; domain: Domain; mapping: 
       if (!table || !keys.length) return;
       await withClient(o.databaseUrl, async (c) => {
         await c.query(LEDGER_DDL);
-        await c.query(`INSERT ${SQL_MARK} INTO ${LEDGER} (run_id, table_name, key, expires_at) SELECT $1, $2, k, $3 FROM unnest($4::text[]) AS k ON CONFLICT DO NOTHING`, [runId, table, expiresAt, keys]);
+        await c.query(`INSERT ${SQL_MARK} INTO ${LEDGER} (run_id, table_name, key, expires_at) SELECT $1, $2, k, $3 FROM unnest($4::text[]) AS k ON CONFLICT DO NOTHING`, [
+          runId,
+          table,
+          expiresAt,
+          keys,
+        ]);
       });
     },
     reap: () => remove({ expired: true }),

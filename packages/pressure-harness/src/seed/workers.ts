@@ -201,7 +201,11 @@ export function generatorPool<T, R>(o: PoolOptions): GeneratorPool<T, R> {
     Array.from({ length: threads }, () => {
       // A young generation larger than the default: generating rows makes many short-lived strings,
       // and fewer, larger scavenges cost less in total.
-      const w = new Worker(ENTRY, { eval: true, workerData: { bundle: file && pathToFileURL(file).href, url: o.module.href, exportName: o.exportName, tsx, warm: o.warm }, resourceLimits: { maxYoungGenerationSizeMb: 96 } });
+      const w = new Worker(ENTRY, {
+        eval: true,
+        workerData: { bundle: file && pathToFileURL(file).href, url: o.module.href, exportName: o.exportName, tsx, warm: o.warm },
+        resourceLimits: { maxYoungGenerationSizeMb: 96 },
+      });
       held.set(w, new Set());
       w.on('message', (m: { id: number; result?: R; error?: { message: string; stack?: string } }) => {
         held.get(w)!.delete(m.id);

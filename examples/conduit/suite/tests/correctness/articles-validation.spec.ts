@@ -23,7 +23,7 @@ test.describe('articles', () => {
     expect(new Set(seen).size).toBe(all.articlesCount);
   });
 
-  test("should reject a limit out of range with 422 naming it", async ({ apiFor }) => {
+  test('should reject a limit out of range with 422 naming it', async ({ apiFor }) => {
     const res = await (await apiFor(null)).get('/articles?limit=1000');
     expect(res.status()).toBe(422);
     expect(Object.keys((await res.json()).errors)).toEqual(['limit']);

@@ -20,7 +20,9 @@ test.describe('seeding adapters', () => {
     const { domain, sql } = resources({ databaseUrl, baseURL: testInfo.project.use.baseURL!, authScheme, authors });
     const mapping = { author: { table: 'users' }, article: { table: 'posts' }, comment: { table: 'comments', columns: { body: 'text' } } };
     const seeding = seedSql({ databaseUrl: databaseUrl!, domain, mapping, seed: run.seed, runId: `${run.runId}-bad`, ttlSeconds: 60 });
-    await expect(seeding).rejects.toThrow(/3 problems\)\n {2}- article: table "posts" does not exist\n {2}- comment: "comments" needs a foreign key to "posts".*\n {2}- comment\.body: no column "text" in comments/);
+    await expect(seeding).rejects.toThrow(
+      /3 problems\)\n {2}- article: table "posts" does not exist\n {2}- comment: "comments" needs a foreign key to "posts".*\n {2}- comment\.body: no column "text" in comments/,
+    );
     expect(await sql!.remaining(`${run.runId}-bad`)).toEqual({});
   });
 });
