@@ -111,6 +111,16 @@ export function buildApp(db: pg.Pool) {
     }
   });
 
+  // RealWorld's login: the user's token for an email and password.
+  api.post('/users/login', async (req, res) => {
+    const u = req.body?.user;
+    const email = text(u, 'email', { max: 200, required: true })!;
+    const password = text(u, 'password', { max: 200, required: true })!;
+    const { rows } = await db.query<User>('SELECT id::text, username, email, bio, token FROM users WHERE email = $1 AND password_hash = $2', [email, hashPassword(password)]);
+    if (!rows[0]) throw new HttpError(401, { 'email or password': ['is invalid'] });
+    res.json({ user: rows[0] });
+  });
+
   api.get('/user', auth(true), (req: Authed, res) => res.json({ user: req.user }));
 
   api.get('/profiles/:username', async (req, res) => {

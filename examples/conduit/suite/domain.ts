@@ -5,11 +5,13 @@
  * how one row is created, and removed where the API can).
  */
 import { createHash } from 'node:crypto';
-import { defineDomain } from 'pressure-harness/seed';
+import { defineDomain, hashOnce, runPassword } from 'pressure-harness/seed';
 import type { ApiMapping } from 'pressure-harness/seed';
 import type { SqlMapping } from 'pressure-harness/seed';
 
 const tag = (runId: string, path: string) => createHash('sha256').update(`${runId}/${path}`).digest('hex').slice(0, 12);
+// conduit's own scheme (examples/conduit/app.ts), once per run: every seeded author shares the run's password.
+const conduitHash = hashOnce((plain) => createHash('sha256').update(plain).digest('hex'));
 
 export const domainOf = (authors: number) =>
   defineDomain({
@@ -23,11 +25,13 @@ export const domainOf = (authors: number) =>
       fields: {
         username: ({ faker, runId, path }) => `${faker.internet.username().slice(0, 20)}_${tag(runId, path)}`,
         email: ({ runId, path }) => `${tag(runId, path)}@${runId}.test.invalid`,
-        password_hash: () => 'seeded-no-login',
+        password_hash: ({ runId }) => conduitHash(runPassword(runId)),
         token: ({ runId, path }) => `tok${tag(runId, `${path}/token`)}`,
         bio: ({ faker }) => faker.person.bio(),
         created_at: ({ time }) => time(),
       },
+      // Seeded authors sign in like registered ones: whales are actors too.
+      signIn: { path: '/users/login', body: ({ values, password }) => ({ user: { email: values.email, password } }), token: ({ body }) => (body as { user?: { token?: string } }).user?.token },
     },
     article: {
       parent: 'author',
@@ -56,8 +60,8 @@ export const sqlMapping: SqlMapping = { author: { table: 'users' }, article: { t
 /** Through the API: register, publish, comment; articles and comments can be deleted, users cannot (the SQL ledger removes them). */
 export const apiMapping: ApiMapping = {
   author: {
-    create: async ({ call, row: { values: v } }) => {
-      const { body } = await call('POST', '/users', { body: { user: { username: v.username, email: v.email, password: 'seeded' } } });
+    create: async ({ call, runId, row: { values: v } }) => {
+      const { body } = await call('POST', '/users', { body: { user: { username: v.username, email: v.email, password: runPassword(runId) } } });
       const user = (body as { user: { id: string; token: string } }).user;
       return { key: user.id, token: user.token };
     },

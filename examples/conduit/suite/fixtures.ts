@@ -13,7 +13,7 @@ import { sqlResources } from 'pressure-harness/seed';
 import { apiMapping, domainOf, sqlMapping } from './domain.js';
 
 export type ConduitOptions = { authors: number; seedVia: 'sql' | 'api' };
-export type Author = { username: string; token: string; tier: string; articles: string[] };
+export type Author = { username: string; email: string; token: string; tier: string; articles: string[] };
 export type Dataset = { via: string; rows: Record<string, number>; seconds: number; authors: Author[] };
 export type User = { id: string; username: string; token: string };
 

@@ -19,6 +19,7 @@ test('seed the run dataset', async ({ run, databaseUrl, authors, seedVia, authSc
     .filter((g) => g.entity === 'author')
     .map((a) => ({
       username: a.values.username as string,
+      email: a.values.email as string,
       token: tokenOf(a.path),
       tier: a.tier,
       articles: r.generated

@@ -27,7 +27,8 @@ export type Call = (method: string, path: string, o?: { token?: string; body?: u
 
 export type EntityApi = {
   /** `resolve`: what another row (a field holding a Ref) was created as. */
-  create: (ctx: { call: Call; row: GeneratedRow; parent?: Created; root?: Created; resolve: (ref: unknown) => Created | undefined }) => Promise<Created>;
+  /** `runId`: the run the row is seeded for (runPassword(runId) is the password a seeded user registers with). */
+  create: (ctx: { call: Call; row: GeneratedRow; runId: string; parent?: Created; root?: Created; resolve: (ref: unknown) => Created | undefined }) => Promise<Created>;
   /** Removes one created row through the API, where the API can. */
   remove?: (ctx: { call: Call; created: Created; root?: Created }) => Promise<void>;
 };
@@ -99,7 +100,7 @@ export async function seedApi(o: ApiSeedOptions): Promise<{ created: Map<string,
           const parent = row.parentPath ? created.get(row.parentPath) : undefined;
           const root = row.parentPath ? rootOf(row) : undefined;
           const resolve = (ref: unknown) => (isRef(ref) ? created.get(ref.$ref) : undefined);
-          const c = await o.api[entity]!.create({ call, row, resolve, ...(parent && { parent }), ...(root && { root }) });
+          const c = await o.api[entity]!.create({ call, row, runId: o.runId, resolve, ...(parent && { parent }), ...(root && { root }) });
           created.set(row.path, c);
           keys.push(c.key);
           // Written as it is made: a run killed now leaves a ledger the next run cleans.

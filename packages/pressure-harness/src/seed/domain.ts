@@ -16,6 +16,7 @@
  */
 import type { Faker } from '@faker-js/faker';
 import { assignTiers, drawLogNormal, type LogNormal, type Tier } from './distributions.js';
+import type { SignIn } from './sign-in.js';
 import { fakerFor, intBetween, REFERENCE_DATE, stream, type Stream } from './streams.js';
 
 /** What a field factory sees: its own faker and stream, its row's place, its parent's generated row. */
@@ -64,6 +65,8 @@ export type EntityDecl = {
   /** Children: how many per parent row. */
   perParent?: ChildCount;
   fields: Record<string, FieldFactory>;
+  /** How a row of this entity signs in (a user): see sign-in.ts. */
+  signIn?: SignIn;
 };
 
 export type Domain = { entities: Readonly<Record<string, EntityDecl>>; order: string[] };

@@ -7,6 +7,7 @@ export * from './domain.js';
 export * from './endpoints.js';
 export * from './progress.js';
 export * from './run-client.js';
+export * from './sign-in.js';
 export * from './sql.js';
 export { chunkWriter, copyValue, pathUuid, type ChunkConfig, type ChunkOut, type ChunkTask, type KeySpec, type TableSpec } from './sql-chunk.js';
 export * from './streams.js';

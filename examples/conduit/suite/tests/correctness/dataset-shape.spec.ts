@@ -1,3 +1,5 @@
+import { runPassword, signIn } from 'pressure-harness/seed';
+import { domainOf } from '../../domain.js';
 import { expect, test } from '../../fixtures.js';
 
 test.describe('the seeded dataset', () => {
@@ -16,5 +18,18 @@ test.describe('the seeded dataset', () => {
     const author = dataset.authors.find((a) => a.articles.length)!;
     const res = await (await apiFor(author)).post(`/articles/${author.articles[0]}/comments`, { data: { comment: { body: 'seeded users are real users' } } });
     expect(res.status()).toBe(201);
+  });
+
+  test("should let a seeded whale sign in with the run's password, as the domain declares, and write with the token it gets", async ({ dataset, apiFor, run }) => {
+    const whale = dataset.authors.find((a) => a.tier === 'whale')!;
+    const spec = domainOf(1).entities.author!.signIn!;
+    const token = await signIn(await apiFor(null), spec, { values: { email: whale.email } }, runPassword(run.runId));
+    expect(token).toBe(whale.token);
+    const res = await (await apiFor({ token })).post(`/articles/${whale.articles[0]}/comments`, { data: { comment: { body: 'whales sign in too' } } });
+    expect(res.status()).toBe(201);
+    // Another run's password is refused, and the error says what the backend answered.
+    await expect(signIn(await apiFor(null), spec, { values: { email: whale.email } }, runPassword(`${run.runId}-other`))).rejects.toThrow(
+      /signing in with POST \/users\/login answered 401: .*email or password/,
+    );
   });
 });
