@@ -215,126 +215,135 @@ export function breached(rule: BreachRule, seconds: Second[]): string | undefine
   return `${describeRule(rule)} (last ${rule.forSeconds} s: ${shown.join(', ')})`;
 }
 
-export async function runLoad(o: EngineOptions): Promise<RunResult> {
-  validate(o);
-  const { origin, prefix } = splitBaseUrl(o.baseUrl);
-  const pool = new Pool(origin, { connections: o.connections, pipelining: 1, keepAliveTimeout: 10_000 });
-  const routes: Record<string, RouteMetrics> = {};
-  const timeline: Second[] = [];
-  const warnings: string[] = [];
-  let pausedUntil = 0; // Retry-After: nothing is sent before this
-  // The window has a margin: sends 1000 ms apart can arrive closer than that, and the guard holds
-  // as the server counts, not only as the client does.
-  const limiter = new SlidingLimiter(Math.floor(o.guards.maxRps), 1000 + RATE_WINDOW_MARGIN_MS);
-  const controller = new AbortController();
-  // Every request carries a W3C traceparent of its own: a slow one can be found in the logs.
-  const tracePrefix = randomBytes(8).toString('hex');
-  let traces = 0;
-  // What is in flight, and when anything last completed: the stall guard reads both.
-  const pending = new Map<number, { route: string; since: number }>();
-  let tickets = 0;
-  let lastCompletion = performance.now();
-  // Every request listens on this one signal: as many listeners as requests in flight.
-  setMaxListeners(0, controller.signal);
-  const startedAt = performance.now();
-  const runtimeEnd = startedAt + o.guards.maxRuntimeMs;
-  const shapeEnd = startedAt + o.shape.durationMs;
-  let sent = 0;
-  let inFlight = 0;
-  let stoppedBy: string | undefined;
-  const stop = (why: string) => {
-    if (!stoppedBy) stoppedBy = why;
-  };
-  const runtimeTimer = setTimeout(() => {
-    stop(`guard: maxRuntimeMs ${o.guards.maxRuntimeMs}`);
-    controller.abort();
-  }, o.guards.maxRuntimeMs);
+/** What one run shares between its parts: the measurements, the clock, what is in flight, why it stopped. */
+type RunState = {
+  o: EngineOptions;
+  routes: Record<string, RouteMetrics>;
+  timeline: Second[];
+  warnings: string[];
+  startedAt: number;
+  shapeEnd: number;
+  controller: AbortController;
+  /** Retry-After: nothing is sent before this. */
+  pausedUntil: number;
+  /** What is in flight, by ticket, and when anything last completed: the stall guard reads both. */
+  pending: Map<number, { route: string; since: number }>;
+  lastCompletion: number;
+  stall?: StallError;
+  stoppedBy?: string;
+};
 
-  const second = (now: number): Second => {
-    const t = Math.floor((now - startedAt) / 1000);
-    while (timeline.length <= t) timeline.push({ t: timeline.length, requests: 0, errors: 0, throttled: 0, p95: 0, latency: createHistogram() });
-    return timeline[t]!;
-  };
-  // Once a second: close the last second's p95 and judge the rules on complete seconds.
+const stop = (st: RunState, why: string) => {
+  st.stoppedBy ??= why;
+};
+
+/** The second of the run that `now` falls in, opened (with every second before it) as needed. */
+function secondAt(st: RunState, now: number): Second {
+  const t = Math.floor((now - st.startedAt) / 1000);
+  while (st.timeline.length <= t) st.timeline.push({ t: st.timeline.length, requests: 0, errors: 0, throttled: 0, p95: 0, latency: createHistogram() });
+  return st.timeline[t]!;
+}
+
+/** Once a second: the stall guard, progress, each complete second's p95, and the breach rules on them. */
+function watchEverySecond(st: RunState): () => void {
+  const { o } = st;
   const warned = new Set<BreachRule>();
   const progress = o.progress ?? defaultProgress;
   const load = o.shape.model === 'closed' ? `${o.shape.concurrency} users` : `${o.shape.rate}/s offered`;
-  let lastProgress = startedAt;
   const stallMs = o.stallMs ?? 10_000;
-  let stall: StallError | undefined;
-  const ruleTimer = setInterval(() => {
+  let lastProgress = st.startedAt;
+  const timer = setInterval(() => {
     const now = performance.now();
-    if (!stall && pending.size > 0 && now - lastCompletion > stallMs) {
-      stall = new StallError(
-        +((now - lastCompletion) / 1000).toFixed(1),
-        [...pending.values()].map((p) => ({ route: p.route, sinceMs: Math.round(now - p.since) })),
+    if (!st.stall && st.pending.size > 0 && now - st.lastCompletion > stallMs) {
+      st.stall = new StallError(
+        +((now - st.lastCompletion) / 1000).toFixed(1),
+        [...st.pending.values()].map((p) => ({ route: p.route, sinceMs: Math.round(now - p.since) })),
       );
-      stop(`stall: ${stall.message}`);
-      controller.abort(); // what is in flight will not answer: cut it off
+      stop(st, `stall: ${st.stall.message}`);
+      st.controller.abort(); // what is in flight will not answer: cut it off
     }
-    const done = Math.floor((performance.now() - startedAt) / 1000);
+    const done = Math.floor((performance.now() - st.startedAt) / 1000);
     if (progress && done >= 1 && performance.now() - lastProgress >= PROGRESS_EVERY_MS) {
       lastProgress = performance.now();
-      const recent = timeline.slice(Math.max(0, done - 2), done);
+      const recent = st.timeline.slice(Math.max(0, done - 2), done);
       const h = createHistogram();
       for (const x of recent) h.add(x.latency);
-      const requests = Object.values(routes).reduce((a, r) => a + r.requests, 0);
+      const routes = Object.values(st.routes);
       progress({
         seconds: done,
         load,
         requestsPerSec: Math.round(recent.reduce((a, x) => a + x.requests, 0) / Math.max(1, recent.length)),
         p95: percentileMs(h, 95),
-        errors: Object.values(routes).reduce((a, r) => a + r.errors, 0),
-        requests,
+        errors: routes.reduce((a, r) => a + r.errors, 0),
+        requests: routes.reduce((a, r) => a + r.requests, 0),
       });
     }
-    second(performance.now());
-    const complete = timeline.slice(0, done);
+    secondAt(st, performance.now());
+    const complete = st.timeline.slice(0, done);
     for (const s of complete) s.p95 = percentileMs(s.latency, 95);
     for (const rule of o.rules ?? []) {
       const verdict = breached(rule, complete);
       if (!verdict) continue;
       if (rule.strict === false) {
-        if (!warned.has(rule)) (warnings.push(`warn: ${verdict}`), warned.add(rule));
+        if (!warned.has(rule)) (st.warnings.push(`warn: ${verdict}`), warned.add(rule));
       } else {
-        stop(`abort: ${verdict}`);
+        stop(st, `abort: ${verdict}`);
       }
     }
   }, 1000);
+  return () => clearInterval(timer);
+}
 
-  const slotWaiters: (() => void)[] = [];
-  const acquireSlot = async () => {
-    while (inFlight >= o.guards.maxConcurrency) await new Promise<void>((r) => slotWaiters.push(r));
-    inFlight += 1;
+/** The guards every send passes: requests per sliding second, Retry-After, total requests, the shape's end, and slots in flight. */
+function sendGate(st: RunState) {
+  const { o } = st;
+  // The window has a margin: sends 1000 ms apart can arrive closer than that, and the guard holds
+  // as the server counts, not only as the client does.
+  const limiter = new SlidingLimiter(Math.floor(o.guards.maxRps), 1000 + RATE_WINDOW_MARGIN_MS);
+  let sent = 0;
+  let inFlight = 0;
+  const waiters: (() => void)[] = [];
+  return {
+    async acquireSlot() {
+      while (inFlight >= o.guards.maxConcurrency) await new Promise<void>((r) => waiters.push(r));
+      inFlight += 1;
+    },
+    releaseSlot() {
+      inFlight -= 1;
+      waiters.shift()?.();
+    },
+    /** Waits until a send is allowed by every guard; false if the run must end instead. */
+    async mayStart(): Promise<boolean> {
+      for (;;) {
+        if (st.stoppedBy) return false;
+        if (sent >= o.guards.maxRequests) return (stop(st, `guard: maxRequests ${o.guards.maxRequests}`), false);
+        const now = performance.now();
+        if (now >= st.shapeEnd) return (stop(st, 'duration'), false);
+        const wait = Math.max(limiter.waitMs(now), st.pausedUntil - now);
+        if (wait === 0) break;
+        await sleep(Math.min(wait, st.shapeEnd - now) + 0.1);
+      }
+      limiter.record(performance.now());
+      sent += 1;
+      return true;
+    },
   };
-  const releaseSlot = () => {
-    inFlight -= 1;
-    slotWaiters.shift()?.();
-  };
+}
+type Gate = ReturnType<typeof sendGate>;
 
-  /** Waits until a send is allowed by every guard; false if the run must end instead. */
-  const mayStart = async (): Promise<boolean> => {
-    for (;;) {
-      if (stoppedBy) return false;
-      if (sent >= o.guards.maxRequests) return (stop(`guard: maxRequests ${o.guards.maxRequests}`), false);
-      const now = performance.now();
-      if (now >= shapeEnd) return (stop('duration'), false);
-      const wait = Math.max(limiter.waitMs(now), pausedUntil - now);
-      if (wait === 0) break;
-      await sleep(Math.min(wait, shapeEnd - now) + 0.1);
-    }
-    limiter.record(performance.now());
-    sent += 1;
-    return true;
-  };
-
-  const send = async (spec: RequestSpec, intended: number) => {
-    const route = (routes[spec.route] ??= newRoute());
+/** Sends one request and records what came back (or that nothing did) on its route and its second. */
+function requestSender(st: RunState, pool: Pool, origin: string, prefix: string) {
+  const { o } = st;
+  // Every request carries a W3C traceparent of its own: a slow one can be found in the logs.
+  const tracePrefix = randomBytes(8).toString('hex');
+  let traces = 0;
+  let tickets = 0;
+  return async (spec: RequestSpec, intended: number) => {
+    const route = (st.routes[spec.route] ??= newRoute());
     const ticket = ++tickets;
-    pending.set(ticket, { route: spec.route, since: performance.now() });
+    st.pending.set(ticket, { route: spec.route, since: performance.now() });
     const n = (++traces).toString(16).padStart(16, '0');
-    const traceId = `${tracePrefix}${n}`;
-    const headers = { traceparent: `00-${traceId}-${n}-01`, ...spec.headers };
+    const headers = { traceparent: `00-${tracePrefix}${n}-${n}-01`, ...spec.headers };
     const actual = performance.now();
     let failure: string | undefined;
     let status: number | null = null;
@@ -346,7 +355,7 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
         path: prefix + spec.path,
         headers,
         body: spec.body,
-        signal: controller.signal,
+        signal: st.controller.signal,
         headersTimeout: o.requestTimeoutMs ?? 30_000,
         bodyTimeout: o.requestTimeoutMs ?? 30_000,
       });
@@ -354,14 +363,14 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
       for await (const chunk of res.body) bytes += (chunk as Buffer).length;
       const done = performance.now();
       recordMs(route.latency, done - intended);
-      const sec = second(done);
+      const sec = secondAt(st, done);
       sec.requests += 1;
       recordMs(sec.latency, done - intended);
       if (res.statusCode === 429 || res.statusCode === 503) {
         sec.throttled += 1;
         // Retry-After (seconds): the backend asked everyone to wait; so does every virtual user.
         const after = Number(res.headers['retry-after']);
-        if (Number.isFinite(after) && after > 0) pausedUntil = Math.max(pausedUntil, done + Math.min(after, 60) * 1000);
+        if (Number.isFinite(after) && after > 0) st.pausedUntil = Math.max(st.pausedUntil, done + Math.min(after, 60) * 1000);
       }
       recordMs(route.service, done - actual);
       route.bytes += bytes;
@@ -374,66 +383,102 @@ export async function runLoad(o: EngineOptions): Promise<RunResult> {
       if (res.statusCode >= 500) failure = '5xx';
       else if (res.statusCode >= 400) failure = `4xx:${res.statusCode}`;
     } catch (e) {
-      if (controller.signal.aborted) return void pending.delete(ticket); // cut off by the runtime or stall guard: not a result
-      failure = (e as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT' || (e as { code?: string }).code === 'UND_ERR_BODY_TIMEOUT' ? 'timeout' : 'network';
+      if (st.controller.signal.aborted) return void st.pending.delete(ticket); // cut off by the runtime or stall guard: not a result
+      const code = (e as { code?: string }).code;
+      failure = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' ? 'timeout' : 'network';
       recordMs(route.latency, performance.now() - intended);
       recordMs(route.service, performance.now() - actual);
     }
-    pending.delete(ticket);
-    lastCompletion = performance.now();
+    st.pending.delete(ticket);
+    st.lastCompletion = performance.now();
     route.requests += 1;
     keepSlowest(route.slowest, { route: spec.route, ms: +(performance.now() - intended).toFixed(3), status, traceId: headers.traceparent.split('-')[1]!, requestId });
     if (failure) {
-      second(performance.now()).errors += 1;
+      secondAt(st, performance.now()).errors += 1;
       route.errors += 1;
       route.errorsByClass[failure] = (route.errorsByClass[failure] ?? 0) + 1;
     }
     const reason = o.abortIf?.();
-    if (reason) stop(`abort: ${reason}`);
+    if (reason) stop(st, `abort: ${reason}`);
   };
+}
+type Send = ReturnType<typeof requestSender>;
 
-  const inflight = new Set<Promise<void>>();
-  try {
-    if (o.shape.model === 'closed') {
-      const users = Array.from({ length: o.shape.concurrency }, async () => {
-        while (await mayStart()) {
-          await acquireSlot();
-          const intended = performance.now();
-          await send(o.next(), intended).finally(releaseSlot);
-        }
-      });
-      await Promise.all(users);
-    } else {
-      const rate = Math.min(o.shape.rate, o.guards.maxRps);
-      const interval = 1000 / rate;
-      for (let i = 0; ; i++) {
-        const intended = startedAt + i * interval;
-        const ahead = intended - performance.now();
-        if (ahead > 1) await sleep(ahead - 1);
-        while (performance.now() < intended) await new Promise((r) => setImmediate(r));
-        if (!(await mayStart())) break;
-        // A late start still counts from its intended time: that is the whole point.
-        await acquireSlot();
-        if (stoppedBy) {
-          releaseSlot();
-          break;
-        }
-        const p = send(o.next(), intended).finally(() => {
-          releaseSlot();
-          inflight.delete(p);
-        });
-        inflight.add(p);
-      }
-      await Promise.all(inflight);
+/** Closed model: each virtual user sends its next request when its last one answered. */
+async function driveClosed(st: RunState, concurrency: number, gate: Gate, send: Send): Promise<void> {
+  const users = Array.from({ length: concurrency }, async () => {
+    while (await gate.mayStart()) {
+      await gate.acquireSlot();
+      const intended = performance.now();
+      await send(st.o.next(), intended).finally(gate.releaseSlot);
     }
+  });
+  await Promise.all(users);
+}
+
+/** Open model: requests start on a schedule at the target rate, whatever the backend's pace. */
+async function driveOpen(st: RunState, rate: number, gate: Gate, send: Send): Promise<void> {
+  const inflight = new Set<Promise<void>>();
+  const interval = 1000 / Math.min(rate, st.o.guards.maxRps);
+  for (let i = 0; ; i++) {
+    const intended = st.startedAt + i * interval;
+    const ahead = intended - performance.now();
+    if (ahead > 1) await sleep(ahead - 1);
+    while (performance.now() < intended) await new Promise((r) => setImmediate(r));
+    if (!(await gate.mayStart())) break;
+    // A late start still counts from its intended time: that is the whole point.
+    await gate.acquireSlot();
+    if (st.stoppedBy) {
+      gate.releaseSlot();
+      break;
+    }
+    const p = send(st.o.next(), intended).finally(() => {
+      gate.releaseSlot();
+      inflight.delete(p);
+    });
+    inflight.add(p);
+  }
+  await Promise.all(inflight);
+}
+
+export async function runLoad(o: EngineOptions): Promise<RunResult> {
+  validate(o);
+  const { origin, prefix } = splitBaseUrl(o.baseUrl);
+  const pool = new Pool(origin, { connections: o.connections, pipelining: 1, keepAliveTimeout: 10_000 });
+  const startedAt = performance.now();
+  const st: RunState = {
+    o,
+    routes: {},
+    timeline: [],
+    warnings: [],
+    startedAt,
+    shapeEnd: startedAt + o.shape.durationMs,
+    controller: new AbortController(),
+    pausedUntil: 0,
+    pending: new Map(),
+    lastCompletion: startedAt,
+  };
+  // Every request listens on this one signal: as many listeners as requests in flight.
+  setMaxListeners(0, st.controller.signal);
+  const runtimeEnd = startedAt + o.guards.maxRuntimeMs;
+  const runtimeTimer = setTimeout(() => {
+    stop(st, `guard: maxRuntimeMs ${o.guards.maxRuntimeMs}`);
+    st.controller.abort();
+  }, o.guards.maxRuntimeMs);
+  const unwatch = watchEverySecond(st);
+  const gate = sendGate(st);
+  const send = requestSender(st, pool, origin, prefix);
+  try {
+    if (o.shape.model === 'closed') await driveClosed(st, o.shape.concurrency, gate, send);
+    else await driveOpen(st, o.shape.rate, gate, send);
   } finally {
     clearTimeout(runtimeTimer);
-    clearInterval(ruleTimer);
-    if (performance.now() > runtimeEnd) controller.abort();
+    unwatch();
+    if (performance.now() > runtimeEnd) st.controller.abort();
     await pool.close().catch(() => {});
   }
-  const requests = Object.values(routes).reduce((a, r) => a + r.requests, 0);
-  for (const s of timeline) s.p95 = percentileMs(s.latency, 95);
-  if (stall) throw stall;
-  return { routes, timeline, warnings, requests, stoppedBy: stoppedBy ?? 'duration', wallMs: performance.now() - startedAt, startedAt };
+  const requests = Object.values(st.routes).reduce((a, r) => a + r.requests, 0);
+  for (const s of st.timeline) s.p95 = percentileMs(s.latency, 95);
+  if (st.stall) throw st.stall;
+  return { routes: st.routes, timeline: st.timeline, warnings: st.warnings, requests, stoppedBy: st.stoppedBy ?? 'duration', wallMs: performance.now() - startedAt, startedAt };
 }
