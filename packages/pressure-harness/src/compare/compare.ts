@@ -190,21 +190,187 @@ export type CompareOptions = {
   interleaved?: boolean;
 };
 
-export function compareRuns(base: Side, candidate: Side, rules: CompareRules = DEFAULT_RULES, options: CompareOptions = {}): Comparison {
-  const b = collect(base.rounds);
-  const c = collect(candidate.rounds);
-  const findings: Finding[] = [];
-  const improvements: Finding[] = [];
-  const unmatched: string[] = [];
-  const tests: Pending[] = [];
-  const table: Comparison['routes'] = [];
-  let compared = 0;
-  const shiftRule = (metric: string): ShiftRule => ({ ...rules.shift, ...(rules.metrics?.[metric] as Partial<ShiftRule> | undefined) });
-  const growthRule = (metric: string, kind: GrowthRule): GrowthRule => ({ ...kind, ...(rules.metrics?.[metric] as Partial<GrowthRule> | undefined) });
+type Collected = ReturnType<typeof collect>;
 
-  for (const scenario of new Set([...b.merged.keys(), ...c.merged.keys()])) {
-    const br = b.merged.get(scenario);
-    const cr = c.merged.get(scenario);
+/** What every part of one comparison reads: the rules, each side collected, and the findings so far. */
+type Ctx = { rules: CompareRules; b: Collected; c: Collected; findings: Finding[]; tests: Pending[]; compared: number };
+
+const shiftRuleOf = (rules: CompareRules, metric: string): ShiftRule => ({ ...rules.shift, ...(rules.metrics?.[metric] as Partial<ShiftRule> | undefined) });
+const growthRuleOf = (rules: CompareRules, metric: string, kind: GrowthRule): GrowthRule => ({ ...kind, ...(rules.metrics?.[metric] as Partial<GrowthRule> | undefined) });
+
+/** Noisy histograms (latency, service time, noisy samples): a rank test each, judged later with all the others (judgeShifts). */
+function shiftTests(x: Ctx, scenario: string, route: string, bm: RouteMetrics, cm: RouteMetrics): void {
+  const bh = histograms(bm);
+  const ch = histograms(cm);
+  const roundsOf = (side: Routes[]) =>
+    side.flatMap((round) => {
+      const m = round.get(scenario)?.get(route);
+      return m ? [histograms(m)] : [];
+    });
+  const bRounds = roundsOf(x.b.perRound);
+  const cRounds = roundsOf(x.c.perRound);
+  const roundPairs = x.b.perRound.flatMap((round, i) => {
+    const bx = round.get(scenario)?.get(route);
+    const cy = x.c.perRound[i]?.get(scenario)?.get(route);
+    return bx && cy ? [[histograms(bx), histograms(cy)] as const] : [];
+  });
+  for (const metric of Object.keys(bh)) {
+    if (!ch[metric] || ignored(x.rules, scenario, route, metric)) continue;
+    x.compared++;
+    const rule = shiftRuleOf(x.rules, metric);
+    const test = rankSum(buckets(bh[metric]!), buckets(ch[metric]!));
+    const rounds = roundPairs.flatMap(([bx, cy]) => (bx[metric] && cy[metric] ? [rankSum(buckets(bx[metric]), buckets(cy[metric]))] : []));
+    // The percentile that moved most, in the direction of the effect.
+    const stats = [50, 95].map((q) => ({ q, base: percentileMs(bh[metric]!, q), cand: percentileMs(ch[metric]!, q) }));
+    const worse = test.a >= 0.5;
+    const pick = stats.reduce((p, y) => (worse ? (ratioOf(y.base, y.cand) > ratioOf(p.base, p.cand) ? y : p) : ratioOf(y.base, y.cand) < ratioOf(p.base, p.cand) ? y : p));
+    // Round against round: the candidate's best round past the base's worst by the fail ratio
+    // (a worse direction only). Runs of one version differ more than requests within a run.
+    const per = (hs: Record<string, Histogram>[]) => hs.flatMap((h) => (h[metric] ? [percentileMs(h[metric], pick.q)] : []));
+    const bq = per(bRounds);
+    const cq = per(cRounds);
+    const separated = bq.length < 2 || cq.length < 2 ? undefined : ratioOf(Math.max(...bq), Math.min(...cq)) >= rule.failRatio;
+    x.tests.push({
+      test,
+      rounds,
+      rule,
+      ...(separated !== undefined && { separated }),
+      ratio: ratioOf(pick.base, pick.cand),
+      delta: pick.cand - pick.base,
+      finding: { scenario, route, metric, kind: 'shift', severity: 'warn', stat: `p${pick.q}`, unit: metricDef(metric)?.unit ?? 'ms', base: pick.base, candidate: pick.cand },
+    });
+  }
+}
+
+/** Counts: non-noisy sample evidence (queries per request, rows read), by mean and max. */
+function countFindings(x: Ctx, scenario: string, route: string, bm: RouteMetrics, cm: RouteMetrics): void {
+  for (const [metric, be] of Object.entries(bm.evidence)) {
+    const ce = cm.evidence[metric];
+    if (be.kind !== 'sample' || ce?.kind !== 'sample' || metricDef(metric)?.noisy !== false || ignored(x.rules, scenario, route, metric)) continue;
+    if (be.n === 0 || ce.n === 0) continue;
+    x.compared++;
+    const rule = growthRuleOf(x.rules, metric, x.rules.counts);
+    const mean = { base: be.sum / be.n, cand: ce.sum / ce.n };
+    const r = ratioOf(mean.base, mean.cand);
+    const unit = metricDef(metric)?.unit ?? '';
+    if (r >= rule.minRatio)
+      x.findings.push({ scenario, route, metric, kind: 'growth', severity: r >= rule.failRatio ? 'fail' : 'warn', stat: 'mean', unit, base: round3(mean.base), candidate: round3(mean.cand) });
+    else if (ce.max > be.max && ratioOf(be.max, ce.max) >= rule.failRatio)
+      x.findings.push({ scenario, route, metric, kind: 'growth', severity: 'warn', stat: 'max', unit, base: be.max, candidate: ce.max });
+  }
+}
+
+/** Bytes per request, by mean. */
+function bytesFinding(x: Ctx, scenario: string, route: string, bm: RouteMetrics, cm: RouteMetrics): void {
+  if (bm.requests === 0 || cm.requests === 0 || ignored(x.rules, scenario, route, 'bytes_per_req')) return;
+  x.compared++;
+  const rule = growthRuleOf(x.rules, 'bytes_per_req', x.rules.bytes);
+  const [bb, cb] = [bm.bytes / bm.requests, cm.bytes / cm.requests];
+  const r = ratioOf(bb, cb);
+  if (r >= rule.minRatio)
+    x.findings.push({
+      scenario,
+      route,
+      metric: 'bytes_per_req',
+      kind: 'growth',
+      severity: r >= rule.failRatio ? 'fail' : 'warn',
+      stat: 'mean',
+      unit: 'B',
+      base: Math.round(bb),
+      candidate: Math.round(cb),
+    });
+}
+
+/**
+ * Errors, by class; a status the scenario expects (409 under optimistic concurrency) is an
+ * outcome, not an error, as it is for the budgets (load/report.ts).
+ */
+function errorFinding(x: Ctx, scenario: string, route: string, bm: RouteMetrics, cm: RouteMetrics): void {
+  if (ignored(x.rules, scenario, route, 'error_rate')) return;
+  x.compared++;
+  const expected = new Set([...(x.b.expected.get(scenario) ?? []), ...(x.c.expected.get(scenario) ?? [])]);
+  const isExpected = (k: string) => [...expected].some((s) => k === `4xx:${s}` || k === `5xx:${s}`);
+  const errorsOf = (m: RouteMetrics) => m.errors - [...expected].reduce((n, s) => n + (m.statuses[s] ?? 0), 0);
+  const rate = (m: RouteMetrics) => (m.requests ? errorsOf(m) / m.requests : 0);
+  const rise = rate(cm) - rate(bm);
+  if (rise < x.rules.errors.minRise || errorsOf(cm) < x.rules.errors.minErrors) return;
+  const classes: Record<string, [number, number]> = {};
+  for (const k of new Set([...Object.keys(bm.errorsByClass), ...Object.keys(cm.errorsByClass)].filter((k) => !isExpected(k)))) {
+    const [bn, cn] = [bm.errorsByClass[k] ?? 0, cm.errorsByClass[k] ?? 0];
+    if (cn > bn) classes[k] = [bn, cn];
+  }
+  x.findings.push({ scenario, route, metric: 'error_rate', kind: 'errors', severity: x.rules.errors.severity, stat: 'rate', unit: '', base: round3(rate(bm)), candidate: round3(rate(cm)), classes });
+}
+
+/** The scenario's own figures (a knee, a drift): worse by a ratio. */
+function singleFindings(x: Ctx, scenario: string): void {
+  const bs = x.b.singles.get(scenario) ?? {};
+  const cs = x.c.singles.get(scenario) ?? {};
+  for (const metric of Object.keys(bs)) {
+    if (cs[metric] === undefined || ignored(x.rules, scenario, null, metric)) continue;
+    x.compared++;
+    const rule = { ...x.rules.singles, ...(x.rules.metrics?.[metric] as Partial<GrowthRule> | undefined) };
+    const lowerIsWorse = metricDef(metric)?.lowerIsWorse === true;
+    const r = lowerIsWorse ? ratioOf(cs[metric]!, bs[metric]!) : ratioOf(bs[metric]!, cs[metric]!);
+    if (r >= rule.minRatio && bs[metric] !== cs[metric]) {
+      x.findings.push({
+        scenario,
+        route: null,
+        metric,
+        kind: 'single',
+        severity: r >= rule.failRatio ? 'fail' : rule.severity,
+        stat: 'value',
+        unit: metricDef(metric)?.unit ?? '',
+        base: bs[metric]!,
+        candidate: cs[metric]!,
+      });
+    }
+  }
+}
+
+/** Every rank test of the comparison judged as one family (FDR), then each significant one as a fail, a warning or an improvement. */
+function judgeShifts(x: Ctx, options: CompareOptions): Finding[] {
+  const { tests, rules } = x;
+  const improvements: Finding[] = [];
+  const q = adjustFdr(tests.map((t) => t.test.p));
+  const significant = tests.map((t, i) => {
+    const { rule, test, ratio, delta } = t;
+    const a = Math.max(test.a, 1 - test.a); // effect in whichever direction
+    const worse = test.a >= 0.5;
+    const big = worse ? ratio >= rule.minRatio && delta >= rule.minDelta : ratio <= 1 / rule.minRatio && -delta >= rule.minDelta;
+    return q[i]! < rules.fdr && a >= rule.minEffect && big;
+  });
+  tests.forEach((t, i) => {
+    if (!significant[i]) return;
+    const { test, rounds, rule, ratio, finding, separated } = t;
+    const worse = test.a >= 0.5;
+    // With rounds, the replicates of a version: a fail needs every round pair to show the effect,
+    // and every candidate round to be past every base round by the fail ratio (two clean rounds
+    // against two moved a short scenario's p95 by 1.55× with A 0.76 in both pairs here).
+    const consistent = rounds.length < 2 ? undefined : rounds.every((r) => (worse ? r.a >= rule.failEffect : r.a <= 1 - rule.failEffect)) && separated === true;
+    const full: Finding = { ...finding, confidence: round3(1 - q[i]!), effect: round3(test.a), ...(consistent !== undefined && { consistent }) };
+    if (!worse) return void improvements.push(full);
+    full.severity = test.a >= rule.failEffect && ratio >= rule.failRatio && (consistent === true || (options.interleaved === true && consistent === undefined)) ? 'fail' : 'warn';
+    // What else moved on the route: a diagnosis, not only a number.
+    if (finding.metric === 'latency_ms') {
+      full.moved = Object.fromEntries(
+        tests.flatMap((o, k) =>
+          o.finding.scenario === finding.scenario && o.finding.route === finding.route && o.finding.metric !== 'latency_ms' ? [[o.finding.metric, significant[k]! && o.test.a >= 0.5]] : [],
+        ),
+      );
+    }
+    x.findings.push(full);
+  });
+  return improvements;
+}
+
+export function compareRuns(base: Side, candidate: Side, rules: CompareRules = DEFAULT_RULES, options: CompareOptions = {}): Comparison {
+  const x: Ctx = { rules, b: collect(base.rounds), c: collect(candidate.rounds), findings: [], tests: [], compared: 0 };
+  const unmatched: string[] = [];
+  const table: Comparison['routes'] = [];
+  for (const scenario of new Set([...x.b.merged.keys(), ...x.c.merged.keys()])) {
+    const br = x.b.merged.get(scenario);
+    const cr = x.c.merged.get(scenario);
     if (!br || !cr) {
       unmatched.push(`${scenario} (only in the ${br ? base.label : candidate.label})`);
       continue;
@@ -224,190 +390,29 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
         base: { p50: percentileMs(bm.latency, 50), p95: percentileMs(bm.latency, 95), requests: bm.requests },
         candidate: { p50: percentileMs(cm.latency, 50), p95: percentileMs(cm.latency, 95), requests: cm.requests },
       });
-
-      // Noisy histograms: a test each, judged after the FDR adjustment of them all.
-      const bh = histograms(bm);
-      const ch = histograms(cm);
-      const roundsOf = (side: Routes[]) =>
-        side.flatMap((round) => {
-          const m = round.get(scenario)?.get(route);
-          return m ? [histograms(m)] : [];
-        });
-      const bRounds = roundsOf(b.perRound);
-      const cRounds = roundsOf(c.perRound);
-      const roundPairs = b.perRound.flatMap((round, i) => {
-        const x = round.get(scenario)?.get(route);
-        const y = c.perRound[i]?.get(scenario)?.get(route);
-        return x && y ? [[histograms(x), histograms(y)] as const] : [];
-      });
-      for (const metric of Object.keys(bh)) {
-        if (!ch[metric] || ignored(rules, scenario, route, metric)) continue;
-        compared++;
-        const rule = shiftRule(metric);
-        const test = rankSum(buckets(bh[metric]!), buckets(ch[metric]!));
-        const rounds = roundPairs.flatMap(([x, y]) => (x[metric] && y[metric] ? [rankSum(buckets(x[metric]), buckets(y[metric]))] : []));
-        // The percentile that moved most, in the direction of the effect.
-        const stats = [50, 95].map((q) => ({ q, base: percentileMs(bh[metric]!, q), cand: percentileMs(ch[metric]!, q) }));
-        const worse = test.a >= 0.5;
-        const pick = stats.reduce((x, y) => (worse ? (ratioOf(y.base, y.cand) > ratioOf(x.base, x.cand) ? y : x) : ratioOf(y.base, y.cand) < ratioOf(x.base, x.cand) ? y : x));
-        // Round against round: the candidate's best round past the base's worst by the fail ratio
-        // (a worse direction only). Runs of one version differ more than requests within a run.
-        const per = (hs: Record<string, Histogram>[]) => hs.flatMap((h) => (h[metric] ? [percentileMs(h[metric], pick.q)] : []));
-        const bq = per(bRounds);
-        const cq = per(cRounds);
-        const separated = bq.length < 2 || cq.length < 2 ? undefined : ratioOf(Math.max(...bq), Math.min(...cq)) >= rule.failRatio;
-        tests.push({
-          test,
-          rounds,
-          rule,
-          ...(separated !== undefined && { separated }),
-          ratio: ratioOf(pick.base, pick.cand),
-          delta: pick.cand - pick.base,
-          finding: { scenario, route, metric, kind: 'shift', severity: 'warn', stat: `p${pick.q}`, unit: metricDef(metric)?.unit ?? 'ms', base: pick.base, candidate: pick.cand },
-        });
-      }
-
-      // Counts: non-noisy sample evidence (queries per request, rows read), by mean and max.
-      for (const [metric, be] of Object.entries(bm.evidence)) {
-        const ce = cm.evidence[metric];
-        if (be.kind !== 'sample' || ce?.kind !== 'sample' || metricDef(metric)?.noisy !== false || ignored(rules, scenario, route, metric)) continue;
-        if (be.n === 0 || ce.n === 0) continue;
-        compared++;
-        const rule = growthRule(metric, rules.counts);
-        const mean = { base: be.sum / be.n, cand: ce.sum / ce.n };
-        const r = ratioOf(mean.base, mean.cand);
-        const unit = metricDef(metric)?.unit ?? '';
-        if (r >= rule.minRatio)
-          findings.push({ scenario, route, metric, kind: 'growth', severity: r >= rule.failRatio ? 'fail' : 'warn', stat: 'mean', unit, base: round3(mean.base), candidate: round3(mean.cand) });
-        else if (ce.max > be.max && ratioOf(be.max, ce.max) >= rule.failRatio)
-          findings.push({ scenario, route, metric, kind: 'growth', severity: 'warn', stat: 'max', unit, base: be.max, candidate: ce.max });
-      }
-
-      // Bytes per request.
-      if (bm.requests > 0 && cm.requests > 0 && !ignored(rules, scenario, route, 'bytes_per_req')) {
-        compared++;
-        const rule = growthRule('bytes_per_req', rules.bytes);
-        const x = bm.bytes / bm.requests;
-        const y = cm.bytes / cm.requests;
-        const r = ratioOf(x, y);
-        if (r >= rule.minRatio)
-          findings.push({
-            scenario,
-            route,
-            metric: 'bytes_per_req',
-            kind: 'growth',
-            severity: r >= rule.failRatio ? 'fail' : 'warn',
-            stat: 'mean',
-            unit: 'B',
-            base: Math.round(x),
-            candidate: Math.round(y),
-          });
-      }
-
-      // Errors, by class; a status the scenario expects (409 under optimistic concurrency) is an
-      // outcome, not an error, as it is for the budgets (load/report.ts).
-      if (!ignored(rules, scenario, route, 'error_rate')) {
-        compared++;
-        const expected = new Set([...(b.expected.get(scenario) ?? []), ...(c.expected.get(scenario) ?? [])]);
-        const isExpected = (k: string) => [...expected].some((s) => k === `4xx:${s}` || k === `5xx:${s}`);
-        const errorsOf = (m: RouteMetrics) => m.errors - [...expected].reduce((n, s) => n + (m.statuses[s] ?? 0), 0);
-        const rate = (m: RouteMetrics) => (m.requests ? errorsOf(m) / m.requests : 0);
-        const rise = rate(cm) - rate(bm);
-        if (rise >= rules.errors.minRise && errorsOf(cm) >= rules.errors.minErrors) {
-          const classes: Record<string, [number, number]> = {};
-          for (const k of new Set([...Object.keys(bm.errorsByClass), ...Object.keys(cm.errorsByClass)].filter((k) => !isExpected(k)))) {
-            const x = bm.errorsByClass[k] ?? 0;
-            const y = cm.errorsByClass[k] ?? 0;
-            if (y > x) classes[k] = [x, y];
-          }
-          findings.push({
-            scenario,
-            route,
-            metric: 'error_rate',
-            kind: 'errors',
-            severity: rules.errors.severity,
-            stat: 'rate',
-            unit: '',
-            base: round3(rate(bm)),
-            candidate: round3(rate(cm)),
-            classes,
-          });
-        }
-      }
+      shiftTests(x, scenario, route, bm, cm);
+      countFindings(x, scenario, route, bm, cm);
+      bytesFinding(x, scenario, route, bm, cm);
+      errorFinding(x, scenario, route, bm, cm);
     }
-
     // PostgreSQL's own figures: per scenario, not per route (the database cannot tell routes apart).
     const bFiles = base.rounds.flat().filter((f) => f.scenario === scenario);
     const cFiles = candidate.rounds.flat().filter((f) => f.scenario === scenario);
     const pg = comparePg(scenario, bFiles, cFiles, rules.pg, rules.metrics as Record<string, Partial<GrowthRule>> | undefined, (route, metric) => ignored(rules, scenario, route, metric));
-    compared += pg.compared;
-    findings.push(...pg.findings);
-
-    // The scenario's own figures.
-    const bs = b.singles.get(scenario) ?? {};
-    const cs = c.singles.get(scenario) ?? {};
-    for (const metric of Object.keys(bs)) {
-      if (cs[metric] === undefined || ignored(rules, scenario, null, metric)) continue;
-      compared++;
-      const rule = { ...rules.singles, ...(rules.metrics?.[metric] as Partial<GrowthRule> | undefined) };
-      const lowerIsWorse = metricDef(metric)?.lowerIsWorse === true;
-      const r = lowerIsWorse ? ratioOf(cs[metric]!, bs[metric]!) : ratioOf(bs[metric]!, cs[metric]!);
-      if (r >= rule.minRatio && bs[metric] !== cs[metric]) {
-        findings.push({
-          scenario,
-          route: null,
-          metric,
-          kind: 'single',
-          severity: r >= rule.failRatio ? 'fail' : rule.severity,
-          stat: 'value',
-          unit: metricDef(metric)?.unit ?? '',
-          base: bs[metric]!,
-          candidate: cs[metric]!,
-        });
-      }
-    }
+    x.compared += pg.compared;
+    x.findings.push(...pg.findings);
+    singleFindings(x, scenario);
   }
-
-  // One family for the FDR: every test of the comparison.
-  const q = adjustFdr(tests.map((t) => t.test.p));
-  const significant = tests.map((t, i) => {
-    const { rule, test, ratio, delta } = t;
-    const a = Math.max(test.a, 1 - test.a); // effect in whichever direction
-    const worse = test.a >= 0.5;
-    const big = worse ? ratio >= rule.minRatio && delta >= rule.minDelta : ratio <= 1 / rule.minRatio && -delta >= rule.minDelta;
-    return q[i]! < rules.fdr && a >= rule.minEffect && big;
-  });
-  tests.forEach((t, i) => {
-    if (!significant[i]) return;
-    const { test, rounds, rule, ratio, finding, separated } = t;
-    const worse = test.a >= 0.5;
-    // With rounds, the replicates of a version: a fail needs every round pair to show the effect,
-    // and every candidate round to be past every base round by the fail ratio (two clean rounds
-    // against two moved a short scenario's p95 by 1.55× with A 0.76 in both pairs here).
-    const consistent = rounds.length < 2 ? undefined : rounds.every((r) => (worse ? r.a >= rule.failEffect : r.a <= 1 - rule.failEffect)) && separated === true;
-    const full: Finding = { ...finding, confidence: round3(1 - q[i]!), effect: round3(test.a), ...(consistent !== undefined && { consistent }) };
-    if (!worse) return improvements.push(full);
-    full.severity = test.a >= rule.failEffect && ratio >= rule.failRatio && (consistent === true || (options.interleaved === true && consistent === undefined)) ? 'fail' : 'warn';
-    // What else moved on the route: a diagnosis, not only a number.
-    if (finding.metric === 'latency_ms') {
-      full.moved = Object.fromEntries(
-        tests.flatMap((o, k) =>
-          o.finding.scenario === finding.scenario && o.finding.route === finding.route && o.finding.metric !== 'latency_ms' ? [[o.finding.metric, significant[k]! && o.test.a >= 0.5]] : [],
-        ),
-      );
-    }
-    findings.push(full);
-  });
-
+  const improvements = judgeShifts(x, options);
   const order = (f: Finding) => (f.severity === 'fail' ? 0 : 1);
-  findings.sort((x, y) => order(x) - order(y) || x.scenario.localeCompare(y.scenario) || String(x.route).localeCompare(String(y.route)) || x.metric.localeCompare(y.metric));
+  x.findings.sort((p, y) => order(p) - order(y) || p.scenario.localeCompare(y.scenario) || String(p.route).localeCompare(String(y.route)) || p.metric.localeCompare(y.metric));
   return {
-    base: { label: base.label, rounds: base.rounds.length, scenarios: [...b.merged.keys()].sort() },
-    candidate: { label: candidate.label, rounds: candidate.rounds.length, scenarios: [...c.merged.keys()].sort() },
+    base: { label: base.label, rounds: base.rounds.length, scenarios: [...x.b.merged.keys()].sort() },
+    candidate: { label: candidate.label, rounds: candidate.rounds.length, scenarios: [...x.c.merged.keys()].sort() },
     rules,
-    compared,
-    tested: tests.length,
-    findings,
+    compared: x.compared,
+    tested: x.tests.length,
+    findings: x.findings,
     improvements,
     unmatched,
     routes: table,

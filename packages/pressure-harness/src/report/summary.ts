@@ -47,67 +47,64 @@ export function logSummary(lines: string[] | undefined): string {
   return trim(oneLine(lines.at(-1)!), 140);
 }
 
-export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunMeta) {
-  const sorted = [...scenarios].sort((a, b) => a.scenario.localeCompare(b.scenario));
-  const failed = sorted.filter((s) => s.verdict !== 'passed');
-  const problems = meta.problems ?? [];
-  const outcome = worst([...problems, ...failed.map((s) => ({ test: s.scenario, outcome: 'budget broken' as const, message: '' }))]);
-  const verdict = outcome === 'passed' ? 'passed' : 'failed';
-  const profile = [...new Set(sorted.map((s) => s.profile))].join(', ');
-  const statements = mergeStatements(db);
+type Statements = ReturnType<typeof mergeStatements>;
+type Slow = ScenarioFile['slowest'][number] & { scenario: string };
 
-  const endpoints = sorted.flatMap((s) => Object.entries(s.endpoints).map(([name, e]) => ({ scenario: s.scenario, endpoint: name, ...e }))).sort((a, b) => b.latencyMs.p95 - a.latencyMs.p95);
-  const deltas = sorted.flatMap((s) => (s.baseline?.deltas ?? []).map((d) => ({ scenario: s.scenario, ...d })));
-  const slowest = sorted
-    .flatMap((s) => s.slowest.map((r) => ({ scenario: s.scenario, ...r })))
-    .sort((a, b) => b.ms - a.ms)
-    .slice(0, 10);
-  const md: string[] = [];
-  md.push(`## Perf run \`${meta.runId}\`: ${verdict === 'passed' ? 'passed ✅' : `failed ❌ (${outcome})`}`);
-  md.push(
-    `Profile **${profile || 'n/a'}** · release ${meta.release ? `\`${meta.release}\`` : 'untagged'} · commit ${meta.commit ? `\`${meta.commit.slice(0, 12)}\`` : 'unknown'} · baseline ${meta.baseline ? `\`${meta.baseline}\`` : 'none'}${meta.shards > 1 ? ` · merged from ${meta.shards} shards` : ''}`,
-  );
+/** How the run ended, where a test did not end in a budget verdict (a crash, a timeout). */
+function endingSection(problems: NonNullable<RunMeta['problems']>): string[] {
   const others = problems.filter((p) => p.outcome !== 'budget broken');
-  if (others.length) {
-    md.push('', '### How the run ended', '');
-    md.push(
-      markdownTable(
-        ['test', 'outcome', 'error'],
-        others.map((p) => [p.test, p.outcome, trim(oneLine(p.message), 200)]),
-      ),
-    );
-  }
-  md.push('', '### Budget verdicts', '');
-  if (!sorted.length) md.push('_no scenario finished: see how the run ended above_');
-  else
-    md.push(
-      markdownTable(
-        ['scenario', 'verdict', 'attempts', 'rules met', 'broken'],
-        sorted.map((s) => [
-          s.scenario,
-          s.verdict === 'passed' ? '✅ passed' : '❌ failed',
-          String(s.attempts),
-          `${s.outcomes.filter(passed).length}/${s.outcomes.filter(judged).length}${s.outcomes.some((o) => !judged(o)) ? ` (${s.outcomes.filter((o) => !judged(o)).length} skipped)` : ''}`,
-          s.broken.map((b) => trim(formatOutcome(b).replace(/^fail: /, ''), 160)).join('<br>') || '–',
-        ]),
-      ),
-    );
-  const saturated = sorted.filter((s) => s.client?.saturated);
-  if (saturated.length) {
-    md.push('', '### The load generator', '');
-    for (const s of saturated) md.push(`- ⚠️ **${s.scenario}**: ${describeClient(s.client!)}.`);
-  }
-  md.push('', `### Against the baseline${meta.baseline ? ` \`${meta.baseline}\`` : ''}`, '');
+  if (!others.length) return [];
+  return [
+    '',
+    '### How the run ended',
+    '',
+    markdownTable(
+      ['test', 'outcome', 'error'],
+      others.map((p) => [p.test, p.outcome, trim(oneLine(p.message), 200)]),
+    ),
+  ];
+}
+
+function verdictsSection(sorted: ScenarioFile[]): string[] {
+  const md = ['', '### Budget verdicts', ''];
+  if (!sorted.length) return [...md, '_no scenario finished: see how the run ended above_'];
   md.push(
+    markdownTable(
+      ['scenario', 'verdict', 'attempts', 'rules met', 'broken'],
+      sorted.map((s) => [
+        s.scenario,
+        s.verdict === 'passed' ? '✅ passed' : '❌ failed',
+        String(s.attempts),
+        `${s.outcomes.filter(passed).length}/${s.outcomes.filter(judged).length}${s.outcomes.some((o) => !judged(o)) ? ` (${s.outcomes.filter((o) => !judged(o)).length} skipped)` : ''}`,
+        s.broken.map((b) => trim(formatOutcome(b).replace(/^fail: /, ''), 160)).join('<br>') || '–',
+      ]),
+    ),
+  );
+  const saturated = sorted.filter((s) => s.client?.saturated);
+  if (saturated.length) md.push('', '### The load generator', '', ...saturated.map((s) => `- ⚠️ **${s.scenario}**: ${describeClient(s.client!)}.`));
+  return md;
+}
+
+function baselineSection(sorted: ScenarioFile[], baseline: string | null | undefined): string[] {
+  const deltas = sorted.flatMap((s) => (s.baseline?.deltas ?? []).map((d) => ({ scenario: s.scenario, ...d })));
+  return [
+    '',
+    `### Against the baseline${baseline ? ` \`${baseline}\`` : ''}`,
+    '',
     deltas.length
       ? markdownTable(
           ['scenario', 'rule', 'change', 'verdict'],
           deltas.map((d) => [d.scenario, d.rule, `${d.pct >= 0 ? '+' : ''}${d.pct.toFixed(1)}%`, d.ok ? 'within' : 'over']),
         )
-      : meta.baseline
+      : baseline
         ? '_the baseline has no value for these scenarios_'
         : '_no baseline given (PERF_BASELINE=<tag>)_',
-  );
+  ];
+}
+
+/** Every metric against the baseline's recording, and the scale probes: findings with no rule written. */
+function findingsSections(sorted: ScenarioFile[]): string[] {
+  const md: string[] = [];
   const compared = sorted.filter((s) => s.comparison);
   if (compared.length) {
     const tag = compared[0]!.comparison!.against;
@@ -135,7 +132,13 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
       );
     }
   }
-  md.push('', '### Slowest endpoints (p95)', '');
+  return md;
+}
+
+/** The slowest endpoints, statements and requests, PostgreSQL's figures and the scenarios' own sections. */
+function evidenceSections(sorted: ScenarioFile[], statements: Statements, slowest: Slow[]): string[] {
+  const endpoints = sorted.flatMap((s) => Object.entries(s.endpoints).map(([name, e]) => ({ scenario: s.scenario, endpoint: name, ...e }))).sort((a, b) => b.latencyMs.p95 - a.latencyMs.p95);
+  const md = ['', '### Slowest endpoints (p95)', ''];
   md.push(
     markdownTable(
       ['scenario', 'endpoint', 'p50', 'p95', 'p99', 'req/s', 'errors', 'queries/req'],
@@ -173,20 +176,27 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
         )
       : '_none recorded_',
   );
-  const markdown = `${md.join('\n')}\n`;
+  return md;
+}
 
-  const json = {
+/** results.json: the same run as data. */
+function summaryJson(
+  sorted: ScenarioFile[],
+  meta: RunMeta,
+  o: { profile: string; verdict: string; outcome: string; problems: NonNullable<RunMeta['problems']>; statements: Statements; slowest: Slow[] },
+) {
+  return {
     version: 1,
     runId: meta.runId,
     release: meta.release,
     commit: meta.commit,
     baseline: meta.baseline,
-    profile,
+    profile: o.profile,
     shards: meta.shards,
     source: meta.source,
-    verdict,
-    outcome,
-    problems,
+    verdict: o.verdict,
+    outcome: o.outcome,
+    problems: o.problems,
     generatedAt: new Date().toISOString(),
     scenarios: sorted.map((s) => ({
       id: s.scenario,
@@ -203,11 +213,35 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
       probes: s.probes ?? [],
       pg: s.pg ? (s.pg.available ? { findings: s.pg.findings, tables: s.pg.tables, activity: s.pg.activity } : { available: false, reason: s.pg.reason }) : null,
     })),
-    slowestStatements: statements.statements.slice(0, 20),
-    slowestRequests: slowest,
+    slowestStatements: o.statements.statements.slice(0, 20),
+    slowestRequests: o.slowest,
     sections: sorted.flatMap((sc) => (sc.sections ?? []).map((x) => ({ scenario: sc.scenario, ...x }))),
   };
-  return { markdown, json, verdict, outcome };
+}
+
+export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunMeta) {
+  const sorted = [...scenarios].sort((a, b) => a.scenario.localeCompare(b.scenario));
+  const failed = sorted.filter((s) => s.verdict !== 'passed');
+  const problems = meta.problems ?? [];
+  const outcome = worst([...problems, ...failed.map((s) => ({ test: s.scenario, outcome: 'budget broken' as const, message: '' }))]);
+  const verdict = outcome === 'passed' ? 'passed' : 'failed';
+  const profile = [...new Set(sorted.map((s) => s.profile))].join(', ');
+  const statements = mergeStatements(db);
+  const slowest = sorted
+    .flatMap((s) => s.slowest.map((r) => ({ scenario: s.scenario, ...r })))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 10);
+  const md = [
+    `## Perf run \`${meta.runId}\`: ${verdict === 'passed' ? 'passed ✅' : `failed ❌ (${outcome})`}`,
+    `Profile **${profile || 'n/a'}** · release ${meta.release ? `\`${meta.release}\`` : 'untagged'} · commit ${meta.commit ? `\`${meta.commit.slice(0, 12)}\`` : 'unknown'} · baseline ${meta.baseline ? `\`${meta.baseline}\`` : 'none'}${meta.shards > 1 ? ` · merged from ${meta.shards} shards` : ''}`,
+    ...endingSection(problems),
+    ...verdictsSection(sorted),
+    ...baselineSection(sorted, meta.baseline),
+    ...findingsSections(sorted),
+    ...evidenceSections(sorted, statements, slowest),
+  ];
+  const json = summaryJson(sorted, meta, { profile, verdict, outcome, problems, statements, slowest });
+  return { markdown: `${md.join('\n')}\n`, json, verdict, outcome };
 }
 
 /** Writes summary.md and results.json, and the job summary where CI offers one. */
