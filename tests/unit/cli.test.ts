@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -38,10 +38,23 @@ describe('the pressure command line', () => {
   it('refuses an unknown verb and a baseline action it does not know, naming what it accepts', async () => {
     const v = await cli(['bisekt']);
     assert.equal(v.code, 2);
-    assert.match(v.err, /unknown verb "bisekt"; the verbs are compare, bisect, verify, merge, baseline, doctor/);
+    assert.match(v.err, /unknown verb "bisekt"; the verbs are compare, bisect, verify, merge, baseline, dataset, doctor/);
     const b = await cli(['baseline', 'store', '--force', '--tag', 'v1']);
     assert.equal(b.code, 2);
     assert.match(b.err, /the action must be one of save, check, list, got "store"/);
+  });
+
+  it('names every bad dataset flag at once, with what each action takes', async () => {
+    const r = await cli(['dataset', 'save', '--name', 'Big-One', '--as', 'x', '--seed', 's', '-c', '/nonexistent/playwright.config.ts']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /dataset: 3 problems:/);
+    assert.match(r.err, /--name must be lowercase letters, digits and "_", starting with a letter or digit, up to 40, got "Big-One"/);
+    assert.match(r.err, /--as goes with restore/);
+    assert.match(r.err, /--seed goes with plan/);
+    const a = await cli(['dataset', 'keep']);
+    assert.match(a.err, /the action must be one of plan, save, restore, list, drop, got "keep"/);
+    const n = await cli(['dataset', 'restore']);
+    assert.match(n.err, /restore needs --name <dataset>/);
   });
 
   it('says which config is missing, instead of a stack', async () => {
@@ -54,13 +67,59 @@ describe('the pressure command line', () => {
   });
 
   it("prints each verb's help with an example", async () => {
-    for (const verb of ['compare', 'bisect', 'verify', 'merge', 'baseline', 'doctor']) {
+    for (const verb of ['compare', 'bisect', 'verify', 'merge', 'baseline', 'dataset', 'doctor']) {
       const r = await cli([verb, '--help']);
       assert.equal(r.code, 0);
       assert.match(r.out, new RegExp(`Usage: pressure ${verb}`));
       assert.match(r.out, /Example: .*npx pressure /);
     }
     assert.ok(new UsageError('x', ['a'], 'u') instanceof Error);
+  });
+});
+
+describe('dataset plan', () => {
+  it("prints the rows of the suite's declared domain by entity and tier, and their size from a sample", async () => {
+    mkdirSync(path.join(process.cwd(), 'test-results'), { recursive: true });
+    const dir = mkdtempSync(path.join(process.cwd(), 'test-results', 'plan-'));
+    try {
+      const domain = `defineDomain({ shop: { count: 50, tiers: [{ label: 'small', share: 0.9, min: 0, max: 0 }, { label: 'whale', share: 0.1, min: 0, max: 0 }], fields: { name: ({ faker }) => faker.company.name() } }, order: { parent: 'shop', perParent: { byTier: { small: [1, 3], whale: [100, 200] } }, fields: { note: ({ faker }) => faker.lorem.sentence() } } })`;
+      const use = `{ baseURL: 'http://127.0.0.1:9', seedRoot: 's1', perfSettings: { resultsDir: 'r', baselinesDir: 'b' }, domain: ${domain} }`;
+      writeFileSync(path.join(dir, 'playwright.config.mjs'), `import { defineDomain } from 'pressure-harness/seed';\nexport default { use: ${use}, projects: [{ name: 'perf' }] };\n`);
+      const r = await cli(['dataset', 'plan', '-c', path.join(dir, 'playwright.config.mjs')]);
+      assert.equal(r.code, 0, r.err);
+      const { planDomain, defineDomain } = await import('pressure-harness/seed');
+      const plan = planDomain(
+        defineDomain({
+          shop: {
+            count: 50,
+            tiers: [
+              { label: 'small', share: 0.9, min: 0, max: 0 },
+              { label: 'whale', share: 0.1, min: 0, max: 0 },
+            ],
+            fields: { name: () => '' },
+          },
+          order: { parent: 'shop', perParent: { byTier: { small: [1, 3], whale: [100, 200] } }, fields: { note: () => '' } },
+        }),
+        's1',
+      );
+      assert.match(r.out, new RegExp(`\\(seed "s1"\\): ${plan.total.toLocaleString('en-US')} rows`));
+      assert.match(
+        r.out,
+        new RegExp(
+          `order +${plan.rows.order!.toLocaleString('en-US')} rows +~ +[\\d.]+ MB of data +\\(small ${plan.byTier.order!.small}, whale ${plan.byTier.order!.whale!.toLocaleString('en-US')}\\), \\d+ B a row from`,
+        ),
+      );
+      // Without a declared domain, it says how to declare one.
+      writeFileSync(
+        path.join(dir, 'bare.config.mjs'),
+        `export default { use: { baseURL: 'http://127.0.0.1:9', perfSettings: { resultsDir: 'r', baselinesDir: 'b' } }, projects: [{ name: 'perf' }] };\n`,
+      );
+      const bare = await cli(['dataset', 'plan', '-c', path.join(dir, 'bare.config.mjs')]);
+      assert.equal(bare.code, 2);
+      assert.match(bare.err, /declares no domain: pass harnessUse\(settings, \{ domain: domainOf\(…\) \}\)/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -11,6 +11,7 @@ import { int, port } from 'pressure-harness/contract';
 import { loadHarnessSettings, mintRunId } from 'pressure-harness/config';
 import { type BackendSpec, fill, harnessUse, type Placeholders, perfReporter, webServerOf } from 'pressure-harness/config';
 import type { HarnessOptions } from 'pressure-harness/fixtures';
+import { domainOf } from './domain.js';
 import type { ConduitOptions } from './fixtures.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -30,16 +31,26 @@ process.env.RUN_ID = runId;
 // How conduit starts, declared once: this run's webServer starts it (unless BASE_URL names one),
 // and `pressure compare --base <git ref>` starts it at two refs side by side, each on ports and
 // an embedded PostgreSQL of its own ({port}, {pgPort}, {dataDir}).
-const backend: BackendSpec = {
-  command: 'node --import tsx examples/conduit/server.ts',
-  cwd: path.join(here, '..', '..', '..'),
-  url: 'http://127.0.0.1:{port}/api',
-  env: { PORT: '{port}', PG_PORT: '{pgPort}', PG_DATA_DIR: '{dataDir}' },
-  // As conduit's server makes its embedded database: user and password postgres, database conduit.
-  databaseUrl: 'postgres://postgres:postgres@127.0.0.1:{pgPort}/conduit',
-};
+// With DATABASE_URL, each side serves a copy of that database instead ({databaseUrl}): what
+// `pressure dataset save` keeps.
+const backend: BackendSpec = s.databaseUrl
+  ? {
+      command: 'node --import tsx examples/conduit/server.ts',
+      cwd: path.join(here, '..', '..', '..'),
+      url: 'http://127.0.0.1:{port}/api',
+      env: { PORT: '{port}', DATABASE_URL: '{databaseUrl}' },
+      databaseUrl: '{databaseUrl}',
+    }
+  : {
+      command: 'node --import tsx examples/conduit/server.ts',
+      cwd: path.join(here, '..', '..', '..'),
+      url: 'http://127.0.0.1:{port}/api',
+      env: { PORT: '{port}', PG_PORT: '{pgPort}', PG_DATA_DIR: '{dataDir}' },
+      // As conduit's server makes its embedded database: user and password postgres, database conduit.
+      databaseUrl: 'postgres://postgres:postgres@127.0.0.1:{pgPort}/conduit',
+    };
 // This run's own conduit: the suite's ports, and conduit's own data folder ('': its .pgdata).
-const own: Placeholders = { port: s.suite.CONDUIT_PORT, pgPort: s.suite.CONDUIT_PG_PORT, dataDir: '' };
+const own: Placeholders = { port: s.suite.CONDUIT_PORT, pgPort: s.suite.CONDUIT_PG_PORT, dataDir: '', ...(s.databaseUrl && { databaseUrl: s.databaseUrl }) };
 const databaseUrl = s.databaseUrl ?? (s.baseUrlGiven ? undefined : fill(backend.databaseUrl!, own, 'backend.databaseUrl'));
 const server = webServerOf(backend, own, { healthPath: s.healthPath, reuseExistingServer: !process.env.CI });
 
@@ -51,7 +62,11 @@ export default defineConfig<{}, HarnessOptions & ConduitOptions>({
   workers: s.workers,
   reporter: [['list'], ['html', { open: 'never', outputFolder: path.join(here, 'playwright-report') }], perfReporter(s.perf.resultsDir)],
   outputDir: path.join(here, 'test-results'),
-  use: { ...harnessUse(s, { databaseUrl, datasetLabel: `${s.suite.CONDUIT_AUTHORS} authors`, backend }), authors: s.suite.CONDUIT_AUTHORS, seedVia: databaseUrl ? s.suite.CONDUIT_SEED_VIA : 'api' },
+  use: {
+    ...harnessUse(s, { databaseUrl, datasetLabel: `${s.suite.CONDUIT_AUTHORS} authors`, backend, domain: domainOf(s.suite.CONDUIT_AUTHORS) }),
+    authors: s.suite.CONDUIT_AUTHORS,
+    seedVia: databaseUrl ? s.suite.CONDUIT_SEED_VIA : 'api',
+  },
   projects: [
     { name: 'seed', testMatch: /seed\.setup\.ts/ },
     { name: 'correctness', testDir: './tests/correctness', dependencies: ['seed'] },

@@ -5,6 +5,7 @@
 import { baseline } from './baseline.js';
 import { bisect } from './bisect.js';
 import { compare } from './compare.js';
+import { dataset } from './dataset.js';
 import { doctor } from './doctor.js';
 import { helpText, UsageError, type FlagSpec } from './args.js';
 import { merge } from './merge.js';
@@ -14,7 +15,7 @@ import { SuiteError } from './suite.js';
 export type Verb = { name: string; summary: string; usage: string; about: string; example: string; flags: FlagSpec; run(argv: string[]): Promise<number> };
 
 /** The verbs, in the order --help lists them. */
-export const VERBS: readonly Verb[] = [compare, bisect, verify, merge, baseline, doctor];
+export const VERBS: readonly Verb[] = [compare, bisect, verify, merge, baseline, dataset, doctor];
 
 export function usage(): string {
   const w = Math.max(...VERBS.map((v) => v.name.length));
@@ -33,7 +34,7 @@ export function usage(): string {
 
 export { UsageError } from './args.js';
 export { SuiteError, loadSuite, type Suite } from './suite.js';
-export { failuresOf, perfRun, type RunOptions, type RunResult } from './runs.js';
+export { failuresOf, perfRun, projectRun, type RunOptions, type RunResult } from './runs.js';
 export { freePort } from './sides.js';
 
 export async function run(argv: string[]): Promise<number> {

@@ -33,6 +33,24 @@ function playwrightCli(suite: Suite): string {
   }
 }
 
+/**
+ * One project of the suite (its seed project, for a dataset), with `env`, its output on this
+ * process's stderr as it goes (a long seed's progress); the exit code and what failed, in words.
+ */
+export async function projectRun(suite: Suite, project: string, env: Record<string, string>, work: string): Promise<{ exit: number; failures: string[] }> {
+  const report = path.join(work, `report-${project}.json`);
+  const args = [playwrightCli(suite), 'test', '-c', suite.configFile, `--project=${project}`, '--reporter=json'];
+  const exit = await new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, args, {
+      cwd: suite.root,
+      env: { ...process.env, CI: '1', PLAYWRIGHT_HTML_OPEN: 'never', PLAYWRIGHT_JSON_OUTPUT_FILE: report, ...env },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    child.on('exit', (code) => resolve(code ?? 1));
+  });
+  return { exit, failures: failuresOf(report) };
+}
+
 export async function perfRun(suite: Suite, o: RunOptions): Promise<RunResult> {
   rmSync(o.dir, { recursive: true, force: true });
   const report = path.join(o.dir, 'report.json');

@@ -21,6 +21,8 @@ export type Side = {
   databaseUrl: string | undefined;
   /** Why it is not running, once it stopped on its own (an exit code, a signal, its last words); undefined while it runs. */
   ended(): string | undefined;
+  /** Keeps the side's copy of the database when it stops (a dataset being saved); its URL. */
+  keepDatabase(): string | undefined;
   stop(): Promise<void>;
 };
 
@@ -69,6 +71,7 @@ function outputTail(child: ChildProcess): { text(lines?: number): string } {
 
 export async function startSide(o: { label: string; ref: string | null; spec: BackendSpec; healthPath: string; templateUrl: string | undefined; work: string }): Promise<Side> {
   const cleanups: Cleanup[] = [];
+  let keep = false;
   const undo = async () => {
     for (const c of cleanups.reverse()) {
       try {
@@ -100,7 +103,7 @@ export async function startSide(o: { label: string; ref: string | null; spec: Ba
     if (templated.some((t) => placeholdersOf(t).includes('databaseUrl'))) {
       if (!o.templateUrl) throw new Error("the backend declaration uses {databaseUrl}, a copy of the suite's database: set DATABASE_URL to the database to copy");
       p.databaseUrl = await copyDatabase(o.templateUrl, `pressure_cmp_${o.label}_${process.pid}`);
-      cleanups.push(() => dropDatabase(o.templateUrl!, databaseOf(p.databaseUrl!)));
+      cleanups.push(() => (keep ? undefined : dropDatabase(o.templateUrl!, databaseOf(p.databaseUrl!))));
     }
     const env = { ...process.env, ...Object.fromEntries(Object.entries(o.spec.env ?? {}).map(([k, v]) => [k, fill(v, p, `backend.env.${k}`)])) };
     const url = fill(o.spec.url, p, 'backend.url').replace(/\/+$/, '');
@@ -143,7 +146,15 @@ export async function startSide(o: { label: string; ref: string | null; spec: Ba
     }
     const databaseUrl = o.spec.databaseUrl ? fill(o.spec.databaseUrl, p, 'backend.databaseUrl') : p.databaseUrl;
     console.log(`compare: ${where} answers at ${url}${databaseUrl ? `, database ${redactUrl(databaseUrl)}` : ''}`);
-    return { label: o.label, ref: o.ref, url, databaseUrl, ended: () => endedWith, stop: undo };
+    return {
+      label: o.label,
+      ref: o.ref,
+      url,
+      databaseUrl,
+      ended: () => endedWith,
+      keepDatabase: () => ((keep = true), p.databaseUrl),
+      stop: undo,
+    };
   } catch (e) {
     await undo();
     throw e;

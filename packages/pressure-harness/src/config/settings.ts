@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
-import { type Env, type EnvShape, formatProblems, int, parseEnv, postgresUrl, SettingsError } from '../contract/env.js';
+import { type Env, type EnvShape, formatProblems, int, oneOf, parseEnv, postgresUrl, SettingsError } from '../contract/env.js';
 import { BASELINE_TAG, type Baseline, loadBaseline } from '../budgets/baselines.js';
 import { type AuthScheme, parseAuthScheme } from '../fixtures/auth.js';
 import { PERF_RESULTS } from '../report/results.js';
@@ -30,6 +30,8 @@ export const harnessShape = {
   TEST_SERVICE_TOKEN: z.string().min(16).default(DEFAULT_SERVICE_TOKEN).describe('a secret of at least 16 characters'),
   RUN_ID: z.string().regex(RUN_ID_PATTERN).optional().describe('4-64 lowercase letters, digits and dashes, starting with a letter or digit'),
   RUN_TTL_MINUTES: int(5, 10_080, 180),
+  /** 1: teardown leaves the run's rows where they are (a dataset being saved, or one restored). */
+  RUN_KEEP: oneOf(['0', '1'], '0'),
   SEED: z.string().min(1).max(64).default('pressure-suite').describe('a seed string of 1 to 64 characters'),
   WORKERS: int(1, 32, 2),
   AUTH_SCHEME: z
@@ -78,6 +80,8 @@ export type HarnessSettings = {
   serviceToken: string;
   runId: string | undefined;
   runTtlSeconds: number;
+  /** RUN_KEEP=1: the run's rows stay after it (datasets). */
+  keepRun: boolean;
   seed: string;
   workers: number;
   auth: AuthScheme;
@@ -136,6 +140,7 @@ export function loadHarnessSettings<S extends EnvShape = Record<string, never>>(
     serviceToken: all.TEST_SERVICE_TOKEN,
     runId: all.RUN_ID,
     runTtlSeconds: all.RUN_TTL_MINUTES * 60,
+    keepRun: all.RUN_KEEP === '1',
     seed: all.SEED,
     workers: all.WORKERS,
     auth: parseAuthScheme(all.AUTH_SCHEME) as AuthScheme,

@@ -2,6 +2,7 @@
 import type { HarnessOptions } from '../fixtures/options.js';
 import { type BackendSpec, checkBackend } from './backend.js';
 import type { HarnessSettings } from './settings.js';
+import type { Domain } from '../seed/domain.js';
 
 /**
  * `backend`: how the suite's backend starts (config/backend.ts), for the command line's
@@ -10,7 +11,7 @@ import type { HarnessSettings } from './settings.js';
  */
 export function harnessUse(
   s: HarnessSettings,
-  o: { databaseUrl?: string; datasetLabel?: string; backendLogFile?: string; backend?: BackendSpec; faults?: Record<string, Record<string, string>> } = {},
+  o: { databaseUrl?: string; datasetLabel?: string; backendLogFile?: string; backend?: BackendSpec; faults?: Record<string, Record<string, string>>; domain?: Domain } = {},
 ): HarnessOptions & { baseURL: string } {
   const problems = o.backend ? checkBackend(o.backend) : [];
   if (o.faults && !o.backend) problems.push('faults need a backend declaration: verify starts the backend with each fault');
@@ -22,6 +23,8 @@ export function harnessUse(
     baseURL: s.baseUrl,
     serviceToken: s.serviceToken,
     runTtlSeconds: s.runTtlSeconds,
+    keepRun: s.keepRun,
+    domain: o.domain,
     seedRoot: s.seed,
     databaseUrl: o.databaseUrl ?? s.databaseUrl,
     authScheme: s.auth,

@@ -108,6 +108,10 @@ export async function runTeardown(config: FullConfig, suite: SuiteLifecycle = {}
   if (!runId || process.env[SETUP_OK] !== '1') return;
   const capabilities = capabilitiesFromEnv();
   const o = harnessOptions(config);
+  if (o.keepRun) {
+    say(`cleanup: run ${runId} kept (RUN_KEEP=1): its rows stay, for a dataset (pressure dataset save|restore); they expire at their TTL unless the dataset made them permanent`);
+    return;
+  }
   // A backend that froze (a stall ended the run) would hold every request below for minutes:
   // its rows stay until their expiry, and the next run's setup reaps them.
   const alive = await answers(o.baseURL, o.healthPath);
