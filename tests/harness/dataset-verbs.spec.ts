@@ -47,11 +47,10 @@ test.describe('datasets of any suite', () => {
     const env = { ...process.env, DATABASE_URL: tpl, BASE_URL: '', RUN_ID: '', RUN_KEEP: '', CONDUIT_AUTHORS: '20', CI: '1' };
     const runId = `ds-${name.replace(/_/g, '-')}`;
     try {
-      // A seed that fails (a project the suite does not have) keeps nothing: no dataset, no copy.
+      // A project the suite does not have is refused before anything starts.
       const bad = await run(process.execPath, [CLI, 'dataset', 'save', '--name', name, '--project', 'nope', '-c', CONFIG], env);
-      expect(bad.code, bad.output).toBe(1);
-      expect(bad.output).toMatch(/dataset: the nope project failed \(exit 1\).*; nothing was saved/s);
-      expect(await databases(verifyDatabaseUrl!, `pressure_ds_${name}%`)).toEqual([]);
+      expect(bad.code, bad.output).toBe(2);
+      expect(bad.output).toMatch(/has no project named "nope" to seed with; its projects: seed, correctness, perf/);
       expect(await databases(verifyDatabaseUrl!, `pressure_cmp_dataset_%`)).toEqual([]);
 
       const saved = await run(process.execPath, [CLI, 'dataset', 'save', '--name', name, '-c', CONFIG], env);

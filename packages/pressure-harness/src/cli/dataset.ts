@@ -198,6 +198,12 @@ async function save(suite: Suite, server: string, name: string, project: string,
     console.error(`dataset: "${name}" exists (database ${target}); pass --force to replace it once the new one is complete, or pressure dataset drop --name ${name}`);
     return 1;
   }
+  if (!suite.projects.includes(project))
+    throw new UsageError(
+      'dataset',
+      [`${suite.configFile} has no project named "${project}" to seed with; its projects: ${suite.projects.join(', ') || 'none'} (name one with --project)`],
+      dataset.usage,
+    );
   const spec = declaredBackend(suite, 'dataset', dataset.usage);
   if (![spec.url, spec.databaseUrl ?? '', ...Object.values(spec.env ?? {})].some((t) => t.includes('{databaseUrl}'))) {
     throw new UsageError(

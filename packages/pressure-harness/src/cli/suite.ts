@@ -19,6 +19,8 @@ export type Suite = {
   root: string;
   /** The project that holds the perf scenarios. */
   perfProject: string;
+  /** Every project's name, in the config's order. */
+  projects: string[];
   /** The harness's options as the perf project sees them (the config's `use`, then the project's). */
   use: Partial<HarnessOptions> & { baseURL?: string };
   perf: PerfSettings;
@@ -76,5 +78,5 @@ export async function loadSuite(flag: string | undefined, o: { perfProject?: str
   }
   if (config.projects && !project) throw new SuiteError(`${configFile} has no project named "${perfProject}"; its projects: ${config.projects.map((p) => p.name ?? '(unnamed)').join(', ')}`);
   // loadHarnessSettings resolved every folder against the suite's root already.
-  return { configFile, root: path.dirname(configFile), perfProject, use, perf };
+  return { configFile, root: path.dirname(configFile), perfProject, projects: (config.projects ?? []).map((p) => p.name ?? ''), use, perf };
 }
