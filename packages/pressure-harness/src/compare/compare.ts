@@ -22,50 +22,12 @@ import type { RouteMetrics } from '../load/engine.js';
 import { deserializeRoute } from '../load/serialize.js';
 import { metricDef, worseSingle } from '../metrics/registry.js';
 import { formatIndexDiff, type IndexDiff } from '../pg/schema.js';
-import type { ScenarioFile } from '../report/results.js';
-import { comparePg, DEFAULT_PG_RULES, type PgRules } from './pg.js';
+import type { Compared } from '../report/results.js';
+import { comparePg, DEFAULT_PG_RULES } from './pg.js';
 import { adjustFdr, rankSum, type RankSumTest } from './stats.js';
+import type { CompareRules, Comparison, Finding, GrowthRule, ShiftRule } from './types.js';
 
-export type Severity = 'fail' | 'warn';
-
-export type ShiftRule = {
-  /** Vargha–Delaney A at or past which a significant shift is a finding (0.64: "medium"). */
-  minEffect: number;
-  /** The p50 or p95 of the candidate over the base's, at or past which it is a finding. */
-  minRatio: number;
-  /** …and by at least this much, in the metric's unit (shifts of a few µs are not news). */
-  minDelta: number;
-  /**
-   * A finding fails when its effect and ratio reach these, with at least two rounds a side and
-   * the effect reaching failEffect in every round pair; else it warns. One run a side cannot tell
-   * a shift from the run-to-run variation of a scenario (a contended one moved its p95 3× between
-   * two clean runs here): the requests of one run are not independent samples of a version.
-   */
-  failEffect: number;
-  failRatio: number;
-};
-export type GrowthRule = {
-  /** Candidate over base at or past which growth is a finding. */
-  minRatio: number;
-  /** …and fails. */
-  failRatio: number;
-};
-export type CompareRules = {
-  /** The false discovery rate the tests are held to (Benjamini–Hochberg). */
-  fdr: number;
-  shift: ShiftRule;
-  counts: GrowthRule;
-  bytes: GrowthRule;
-  /** New failures: a rise of the error rate by this much (absolute) with at least `minErrors` errors. */
-  errors: { minRise: number; minErrors: number; severity: Severity };
-  singles: GrowthRule & { severity: Severity };
-  /** PostgreSQL's own figures per scenario (pg.ts). */
-  pg: PgRules;
-  /** Per metric name, rules that replace the kind's. */
-  metrics?: Record<string, Partial<ShiftRule> | Partial<GrowthRule>>;
-  /** `scenario`, `scenario/route` or `scenario/route/metric` to leave out (a route known to vary). */
-  ignore?: string[];
-};
+export type { CompareRules, Comparison, Finding, GrowthRule, Severity, ShiftRule } from './types.js';
 
 export const DEFAULT_RULES: CompareRules = {
   fdr: 0.01,
@@ -77,53 +39,7 @@ export const DEFAULT_RULES: CompareRules = {
   pg: DEFAULT_PG_RULES,
 };
 
-export type Finding = {
-  scenario: string;
-  /** The route key (template and variant); null for a scenario's own figure. */
-  route: string | null;
-  metric: string;
-  kind: 'shift' | 'growth' | 'errors' | 'single' | 'shape';
-  severity: Severity;
-  /** The statistic compared: p50/p95 for a shift, mean/max/rate/value otherwise. */
-  stat: string;
-  unit: string;
-  base: number;
-  candidate: number;
-  /** Shifts: 1 − the BH-adjusted p-value, and the effect size A. */
-  confidence?: number;
-  effect?: number;
-  /** Shifts with rounds: whether every round pair moved the same way. */
-  consistent?: boolean;
-  /** A latency shift: which other time metrics of the route shifted too (service time, DB time). */
-  moved?: Record<string, boolean>;
-  /** For errors: the classes that rose. */
-  classes?: Record<string, [number, number]>;
-  /** What the figures alone do not say: a shape finding's words, a statement's text. */
-  message?: string;
-  /** What differs between the two sides that likely explains it (an index one side lacks), where the comparison could see their schemas. */
-  cause?: string;
-};
-
-export type Comparison = {
-  base: { label: string; rounds: number; scenarios: string[] };
-  candidate: { label: string; rounds: number; scenarios: string[] };
-  rules: CompareRules;
-  /** How many metrics were compared, and how many of those by a test (the FDR's family). */
-  compared: number;
-  tested: number;
-  findings: Finding[];
-  /** Significant improvements (the mirror of a finding): reported, never failing. */
-  improvements: Finding[];
-  /** Scenarios or routes only one side has. */
-  unmatched: string[];
-  /** Indexes that differ between the two sides' databases, where the comparison started both (git refs). */
-  schema?: IndexDiff[];
-  /** Per scenario and route, p95 base → candidate, for the table. */
-  routes: { scenario: string; route: string; base: { p50: number; p95: number; requests: number }; candidate: { p50: number; p95: number; requests: number } }[];
-};
-
-/** What a comparison reads of a scenario's result: a run's file, or a baseline's saved result. */
-export type Compared = Pick<ScenarioFile, 'scenario' | 'raw' | 'pg'>;
+export type { Compared } from '../report/results.js';
 export type Side = { label: string; rounds: Compared[][] };
 
 type Routes = Map<string, Map<string, RouteMetrics>>;

@@ -4,7 +4,7 @@
  * and compare.md around them.
  */
 import { formatIndexDiff } from '../pg/schema.js';
-import type { Comparison, Finding } from './compare.js';
+import type { Comparison, Finding } from './types.js';
 
 const num = (x: number, unit: string) => {
   const v = Math.abs(x) >= 100 ? Math.round(x).toLocaleString('en-US') : String(+x.toFixed(x < 1 && x > -1 ? 3 : 1));

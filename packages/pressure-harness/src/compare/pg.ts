@@ -12,27 +12,10 @@
  * Each figure is compared as a number (growth past a ratio and a floor), as bytes and query
  * counts are, round against round (comparePg says how).
  */
-import type { Compared, Finding, GrowthRule, Severity } from './compare.js';
+import type { Compared } from '../report/results.js';
+import type { Finding, GrowthRule, PgMetric, PgRules } from './types.js';
 
-export type PgMetric = 'pg_statements_per_req' | 'pg_blocks_per_req' | 'pg_temp_blocks_per_req' | 'pg_seq_rows_per_req' | 'pg_blocks_per_call' | 'pg_rows_per_call' | 'pg_wait_sessions';
-
-export type PgRules = {
-  /** Growth past which a figure is a finding, and fails. */
-  growth: GrowthRule;
-  /**
-   * The same for one statement's figures per call. They warn by default: a statement's plan can
-   * flip between two runs of one version (a run's fresh tables have no statistics until
-   * autovacuum analyzes them), and clean rounds here differed 9× in the blocks one dashboard
-   * query read per call. The totals per request fail: a plan that flips there is news.
-   */
-  perCall: GrowthRule;
-  /** Per metric, the least change that counts, in its unit (a few blocks more is not news). */
-  minDelta: Record<PgMetric, number>;
-  /** A statement is compared per call when it ran at least this often on each side. */
-  minCalls: number;
-  /** A shape finding the base did not have. */
-  shapes: Severity;
-};
+export type { PgMetric, PgRules } from './types.js';
 
 export const DEFAULT_PG_RULES: PgRules = {
   // Clean rounds here differed up to 2.5× in blocks per request on the soak: 3× fails.

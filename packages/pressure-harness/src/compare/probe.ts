@@ -15,48 +15,11 @@
  * bytes and errors.
  */
 import type { ScenarioFile } from '../report/results.js';
-import { type CompareRules, compareRuns, DEFAULT_RULES, type Finding } from './compare.js';
+import { compareRuns, DEFAULT_RULES } from './compare.js';
+import type { CompareRules, Finding, ProbeFinding, ProbeResult, ScaleProbe } from './types.js';
+
+export type { ProbeFinding, ProbeResult, ScaleProbe } from './types.js';
 import { formatFinding } from './format.js';
-
-export type ScaleProbe = {
-  /** What differs between the two sizes, in words the report prints: 'items in the project'. */
-  dimension: string;
-  /** The variant measured at the smaller size, and that size in the dimension's unit. */
-  small: { variant: string; size: number };
-  /** The variant measured at the larger size: the same request, more data behind it. */
-  large: { variant: string; size: number };
-  /** Metrics that may grow with the data, each with the reason the report prints beside it. */
-  grows?: Record<string, string>;
-  /**
-   * The two sizes answer payloads alike (pages equally full, the same fields): only then is a
-   * growth of bytes per request a finding. By default a page that fills with the data (5 rows of
-   * a small tenant, 20 of a whale) grows its bytes without any cost growing: reported, not failing.
-   */
-  equalPayloads?: boolean;
-};
-
-export type ProbeFinding = Finding & {
-  /** k of cost ∝ size^k between the two sizes; null where the smaller size's figure is 0. */
-  exponent: number | null;
-  /** Why this metric may grow (the probe's `grows`): reported, never failing. */
-  expected?: string;
-};
-
-export type ProbeResult = {
-  dimension: string;
-  small: { variant: string; size: number };
-  large: { variant: string; size: number };
-  /** large.size / small.size. */
-  factor: number;
-  /** Metrics compared between the two sizes. */
-  compared: number;
-  /** Cost that grew with the data and should not have. */
-  findings: ProbeFinding[];
-  /** Growth the scenario said to expect, with its reason. */
-  expected: ProbeFinding[];
-  /** What else differs between the two sizes' requests (their bytes, their statuses): a finding is then not like for like. Absent in files of older versions. */
-  differs?: string[];
-};
 
 /** A probe that cannot be read: the scenario's author gets what is wrong and what is accepted. */
 export function checkProbe(p: ScaleProbe, variants: string[]): void {

@@ -11,8 +11,7 @@ import type { Outcome } from '../budgets/define.js';
 import type { SlowRequest } from '../load/engine.js';
 import type { SerializedRoute } from '../load/serialize.js';
 import type { PgEvidence } from '../pg/evidence.js';
-import type { Finding } from '../compare/compare.js';
-import type { ProbeResult, ScaleProbe } from '../compare/probe.js';
+import type { Finding, ProbeResult, ScaleProbe } from '../compare/types.js';
 import type { Delta, TimelinePoint } from './charts.js';
 import type { EndpointRow } from './tables.js';
 
@@ -53,6 +52,9 @@ export type ScenarioFile = {
   /** How the result was assessed (results/assess.ts), so that a merge of shards assesses the whole the same way; absent in older files. */
   assessed?: { gate: boolean; probes: ScaleProbe[] };
 };
+
+/** What a comparison reads of a scenario's result: a run's file, or a baseline's saved result. */
+export type Compared = Pick<ScenarioFile, 'scenario' | 'raw' | 'pg'>;
 
 /** A scenario's own part of summary.md: a heading and Markdown under it. */
 export type SummarySection = { title: string; markdown: string };

@@ -1,0 +1,153 @@
+/**
+ * What a comparison is made of and what it says, as types only: the rules, a finding, a
+ * comparison, PostgreSQL's rules, a scale probe and its result. compare.ts, pg.ts and probe.ts
+ * make them, report/ prints them and results.ts stores them; none of those import each other
+ * for a type.
+ */
+import type { IndexDiff } from '../pg/schema.js';
+
+export type Severity = 'fail' | 'warn';
+
+export type ShiftRule = {
+  /** Vargha–Delaney A at or past which a significant shift is a finding (0.64: "medium"). */
+  minEffect: number;
+  /** The p50 or p95 of the candidate over the base's, at or past which it is a finding. */
+  minRatio: number;
+  /** …and by at least this much, in the metric's unit (shifts of a few µs are not news). */
+  minDelta: number;
+  /**
+   * A finding fails when its effect and ratio reach these, with at least two rounds a side and
+   * the effect reaching failEffect in every round pair; else it warns. One run a side cannot tell
+   * a shift from the run-to-run variation of a scenario (a contended one moved its p95 3× between
+   * two clean runs here): the requests of one run are not independent samples of a version.
+   */
+  failEffect: number;
+  failRatio: number;
+};
+export type GrowthRule = {
+  /** Candidate over base at or past which growth is a finding. */
+  minRatio: number;
+  /** …and fails. */
+  failRatio: number;
+};
+export type CompareRules = {
+  /** The false discovery rate the tests are held to (Benjamini–Hochberg). */
+  fdr: number;
+  shift: ShiftRule;
+  counts: GrowthRule;
+  bytes: GrowthRule;
+  /** New failures: a rise of the error rate by this much (absolute) with at least `minErrors` errors. */
+  errors: { minRise: number; minErrors: number; severity: Severity };
+  singles: GrowthRule & { severity: Severity };
+  /** PostgreSQL's own figures per scenario (pg.ts). */
+  pg: PgRules;
+  /** Per metric name, rules that replace the kind's. */
+  metrics?: Record<string, Partial<ShiftRule> | Partial<GrowthRule>>;
+  /** `scenario`, `scenario/route` or `scenario/route/metric` to leave out (a route known to vary). */
+  ignore?: string[];
+};
+
+export type PgMetric = 'pg_statements_per_req' | 'pg_blocks_per_req' | 'pg_temp_blocks_per_req' | 'pg_seq_rows_per_req' | 'pg_blocks_per_call' | 'pg_rows_per_call' | 'pg_wait_sessions';
+
+export type PgRules = {
+  /** Growth past which a figure is a finding, and fails. */
+  growth: GrowthRule;
+  /**
+   * The same for one statement's figures per call. They warn by default: a statement's plan can
+   * flip between two runs of one version (a run's fresh tables have no statistics until
+   * autovacuum analyzes them), and clean rounds here differed 9× in the blocks one dashboard
+   * query read per call. The totals per request fail: a plan that flips there is news.
+   */
+  perCall: GrowthRule;
+  /** Per metric, the least change that counts, in its unit (a few blocks more is not news). */
+  minDelta: Record<PgMetric, number>;
+  /** A statement is compared per call when it ran at least this often on each side. */
+  minCalls: number;
+  /** A shape finding the base did not have. */
+  shapes: Severity;
+};
+
+export type Finding = {
+  scenario: string;
+  /** The route key (template and variant); null for a scenario's own figure. */
+  route: string | null;
+  metric: string;
+  kind: 'shift' | 'growth' | 'errors' | 'single' | 'shape';
+  severity: Severity;
+  /** The statistic compared: p50/p95 for a shift, mean/max/rate/value otherwise. */
+  stat: string;
+  unit: string;
+  base: number;
+  candidate: number;
+  /** Shifts: 1 − the BH-adjusted p-value, and the effect size A. */
+  confidence?: number;
+  effect?: number;
+  /** Shifts with rounds: whether every round pair moved the same way. */
+  consistent?: boolean;
+  /** A latency shift: which other time metrics of the route shifted too (service time, DB time). */
+  moved?: Record<string, boolean>;
+  /** For errors: the classes that rose. */
+  classes?: Record<string, [number, number]>;
+  /** What the figures alone do not say: a shape finding's words, a statement's text. */
+  message?: string;
+  /** What differs between the two sides that likely explains it (an index one side lacks), where the comparison could see their schemas. */
+  cause?: string;
+};
+
+export type Comparison = {
+  base: { label: string; rounds: number; scenarios: string[] };
+  candidate: { label: string; rounds: number; scenarios: string[] };
+  rules: CompareRules;
+  /** How many metrics were compared, and how many of those by a test (the FDR's family). */
+  compared: number;
+  tested: number;
+  findings: Finding[];
+  /** Significant improvements (the mirror of a finding): reported, never failing. */
+  improvements: Finding[];
+  /** Scenarios or routes only one side has. */
+  unmatched: string[];
+  /** Indexes that differ between the two sides' databases, where the comparison started both (git refs). */
+  schema?: IndexDiff[];
+  /** Per scenario and route, p95 base → candidate, for the table. */
+  routes: { scenario: string; route: string; base: { p50: number; p95: number; requests: number }; candidate: { p50: number; p95: number; requests: number } }[];
+};
+
+export type ScaleProbe = {
+  /** What differs between the two sizes, in words the report prints: 'items in the project'. */
+  dimension: string;
+  /** The variant measured at the smaller size, and that size in the dimension's unit. */
+  small: { variant: string; size: number };
+  /** The variant measured at the larger size: the same request, more data behind it. */
+  large: { variant: string; size: number };
+  /** Metrics that may grow with the data, each with the reason the report prints beside it. */
+  grows?: Record<string, string>;
+  /**
+   * The two sizes answer payloads alike (pages equally full, the same fields): only then is a
+   * growth of bytes per request a finding. By default a page that fills with the data (5 rows of
+   * a small tenant, 20 of a whale) grows its bytes without any cost growing: reported, not failing.
+   */
+  equalPayloads?: boolean;
+};
+
+export type ProbeFinding = Finding & {
+  /** k of cost ∝ size^k between the two sizes; null where the smaller size's figure is 0. */
+  exponent: number | null;
+  /** Why this metric may grow (the probe's `grows`): reported, never failing. */
+  expected?: string;
+};
+
+export type ProbeResult = {
+  dimension: string;
+  small: { variant: string; size: number };
+  large: { variant: string; size: number };
+  /** large.size / small.size. */
+  factor: number;
+  /** Metrics compared between the two sizes. */
+  compared: number;
+  /** Cost that grew with the data and should not have. */
+  findings: ProbeFinding[];
+  /** Growth the scenario said to expect, with its reason. */
+  expected: ProbeFinding[];
+  /** What else differs between the two sizes' requests (their bytes, their statuses): a finding is then not like for like. Absent in files of older versions. */
+  differs?: string[];
+};
