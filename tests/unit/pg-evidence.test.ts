@@ -186,6 +186,13 @@ describe('PostgreSQL evidence compared between two sides', () => {
     assert.match(formatFinding(c.findings.find((f) => f.metric === 'pg_shape')!), /new in the candidate: public\.items read by 10 sequential scans/);
   });
 
+  it('warns, never fails, on a statement that read no block a call in the base and some in the candidate (a plan flip, not news)', () => {
+    const base = [fileWith('s', 100, evidence({ lookups: 100, blocksPerLookup: 0 }))];
+    const cand = [fileWith('s', 100, evidence({ lookups: 100, blocksPerLookup: 224 }))];
+    const f = compareRuns({ label: 'a', rounds: [base] }, { label: 'b', rounds: [cand] }).findings.find((x) => x.metric === 'pg_blocks_per_call');
+    assert.equal(f?.severity, 'warn', 'a ratio of infinity is not past a fail ratio of infinity: per call never fails by default');
+  });
+
   it("takes each side round by round: the candidate's lowest round against the base's highest", () => {
     const round = (blocksPerLookup: number) => [fileWith('s', 100, evidence({ lookups: 100, blocksPerLookup }))];
     const grow = (b: number[], c: number[]) => compareRuns({ label: 'a', rounds: b.map(round) }, { label: 'b', rounds: c.map(round) }).findings.find((f) => f.metric === 'pg_blocks_per_req');

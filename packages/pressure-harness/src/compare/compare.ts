@@ -94,6 +94,8 @@ const ignored = (rules: CompareRules, scenario: string, route: string | null, me
   (rules.ignore ?? []).some((p) => p === scenario || p === `${scenario}/${route}` || p === `${scenario}/${route}/${metric}` || p === `${scenario}//${metric}`);
 
 const ratioOf = (base: number, cand: number) => (base === 0 ? (cand === 0 ? 1 : Infinity) : cand / base);
+/** A fail ratio of Infinity means never: growth from 0 is an infinite ratio, not a failure. */
+const failsAt = (ratio: number, failRatio: number) => Number.isFinite(failRatio) && ratio >= failRatio;
 
 type Pending = { finding: Finding; test: RankSumTest; rounds: RankSumTest[]; rule: ShiftRule; ratio: number; delta: number; separated?: boolean };
 
@@ -170,7 +172,7 @@ function countFindings(x: Ctx, scenario: string, route: string, bm: RouteMetrics
     const r = ratioOf(mean.base, mean.cand);
     const unit = metricDef(metric)?.unit ?? '';
     if (r >= rule.minRatio)
-      x.findings.push({ scenario, route, metric, kind: 'growth', severity: r >= rule.failRatio ? 'fail' : 'warn', stat: 'mean', unit, base: round3(mean.base), candidate: round3(mean.cand) });
+      x.findings.push({ scenario, route, metric, kind: 'growth', severity: failsAt(r, rule.failRatio) ? 'fail' : 'warn', stat: 'mean', unit, base: round3(mean.base), candidate: round3(mean.cand) });
     else if (ce.max > be.max && ratioOf(be.max, ce.max) >= rule.failRatio)
       x.findings.push({ scenario, route, metric, kind: 'growth', severity: 'warn', stat: 'max', unit, base: be.max, candidate: ce.max });
   }
@@ -189,7 +191,7 @@ function bytesFinding(x: Ctx, scenario: string, route: string, bm: RouteMetrics,
       route,
       metric: 'bytes_per_req',
       kind: 'growth',
-      severity: r >= rule.failRatio ? 'fail' : 'warn',
+      severity: failsAt(r, rule.failRatio) ? 'fail' : 'warn',
       stat: 'mean',
       unit: 'B',
       base: Math.round(bb),
@@ -234,7 +236,7 @@ function singleFindings(x: Ctx, scenario: string): void {
         route: null,
         metric,
         kind: 'single',
-        severity: r >= rule.failRatio ? 'fail' : rule.severity,
+        severity: failsAt(r, rule.failRatio) ? 'fail' : rule.severity,
         stat: 'value',
         unit: metricDef(metric)?.unit ?? '',
         base: bs[metric]!,

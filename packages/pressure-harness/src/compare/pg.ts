@@ -117,7 +117,8 @@ export function comparePg(
         route,
         metric,
         kind: 'growth',
-        severity: ratio >= rule.failRatio ? 'fail' : 'warn',
+        // A fail ratio of Infinity means never: 0 → 224 blocks is an infinite ratio, not a failure.
+        severity: Number.isFinite(rule.failRatio) && ratio >= rule.failRatio ? 'fail' : 'warn',
         stat: 'mean',
         unit: PG_UNITS[metric],
         base: round(x),
