@@ -3,6 +3,7 @@
  * 500, and a refused write leaves nothing behind. Each case here once answered 500 or a body
  * outside the contract.
  */
+import pg from 'pg';
 import { request } from 'undici';
 import { expect, test } from '../../fixtures';
 import { buildAccount, TINY_ACCOUNT } from '../../seed/factories.js';
@@ -39,6 +40,52 @@ test.describe('input errors', () => {
     }
     expect((await (await api.get('/v1/projects')).json()).data).toHaveLength(1);
     expect((await (await api.get(`/v1/projects/${project}/items`)).json()).data).toHaveLength(1);
+  });
+
+  test('should refuse JSON nested 8,000 levels deep and ids PostgreSQL would store alike, with 400 naming the field', async ({ api, account }) => {
+    // A 16 KB body of brackets once overflowed the stack of the NUL check: 500, before authentication.
+    const deep = `{"name":${'['.repeat(8_000)}${']'.repeat(8_000)}}`;
+    const nested = await api.post('/v1/projects', { data: deep, headers: { 'content-type': 'application/json' } });
+    await expect(nested).toBeApiError(400, 'VALIDATION_FAILED');
+    expect((await nested.json()).message).toMatch(/body\.name(\[0\])+ nests deeper than 32 levels/);
+    // "k\ud800" and "k\udbff" differ here and are both U+FFFD in PostgreSQL: a batch upsert once answered 21000 as 500.
+    const items = [
+      { title: 'one', externalId: 'k\ud800' },
+      { title: 'two', externalId: 'k\udbff' },
+    ];
+    const lone = await api.post('/v1/items/batch', { data: { projectId: account.projectIds[0], items } });
+    await expect(lone).toBeApiError(400, 'VALIDATION_FAILED');
+    expect((await lone.json()).details).toEqual({ field: 'body.items[0].externalId' });
+  });
+
+  test('should answer 404, not 500, for an item created while its project is being deleted', async ({ apiFor, createAccount, verifyDatabaseUrl }) => {
+    test.skip(!verifyDatabaseUrl, 'holds the delete open in the database');
+    const owner = await createAccount({ projects: 1, itemsPerProject: 0 });
+    const api = await apiFor(owner);
+    const project = owner.projectIds[0]!;
+    const db = new pg.Client({ connectionString: verifyDatabaseUrl! });
+    await db.connect();
+    try {
+      // The project's delete, not yet committed: the app's INSERT sees the project, and its
+      // foreign-key check waits on the deleting transaction; the commit makes it fail (23503).
+      await db.query('BEGIN');
+      await db.query('DELETE FROM projects WHERE id = $1', [project]);
+      const creating = api.post(`/v1/projects/${project}/items`, { data: { title: 'too late' } });
+      await expect
+        .poll(async () => {
+          // pg_stat_activity is read once per transaction unless its snapshot is cleared.
+          await db.query('SELECT pg_stat_clear_snapshot()');
+          return (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO items%'`)).rows[0]!.n;
+        })
+        .toBeGreaterThan(0);
+      await db.query('COMMIT');
+      const res = await creating;
+      await expect(res).toBeApiError(404, 'NOT_FOUND');
+      expect((await res.json()).message).toBe(`a row this request refers to was deleted meanwhile (project_id ${project})`);
+    } finally {
+      await db.query('ROLLBACK').catch(() => {});
+      await db.end();
+    }
   });
 
   test('should import an archived item through the batch endpoint with its timestamps in order', async ({ api, account }) => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeValidation } from '../../app/plugins/app/error-handler.js';
+import { databaseError, describeValidation } from '../../app/plugins/app/error-handler.js';
+import { findBadText, MAX_DEPTH } from '../../app/plugins/app/text-guard.js';
 import { isLoopback, tokenMatches } from '../../app/plugins/app/internal-guard.js';
 import { decodeCursor, encodeCursor } from '../../app/routes/v1/items.js';
 import { parseTraceparent } from '../../app/trace.js';
@@ -72,5 +73,39 @@ describe('internal guard', () => {
     assert.equal(tokenMatches('short', 'local-dev-test-service-token'), false);
     assert.equal(tokenMatches(undefined, 'local-dev-test-service-token'), false);
     assert.equal(tokenMatches(['a'], 'local-dev-test-service-token'), false);
+  });
+});
+
+describe('text PostgreSQL cannot hold, refused before a handler', () => {
+  it('names a NUL, a lone surrogate and a key holding one, by path, first in document order', () => {
+    assert.deepEqual(findBadText({ items: [{ title: 'ok' }, { title: 'a\u0000' }] }, 'body'), {
+      field: 'body.items[1].title',
+      problem: 'body.items[1].title must not contain NUL (\\u0000) characters',
+    });
+    assert.match(findBadText({ externalId: 'k\ud800' }, 'body')!.problem, /body\.externalId must be well-formed Unicode: a lone surrogate \(\\ud800\) at index 1/);
+    assert.equal(findBadText({ externalId: 'k\udbff' }, 'body')!.field, 'body.externalId');
+    assert.equal(findBadText({ 'a\u0000': 1 }, 'body')!.field, 'body."a\\u0000"');
+    assert.equal(findBadText({ emoji: 'ok \ud83d\ude00', text: 'plain' }, 'body'), undefined, 'a surrogate pair is a character');
+  });
+
+  it('walks a body of 8,000 brackets without recursion and refuses it for its depth', () => {
+    let deep: unknown = 'x';
+    for (let i = 0; i < 8_000; i++) deep = [deep];
+    const bad = findBadText({ payload: deep }, 'body')!;
+    assert.match(bad.problem, new RegExp(`nests deeper than ${MAX_DEPTH} levels`));
+    let ok: unknown = 'x';
+    for (let i = 0; i < MAX_DEPTH - 1; i++) ok = [ok];
+    assert.equal(findBadText(ok, 'body'), undefined);
+  });
+});
+
+describe("PostgreSQL's foreign-key violations as answers", () => {
+  it('answers 404 for a row referred to that was deleted meanwhile, 409 for a row still referred to', () => {
+    assert.deepEqual(databaseError({ code: '23503', detail: 'Key (project_id)=(42) is not present in table "projects".' }), {
+      status: 404,
+      code: 'NOT_FOUND',
+      message: 'a row this request refers to was deleted meanwhile (project_id 42)',
+    });
+    assert.equal(databaseError({ code: '23503', detail: 'Key (id)=(1) is still referenced from table "items".' })?.status, 409);
   });
 });

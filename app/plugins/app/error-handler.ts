@@ -45,14 +45,29 @@ export function describeValidation(context: string, e: AjvError): { field: strin
  * One mapping of PostgreSQL's error classes (and the driver's connection failures) to answers:
  *   class 22, data exception (a value the database cannot hold)  → 400, the client's to fix
  *   23505 unique violation                                         → 409
+ *   23503 foreign key: a row referred to is gone (deleted meanwhile) → 404; still referenced → 409
  *   class 08, 57P01-57P03, refused or dropped connections           → 503 + Retry-After: the database is gone for now
  *   55P03 lock not available, 57014 canceled, 40001, 40P01          → 503 + Retry-After: busy, not broken
  * Anything else is a bug of this app: 500, logged.
  */
+/** ` (project_id 42)` from `Key (project_id, test_run_id)=(42, r1) is not present in table "projects_r_…"`: the first key and its value, no table name. */
+function referred(detail: string | undefined): string {
+  const m = /^Key \(([^,)]+)[^)]*\)=\(([^,)]+)/.exec(detail ?? '');
+  return m ? ` (${m[1]} ${m[2]})` : '';
+}
+
 export function databaseError(e: { code?: string; message?: string; detail?: string }): { status: number; code: string; message: string; retryAfter?: number } | undefined {
   const code = e.code ?? '';
   if (/^22[0-9A-Z]{3}$/.test(code)) return { status: 400, code: 'VALIDATION_FAILED', message: `a value is outside what the database accepts: ${e.message ?? code}` };
   if (code === '23505') return { status: 409, code: 'ALREADY_EXISTS', message: `a row with these values exists already: ${e.detail ?? ''}`.trim() };
+  if (code === '23503') {
+    // A write that refers to a row another request deleted meanwhile (an item created while its
+    // project is deleted): what a request a moment later gets, 404. A delete of a row others still
+    // refer to: a conflict the client resolves first.
+    return /still referenced/.test(e.detail ?? '')
+      ? { status: 409, code: 'STILL_REFERENCED', message: `other rows still refer to this one: ${e.detail}` }
+      : { status: 404, code: 'NOT_FOUND', message: `a row this request refers to was deleted meanwhile${referred(e.detail)}` };
+  }
   const gone =
     /^08[0-9A-Z]{3}$/.test(code) ||
     ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code) ||
