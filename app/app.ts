@@ -40,6 +40,7 @@ export type BuildOptions = {
     /** Background workers; in-process apps (tests) run none unless they ask. */
     jobs?: AppConfig['jobs'];
     slowCallMs?: number;
+    timeouts?: AppConfig['timeouts'];
   };
   pool: pg.Pool;
 };
@@ -79,6 +80,12 @@ export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyI
     },
     trustProxy: false,
     bodyLimit: 1024 * 1024,
+    // A client that trickles its request (one byte every 5 s kept a connection 330 s and more):
+    // cut at the timeout with 408 (clientErrorHandler below).
+    requestTimeout: (config.timeouts ?? DEFAULTS.timeouts).requestMs,
+    keepAliveTimeout: (config.timeouts ?? DEFAULTS.timeouts).keepAliveMs,
+    // Node checks those timeouts every 30 s by default: a 5 s limit could hold 35 s.
+    http: { headersTimeout: (config.timeouts ?? DEFAULTS.timeouts).headersMs, connectionsCheckingInterval: 1000 },
     // Fastify's own refusals (a malformed URL, an unparsable media type) in the error contract too.
     frameworkErrors: (error, _request, reply) => {
       void (reply as unknown as { code(n: number): { send(b: object): unknown } })
@@ -89,11 +96,13 @@ export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyI
     // request line) gets the error contract's body, not Node's bare one.
     clientErrorHandler: (err, socket) => {
       const e = err as NodeJS.ErrnoException;
-      const [status, text, message] =
+      const [status, text, code, message] =
         e.code === 'HPE_HEADER_OVERFLOW'
-          ? [431, 'Request Header Fields Too Large', 'the request headers are larger than this server accepts']
-          : [400, 'Bad Request', 'the request could not be parsed as HTTP'];
-      const body = JSON.stringify({ code: status === 431 ? 'HEADERS_TOO_LARGE' : 'VALIDATION_FAILED', message });
+          ? [431, 'Request Header Fields Too Large', 'HEADERS_TOO_LARGE', 'the request headers are larger than this server accepts']
+          : e.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? [408, 'Request Timeout', 'REQUEST_TIMEOUT', `the request did not arrive whole within ${(config.timeouts ?? DEFAULTS.timeouts).requestMs} ms (APP_REQUEST_TIMEOUT_MS)`]
+            : [400, 'Bad Request', 'VALIDATION_FAILED', 'the request could not be parsed as HTTP'];
+      const body = JSON.stringify({ code, message });
       if (socket.writable) socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
       else socket.destroy(err);
     },

@@ -29,6 +29,18 @@ const shape = {
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   APP_LOG_FILE: z.string().min(1).optional().describe('a file path for the JSON log'),
   DB_POOL_MAX: int(2, 200, 20),
+  // Every way a peer can stall us, bounded (the issue found 0, "forever", for most):
+  // the whole request (headers and body) from a client …
+  APP_REQUEST_TIMEOUT_MS: int(1000, 600_000, 30_000),
+  // … its headers alone, and how long an idle kept-alive connection stays open;
+  APP_HEADERS_TIMEOUT_MS: int(1000, 600_000, 10_000),
+  APP_KEEP_ALIVE_TIMEOUT_MS: int(1000, 600_000, 72_000),
+  // a connection from the pool, a statement (server side), a transaction left idle, and a query's
+  // answer (client side: a frozen server cannot enforce its own statement_timeout).
+  DB_CONNECT_TIMEOUT_MS: int(100, 600_000, 5_000),
+  DB_STATEMENT_TIMEOUT_MS: int(100, 3_600_000, 30_000),
+  DB_IDLE_TX_TIMEOUT_MS: int(100, 3_600_000, 60_000),
+  DB_QUERY_TIMEOUT_MS: int(100, 3_600_000, 35_000),
   // Restoring a saved dataset: this run's database is cloned from it at start (app/db/clone.ts).
   APP_DATASET: z
     .string()
@@ -97,6 +109,12 @@ export function loadAppConfig(env: Env = process.env) {
     logLevel: v.LOG_LEVEL,
     logFile: v.APP_LOG_FILE,
     poolMax: v.DB_POOL_MAX,
+    timeouts: {
+      requestMs: v.APP_REQUEST_TIMEOUT_MS,
+      headersMs: Math.min(v.APP_HEADERS_TIMEOUT_MS, v.APP_REQUEST_TIMEOUT_MS),
+      keepAliveMs: v.APP_KEEP_ALIVE_TIMEOUT_MS,
+    },
+    db: { connectMs: v.DB_CONNECT_TIMEOUT_MS, statementMs: v.DB_STATEMENT_TIMEOUT_MS, idleTxMs: v.DB_IDLE_TX_TIMEOUT_MS, queryMs: v.DB_QUERY_TIMEOUT_MS },
     dataset: v.APP_DATASET ? { name: v.APP_DATASET, mode: v.APP_DATASET_MODE, target: v.APP_RUN_DATABASE } : undefined,
     sweeper: {
       intervalMs: v.SWEEPER_INTERVAL_MS,

@@ -70,7 +70,7 @@ async function main() {
     await c?.drop();
   };
 
-  const pool = createPool(url, config.poolMax);
+  const pool = createPool(url, config.poolMax, config.db);
   let app;
   try {
     await pool.query('SELECT 1').catch((e: Error & { code?: string }) => {

@@ -41,12 +41,21 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (v) => v);
 export const isoTimestamp = (v: string) => v.replace(' ', 'T').replace(/\+00$/, 'Z');
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMPTZ, isoTimestamp);
 
-export function createPool(connectionString: string, max: number): pg.Pool {
+/** How long the pool waits for a peer; each a setting (config.ts DB_*_TIMEOUT_MS). */
+export type DbTimeouts = { connectMs: number; statementMs: number; idleTxMs: number; queryMs: number };
+export const DEFAULT_DB_TIMEOUTS: DbTimeouts = { connectMs: 5_000, statementMs: 30_000, idleTxMs: 60_000, queryMs: 35_000 };
+
+export function createPool(connectionString: string, max: number, t: DbTimeouts = DEFAULT_DB_TIMEOUTS): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max,
-    // UTC sessions: timestamps round-trip as text exactly (keyset cursors rely on it).
-    options: '-c TimeZone=UTC -c statement_timeout=30000',
+    // UTC sessions: timestamps round-trip as text exactly (keyset cursors rely on it). The server
+    // cancels a statement past its timeout and ends a transaction left idle too long.
+    options: `-c TimeZone=UTC -c statement_timeout=${t.statementMs} -c idle_in_transaction_session_timeout=${t.idleTxMs}`,
+    // A frozen server (stopped, partitioned away) answers nothing, and cancels nothing: the client
+    // gives up on a connection and on a query's answer by itself.
+    connectionTimeoutMillis: t.connectMs,
+    query_timeout: t.queryMs,
     application_name: 'pressure-app',
   });
   // An idle client dies when the server shuts down or restarts (Playwright signals the whole

@@ -71,7 +71,7 @@ export function databaseError(e: { code?: string; message?: string; detail?: str
   const gone =
     /^08[0-9A-Z]{3}$/.test(code) ||
     ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND'].includes(code) ||
-    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(e.message ?? '');
+    /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/i.test(e.message ?? '');
   if (gone) return { status: 503, code: 'UNAVAILABLE', message: 'the database is unreachable; retry after the Retry-After delay', retryAfter: 5 };
   if (['55P03', '57014', '40001', '40P01'].includes(code)) {
     return { status: 503, code: 'UNAVAILABLE', message: 'the rows or tables this request needs are busy (locked or in conflict); retry after the Retry-After delay', retryAfter: 2 };
