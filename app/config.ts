@@ -25,6 +25,8 @@ const shape = {
   // Unset: .pgdata for the default PG_PORT, .pgdata-<port> for any other, so that a second app
   // of the checkout on other ports has a PostgreSQL of its own instead of stopping the first's.
   PG_DATA_DIR: z.string().min(1).optional().describe('a directory path'),
+  // The embedded PostgreSQL's durability: "off" for tests (fast), "on" as production runs.
+  PG_DURABILITY: oneOf(['off', 'on'], 'off'),
   TEST_SERVICE_TOKEN: z.string().min(16).default(DEV_SERVICE_TOKEN).describe('a secret of at least 16 characters'),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   APP_LOG_FILE: z.string().min(1).optional().describe('a file path for the JSON log'),
@@ -104,7 +106,7 @@ export function loadAppConfig(env: Env = process.env) {
     port: v.PORT ?? v.APP_PORT ?? 3210,
     /** Undefined means: start the embedded PostgreSQL. */
     databaseUrl: v.DATABASE_URL,
-    embedded: { port: v.PG_PORT, dataDir: path.resolve(v.PG_DATA_DIR ?? embeddedDataDir(projectRoot, v.PG_PORT)) },
+    embedded: { port: v.PG_PORT, dataDir: path.resolve(v.PG_DATA_DIR ?? embeddedDataDir(projectRoot, v.PG_PORT)), durable: v.PG_DURABILITY === 'on' },
     testServiceToken: v.TEST_SERVICE_TOKEN,
     logLevel: v.LOG_LEVEL,
     logFile: v.APP_LOG_FILE,

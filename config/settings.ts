@@ -122,9 +122,23 @@ export const APP_LOG_DIR = path.join('.run', 'logs');
 export const appLogFile = (runId: string) => path.join(APP_LOG_DIR, `app-${runId}.log`);
 
 /** The environment app/ gets when the suite (or a script of it) starts it. */
+/**
+ * The embedded PostgreSQL's durability for this run: as given (PG_DURABILITY), else "on" for a
+ * run of the perf project alone, so that write latency is what a production database shows, and
+ * "off" (fast) for anything that runs correctness or the harness's own tests. summary.md says
+ * which it was (its Environment section).
+ */
+export function durabilityFor(env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv): string {
+  // As given: app/ validates it and names a bad value.
+  if (env.PG_DURABILITY) return env.PG_DURABILITY;
+  const named = argv.flatMap((a, k) => (a.startsWith('--project=') ? [a.slice('--project='.length)] : a === '--project' && argv[k + 1] ? [argv[k + 1]!] : []));
+  return named.length > 0 && named.every((p) => p === 'perf') ? 'on' : 'off';
+}
+
 export function appServerEnv(s: Settings, runId = 'scripts'): Record<string, string> {
   return {
     APP_ENV: 'test',
+    PG_DURABILITY: durabilityFor(),
     PORT: String(s.appPort),
     PG_PORT: String(s.pgPort),
     TEST_SERVICE_TOKEN: s.serviceToken,
@@ -145,6 +159,8 @@ export function appBackend(s: Settings): BackendSpec {
       PORT: '{port}',
       TEST_SERVICE_TOKEN: s.serviceToken,
       APP_FAULTS: '',
+      // Each side is measured as production runs: writes wait for the disk.
+      PG_DURABILITY: 'on',
       ...(s.appDatabaseUrl ? { DATABASE_URL: '{databaseUrl}' } : { PG_PORT: '{pgPort}', PG_DATA_DIR: '{dataDir}' }),
     },
     databaseUrl: s.appDatabaseUrl ? '{databaseUrl}' : embeddedUrl(0).replace(':0/', ':{pgPort}/'),

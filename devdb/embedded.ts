@@ -26,7 +26,8 @@ type Log = (msg: string, extra?: object) => void;
 export type EmbeddedServer = { url: string; clusterDir: string; stop: () => Promise<void> };
 
 /** `database`: created if missing (default `pressure`). */
-export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; log: Log; database?: string }): Promise<EmbeddedServer> {
+/** `durable`: fsync, synchronous_commit and full-page writes on, as a production database runs (perf); off by default (a throwaway test cluster). */
+export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; log: Log; database?: string; durable?: boolean }): Promise<EmbeddedServer> {
   const database = opts.database ?? EMBEDDED_DATABASE;
   const { EmbeddedPostgres, dataDir } = await locateEmbedded(opts.dataDir, opts.log);
   const clusterDir = path.join(dataDir, 'cluster');
@@ -49,10 +50,11 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
       '-c', 'listen_addresses=127.0.0.1',
       '-c', 'unix_socket_directories=',
       '-c', 'max_connections=200',
-      // A throwaway test cluster: durability buys nothing here and costs seed speed.
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
+      // A throwaway test cluster: durability buys nothing here and costs seed speed. A perf run
+      // asks for it (durable): write latency is then what a production database shows.
+      '-c', `fsync=${opts.durable ? 'on' : 'off'}`,
+      '-c', `synchronous_commit=${opts.durable ? 'on' : 'off'}`,
+      '-c', `full_page_writes=${opts.durable ? 'on' : 'off'}`,
       // Sized for datasets of millions of rows on a developer machine: a bulk load neither
       // evicts its own dirty pages nor checkpoints every few seconds.
       '-c', 'shared_buffers=512MB',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SettingsError } from 'pressure-harness/contract';
-import { loadSettings, mintRunId, RUN_ID_PATTERN } from '../../config/settings.js';
+import { durabilityFor, loadSettings, mintRunId, RUN_ID_PATTERN } from '../../config/settings.js';
 import { loadAppConfig } from '../../app/config.js';
 
 function problemsOf(fn: () => unknown): string[] {
@@ -105,5 +105,22 @@ describe('app settings', () => {
     assert.equal(problems.length, 2);
     assert.ok(problems.includes('APP_ENV must be one of "development" | "test" | "production", got "prod"'));
     assert.ok(problems.includes('TEST_SERVICE_TOKEN must be a secret of at least 16 characters, got "short"'));
+  });
+});
+
+describe("the embedded PostgreSQL's durability", () => {
+  it('is on for a run of the perf project alone, off for any other, and as given when PG_DURABILITY says', () => {
+    const argv = (...a: string[]) => ['node', 'playwright', 'test', ...a];
+    assert.equal(durabilityFor({}, argv('--project=perf')), 'on');
+    assert.equal(durabilityFor({}, argv('--project', 'perf')), 'on');
+    assert.equal(durabilityFor({}, argv('--project=correctness', '--project=perf')), 'off');
+    assert.equal(durabilityFor({}, argv()), 'off', 'every project: correctness runs too');
+    assert.equal(durabilityFor({ PG_DURABILITY: 'off' }, argv('--project=perf')), 'off');
+    assert.equal(durabilityFor({ PG_DURABILITY: 'on' }, argv('--project=correctness')), 'on');
+  });
+
+  it('is refused by app/ when it is neither on nor off, naming what it accepts', () => {
+    assert.throws(() => loadAppConfig({ PG_DURABILITY: 'sometimes' }), /PG_DURABILITY.*"off" \| "on"/s);
+    assert.equal(loadAppConfig({ PG_DURABILITY: 'on' }).embedded.durable, true);
   });
 });

@@ -199,6 +199,7 @@ function report(c: Comparison, base: Side, candidate: Side, out: string): number
   console.log(
     `compare: ${candidate.label} against ${base.label}: ${c.compared} metrics compared, ${fails.length} failing, ${c.findings.length - fails.length} warnings, ${c.improvements.length} improvements → ${path.join(out, 'compare.md')}`,
   );
+  for (const d of c.environment ?? []) console.log(`  warn: the sides ran on different environments: ${d}`);
   for (const l of findingLines(c.findings)) console.log(l);
   for (const d of c.schema ?? []) console.log(`  schema: ${formatIndexDiff(d)}`);
   return fails.length ? 1 : 0;

@@ -21,6 +21,7 @@ import { mergeRoutes } from '../load/report.js';
 import type { RouteMetrics } from '../load/engine.js';
 import { deserializeRoute } from '../load/serialize.js';
 import { metricDef, worseSingle } from '../metrics/registry.js';
+import { environmentDifferences } from '../pg/environment.js';
 import { formatIndexDiff, type IndexDiff } from '../pg/schema.js';
 import type { Compared } from '../report/results.js';
 import { comparePg, DEFAULT_PG_RULES } from './pg.js';
@@ -322,6 +323,8 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
     singleFindings(x, scenario);
   }
   const improvements = judgeShifts(x, options);
+  const envOf = (s: Side) => s.rounds.flat().find((f) => f.environment)?.environment;
+  const environment = environmentDifferences(envOf(base), envOf(candidate));
   const order = (f: Finding) => (f.severity === 'fail' ? 0 : 1);
   x.findings.sort((p, y) => order(p) - order(y) || p.scenario.localeCompare(y.scenario) || String(p.route).localeCompare(String(y.route)) || p.metric.localeCompare(y.metric));
   return {
@@ -333,6 +336,7 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
     findings: x.findings,
     improvements,
     unmatched,
+    ...(environment.length && { environment }),
     routes: table,
   };
 }

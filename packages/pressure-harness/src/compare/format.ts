@@ -73,6 +73,8 @@ export function compareMarkdown(c: Comparison): string {
     if (!fs.length) return;
     lines.push(`## ${title}`, '', ...fs.map((f) => `- ${formatFinding(f)}`), '');
   };
+  if (c.environment?.length)
+    lines.push('## ⚠️ The two sides ran on different environments', '', ...c.environment.map((d) => `- ${d}`), '', 'A difference in latency may come from these, not from the code.', '');
   list('Failing', fails);
   list('Warnings', warns);
   list('Improved', c.improvements);

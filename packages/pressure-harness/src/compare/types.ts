@@ -106,6 +106,8 @@ export type Comparison = {
   improvements: Finding[];
   /** Scenarios or routes only one side has. */
   unmatched: string[];
+  /** What differs between the two sides' environments in something that moves latency (pg/environment.ts): a warning beside every finding. */
+  environment?: string[];
   /** Indexes that differ between the two sides' databases, where the comparison started both (git refs). */
   schema?: IndexDiff[];
   /** Per scenario and route, p95 base → candidate, for the table. */

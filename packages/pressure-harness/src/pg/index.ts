@@ -3,3 +3,4 @@ export * from './evidence.js';
 export * from './statements.js';
 export * from './url.js';
 export * from './schema.js';
+export * from './environment.js';

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Outcome } from '../budgets/define.js';
 import type { SlowRequest } from '../load/engine.js';
 import type { SerializedRoute } from '../load/serialize.js';
+import type { Environment } from '../pg/environment.js';
 import type { PgEvidence } from '../pg/evidence.js';
 import type { Finding, ProbeResult, ScaleProbe } from '../compare/types.js';
 import type { Delta, TimelinePoint } from './charts.js';
@@ -45,6 +46,8 @@ export type ScenarioFile = {
   client?: ClientHealth;
   /** PostgreSQL's own statistics over the scenario (pg/evidence.ts); absent in older files. */
   pg?: PgEvidence;
+  /** What the run ran on (pg/environment.ts); absent in older files. */
+  environment?: Environment;
   /** Every metric against the baseline's recorded results (PERF_BASELINE), no rule written. */
   comparison?: { against: string; compared: number; tested: number; findings: Finding[]; improvements: Finding[] };
   /** The scenario's scale probes: its requests at two data sizes, every metric compared (compare/probe.ts). */
@@ -54,7 +57,7 @@ export type ScenarioFile = {
 };
 
 /** What a comparison reads of a scenario's result: a run's file, or a baseline's saved result. */
-export type Compared = Pick<ScenarioFile, 'scenario' | 'raw' | 'pg'>;
+export type Compared = Pick<ScenarioFile, 'scenario' | 'raw' | 'pg' | 'environment'>;
 
 /** A scenario's own part of summary.md: a heading and Markdown under it. */
 export type SummarySection = { title: string; markdown: string };

@@ -61,6 +61,7 @@ export function scenarioFile(o: {
   sections?: ScenarioFile['sections'];
   client?: ScenarioFile['client'];
   pg?: ScenarioFile['pg'];
+  environment?: ScenarioFile['environment'];
 }): ScenarioFile {
   return {
     version: 2,
@@ -83,6 +84,7 @@ export function scenarioFile(o: {
     details: o.details,
     sections: o.sections ?? [],
     ...(o.client && { client: o.client }),
+    ...(o.environment && { environment: o.environment }),
     ...(o.pg && { pg: o.pg }),
   };
 }

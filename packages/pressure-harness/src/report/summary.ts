@@ -4,6 +4,7 @@
  * backlog), the slowest requests with their trace IDs) and results.json (the same, machine-readable, with the release
  * tag and the commit, for trend tracking).
  */
+import { describeEnvironment, environmentDifferences } from '../pg/environment.js';
 import { describeClient } from '../load/client-health.js';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -49,6 +50,19 @@ export function logSummary(lines: string[] | undefined): string {
 
 type Statements = ReturnType<typeof mergeStatements>;
 type Slow = ScenarioFile['slowest'][number] & { scenario: string };
+
+/** What the run ran on (the first scenario's record; shards on other machines are named too). */
+function environmentSection(sorted: ScenarioFile[]): string[] {
+  const envs = sorted.flatMap((s) => (s.environment ? [s.environment] : []));
+  if (!envs.length) return [];
+  const lines = describeEnvironment(envs[0]!);
+  const others = [...new Set(envs.slice(1).map((e) => JSON.stringify(e)))].filter((e) => e !== JSON.stringify(envs[0]));
+  if (others.length)
+    lines.push(
+      `${others.length} other environment${others.length === 1 ? '' : 's'} among the shards: ${others.map((e) => environmentDifferences(envs[0], JSON.parse(e) as (typeof envs)[0]).join(', ') || 'same settings').join('; ')}`,
+    );
+  return ['', '### Environment', '', ...lines.map((l) => `- ${l}`)];
+}
 
 /** How the run ended, where a test did not end in a budget verdict (a crash, a timeout). */
 function endingSection(problems: NonNullable<RunMeta['problems']>): string[] {
@@ -213,6 +227,7 @@ function summaryJson(
       probes: s.probes ?? [],
       pg: s.pg ? (s.pg.available ? { findings: s.pg.findings, tables: s.pg.tables, activity: s.pg.activity } : { available: false, reason: s.pg.reason }) : null,
     })),
+    environment: sorted.find((s) => s.environment)?.environment ?? null,
     slowestStatements: o.statements.statements.slice(0, 20),
     slowestRequests: o.slowest,
     sections: sorted.flatMap((sc) => (sc.sections ?? []).map((x) => ({ scenario: sc.scenario, ...x }))),
@@ -234,6 +249,7 @@ export function buildSummary(scenarios: ScenarioFile[], db: DbFile[], meta: RunM
   const md = [
     `## Perf run \`${meta.runId}\`: ${verdict === 'passed' ? 'passed ✅' : `failed ❌ (${outcome})`}`,
     `Profile **${profile || 'n/a'}** · release ${meta.release ? `\`${meta.release}\`` : 'untagged'} · commit ${meta.commit ? `\`${meta.commit.slice(0, 12)}\`` : 'unknown'} · baseline ${meta.baseline ? `\`${meta.baseline}\`` : 'none'}${meta.shards > 1 ? ` · merged from ${meta.shards} shards` : ''}`,
+    ...environmentSection(sorted),
     ...endingSection(problems),
     ...verdictsSection(sorted),
     ...baselineSection(sorted, meta.baseline),

@@ -61,6 +61,7 @@ export function mergeScenario(parts: ScenarioFile[], budgetFor: (id: string) => 
     // PostgreSQL's deltas are database-wide: shards sharing a database each saw all of them, so
     // adding them up would count the same work twice. One shard's view stands.
     pg: parts.find((p) => p.pg?.available)?.pg ?? parts[0]!.pg,
+    environment: parts.find((p) => p.environment)?.environment,
     ...(baseline && { baseline }),
     rules: o.rules,
     probes: declared?.probes ?? [],
