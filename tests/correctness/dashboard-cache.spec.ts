@@ -54,4 +54,28 @@ test.describe('dashboard cache', () => {
     expect(res.status()).toBe(400);
     expect(JSON.stringify(await res.json())).toContain('accountIds');
   });
+
+  test('should hold no fragment a write made unreadable, and purge expired ones by itself', async ({ inProcessApp }) => {
+    const app = await inProcessApp({ cache: { ttlMs: 200, maxEntries: 50_000 } });
+    try {
+      await app.ready();
+      const cache = app.fragmentCache;
+      const compute = async () => ({ rows: 'x'.repeat(10_000) });
+      // Each write used to leave the last generation's fragments behind until the 50,000-entry cap.
+      for (let i = 0; i < 200; i++) {
+        await cache.fragment({ headers: {} }, 'acct-w', 'projects', 'v', compute);
+        await cache.fragment({ headers: {} }, 'acct-w', 'activity', 'v', compute);
+        expect(cache.size()).toBe(2);
+        cache.invalidate('acct-w');
+        expect(cache.size()).toBe(0);
+      }
+      await cache.fragment({ headers: {} }, 'acct-e', 'projects', 'v', compute);
+      expect(cache.evict(['acct-e', 'acct-none'])).toBe(1);
+      // Expired entries go without a lookup of their key (every TTL, at least every second).
+      await cache.fragment({ headers: {} }, 'acct-t', 'projects', 'v', compute);
+      await expect.poll(() => cache.size(), { timeout: 10_000 }).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
 });
