@@ -16,6 +16,7 @@ import jobs from './plugins/app/jobs.js';
 import swagger from '@fastify/swagger';
 import errorHandler from './plugins/app/error-handler.js';
 import textGuard from './plugins/app/text-guard.js';
+import { isLoopback, tokenMatches } from './plugins/app/internal-guard.js';
 import requestMetrics from './plugins/app/request-metrics.js';
 import sweeper from './plugins/app/sweeper.js';
 import db from './plugins/external/db.js';
@@ -129,7 +130,13 @@ export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyI
         components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, serviceToken: { type: 'apiKey', in: 'header', name: 'x-test-service-token' } } },
       },
     });
-    fastify.get('/openapi.json', { schema: { hide: true } }, async () => fastify.swagger());
+    // The test endpoints are described to the callers they serve (loopback with the service
+    // token) and to nobody else, as they answer nobody else: a 404 must not be contradicted here.
+    fastify.get('/openapi.json', { schema: { hide: true } }, async (request) => {
+      const doc = fastify.swagger() as { paths?: Record<string, unknown> };
+      if (isLoopback(request.socket.remoteAddress) && tokenMatches(request.headers['x-test-service-token'], config.testServiceToken)) return doc;
+      return { ...doc, paths: Object.fromEntries(Object.entries(doc.paths ?? {}).filter(([p]) => !p.startsWith('/internal/'))) };
+    });
   }
   await fastify.register(health);
   await fastify.register(

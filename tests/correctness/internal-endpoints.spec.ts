@@ -78,6 +78,30 @@ test.describe('internal test endpoints', () => {
       }
     });
 
+    test('should write one audit row a minute for a flood of refused calls from outside loopback, and describe the test endpoints to their callers only', async ({
+      inProcessApp,
+      serviceToken,
+      appPool,
+      run,
+    }) => {
+      const app = await inProcessApp();
+      try {
+        const tag = `flood-${run.runId}`;
+        for (let i = 0; i < 300; i++) {
+          const res = await app.inject({ method: 'GET', url: '/internal/test/runs/probe-run', headers: { 'x-request-id': `${tag}-${i}` }, remoteAddress: '203.0.113.9' });
+          expect(res.statusCode).toBe(404);
+        }
+        await expect.poll(async () => (await appPool.query<{ n: number }>('SELECT count(*)::int AS n FROM audit_log WHERE request_id LIKE $1', [`${tag}-%`])).rows[0]!.n).toBe(1);
+        const paths = async (o: { remoteAddress: string; headers?: Record<string, string> }) => Object.keys((await app.inject({ method: 'GET', url: '/openapi.json', ...o })).json().paths as object);
+        expect((await paths({ remoteAddress: '203.0.113.9', headers: { 'x-test-service-token': serviceToken } })).filter((p) => p.startsWith('/internal/'))).toEqual([]);
+        expect((await paths({ remoteAddress: '127.0.0.1' })).filter((p) => p.startsWith('/internal/'))).toEqual([]);
+        expect((await paths({ remoteAddress: '127.0.0.1', headers: { 'x-test-service-token': serviceToken } })).filter((p) => p.startsWith('/internal/')).length).toBeGreaterThan(5);
+        expect(await paths({ remoteAddress: '203.0.113.9' })).toContain('/v1/projects');
+      } finally {
+        await app.close();
+      }
+    });
+
     test('should write every call, allowed or refused, to audit_log', async ({ testService, apiFor, appPool }) => {
       const allowed = await testService.get('/internal/test/runs/audit-probe', { headers: { 'x-request-id': `audit-ok-${Date.now()}` } });
       const refused = await (await apiFor(null)).get('/internal/test/runs/audit-probe', { headers: { 'x-request-id': `audit-no-${Date.now()}` } });

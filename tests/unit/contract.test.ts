@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { databaseError, describeValidation } from '../../app/plugins/app/error-handler.js';
 import { findBadText, MAX_DEPTH } from '../../app/plugins/app/text-guard.js';
-import { isLoopback, tokenMatches } from '../../app/plugins/app/internal-guard.js';
+import { isLoopback, refusalLedger, tokenMatches } from '../../app/plugins/app/internal-guard.js';
 import { decodeCursor, encodeCursor } from '../../app/routes/v1/items.js';
 import { parseTraceparent } from '../../app/trace.js';
 import { isoTimestamp } from '../../app/db/pool.js';
@@ -107,5 +107,17 @@ describe("PostgreSQL's foreign-key violations as answers", () => {
       message: 'a row this request refers to was deleted meanwhile (project_id 42)',
     });
     assert.equal(databaseError({ code: '23503', detail: 'Key (id)=(1) is still referenced from table "items".' })?.status, 409);
+  });
+});
+
+describe('refused calls to the test endpoints', () => {
+  it('are written once a window per caller and reason, the next row counting the calls in between', () => {
+    let t = 0;
+    const ledger = refusalLedger(60_000, () => t);
+    assert.deepEqual(ledger('203.0.113.9', 'not loopback'), { write: true, suppressed: 0 });
+    for (let i = 0; i < 499; i++) assert.equal(ledger('203.0.113.9', 'not loopback').write, false);
+    assert.deepEqual(ledger('198.51.100.1', 'not loopback'), { write: true, suppressed: 0 }, 'another caller has its own window');
+    t = 60_000;
+    assert.deepEqual(ledger('203.0.113.9', 'not loopback'), { write: true, suppressed: 499 });
   });
 });

@@ -1,7 +1,10 @@
 /**
  * Guards /internal/test/*: only loopback callers that present the service token get through.
  * Anything else gets the very 404 an unknown route gets, so the endpoints cannot be discovered.
- * Every call, allowed or refused, is written to audit_log after the response has left.
+ * Every call is written to audit_log after the response has left, but for refused callers from
+ * outside loopback: those are counted, and written at most once a minute per address, with how
+ * many calls the row stands for: a scanner's thousands of refused calls a second (6,765 rows in
+ * 5 s, kept 14 days) must not write as fast as it can send.
  *
  * Register this inside the encapsulated context of the internal routes, never at the root.
  */
@@ -31,8 +34,27 @@ declare module 'fastify' {
   }
 }
 
+/** One row per caller and reason per window; the calls in between are counted into the next one. */
+export function refusalLedger(windowMs = 60_000, now = () => Date.now()) {
+  const seen = new Map<string, { since: number; suppressed: number }>();
+  return (remote: string, reason: string): { write: boolean; suppressed: number } => {
+    const key = `${remote}|${reason}`;
+    const t = now();
+    const e = seen.get(key);
+    if (e && t - e.since < windowMs) {
+      e.suppressed++;
+      return { write: false, suppressed: 0 };
+    }
+    seen.set(key, { since: t, suppressed: 0 });
+    // A bounded map: callers gone for a window are forgotten.
+    if (seen.size > 10_000) for (const [k, v] of seen) if (t - v.since >= windowMs) seen.delete(k);
+    return { write: true, suppressed: e?.suppressed ?? 0 };
+  };
+}
+
 export default fp<{ serviceToken: string }>(
   async (fastify, opts) => {
+    const refusals = refusalLedger();
     fastify.addHook('onRequest', async (request) => {
       const remote = request.socket.remoteAddress;
       const refused = !isLoopback(remote) ? 'not loopback' : !tokenMatches(request.headers['x-test-service-token'], opts.serviceToken) ? 'missing or wrong service token' : undefined;
@@ -43,6 +65,11 @@ export default fp<{ serviceToken: string }>(
     });
 
     fastify.addHook('onResponse', async (request, reply) => {
+      if (request.auditRefused === 'not loopback') {
+        const r = refusals(request.socket.remoteAddress ?? 'unknown', request.auditRefused);
+        if (!r.write) return;
+        if (r.suppressed) request.auditDetail = { ...request.auditDetail, refusedSinceLastRow: r.suppressed };
+      }
       const runId = request.auditRunId ?? (request.query as { runId?: string } | undefined)?.runId;
       await fastify.db
         .query(
