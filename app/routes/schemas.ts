@@ -48,7 +48,10 @@ export const ItemSummary = Type.Object({
   publishedAt: NullableDateTime,
   archivedAt: NullableDateTime,
 });
-export const Item = Type.Object({ ...ItemSummary.properties, body: Type.String() });
+/** The validators of a conditional write (routes/preconditions.ts), as text: the handler parses them and names what is wrong. */
+export const Conditional = Type.Object({ 'if-match': Type.Optional(Type.String()), 'if-none-match': Type.Optional(Type.String()) });
+
+export const Item = Type.Object({ ...ItemSummary.properties, body: Type.String(), version: Type.Integer() });
 
 export const Comment = Type.Object({
   id: Type.String(),

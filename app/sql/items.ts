@@ -16,7 +16,7 @@ export const TRANSITIONS: Record<ItemState, readonly ItemState[]> = {
 
 const SUMMARY = `id::text, project_id::text AS "projectId", title, state, created_at AS "createdAt",
   updated_at AS "updatedAt", published_at AS "publishedAt", archived_at AS "archivedAt"`;
-const FULL = `${SUMMARY}, body`;
+const FULL = `${SUMMARY}, body, version`;
 
 export type ItemSummary = {
   id: string;
@@ -28,7 +28,7 @@ export type ItemSummary = {
   publishedAt: string | null;
   archivedAt: string | null;
 };
-export type Item = ItemSummary & { body: string };
+export type Item = ItemSummary & { body: string; version: number };
 
 export async function createItem(db: Queryable, accountId: string, projectId: string, i: { title: string; body?: string }): Promise<Item | undefined> {
   // One statement: the project's ownership check is the INSERT's own WHERE, and the new row
@@ -90,7 +90,9 @@ export async function updateItem(
   accountId: string,
   id: string,
   patch: { title?: string; body?: string; state?: ItemState },
-): Promise<{ row: Item } | { invalidFrom: ItemState } | undefined> {
+  /** If-Match's version: the update applies only to it. */
+  expectedVersion: number | null = null,
+): Promise<{ row: Item } | { invalidFrom: ItemState } | { conflict: number } | undefined> {
   // Allowed source states for the requested target; the same state is a no-op, not a move.
   const from = patch.state ? [patch.state, ...ITEM_STATES.filter((s) => TRANSITIONS[s].includes(patch.state!))] : [...ITEM_STATES];
   const { rows } = await db.query<Item>(
@@ -100,19 +102,25 @@ export async function updateItem(
         published_at = CASE WHEN $5::text = 'published' AND state <> 'published' THEN now() ELSE published_at END,
         archived_at  = CASE WHEN $5::text = 'archived'  AND state <> 'archived'  THEN now() ELSE archived_at END,
         state = COALESCE($5, state),
+        version = version + 1,
         updated_at = now()
-      WHERE id = $1 AND account_id = $2 AND state = ANY($6::text[])
+      WHERE id = $1 AND account_id = $2 AND state = ANY($6::text[]) AND ($7::int IS NULL OR version = $7::int)
       RETURNING ${FULL}`,
-    [id, accountId, patch.title ?? null, patch.body ?? null, patch.state ?? null, from],
+    [id, accountId, patch.title ?? null, patch.body ?? null, patch.state ?? null, from, expectedVersion],
   );
   if (rows[0]) return { row: rows[0] };
   const current = await getItem(db, accountId, id);
-  return current ? { invalidFrom: current.state } : undefined;
+  if (!current) return undefined;
+  // Another version first: a state the item is in now may well allow the move.
+  return expectedVersion !== null && current.version !== expectedVersion ? { conflict: current.version } : { invalidFrom: current.state };
 }
 
-export async function deleteItem(db: Queryable, accountId: string, id: string): Promise<boolean> {
-  const { rowCount } = await db.query(`DELETE FROM items WHERE id = $1 AND account_id = $2`, [id, accountId]);
-  return rowCount === 1;
+/** Deletes the item (at `expectedVersion`, when If-Match names one): true, or why not. */
+export async function deleteItem(db: Queryable, accountId: string, id: string, expectedVersion: number | null = null): Promise<true | { conflict: number } | undefined> {
+  const { rowCount } = await db.query(`DELETE FROM items WHERE id = $1 AND account_id = $2 AND ($3::int IS NULL OR version = $3::int)`, [id, accountId, expectedVersion]);
+  if (rowCount === 1) return true;
+  const current = expectedVersion === null ? undefined : await getItem(db, accountId, id);
+  return current ? { conflict: current.version } : undefined;
 }
 
 export async function itemExists(db: Queryable, accountId: string, id: string): Promise<boolean> {

@@ -68,9 +68,12 @@ export async function updateProject(
   return current ? { conflict: current.version } : undefined;
 }
 
-export async function deleteProject(db: Queryable, accountId: string, id: string): Promise<boolean> {
-  const { rowCount } = await db.query(`DELETE FROM projects WHERE id = $1 AND account_id = $2`, [id, accountId]);
-  return rowCount === 1;
+/** Deletes the project (at `expectedVersion`, when If-Match names one): true, or why not. */
+export async function deleteProject(db: Queryable, accountId: string, id: string, expectedVersion: number | null = null): Promise<true | { conflict: number } | undefined> {
+  const { rowCount } = await db.query(`DELETE FROM projects WHERE id = $1 AND account_id = $2 AND ($3::int IS NULL OR version = $3::int)`, [id, accountId, expectedVersion]);
+  if (rowCount === 1) return true;
+  const current = expectedVersion === null ? undefined : await getProject(db, accountId, id);
+  return current ? { conflict: current.version } : undefined;
 }
 
 /**

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { checkNoneMatch, type Preconditions, preconditions, requiredVersion, versionConflict } from '../preconditions.js';
 import { Type } from 'typebox';
 import { AppError, notFound } from '../../errors.js';
 import { getProject } from '../../sql/projects.js';
 import * as sql from '../../sql/items.js';
-import { Body, errors, IdParams, Item, ItemState, ItemSummary, Limit, Title } from '../schemas.js';
+import { Body, Conditional, errors, IdParams, Item, ItemState, ItemSummary, Limit, Title } from '../schemas.js';
 
 /** Cursors are opaque to clients: the last row's (created_at, id), or (fault only) an offset. */
 export type PageCursor = sql.Cursor | { offset: number };
@@ -116,24 +117,37 @@ const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean; fullRows: bool
     },
   );
 
-  fastify.get('/items/:id', { schema: { params: IdParams, response: { 200: Item, ...errors(400, 401, 404) } } }, async (request) => {
+  fastify.get('/items/:id', { schema: { params: IdParams, response: { 200: Item, ...errors(400, 401, 404) } } }, async (request, reply) => {
     const row = await sql.getItem(fastify.db, request.account.id, request.params.id);
     if (!row) throw notFound('item', request.params.id);
+    reply.header('etag', `"${row.version}"`);
     return row;
   });
+
+  /** If-None-Match, and If-Match: *, ask about the item as it is: 404 when it is not, 412 when If-None-Match names it. */
+  const checkCurrent = async (p: Preconditions, accountId: string, id: string) => {
+    if (p.ifNoneMatch === null && p.ifMatch !== '*') return;
+    const current = await sql.getItem(fastify.db, accountId, id);
+    if (!current) throw notFound('item', id);
+    checkNoneMatch(p, current.version, 'item', id);
+  };
 
   fastify.patch(
     '/items/:id',
     {
       schema: {
         params: IdParams,
+        headers: Conditional,
         body: Type.Object({ title: Type.Optional(Title), body: Type.Optional(Body), state: Type.Optional(ItemState) }, { additionalProperties: false, minProperties: 1 }),
-        response: { 200: Item, ...errors(400, 401, 404, 409) },
+        response: { 200: Item, ...errors(400, 401, 404, 409, 412) },
       },
     },
-    async (request) => {
-      const result = await sql.updateItem(fastify.db, request.account.id, request.params.id, request.body);
+    async (request, reply) => {
+      const p = preconditions(request.headers, 'item');
+      await checkCurrent(p, request.account.id, request.params.id);
+      const result = await sql.updateItem(fastify.db, request.account.id, request.params.id, request.body, requiredVersion(p));
       if (!result) throw notFound('item', request.params.id);
+      if ('conflict' in result) throw versionConflict('item', request.params.id, result.conflict, requiredVersion(p)!);
       if ('invalidFrom' in result) {
         const from = result.invalidFrom;
         const allowed = sql.TRANSITIONS[from];
@@ -143,12 +157,17 @@ const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean; fullRows: bool
           { from, to: request.body.state, allowed },
         );
       }
+      reply.header('etag', `"${result.row.version}"`);
       return result.row;
     },
   );
 
-  fastify.delete('/items/:id', { schema: { params: IdParams, response: { 204: Type.Null(), ...errors(400, 401, 404) } } }, async (request, reply) => {
-    if (!(await sql.deleteItem(fastify.db, request.account.id, request.params.id))) throw notFound('item', request.params.id);
+  fastify.delete('/items/:id', { schema: { params: IdParams, headers: Conditional, response: { 204: Type.Null(), ...errors(400, 401, 404, 409, 412) } } }, async (request, reply) => {
+    const p = preconditions(request.headers, 'item');
+    await checkCurrent(p, request.account.id, request.params.id);
+    const done = await sql.deleteItem(fastify.db, request.account.id, request.params.id, requiredVersion(p));
+    if (!done) throw notFound('item', request.params.id);
+    if (done !== true) throw versionConflict('item', request.params.id, done.conflict, requiredVersion(p)!);
     reply.code(204);
     return null;
   });

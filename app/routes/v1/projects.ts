@@ -1,24 +1,23 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { checkNoneMatch, type Preconditions, preconditions, requiredVersion, versionConflict } from '../preconditions.js';
 import { setTimeout } from 'node:timers/promises';
 import { Type } from 'typebox';
 import { AppError, notFound } from '../../errors.js';
 import * as sql from '../../sql/projects.js';
-import { errors, Id, IdParams, Limit, Project } from '../schemas.js';
+import { Conditional, errors, Id, IdParams, Limit, Project } from '../schemas.js';
 
 const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Description = Type.String({ maxLength: 5000 });
 
-/** `If-Match: "3"` (or 3): the version the client last saw. */
-function expectedVersion(header: string | undefined): number | null {
-  if (header === undefined) return null;
-  // If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never matches, so it is refused, not honoured.
-  if (/^\s*W\//.test(header)) throw new AppError('VALIDATION_FAILED', `If-Match must be a strong entity tag such as "3"; a weak one (${JSON.stringify(header)}) never matches`);
-  const m = /^"?(\d{1,9})"?$/.exec(header.trim());
-  if (!m) throw new AppError('VALIDATION_FAILED', `If-Match must be a project version such as "3", got ${JSON.stringify(header)}`);
-  return Number(m[1]);
-}
-
 const routes: FastifyPluginAsyncTypebox<{ lockContention: boolean; serializable: boolean; slowCallMs: number }> = async (fastify, opts) => {
+  /** If-None-Match, and If-Match: *, ask about the project as it is: 404 when it is not, 412 when If-None-Match names it. */
+  const checkCurrent = async (p: Preconditions, accountId: string, id: string) => {
+    if (p.ifNoneMatch === null && p.ifMatch !== '*') return;
+    const current = await sql.getProject(fastify.db, accountId, id);
+    if (!current) throw notFound('project', id);
+    checkNoneMatch(p, current.version, 'project', id);
+  };
+
   fastify.post(
     '/projects',
     {
@@ -58,13 +57,15 @@ const routes: FastifyPluginAsyncTypebox<{ lockContention: boolean; serializable:
     {
       schema: {
         params: IdParams,
-        headers: Type.Object({ 'if-match': Type.Optional(Type.String()) }),
+        headers: Conditional,
         body: Type.Object({ name: Type.Optional(Name), description: Type.Optional(Description) }, { additionalProperties: false, minProperties: 1 }),
-        response: { 200: Project, ...errors(400, 401, 404, 409) },
+        response: { 200: Project, ...errors(400, 401, 404, 409, 412) },
       },
     },
     async (request, reply) => {
-      const version = expectedVersion(request.headers['if-match']);
+      const p = preconditions(request.headers, 'project');
+      await checkCurrent(p, request.account.id, request.params.id);
+      const version = requiredVersion(p);
       const result = opts.lockContention
         ? await sql.updateProjectHoldingLock(fastify.db, request.account.id, request.params.id, request.body, version, () => setTimeout(opts.slowCallMs))
         : opts.serializable
@@ -85,8 +86,12 @@ const routes: FastifyPluginAsyncTypebox<{ lockContention: boolean; serializable:
     },
   );
 
-  fastify.delete('/projects/:id', { schema: { params: IdParams, response: { 204: Type.Null(), ...errors(400, 401, 404) } } }, async (request, reply) => {
-    if (!(await sql.deleteProject(fastify.db, request.account.id, request.params.id))) throw notFound('project', request.params.id);
+  fastify.delete('/projects/:id', { schema: { params: IdParams, headers: Conditional, response: { 204: Type.Null(), ...errors(400, 401, 404, 409, 412) } } }, async (request, reply) => {
+    const p = preconditions(request.headers, 'project');
+    await checkCurrent(p, request.account.id, request.params.id);
+    const done = await sql.deleteProject(fastify.db, request.account.id, request.params.id, requiredVersion(p));
+    if (!done) throw notFound('project', request.params.id);
+    if (done !== true) throw versionConflict('project', request.params.id, done.conflict, requiredVersion(p)!);
     reply.code(204);
     return null;
   });
