@@ -47,7 +47,7 @@ async function main() {
   };
   let url = config.databaseUrl;
   if (!url) {
-    embedded = await startEmbeddedPostgres({ ...config.embedded, log });
+    embedded = await startEmbeddedPostgres({ ...config.embedded, log, supervise: true });
     url = embedded.url;
   }
 

@@ -26,8 +26,13 @@ type Log = (msg: string, extra?: object) => void;
 export type EmbeddedServer = { url: string; clusterDir: string; stop: () => Promise<void> };
 
 /** `database`: created if missing (default `pressure`). */
-/** `durable`: fsync, synchronous_commit and full-page writes on, as a production database runs (perf); off by default (a throwaway test cluster). */
-export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; log: Log; database?: string; durable?: boolean }): Promise<EmbeddedServer> {
+/**
+ * `durable`: fsync, synchronous_commit and full-page writes on, as a production database runs
+ * (perf); off by default (a throwaway test cluster). `supervise`: a postmaster that dies (kill -9,
+ * out of memory) is started again, with backoff, until `stop`; the app serves 503 meanwhile and
+ * again without a restart once it is back.
+ */
+export async function startEmbeddedPostgres(opts: { dataDir: string; port: number; log: Log; database?: string; durable?: boolean; supervise?: boolean }): Promise<EmbeddedServer> {
   const database = opts.database ?? EMBEDDED_DATABASE;
   const { EmbeddedPostgres, dataDir } = await locateEmbedded(opts.dataDir, opts.log);
   const clusterDir = path.join(dataDir, 'cluster');
@@ -91,14 +96,50 @@ export async function startEmbeddedPostgres(opts: { dataDir: string; port: numbe
   }
   await fs.writeFile(path.join(dataDir, OWNER_FILE), JSON.stringify({ pid: process.pid, port: opts.port, startedAt: new Date().toISOString() }));
   opts.log('embedded postgres ready', { port: opts.port, clusterDir });
+  let stopping = false;
+  if (opts.supervise) supervise(pgServer, opts, () => stopping);
   return {
     url: embeddedUrl(opts.port, database),
     clusterDir,
     stop: async () => {
+      stopping = true;
       await stopServer(pgServer);
       await fs.rm(path.join(dataDir, OWNER_FILE), { force: true });
     },
   };
+}
+
+/** Attempts and their waits: a crashed postmaster's backends need a moment to notice and exit. */
+const RESTART_BACKOFF_MS = [500, 1000, 2000, 4000, 8000, 15_000, 30_000];
+
+/**
+ * Starts the postmaster again whenever it exits without being asked to, with backoff; gives up,
+ * saying so, after the last attempt (then a person is needed, as before).
+ */
+function supervise(server: EmbeddedPostgresServer, opts: { port: number; log: Log }, stopping: () => boolean): void {
+  const watch = () => {
+    const child = (server as unknown as { process?: ChildProcess }).process;
+    child?.once('exit', (code, signal) => {
+      if (stopping()) return;
+      opts.log('embedded postgres exited; restarting it', { code, signal, port: opts.port });
+      void (async () => {
+        for (const [attempt, wait] of RESTART_BACKOFF_MS.entries()) {
+          await sleep(wait);
+          if (stopping()) return;
+          try {
+            await server.start();
+            opts.log('embedded postgres restarted', { port: opts.port, attempt: attempt + 1 });
+            watch();
+            return;
+          } catch (e) {
+            opts.log('embedded postgres did not restart yet', { attempt: attempt + 1, error: String(e) });
+          }
+        }
+        opts.log('embedded postgres could not be restarted; the app answers 503 until it is', { port: opts.port, attempts: RESTART_BACKOFF_MS.length });
+      })();
+    });
+  };
+  watch();
 }
 
 /**
