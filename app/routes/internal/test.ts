@@ -2,6 +2,8 @@
  * Test-only endpoints, registered only when APP_ENV is not production, behind internal-guard.
  * They write set-based and tag every row with the caller's run ID and expiry.
  */
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { performance } from 'node:perf_hooks';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
@@ -291,6 +293,15 @@ const routes: FastifyPluginAsyncTypebox<InternalTestOptions> = async (fastify, o
     },
     async (request) => ({ evicted: fastify.fragmentCache.evict(request.body.accountIds) }),
   );
+
+  // The heap after a full collection: what a soak reads to tell retained memory from garbage not
+  // yet collected. gc is switched on here, not by a command-line flag the app may not be given.
+  fastify.post('/heap', { schema: { response: { 200: Type.Record(Type.String(), Type.Number()), ...errors(404) } } }, async () => {
+    v8.setFlagsFromString('--expose-gc');
+    (vm.runInNewContext('gc') as () => void)();
+    const m = process.memoryUsage();
+    return { heapUsed: m.heapUsed, heapTotal: m.heapTotal, rss: m.rss, external: m.external, arrayBuffers: m.arrayBuffers };
+  });
 
   // Statement statistics (pg_stat_statements) for the perf reports' slowest DB statements.
   fastify.get('/db/statements', { schema: { response: { 200: Type.Unknown(), ...errors(404) } } }, async () => statementStats(fastify.db));
