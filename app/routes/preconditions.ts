@@ -10,7 +10,7 @@
  * Weak tags never match under strong comparison (If-Match), so they are refused with 400; a
  * header that is not a list of tags is refused with 400 naming it.
  */
-import { AppError } from '../errors.js';
+import { AppError, notFound } from '../errors.js';
 
 /** What the write requires of the current version. */
 export type Preconditions = { ifMatch: number | '*' | null; ifNoneMatch: number[] | '*' | null };
@@ -39,6 +39,17 @@ export function preconditions(headers: Record<string, unknown>, what: string): P
 
 /** The version If-Match requires, for the write's own WHERE; null for none or *. */
 export const requiredVersion = (p: Preconditions): number | null => (typeof p.ifMatch === 'number' ? p.ifMatch : null);
+
+/**
+ * If-None-Match, and If-Match: *, ask about the resource as it is now: 404 when it is not, 412
+ * when If-None-Match names its version. Nothing is read when neither was sent.
+ */
+export async function checkCurrent(p: Preconditions, what: string, id: string, current: () => Promise<{ version: number } | undefined>): Promise<void> {
+  if (p.ifNoneMatch === null && p.ifMatch !== '*') return;
+  const row = await current();
+  if (!row) throw notFound(what, id);
+  checkNoneMatch(p, row.version, what, id);
+}
 
 /** If-None-Match against the resource's current version: 412 when it matches. */
 export function checkNoneMatch(p: Preconditions, current: number, what: string, id: string): void {

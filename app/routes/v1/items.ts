@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { checkNoneMatch, type Preconditions, preconditions, requiredVersion, versionConflict } from '../preconditions.js';
+import { checkCurrent, type Preconditions, preconditions, requiredVersion, versionConflict } from '../preconditions.js';
 import { Type } from 'typebox';
 import { AppError, notFound } from '../../errors.js';
 import { getProject } from '../../sql/projects.js';
@@ -124,13 +124,7 @@ const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean; fullRows: bool
     return row;
   });
 
-  /** If-None-Match, and If-Match: *, ask about the item as it is: 404 when it is not, 412 when If-None-Match names it. */
-  const checkCurrent = async (p: Preconditions, accountId: string, id: string) => {
-    if (p.ifNoneMatch === null && p.ifMatch !== '*') return;
-    const current = await sql.getItem(fastify.db, accountId, id);
-    if (!current) throw notFound('item', id);
-    checkNoneMatch(p, current.version, 'item', id);
-  };
+  const itemNow = (p: Preconditions, accountId: string, id: string) => checkCurrent(p, 'item', id, () => sql.getItem(fastify.db, accountId, id));
 
   fastify.patch(
     '/items/:id',
@@ -144,7 +138,7 @@ const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean; fullRows: bool
     },
     async (request, reply) => {
       const p = preconditions(request.headers, 'item');
-      await checkCurrent(p, request.account.id, request.params.id);
+      await itemNow(p, request.account.id, request.params.id);
       const result = await sql.updateItem(fastify.db, request.account.id, request.params.id, request.body, requiredVersion(p));
       if (!result) throw notFound('item', request.params.id);
       if ('conflict' in result) throw versionConflict('item', request.params.id, result.conflict, requiredVersion(p)!);
@@ -164,7 +158,7 @@ const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean; fullRows: bool
 
   fastify.delete('/items/:id', { schema: { params: IdParams, headers: Conditional, response: { 204: Type.Null(), ...errors(400, 401, 404, 409, 412) } } }, async (request, reply) => {
     const p = preconditions(request.headers, 'item');
-    await checkCurrent(p, request.account.id, request.params.id);
+    await itemNow(p, request.account.id, request.params.id);
     const done = await sql.deleteItem(fastify.db, request.account.id, request.params.id, requiredVersion(p));
     if (!done) throw notFound('item', request.params.id);
     if (done !== true) throw versionConflict('item', request.params.id, done.conflict, requiredVersion(p)!);

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { checkNoneMatch, type Preconditions, preconditions, requiredVersion, versionConflict } from '../preconditions.js';
+import { checkCurrent, type Preconditions, preconditions, requiredVersion, versionConflict } from '../preconditions.js';
 import { setTimeout } from 'node:timers/promises';
 import { Type } from 'typebox';
 import { AppError, notFound } from '../../errors.js';
@@ -10,13 +10,7 @@ const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Description = Type.String({ maxLength: 5000 });
 
 const routes: FastifyPluginAsyncTypebox<{ lockContention: boolean; serializable: boolean; slowCallMs: number }> = async (fastify, opts) => {
-  /** If-None-Match, and If-Match: *, ask about the project as it is: 404 when it is not, 412 when If-None-Match names it. */
-  const checkCurrent = async (p: Preconditions, accountId: string, id: string) => {
-    if (p.ifNoneMatch === null && p.ifMatch !== '*') return;
-    const current = await sql.getProject(fastify.db, accountId, id);
-    if (!current) throw notFound('project', id);
-    checkNoneMatch(p, current.version, 'project', id);
-  };
+  const projectNow = (p: Preconditions, accountId: string, id: string) => checkCurrent(p, 'project', id, () => sql.getProject(fastify.db, accountId, id));
 
   fastify.post(
     '/projects',
@@ -64,7 +58,7 @@ const routes: FastifyPluginAsyncTypebox<{ lockContention: boolean; serializable:
     },
     async (request, reply) => {
       const p = preconditions(request.headers, 'project');
-      await checkCurrent(p, request.account.id, request.params.id);
+      await projectNow(p, request.account.id, request.params.id);
       const version = requiredVersion(p);
       const result = opts.lockContention
         ? await sql.updateProjectHoldingLock(fastify.db, request.account.id, request.params.id, request.body, version, () => setTimeout(opts.slowCallMs))
@@ -88,7 +82,7 @@ const routes: FastifyPluginAsyncTypebox<{ lockContention: boolean; serializable:
 
   fastify.delete('/projects/:id', { schema: { params: IdParams, headers: Conditional, response: { 204: Type.Null(), ...errors(400, 401, 404, 409, 412) } } }, async (request, reply) => {
     const p = preconditions(request.headers, 'project');
-    await checkCurrent(p, request.account.id, request.params.id);
+    await projectNow(p, request.account.id, request.params.id);
     const done = await sql.deleteProject(fastify.db, request.account.id, request.params.id, requiredVersion(p));
     if (!done) throw notFound('project', request.params.id);
     if (done !== true) throw versionConflict('project', request.params.id, done.conflict, requiredVersion(p)!);
