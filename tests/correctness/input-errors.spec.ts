@@ -69,7 +69,8 @@ test.describe('input errors', () => {
       // The project's delete, not yet committed: the app's INSERT sees the project, and its
       // foreign-key check waits on the deleting transaction; the commit makes it fail (23503).
       await db.query('BEGIN');
-      await db.query('DELETE FROM projects WHERE id = $1', [project]);
+      // By account too: ids are unique per run partition, and another test's project may share this one's.
+      await db.query('DELETE FROM projects WHERE id = $1 AND account_id = $2', [project, owner.id]);
       const creating = api.post(`/v1/projects/${project}/items`, { data: { title: 'too late' } });
       await expect
         .poll(async () => {
