@@ -16,6 +16,6 @@ export async function createAttachment(db: Queryable, accountId: string, itemId:
 }
 
 export async function listAttachments(db: Queryable, itemId: string) {
-  const { rows } = await db.query<Attachment>(`SELECT ${COLUMNS} FROM attachments WHERE item_id = $1 ORDER BY id`, [itemId]);
+  const { rows } = await db.query<Attachment>(`SELECT ${COLUMNS} FROM attachments WHERE item_id = $1 ORDER BY attachments.id`, [itemId]);
   return rows;
 }

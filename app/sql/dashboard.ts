@@ -92,7 +92,7 @@ async function loadProjectsOneByOne(db: Queryable, accountId: string, opts: { pr
       [p.id],
     );
     const recent = await db.query<DashboardProject['recentItems'][number]>(
-      `SELECT id::text, title, state, created_at AS "createdAt" FROM items WHERE project_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2`,
+      `SELECT id::text, title, state, created_at AS "createdAt" FROM items WHERE project_id = $1 ORDER BY created_at DESC, items.id DESC LIMIT $2`,
       [p.id, opts.recentItems],
     );
     const c = counts.rows[0]!;
@@ -106,7 +106,7 @@ export async function loadActivityFragment(db: Queryable, accountId: string, opt
   const comments = await db.query<ActivityFragment['recentComments'][number]>(
     `SELECT id::text, item_id::text AS "itemId", author, left(body, 200) AS excerpt, created_at AS "createdAt"
        FROM comments WHERE account_id = $1
-      ORDER BY created_at DESC, id DESC LIMIT $2`,
+      ORDER BY created_at DESC, comments.id DESC LIMIT $2`,
     [accountId, opts.recentComments],
   );
   return { recentComments: comments.rows };

@@ -69,7 +69,7 @@ export async function listItems(
   const { rows } = await db.query<ItemSummary & { total?: number }>(
     `SELECT ${opts.full ? FULL : SUMMARY}${opts.total ? ', count(*) OVER ()::int AS total' : ''} FROM items
       WHERE ${where.join(' AND ')}
-      ORDER BY created_at DESC, id DESC LIMIT $2${opts.offset ? ` OFFSET ${Math.trunc(opts.offset)}` : ''}`,
+      ORDER BY items.created_at DESC, items.id DESC LIMIT $2${opts.offset ? ` OFFSET ${Math.trunc(opts.offset)}` : ''}`,
     params,
   );
   const more = rows.length > opts.limit;

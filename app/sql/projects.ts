@@ -34,7 +34,7 @@ export async function listProjects(db: Queryable, accountId: string, limit: numb
   const { rows } = await db.query<ProjectRow>(
     `SELECT ${COLUMNS} FROM projects
       WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2::bigint)
-      ORDER BY id DESC LIMIT $3`,
+      ORDER BY projects.id DESC LIMIT $3`,
     [accountId, afterId, limit],
   );
   return rows;
