@@ -88,7 +88,7 @@ test.describe('datasets of any suite', () => {
         await waitHealthy(conduit, `http://127.0.0.1:${port}/api`, 60_000, '/ping');
         const r = await run(
           process.execPath,
-          [path.join(ROOT, 'node_modules', '@playwright', 'test', 'cli.js'), 'test', '-c', CONFIG, '--project=correctness', '--no-deps', '--reporter=list', '--grep', 'seeded'],
+          [path.join(ROOT, 'node_modules', '@playwright', 'test', 'cli.js'), 'test', '-c', CONFIG, '--project=correctness', '--no-deps', '--reporter=list', '--grep', 'whale sign in'],
           {
             ...env,
             BASE_URL: `http://127.0.0.1:${port}/api`,
