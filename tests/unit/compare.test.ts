@@ -8,7 +8,7 @@ import { compareMarkdown, formatFinding } from 'pressure-harness/compare';
 import { formatProbeFinding, growthExponent, probeScale, type ScaleProbe } from 'pressure-harness/compare';
 import { adjustFdr, rankSum } from 'pressure-harness/compare';
 import type { RouteMetrics } from 'pressure-harness/load';
-import { buckets, createHistogram, recordMs } from 'pressure-harness/load';
+import { buckets, createHistogram, newRoute, recordMs } from 'pressure-harness/load';
 import { serializeRoute } from 'pressure-harness/load';
 import { recordEvidence } from 'pressure-harness/metrics';
 import 'pressure-harness/metrics';
@@ -31,7 +31,7 @@ function latencies(seed: string, n: number, medianMs: number, sigma = 0.6): numb
 
 type RouteSpec = { ms: number[]; queries?: number; bytes?: number; errors?: number; status?: number };
 function route(s: RouteSpec): RouteMetrics {
-  const m: RouteMetrics = { latency: createHistogram(), service: createHistogram(), requests: 0, errors: 0, errorsByClass: {}, bytes: 0, maxBytes: 0, evidence: {}, statuses: {}, slowest: [] };
+  const m: RouteMetrics = newRoute();
   s.ms.forEach((ms, i) => {
     recordMs(m.latency, ms);
     recordMs(m.service, ms * 0.95);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RouteMetrics } from 'pressure-harness/load';
-import { createHistogram, recordMs } from 'pressure-harness/load';
+import { createHistogram, newRoute, recordMs } from 'pressure-harness/load';
 import { judge, type Raw, scenarioFile } from 'pressure-harness/report';
 import { type Baseline, broke, type ScenarioBudget } from 'pressure-harness/budgets';
 import { DEFAULT_RULES, type ScaleProbe } from 'pressure-harness/compare';
@@ -14,18 +14,7 @@ const { budgetFor } = await loadBudgets('budgets');
 
 /** Route metrics of the given samples, as the engine records them. */
 function route(samples: [number, number][], queries: (i: number) => number): RouteMetrics {
-  const m: RouteMetrics = {
-    latency: createHistogram(),
-    service: createHistogram(),
-    requests: 0,
-    errors: 0,
-    errorsByClass: {},
-    bytes: 0,
-    maxBytes: 0,
-    evidence: {},
-    statuses: {},
-    slowest: [],
-  };
+  const m: RouteMetrics = newRoute();
   for (const [i, ms] of samples) {
     recordMs(m.latency, ms);
     recordMs(m.service, ms * 0.9);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { compareRuns, failing } from 'pressure-harness/compare';
 import { formatFinding } from 'pressure-harness/compare';
 import { delta, DEFAULT_SHAPE_RULES, type PgEvidence, type PgSnapshot, parsePlanLog, shapeFindings, statementKey, statisticsNote, type TableCounters } from 'pressure-harness/pg';
-import { createHistogram, recordMs } from 'pressure-harness/load';
+import { createHistogram, newRoute, recordMs } from 'pressure-harness/load';
 import { serializeRoute } from 'pressure-harness/load';
 import type { RouteMetrics } from 'pressure-harness/load';
 import type { ScenarioFile } from 'pressure-harness/report';
@@ -83,18 +83,7 @@ describe('PostgreSQL evidence: shapes wrong whatever the timing', () => {
 });
 
 function fileWith(scenario: string, requests: number, pg: PgEvidence): ScenarioFile {
-  const m: RouteMetrics = {
-    latency: createHistogram(),
-    service: createHistogram(),
-    requests,
-    errors: 0,
-    errorsByClass: {},
-    bytes: requests * 1000,
-    maxBytes: 1000,
-    evidence: {},
-    statuses: {},
-    slowest: [],
-  };
+  const m: RouteMetrics = { ...newRoute(), requests, bytes: requests * 1000, maxBytes: 1000 };
   for (let i = 0; i < requests; i++) (recordMs(m.latency, 5), recordMs(m.service, 4));
   return {
     version: 2,

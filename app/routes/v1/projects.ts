@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { checkCurrent, type Preconditions, preconditions, requiredVersion, versionConflict } from '../preconditions.js';
 import { setTimeout } from 'node:timers/promises';
 import { Type } from 'typebox';
-import { AppError, notFound } from '../../errors.js';
+import { notFound } from '../../errors.js';
 import * as sql from '../../sql/projects.js';
 import { Conditional, errors, Id, IdParams, Limit, Project } from '../schemas.js';
 
@@ -66,15 +66,7 @@ const routes: FastifyPluginAsyncTypebox<{ lockContention: boolean; serializable:
           ? await sql.updateProjectSerializable(fastify.db, request.account.id, request.params.id, request.body, version)
           : await sql.updateProject(fastify.db, request.account.id, request.params.id, request.body, version);
       if (!result) throw notFound('project', request.params.id);
-      if ('conflict' in result) {
-        throw new AppError(
-          'VERSION_CONFLICT',
-          `project ${request.params.id} is at version ${result.conflict}, not ${version}: reload it and retry`,
-          { currentVersion: result.conflict },
-          // The current version, so a client can retry without another read.
-          { etag: `"${result.conflict}"` },
-        );
-      }
+      if ('conflict' in result) throw versionConflict('project', request.params.id, result.conflict, version!);
       reply.header('etag', `"${result.row.version}"`);
       return result.row;
     },

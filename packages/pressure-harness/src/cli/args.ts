@@ -72,6 +72,15 @@ export function parseFlags<F extends FlagSpec>(verb: string, argv: string[], spe
 }
 
 /** A whole number within bounds, or a problem naming the flag and what it accepts. */
+/** The verb's action (`baseline save`, `dataset restore`): one of `actions` and nothing after it, or a problem each. */
+export function actionOf<A extends readonly string[]>(problems: string[], positionals: string[], actions: A): A[number] | undefined {
+  const [action, ...extra] = positionals;
+  if (extra.length) problems.push(`unexpected arguments: ${extra.join(' ')}`);
+  if (action !== undefined && actions.includes(action)) return action;
+  problems.push(`the action must be one of ${actions.join(', ')}, got ${action === undefined ? 'none' : `"${action}"`}`);
+  return undefined;
+}
+
 export function intFlag(problems: string[], flag: string, raw: string | undefined, min: number, max: number, fallback: number): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);

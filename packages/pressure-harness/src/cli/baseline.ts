@@ -12,7 +12,7 @@ import { compareRuns, failing } from '../compare/compare.js';
 import { findingLines } from '../compare/format.js';
 import { loadCompareRules } from '../compare/rules.js';
 import { readScenarioFiles, type ScenarioFile } from '../report/results.js';
-import { type FlagSpec, parseFlags, UsageError } from './args.js';
+import { actionOf, type FlagSpec, parseFlags, UsageError } from './args.js';
 import { loadSuite } from './suite.js';
 
 const ACTIONS = ['save', 'check', 'list'] as const;
@@ -31,10 +31,8 @@ export const baseline = {
   } satisfies FlagSpec,
   async run(argv: string[]): Promise<number> {
     const f = parseFlags('baseline', argv, baseline.flags, baseline.usage);
-    const [action, ...extra] = f.positionals;
     const problems = f.problems;
-    if (!ACTIONS.includes(action as (typeof ACTIONS)[number])) problems.push(`the action must be one of ${ACTIONS.join(', ')}, got ${action === undefined ? 'none' : `"${action}"`}`);
-    if (extra.length) problems.push(`unexpected arguments: ${extra.join(' ')}`);
+    const action = actionOf(problems, f.positionals, ACTIONS);
     if ((action === 'save' || action === 'check') && !f.tag) problems.push(`${action} needs --tag <release tag>, such as v1.4.0`);
     if (action === 'list' && (f.tag || f.from || f.force)) problems.push('list takes no --tag, --from or --force');
     if (action === 'check' && f.force) problems.push('--force goes with save');

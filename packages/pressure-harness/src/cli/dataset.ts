@@ -22,7 +22,7 @@ import { EXPIRY_COLUMN, RUN_COLUMN } from '../contract/protocol.js';
 import { adminQuery, databaseOf, redactUrl, SQL_MARK, withClient, withDatabase } from '../pg/url.js';
 import { planDomain } from '../seed/domain.js';
 import { chunkWriter } from '../seed/sql-chunk.js';
-import { type FlagSpec, parseFlags, UsageError } from './args.js';
+import { actionOf, type FlagSpec, parseFlags, UsageError } from './args.js';
 import { declaredBackend, startRef } from './compare.js';
 import { projectRun } from './runs.js';
 import type { Side } from './sides.js';
@@ -52,10 +52,8 @@ export const dataset = {
   } satisfies FlagSpec,
   async run(argv: string[]): Promise<number> {
     const f = parseFlags('dataset', argv, dataset.flags, dataset.usage);
-    const [action, ...extra] = f.positionals;
     const problems = f.problems;
-    if (!ACTIONS.includes(action as (typeof ACTIONS)[number])) problems.push(`the action must be one of ${ACTIONS.join(', ')}, got ${action === undefined ? 'none' : `"${action}"`}`);
-    if (extra.length) problems.push(`unexpected arguments: ${extra.join(' ')}`);
+    const action = actionOf(problems, f.positionals, ACTIONS);
     const named = action === 'save' || action === 'restore' || action === 'drop';
     if (named && !f.name) problems.push(`${action} needs --name <dataset>`);
     if (f.name !== undefined && !NAME.test(f.name)) problems.push(`--name must be lowercase letters, digits and "_", starting with a letter or digit, up to 40, got "${f.name}"`);

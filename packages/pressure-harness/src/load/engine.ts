@@ -92,7 +92,8 @@ export type RunResult = {
   startedAt: number;
 };
 
-function newRoute(): RouteMetrics {
+/** A route's metrics before its first request: what the engine starts every route with. */
+export function newRoute(): RouteMetrics {
   return {
     latency: createHistogram(),
     service: createHistogram(),
