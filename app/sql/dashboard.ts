@@ -19,6 +19,27 @@ export type DashboardProject = {
 export type ProjectsFragment = { totalProjects: number; projects: DashboardProject[] };
 export type ActivityFragment = { recentComments: { id: string; itemId: string; author: string; excerpt: string; createdAt: string }[] };
 
+/**
+ * The page of projects first (LIMIT on the index projects_account_updated_idx), then the item
+ * counts of those projects only, and the account's project count apart. Counting in a LATERAL
+ * beside `count(*) OVER ()` made PostgreSQL count the items of every project of the account
+ * before the LIMIT: a whale's cold dashboard read 338,954 blocks (2.6 GB) per call for a page
+ * of 20 at SEED_PROFILE=large. Now its cost is bounded by the page, not by the account.
+ */
+export const PROJECTS_PAGE_SQL = `WITH page AS (
+         SELECT id, name, updated_at FROM projects WHERE account_id = $1
+          ORDER BY updated_at DESC, id DESC LIMIT $2)
+     SELECT p.id::text, p.name, p.updated_at AS "updatedAt",
+            c.draft, c.published, c.archived,
+            (SELECT count(*) FROM projects WHERE account_id = $1)::int AS "totalProjects"
+       FROM page p
+       CROSS JOIN LATERAL (
+         SELECT count(*) FILTER (WHERE state = 'draft')::int AS draft,
+                count(*) FILTER (WHERE state = 'published')::int AS published,
+                count(*) FILTER (WHERE state = 'archived')::int AS archived
+           FROM items i WHERE i.project_id = p.id) c
+      ORDER BY p.updated_at DESC, p.id DESC`;
+
 /** Projects with their item counts and recent items: two queries, whatever the project count. */
 export async function loadProjectsFragment(db: Queryable, accountId: string, opts: { projects: number; recentItems: number; nPlusOne?: boolean }): Promise<ProjectsFragment> {
   if (opts.nPlusOne) return loadProjectsOneByOne(db, accountId, opts);
@@ -30,20 +51,7 @@ export async function loadProjectsFragment(db: Queryable, accountId: string, opt
     published: number;
     archived: number;
     totalProjects: number;
-  }>(
-    `SELECT p.id::text, p.name, p.updated_at AS "updatedAt",
-            c.draft, c.published, c.archived, count(*) OVER ()::int AS "totalProjects"
-       FROM projects p
-       CROSS JOIN LATERAL (
-         SELECT count(*) FILTER (WHERE state = 'draft')::int AS draft,
-                count(*) FILTER (WHERE state = 'published')::int AS published,
-                count(*) FILTER (WHERE state = 'archived')::int AS archived
-           FROM items i WHERE i.project_id = p.id) c
-      WHERE p.account_id = $1
-      ORDER BY p.updated_at DESC, p.id DESC
-      LIMIT $2`,
-    [accountId, opts.projects],
-  );
+  }>(PROJECTS_PAGE_SQL, [accountId, opts.projects]);
   const ids = projects.rows.map((p) => p.id);
 
   // Run even for an empty account, so the query count is the same for every account.

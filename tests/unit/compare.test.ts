@@ -190,7 +190,7 @@ describe('comparing two runs without rules', () => {
 });
 
 describe('scale probes: the same requests at two data sizes, no rule written', () => {
-  const probe = (grows?: Record<string, string>): ScaleProbe => ({
+  const probe = (grows?: ScaleProbe['grows']): ScaleProbe => ({
     dimension: 'items in the project',
     small: { variant: 'small', size: 50 },
     large: { variant: 'large', size: 50_000 },
@@ -229,6 +229,38 @@ describe('scale probes: the same requests at two data sizes, no rule written', (
     assert.equal(r.expected.length, 1);
     assert.equal(r.expected[0]!.severity, 'warn');
     assert.match(formatProbeFinding(r, r.expected[0]!), /expected: a bigger account fills the page/);
+  });
+
+  it('fails on expected growth past its bound: steeper than its exponent, or above its ceiling', () => {
+    // 10× the latency for 1,000× the data (size^0.33).
+    const f = file('s', { small: { ms: latencies('probe/bound/small', 300, 4) }, large: { ms: latencies('probe/bound/large', 300, 40) } });
+    const why = 'a bigger account aggregates more rows';
+    const within = probeScale('s', f.raw, probe({ latency_ms: { why, maxExponent: 0.5 } }));
+    assert.ok(!within.findings.some((x) => x.metric === 'latency_ms'), 'within size^0.5: expected');
+    assert.ok(within.expected.some((x) => x.metric === 'latency_ms'));
+
+    const steep = probeScale('s', f.raw, probe({ latency_ms: { why, maxExponent: 0.2 } }));
+    const s1 = steep.findings.find((x) => x.metric === 'latency_ms')!;
+    assert.equal(s1.severity, 'fail');
+    assert.match(formatProbeFinding(steep, s1), /beyond what is expected \(a bigger account aggregates more rows\): grows as size\^0\.3\d, steeper than the size\^0\.20 expected/);
+
+    const capped = probeScale('s', f.raw, probe({ latency_ms: { why, ceiling: 20 } }));
+    const c1 = capped.findings.find((x) => x.metric === 'latency_ms')!;
+    assert.equal(c1.severity, 'fail');
+    assert.match(formatProbeFinding(capped, c1), /reaches [\d.]+ ms, above the ceiling of 20 ms expected/);
+
+    // A reason alone allows up to linear growth: 1,000× the latency for 1,000× the data is within it, 10,000× is not.
+    const linear = file('s', { small: { ms: latencies('probe/lin/small', 300, 1) }, large: { ms: latencies('probe/lin/large', 300, 800) } });
+    assert.ok(!probeScale('s', linear.raw, probe({ latency_ms: why })).findings.some((x) => x.metric === 'latency_ms'));
+    const superLinear = file('s', { small: { ms: latencies('probe/sup/small', 300, 0.1) }, large: { ms: latencies('probe/sup/large', 300, 900) } });
+    assert.equal(probeScale('s', superLinear.raw, probe({ latency_ms: why })).findings.find((x) => x.metric === 'latency_ms')?.severity, 'fail');
+  });
+
+  it('refuses a growth bound it cannot read', () => {
+    const f = file('s', { small: { ms: [1, 2] }, large: { ms: [1, 2] } });
+    assert.throws(() => probeScale('s', f.raw, probe({ latency_ms: { why: 'x', maxExponent: -1 } })), /grows\.latency_ms\.maxExponent must be a number >= 0/);
+    assert.throws(() => probeScale('s', f.raw, probe({ latency_ms: { why: 'x', ceiling: 0 } })), /grows\.latency_ms\.ceiling must be a positive number/);
+    assert.throws(() => probeScale('s', f.raw, probe({ latency_ms: { why: ' ' } })), /grows\.latency_ms needs a reason/);
   });
 
   it('never fails on bytes that grow because a page fills, and says a latency finding was not like for like', () => {

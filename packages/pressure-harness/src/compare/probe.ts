@@ -3,7 +3,8 @@
  * of a 50,000-item one, a small tenant's dashboard and a whale's), and every metric of the larger
  * size compared with the smaller's, as a new version is compared with an old one (compare.ts):
  * no scaling rule is written for any metric. Cost that grows with the data is a finding, unless
- * the scenario says why that metric may grow (`grows`: a whale's dashboard aggregates more rows).
+ * the scenario says why that metric may grow (`grows`: a whale's dashboard aggregates more rows)
+ * and the growth stays within the bound it gives (an exponent or a ceiling; linear by default).
  *
  * The two sizes are variants of one run, their requests interleaved (load/variants.ts), so the
  * moment's noise falls on both alike and one run can fail a shift (CompareOptions.interleaved).
@@ -16,9 +17,9 @@
  */
 import type { ScenarioFile } from '../report/results.js';
 import { compareRuns, DEFAULT_RULES } from './compare.js';
-import type { CompareRules, Finding, ProbeFinding, ProbeResult, ScaleProbe } from './types.js';
+import type { CompareRules, Finding, Growth, ProbeFinding, ProbeResult, ScaleProbe } from './types.js';
 
-export type { ProbeFinding, ProbeResult, ScaleProbe } from './types.js';
+export type { Growth, ProbeFinding, ProbeResult, ScaleProbe } from './types.js';
 import { formatFinding } from './format.js';
 
 /** A probe that cannot be read: the scenario's author gets what is wrong and what is accepted. */
@@ -32,7 +33,32 @@ export function checkProbe(p: ScaleProbe, variants: string[]): void {
   }
   if (p.large.size <= p.small.size) throw new Error(`${where}: large.size (${p.large.size}) must be above small.size (${p.small.size})`);
   if (p.small.variant === p.large.variant) throw new Error(`${where}: small and large are the same variant ('${p.small.variant}'); a probe needs one variant per size`);
+  for (const [metric, g] of Object.entries(p.grows ?? {})) {
+    const at = `${where}: grows.${metric}`;
+    const why = typeof g === 'string' ? g : g?.why;
+    if (typeof why !== 'string' || !why.trim()) throw new Error(`${at} needs a reason: a string, or { why, maxExponent?, ceiling? }`);
+    if (typeof g === 'string') continue;
+    if (g.maxExponent !== undefined && !(Number.isFinite(g.maxExponent) && g.maxExponent >= 0))
+      throw new Error(`${at}.maxExponent must be a number >= 0 (k of cost ∝ size^k: 0 flat, 1 linear); got ${g.maxExponent}`);
+    if (g.ceiling !== undefined && !(Number.isFinite(g.ceiling) && g.ceiling > 0)) throw new Error(`${at}.ceiling must be a positive number in the metric's unit; got ${g.ceiling}`);
+  }
 }
+
+/** A reason alone allows growth up to linear in the dimension. */
+export const DEFAULT_MAX_EXPONENT = 1;
+
+const growthOf = (g: string | Growth): Growth => (typeof g === 'string' ? { why: g, maxExponent: DEFAULT_MAX_EXPONENT } : g);
+
+/** In words, the bound of an expected growth that a finding went past; null within it. */
+export function pastBound(g: Growth, f: Pick<ProbeFinding, 'candidate' | 'exponent' | 'unit'>): string | null {
+  const over: string[] = [];
+  if (g.maxExponent !== undefined && (f.exponent === null || f.exponent > g.maxExponent))
+    over.push(`${f.exponent === null ? 'grows from nothing' : `grows as size^${f.exponent.toFixed(2)}`}, steeper than the size^${g.maxExponent.toFixed(2)} expected`);
+  if (g.ceiling !== undefined && f.candidate > g.ceiling) over.push(`reaches ${round(f.candidate)} ${f.unit}, above the ceiling of ${round(g.ceiling)} ${f.unit} expected`);
+  return over.length ? over.join('; ') : null;
+}
+
+const round = (n: number) => (Math.abs(n) >= 100 ? Math.round(n).toLocaleString('en-US') : String(Math.round(n * 100) / 100));
 
 /** k of cost ∝ size^k through the two points, to 2 decimals; null without a positive base. */
 export function growthExponent(base: number, candidate: number, factor: number): number | null {
@@ -55,16 +81,20 @@ export function probeScale(scenario: string, raw: ScenarioFile['raw'], probe: Sc
   const findings: ProbeFinding[] = [];
   const expected: ProbeFinding[] = [];
   for (const f of c.findings) {
-    const why = probe.grows?.[f.metric] ?? (f.metric === 'bytes_per_req' && !probe.equalPayloads ? PAGE_FILLS : undefined);
+    const declared = probe.grows?.[f.metric];
+    const allowed = declared !== undefined ? growthOf(declared) : f.metric === 'bytes_per_req' && !probe.equalPayloads ? PAGE_FILLS : undefined;
     const g: ProbeFinding = { ...f, exponent: growthExponent(f.base, f.candidate, factor) };
-    if (why) expected.push({ ...g, severity: 'warn', expected: why });
-    else findings.push(g);
+    const beyond = allowed && pastBound(allowed, g);
+    if (!allowed) findings.push(g);
+    else if (beyond) findings.push({ ...g, expected: allowed.why, beyond });
+    else expected.push({ ...g, severity: 'warn', expected: allowed.why });
   }
   const differs = differences(raw.routes[probe.small.variant]!, raw.routes[probe.large.variant]!);
   return { dimension: probe.dimension, small: probe.small, large: probe.large, factor, compared: c.compared, findings, expected, ...(differs.length && { differs }) };
 }
 
-const PAGE_FILLS = 'a page holds more, or longer, rows at the larger size (set equalPayloads when the two answer alike)';
+/** Bytes of a page that fills with the data: bounded by the page, not by a slope. */
+const PAGE_FILLS: Growth = { why: 'a page holds more, or longer, rows at the larger size (set equalPayloads when the two answer alike)' };
 
 /** Bytes per request beyond a quarter apart, or another mix of statuses: the two sizes did not answer alike. */
 function differences(small: ScenarioFile['raw']['routes'][string], large: ScenarioFile['raw']['routes'][string]): string[] {
@@ -88,7 +118,8 @@ const count = (n: number) => n.toLocaleString('en-US');
 export function formatProbeFinding(p: Pick<ProbeResult, 'dimension' | 'small' | 'large' | 'differs'>, f: ProbeFinding): string {
   const growth = f.exponent === null ? 'from nothing' : `as size^${f.exponent.toFixed(2)}`;
   const unlike = f.metric !== 'bytes_per_req' && p.differs?.length ? `; not like for like: the sizes also differ in ${p.differs.join(', ')}` : '';
-  return `${formatFinding(f)}; grows ${growth} with ${p.dimension} (${count(p.small.size)} → ${count(p.large.size)})${f.expected ? `, expected: ${f.expected}` : ''}${unlike}`;
+  const why = f.beyond ? `; beyond what is expected (${f.expected}): ${f.beyond}` : f.expected ? `, expected: ${f.expected}` : '';
+  return `${formatFinding(f)}; grows ${growth} with ${p.dimension} (${count(p.small.size)} → ${count(p.large.size)})${why}${unlike}`;
 }
 
 /** Every finding of a probe, then its expected growth, each as a verdict and a line: what summaries and annotations print. */

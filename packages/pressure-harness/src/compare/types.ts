@@ -121,8 +121,13 @@ export type ScaleProbe = {
   small: { variant: string; size: number };
   /** The variant measured at the larger size: the same request, more data behind it. */
   large: { variant: string; size: number };
-  /** Metrics that may grow with the data, each with the reason the report prints beside it. */
-  grows?: Record<string, string>;
+  /**
+   * Metrics that may grow with the data, each with the reason the report prints beside it and
+   * how far: a reason alone allows growth up to linear in the dimension (size^1); a Growth
+   * names its own bound. Growth past the bound is a finding again, so that "expected" never
+   * excuses a page that went from 10 ms to 1.4 s.
+   */
+  grows?: Record<string, string | Growth>;
   /**
    * The two sizes answer payloads alike (pages equally full, the same fields): only then is a
    * growth of bytes per request a finding. By default a page that fills with the data (5 rows of
@@ -131,11 +136,22 @@ export type ScaleProbe = {
   equalPayloads?: boolean;
 };
 
+/** Why a metric may grow with the data, and how far. */
+export type Growth = {
+  why: string;
+  /** The steepest growth expected, as k of cost ∝ size^k between the two sizes (0 flat, 1 linear). */
+  maxExponent?: number;
+  /** The most the larger size may reach, in the metric's unit (ms, queries, bytes), whatever the slope. */
+  ceiling?: number;
+};
+
 export type ProbeFinding = Finding & {
   /** k of cost ∝ size^k between the two sizes; null where the smaller size's figure is 0. */
   exponent: number | null;
-  /** Why this metric may grow (the probe's `grows`): reported, never failing. */
+  /** Why this metric may grow (the probe's `grows`): reported, never failing while within its bound. */
   expected?: string;
+  /** The expected growth's bound this finding went past, in words: then it is a finding again. */
+  beyond?: string;
 };
 
 export type ProbeResult = {
