@@ -3,12 +3,14 @@
  * before the run's first row is written and detached and dropped when the run is cleaned up.
  * They reference each other (PARTITION_FKS), never another run's.
  *
- * Both are DDL on the parent tables (ACCESS EXCLUSIVE for a few milliseconds). They run with a
- * short lock_timeout so that they never queue behind a long query and stall everything queued
- * behind them; on a timeout they back off and try again a few times before giving up loudly.
+ * Creating is DDL on the parent tables (ACCESS EXCLUSIVE for a few milliseconds); dropping
+ * detaches CONCURRENTLY where PostgreSQL allows it. Both run with a short lock_timeout so that
+ * they never queue behind a long query and stall everything queued behind them; on a timeout
+ * they back off and try again before giving up loudly, naming what held the locks.
  */
 import { createHash } from 'node:crypto';
 import pg from 'pg';
+import { AppError } from '../errors.js';
 import { ownerColumn, TEST_DATA_TABLES, type RowCounts, type TestDataTable } from './tables.js';
 
 /** Real data ('') lives in <table>_real; a run in <table>_r_<hash of its ID>. */
@@ -56,13 +58,86 @@ export type LockPolicy = { lockTimeoutMs: number; attempts: number };
  * Shorter than deadlock_timeout (1 s by default), on purpose: DDL on the shared parents always
  * yields, to real traffic and to another run's DDL (creating takes the parents' locks
  * parents-first, dropping children-first), instead of waiting long enough to be drawn into a
- * deadlock. Retries, with jitter, outlast what holds the locks meanwhile, an autovacuum of the
- * run's fresh partitions included.
+ * deadlock. Retries back off exponentially (capped at BACKOFF_CAP_MS, with jitter): 20 attempts
+ * wait about a minute and a half in all before giving up with the names of what held the locks.
  */
-const PATIENT: LockPolicy = { lockTimeoutMs: 500, attempts: 8 };
+const PATIENT: LockPolicy = { lockTimeoutMs: 500, attempts: 20 };
+const BACKOFF_CAP_MS = 5_000;
+const backoffMs = (attempt: number) => Math.min(BACKOFF_CAP_MS, 50 * 2 ** attempt) * (0.5 + Math.random());
+
+/**
+ * A lock the cleanup could not get within its policy: 503 with Retry-After, and the message names
+ * who held it (pid, what kind of session, since when, doing what), so that a person can act.
+ * Carries PostgreSQL's code too, for callers that back off on a lock timeout (the sweeper).
+ */
+export class LockWaitTimeout extends AppError {
+  readonly pgCode = '55P03';
+  constructor(what: string, blockers: Blocker[], waitedMs: number) {
+    const who = blockers.length ? blockers.map(describeBlocker).join('; ') : 'nobody holds it now (it was released as the cleanup gave up)';
+    super('UNAVAILABLE', `${what}: gave up after ${(waitedMs / 1000).toFixed(1)} s of lock waits; held by ${who}`, { blockers }, { 'retry-after': '5' });
+  }
+}
+
+export const isLockTimeout = (e: unknown) => e instanceof LockWaitTimeout || (e as { code?: string })?.code === '55P03';
+
+type Blocker = { pid: number; kind: string; application: string; state: string; seconds: number; query: string; relation: string; mode: string };
+const describeBlocker = (b: Blocker) => `pid ${b.pid} (${b.kind}${b.application ? `, ${b.application}` : ''}, ${b.state}, ${b.seconds} s) with ${b.mode} on ${b.relation}: ${b.query || '(no query)'}`;
+
+/** Sessions other than ours holding locks on these relations: what a cleanup that waits waited for. */
+async function blockersOf(db: Pick<pg.Pool, 'query'>, relations: string[]): Promise<Blocker[]> {
+  const { rows } = await db.query<Blocker>(
+    `SELECT a.pid, coalesce(a.backend_type, '') AS kind, coalesce(a.application_name, '') AS application, coalesce(a.state, '') AS state,
+            coalesce(extract(epoch FROM now() - coalesce(a.xact_start, a.query_start))::int, 0) AS seconds,
+            left(regexp_replace(coalesce(a.query, ''), '\s+', ' ', 'g'), 120) AS query, c.relname AS relation, l.mode
+       FROM pg_locks l JOIN pg_class c ON c.oid = l.relation JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.granted AND c.relname = ANY($1) AND l.pid <> pg_backend_pid()
+      ORDER BY seconds DESC LIMIT 5`,
+    [relations],
+  );
+  return rows;
+}
+
+/**
+ * Autovacuum never yields to a lock_timeout shorter than deadlock_timeout (PostgreSQL cancels it
+ * only for a waiter that has waited that long), and on a partition of tens of millions of rows
+ * it runs for minutes: a run's cleanup at SEED_PROFILE=large waited for it until it gave up. The
+ * partitions are about to be dropped, so their vacuum is wasted work: cancelled, nothing else.
+ */
+async function cancelAutovacuumOn(db: Pick<pg.Pool, 'query'>, relations: string[]): Promise<number> {
+  const { rows } = await db.query<{ ok: boolean }>(
+    `SELECT pg_cancel_backend(a.pid) AS ok FROM pg_stat_activity a
+      WHERE a.backend_type = 'autovacuum worker'
+        AND EXISTS (SELECT 1 FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE l.pid = a.pid AND c.relname = ANY($1))`,
+    [relations],
+  );
+  return rows.filter((r) => r.ok).length;
+}
+
+/**
+ * One statement (or one transaction of them) under the lock policy: retried on a lock timeout or
+ * a deadlock, with backoff, autovacuum on `relations` cancelled before each retry; past the
+ * last attempt, a LockWaitTimeout that says what held the locks.
+ */
+async function underLockPolicy(pool: pg.Pool, what: string, relations: string[], policy: LockPolicy, step: () => Promise<void>): Promise<void> {
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await step();
+    } catch (e) {
+      // 55P03 lock_not_available: somebody holds the table; let them finish first. 40P01: chosen
+      // as a deadlock victim (should not happen with the timeout above), nothing was done: again.
+      const code = (e as { code?: string }).code;
+      if (code !== '55P03' && code !== '40P01') throw e;
+      if (attempt >= policy.attempts) throw new LockWaitTimeout(what, await blockersOf(pool, relations).catch(() => []), Date.now() - started);
+      await cancelAutovacuumOn(pool, relations).catch(() => 0);
+      await new Promise((r) => setTimeout(r, backoffMs(attempt)));
+    }
+  }
+}
 
 async function ddl(pool: pg.Pool, runId: string, statements: (client: pg.PoolClient) => Promise<void>, policy: LockPolicy = PATIENT): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
+  const relations = [...TEST_DATA_TABLES, ...TEST_DATA_TABLES.map((t) => partitionName(t, runId))];
+  await underLockPolicy(pool, `DDL on the partitions of run ${runId}`, relations, policy, async () => {
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
@@ -71,18 +146,13 @@ async function ddl(pool: pg.Pool, runId: string, statements: (client: pg.PoolCli
       await client.query('SELECT pg_advisory_xact_lock(727002, hashtext($1))', [runId]);
       await statements(client);
       await client.query('COMMIT');
-      return;
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {});
-      // 55P03 lock_not_available: somebody holds the table; let them finish first. 40P01: chosen
-      // as a deadlock victim (should not happen with the timeout above), nothing was done: again.
-      const code = (e as { code?: string }).code;
-      if ((code !== '55P03' && code !== '40P01') || attempt >= policy.attempts) throw e;
-      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt * (0.5 + Math.random())));
+      throw e;
     } finally {
       client.release();
     }
-  }
+  });
 }
 
 /**
@@ -106,36 +176,100 @@ export async function ensureRunPartitions(pool: pg.Pool, runId: string): Promise
   });
 }
 
+/** No timeout of the pool's for counting a run's rows: at SEED_PROFILE=large a partition holds tens of millions. */
+const UNBOUNDED = { query_timeout: 24 * 3_600_000 };
+
+/** PostgreSQL 14 and later detach a partition without blocking readers of its parent (CONCURRENTLY). */
+async function detachesConcurrently(db: Pick<pg.Pool, 'query'>): Promise<boolean> {
+  const { rows } = await db.query<{ v: number }>(`SELECT current_setting('server_version_num')::int AS v`);
+  return rows[0]!.v >= 140000;
+}
+
+type PartitionState = { relname: string; attached: boolean; pending: boolean };
+
+/** The run's partitions that exist, attached or not: a cleanup interrupted between detach and drop left some detached. */
+async function partitionsOf(db: Pick<pg.Pool, 'query'>, runId: string, concurrent: boolean): Promise<Map<string, PartitionState>> {
+  const { rows } = await db.query<PartitionState>(
+    `SELECT c.relname, i.inhrelid IS NOT NULL AS attached, ${concurrent ? 'coalesce(i.inhdetachpending, false)' : 'false'} AS pending
+       FROM pg_class c LEFT JOIN pg_inherits i ON i.inhrelid = c.oid
+      WHERE c.relname = ANY($1) AND c.relkind = 'r'`,
+    [TEST_DATA_TABLES.map((t) => partitionName(t, runId))],
+  );
+  return new Map(rows.map((r) => [r.relname, r]));
+}
+
 /**
- * Detaches and drops the run's partitions, children first, in one transaction; returns how many
- * rows each held. Nothing of any other run is read or written.
+ * Detaches and drops the run's partitions, children first; returns how many rows each held.
+ * Nothing of any other run is read or written.
+ *
+ * At any size: the counts are taken first with no statement timeout and no lock but a reader's;
+ * each partition is then detached CONCURRENTLY where PostgreSQL allows it (14+: the parent only
+ * takes SHARE UPDATE EXCLUSIVE, so nobody's queries wait behind the cleanup) and dropped, each
+ * step under the lock policy (short lock waits, backoff, autovacuum of the run's partitions
+ * cancelled). A cleanup interrupted between steps leaves partitions detached or pending detach:
+ * found by name and finished by the next cleanup of the run (its own, or the reaper's).
  */
-export async function dropRunPartitions(pool: pg.Pool, runId: string, policy?: LockPolicy): Promise<RowCounts> {
-  // Counted first, outside the DDL: counting a big partition while holding the parents'
-  // ACCESS EXCLUSIVE locks would make everyone's queries on those tables wait for it.
+export async function dropRunPartitions(pool: pg.Pool, runId: string, policy: LockPolicy = PATIENT): Promise<RowCounts> {
+  const concurrent = await detachesConcurrently(pool);
+  const present = await partitionsOf(pool, runId, concurrent);
   const counts = {} as RowCounts;
-  const attached = await pool.query<{ relname: string }>(`SELECT p.relname FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE p.relname = ANY($1)`, [
-    TEST_DATA_TABLES.map((t) => partitionName(t, runId)),
-  ]);
-  const present = new Set(attached.rows.map((r) => r.relname));
   for (const table of TEST_DATA_TABLES) {
     const name = partitionName(table, runId);
-    counts[table] = present.has(name) ? Number((await pool.query<{ n: string }>(`SELECT count(*) AS n FROM ${name}`)).rows[0]!.n) : 0;
+    counts[table] = present.has(name) ? Number((await pool.query<{ n: string }>({ text: `SELECT count(*) AS n FROM ${name}`, ...UNBOUNDED })).rows[0]!.n) : 0;
   }
-  await ddl(
-    pool,
-    runId,
-    async (c) => {
+  if (!present.size) return counts;
+  if (!concurrent) {
+    // Before PostgreSQL 14: detach and drop in one transaction (ACCESS EXCLUSIVE on the parents, briefly).
+    await ddl(
+      pool,
+      runId,
+      async (c) => {
+        const now = await partitionsOf(c, runId, false);
+        for (const table of TEST_DATA_TABLES) {
+          const name = partitionName(table, runId);
+          if (now.get(name)?.attached) await c.query(`ALTER TABLE ${table} DETACH PARTITION ${name}`);
+          if (now.has(name)) await c.query(`DROP TABLE ${name}`);
+        }
+      },
+      policy,
+    );
+    return counts;
+  }
+  // Whose locks a step can wait for: the run's partitions (dropping one removes its foreign
+  // keys, which locks the partitions they point at), and for a detach the parent too.
+  const relations = [...present.keys()];
+  const client = await pool.connect();
+  try {
+    await client.query(`SET lock_timeout = '${Math.round(policy.lockTimeoutMs)}ms'`);
+    // One run's partitions are made or dropped by one caller at a time (ensureRunPartitions takes
+    // the same key per transaction). Session-level: DETACH … CONCURRENTLY runs in no transaction block.
+    await underLockPolicy(pool, `waiting for another cleanup of run ${runId}`, relations, policy, async () => {
+      await client.query('SELECT pg_advisory_lock(727002, hashtext($1))', [runId]);
+    });
+    try {
       for (const table of TEST_DATA_TABLES) {
         const name = partitionName(table, runId);
-        const still = await c.query(`SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE p.relname = $1`, [name]);
-        if (still.rowCount === 0) continue; // dropped meanwhile by another cleanup
-        await c.query(`ALTER TABLE ${table} DETACH PARTITION ${name}`);
-        await c.query(`DROP TABLE ${name}`);
+        const state = (await partitionsOf(client, runId, true)).get(name);
+        if (!state) continue; // dropped meanwhile by another cleanup
+        if (state.attached) {
+          const how = state.pending ? 'FINALIZE' : 'CONCURRENTLY';
+          await underLockPolicy(pool, `detaching ${name} from ${table}`, [table, ...relations], policy, async () => {
+            const again = (await partitionsOf(client, runId, true)).get(name);
+            // A timeout in the second phase of CONCURRENTLY leaves the detach pending: finished next time.
+            if (again?.attached) await client.query(`ALTER TABLE ${table} DETACH PARTITION ${name} ${again.pending ? 'FINALIZE' : how}`);
+          });
+        }
+        await underLockPolicy(pool, `dropping ${name}`, relations, policy, async () => {
+          await client.query(`DROP TABLE IF EXISTS ${name}`);
+        });
       }
-    },
-    policy,
-  );
+    } finally {
+      await client.query('SELECT pg_advisory_unlock(727002, hashtext($1))', [runId]).catch(() => {});
+    }
+  } finally {
+    await client.query('RESET lock_timeout').catch(() => {});
+    client.release();
+  }
   return counts;
 }
 

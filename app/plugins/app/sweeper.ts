@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import fp from 'fastify-plugin';
 import type pg from 'pg';
 import { asTheOnlyReaper, cleanupRun, deleteChunked, expiredAccounts, expiredRuns } from '../../sql/testdata.js';
+import { isLockTimeout } from '../../sql/partitions.js';
 
 export type SweeperOptions = { intervalMs: number; chunkRows: number; maxRowsPerSecond: number; slowMs: number; maxBackoffMs: number };
 
@@ -90,7 +91,7 @@ export class Sweeper {
       try {
         await cleanupRun(this.pool, run, undefined, { lockTimeoutMs: Math.min(200, this.o.slowMs), attempts: 1 });
       } catch (e) {
-        if ((e as { code?: string }).code === '55P03') return this.backoff(`lock timeout dropping run ${run}`);
+        if (isLockTimeout(e)) return this.backoff(`lock timeout dropping run ${run}`);
         throw e;
       }
       this.state.runsDropped += 1;
