@@ -12,16 +12,13 @@
  *    sizes. Exits 1 when the perf project fails on the big dataset, the restore takes 10 s or
  *    more, or the dataset has fewer than 5 million rows.
  */
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { SEED_PROFILES, type SeedProfile } from '../config/settings.js';
 import { formatPlan, planOf } from '../seed/plan.js';
 import { resolveKnobs } from '../seed/profiles.js';
 import { failAndExit, flagsOrExit, settingsOrExit, withBackend } from './backend.js';
 import { type DatasetMeasure, measureDataset } from './measure-dataset.js';
-import { nestedRunEnv } from './nested-run.js';
+import { perfProject, type ScenarioResult } from './perf-project.js';
 
 const MIN_ROWS = 5_000_000;
 const MAX_RESTORE_SECONDS = 10;
@@ -39,43 +36,6 @@ const plan = planOf(profile, settings.seed, knobs, { maxRows: settings.datasetLi
 console.log(formatPlan(plan));
 if (plan.problems.length) failAndExit('bench:scale', 'the dataset does not fit (above); nothing was written');
 
-type ScenarioResult = { verdict: string; p95Ms: number | null; requests: number | null; broken: string[] };
-
-/** Runs the perf project with the given dataset profile; its results land in perf-results/scale/<profile>. */
-async function perfRun(p: string, extraEnv: Record<string, string>): Promise<{ exitCode: number | null; seconds: number; verdict: string; scenarios: Record<string, ScenarioResult> }> {
-  const dir = path.join('perf-results', 'scale', p);
-  const started = performance.now();
-  console.log(`bench:scale: perf project on ${p}…`);
-  const child = spawn('npx', ['playwright', 'test', '--project=perf'], {
-    env: nestedRunEnv({ SEED_PROFILE: p, PERF_RESULTS_DIR: dir, PLAYWRIGHT_HTML_OUTPUT_DIR: path.join(dir, 'report'), ...extraEnv }),
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const timer = setTimeout(() => child.kill('SIGTERM'), PERF_TIMEOUT_MS);
-  const exitCode = await new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  clearTimeout(timer);
-  const seconds = (performance.now() - started) / 1000;
-  try {
-    const results = JSON.parse(readFileSync(path.join(dir, 'results.json'), 'utf8')) as {
-      verdict: string;
-      scenarios: { id: string; verdict: string; stats: { latency_ms?: { 'p(95)'?: number; count?: number } }; broken: { rule?: string; key?: string; message?: string }[] }[];
-    };
-    const scenarios = Object.fromEntries(
-      results.scenarios.map((s) => [
-        s.id,
-        {
-          verdict: s.verdict,
-          p95Ms: s.stats.latency_ms?.['p(95)'] ?? null,
-          requests: s.stats.latency_ms?.count ?? null,
-          broken: s.broken.map((b) => b.message ?? `${b.key ?? ''} ${b.rule ?? ''}`.trim()),
-        },
-      ]),
-    );
-    return { exitCode, seconds, verdict: results.verdict, scenarios };
-  } catch (e) {
-    return { exitCode, seconds, verdict: `no results (${(e as Error).message})`, scenarios: {} };
-  }
-}
-
 let measure: DatasetMeasure | undefined;
 await withBackend(settings, async () => {
   console.log(`bench:scale: seeding and saving ${profile}…`);
@@ -87,8 +47,8 @@ console.log(
 );
 
 // The big dataset restored from the save just made; smoke generated as a pull request's run is.
-const big = await perfRun(profile, { SEED_DATASET: 'restore' });
-const small = await perfRun('smoke', { SEED_DATASET: 'auto' });
+const big = await perfProject(profile, { SEED_DATASET: 'restore' }, PERF_TIMEOUT_MS, 'bench:scale');
+const small = await perfProject('smoke', { SEED_DATASET: 'auto' }, PERF_TIMEOUT_MS, 'bench:scale');
 
 const ids = [...new Set([...Object.keys(big.scenarios), ...Object.keys(small.scenarios)])].sort();
 const result = {

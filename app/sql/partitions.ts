@@ -213,11 +213,26 @@ export async function dropRunPartitions(pool: pg.Pool, runId: string, policy: Lo
   const concurrent = await detachesConcurrently(pool);
   const present = await partitionsOf(pool, runId, concurrent);
   const counts = {} as RowCounts;
-  for (const table of TEST_DATA_TABLES) {
-    const name = partitionName(table, runId);
-    counts[table] = present.has(name) ? Number((await pool.query<{ n: string }>({ text: `SELECT count(*) AS n FROM ${name}`, ...UNBOUNDED })).rows[0]!.n) : 0;
+  if (present.size) {
+    const c = await pool.connect();
+    try {
+      await c.query('BEGIN');
+      await c.query('SET LOCAL statement_timeout = 0');
+      for (const table of TEST_DATA_TABLES) {
+        const name = partitionName(table, runId);
+        counts[table] = present.has(name) ? Number((await c.query<{ n: string }>({ text: `SELECT count(*) AS n FROM ${name}`, ...UNBOUNDED })).rows[0]!.n) : 0;
+      }
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      c.release();
+    }
+  } else {
+    for (const table of TEST_DATA_TABLES) counts[table] = 0;
+    return counts;
   }
-  if (!present.size) return counts;
   if (!concurrent) {
     // Before PostgreSQL 14: detach and drop in one transaction (ACCESS EXCLUSIVE on the parents, briefly).
     await ddl(
