@@ -42,6 +42,9 @@ export function workerPlan(concurrency: number): { workers: number; batchSize: n
   return { workers, batchSize: Math.ceil(concurrency / workers) };
 }
 
+/** The rejection of pg-boss's own, unawaited completion or failure of a job (see onUnhandled below). */
+export const unsettledJob = (reason: unknown) => reason instanceof Error && /at async Manager\.(complete|fail) \(.*pg-boss[\\/]src[\\/]manager\.js/.test(reason.stack ?? '');
+
 /** A run's partitions are gone (it was cleaned up): its jobs have nothing left to do. */
 const runGone = (e: unknown) => (e as { code?: string }).code === '23514' && /no partition/.test((e as Error).message);
 
@@ -64,6 +67,19 @@ export default fp<{ jobs?: JobsOptions; faults: Faults; provider?: NotificationP
       maintenanceIntervalSeconds: 60,
     });
     boss.on('error', (e: Error) => fastify.log.error({ err: e }, 'job queue error'));
+    // pg-boss 10 does not await the completion (or failure) of a job its worker just ran
+    // (manager.js, onFetch: `this.complete(…)` with no await nor catch): if the database dies
+    // at that moment, the rejection is unhandled and Node ends the whole app. Found by killing
+    // PostgreSQL under write load (tests/harness/database-restart.spec.ts). pg-boss 11+ awaits
+    // it, but needs Node 22. Until then that one rejection is logged: the job stays active and
+    // pg-boss retries it after expireInSeconds (at least once, as before). Any other unhandled
+    // rejection is thrown again, ending the process as Node would.
+    const onUnhandled = (reason: unknown) => {
+      if (!unsettledJob(reason)) throw reason;
+      fastify.log.warn({ err: reason }, 'a job ran but its completion was not recorded (the database went away); pg-boss retries it after it expires');
+    };
+    process.on('unhandledRejection', onUnhandled);
+    fastify.addHook('onClose', async () => void process.off('unhandledRejection', onUnhandled));
     await boss.start();
     for (const name of QUEUES) await boss.createQueue(name, { name, retryLimit: 5, retryDelay: 1, retryBackoff: false, expireInSeconds: 60 });
 
