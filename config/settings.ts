@@ -40,7 +40,7 @@ const suiteShape = {
   // app/'s own seed budget, read here too so the plan is checked against it before seeding.
   SEED_MAX_ROWS_PER_RUN: int(1, 10_000_000_000, 20_000_000),
   // The fuzz project (tests/fuzz): requests generated from app/'s OpenAPI document, and their seed.
-  FUZZ_REQUESTS: int(1, 10_000_000, 10_000),
+  FUZZ_REQUESTS: int(1, 10_000_000, 6_000),
   FUZZ_SEED: int(0, 2 ** 31 - 1, 20261128),
   APP_FAULTS: z
     .string()

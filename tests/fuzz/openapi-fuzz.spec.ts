@@ -1,6 +1,6 @@
 /**
  * app/ fuzzed from its own OpenAPI document (GET /openapi.json, from the route schemas):
- * FUZZ_REQUESTS requests (10,000 in npm test) generated with fast-check from FUZZ_SEED, valid
+ * FUZZ_REQUESTS requests (6,000 in npm test) generated with fast-check from FUZZ_SEED, valid
  * and broken in one named place, to every public and internal endpoint. Properties:
  *   - no status >= 500, whatever the request;
  *   - every error is { code, message }, and a body error names the field that was broken;

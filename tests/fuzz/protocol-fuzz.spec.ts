@@ -119,3 +119,94 @@ test('should answer every protocol-level mutation inside the error contract, nev
   testInfo.annotations.push({ type: 'protocol fuzz', description: `${sent} mutations from seed ${fuzz.seed}; statuses ${JSON.stringify(statuses)}` });
   expect(violations, `protocol fuzz, seed ${fuzz.seed}: replay with FUZZ_SEED=${fuzz.seed}`).toEqual([]);
 });
+
+/**
+ * Deletes racing the writes of their children, as two clients of one tenant do: a project
+ * deleted while items are created in it and batched into it, an item deleted while it is
+ * commented on, given attachments and edited. fast-check draws which parent goes, which child
+ * writes race it and how each is delayed (0–15 ms). Properties: every answer is one the route
+ * documents (no 5xx: the foreign-key race once answered 500), in the error contract; and after
+ * the race the data is whole: a parent that was deleted is gone with every child acknowledged
+ * under it, a parent that stayed keeps every child acknowledged.
+ */
+test('should keep deletes racing child writes inside the contract and leave no orphans', async ({ apiFor, createAccount, fuzz }) => {
+  test.setTimeout(120_000);
+  const owner = await createAccount({ projects: 1, itemsPerProject: 1 });
+  const api = await apiFor(owner);
+  type Kind = 'item' | 'batch' | 'comment' | 'attachment' | 'edit';
+  const allowed: Record<Kind | 'delete', number[]> = {
+    item: [201, 404],
+    batch: [200, 400, 404],
+    comment: [201, 404],
+    attachment: [201, 404],
+    edit: [200, 404],
+    delete: [204, 404, 409],
+  };
+  const race = fc.record({
+    parent: fc.constantFrom<'project' | 'item'>('project', 'item'),
+    writes: fc.array(fc.record({ kind: fc.constantFrom<Kind>('item', 'batch', 'comment', 'attachment', 'edit'), delayMs: fc.integer({ min: 0, max: 15 }) }), { minLength: 2, maxLength: 8 }),
+    deleteDelayMs: fc.integer({ min: 0, max: 15 }),
+  });
+  const violations: string[] = [];
+  const statuses: Record<string, number> = {};
+  let races = 0;
+  const later = <T>(ms: number, f: () => Promise<T>) => new Promise<T>((resolve, reject) => setTimeout(() => f().then(resolve, reject), ms));
+  await fc.assert(
+    fc.asyncProperty(race, async ({ parent, writes, deleteDelayMs }) => {
+      races++;
+      const project = (await (await api.post('/v1/projects', { data: { name: `race ${races}` } })).json()).id as string;
+      const item = (await (await api.post(`/v1/projects/${project}/items`, { data: { title: 'parent' } })).json()).id as string;
+      const send = (kind: Kind) => {
+        switch (kind) {
+          // Children of the project: they race its delete; those of the item race the item's.
+          case 'item':
+            return api.post(`/v1/projects/${project}/items`, { data: { title: 'child' } });
+          case 'batch':
+            return api.post('/v1/items/batch', { data: { projectId: project, items: [{ title: 'b1' }, { title: 'b2' }] } });
+          case 'comment':
+            return api.post(`/v1/items/${item}/comments`, { data: { body: 'racing' } });
+          case 'attachment':
+            return api.post(`/v1/items/${item}/attachments`, { data: { filename: 'a.txt', contentType: 'text/plain', sizeBytes: 3 } });
+          case 'edit':
+            return api.patch(`/v1/items/${item}`, { data: { title: 'edited' } });
+        }
+      };
+      const [deleted, ...answers] = await Promise.all([
+        later(deleteDelayMs, () => api.delete(parent === 'project' ? `/v1/projects/${project}` : `/v1/items/${item}`)),
+        ...writes.map((w) => later(w.delayMs, () => send(w.kind))),
+      ]);
+      const check = async (kind: Kind | 'delete', res: Awaited<ReturnType<typeof send>>) => {
+        const key = `${kind} ${res.status()}`;
+        statuses[key] = (statuses[key] ?? 0) + 1;
+        if (!allowed[kind].includes(res.status())) violations.push(`${parent} race, ${kind}: ${res.status()} ${(await res.text()).slice(0, 200)} (allowed ${allowed[kind].join('/')})`);
+        if (res.status() >= 400) {
+          const body = (await res.json().catch(() => ({}))) as { code?: unknown; message?: unknown };
+          if (typeof body.code !== 'string' || typeof body.message !== 'string') violations.push(`${parent} race, ${kind}: ${res.status()} outside the error contract`);
+        }
+      };
+      await check('delete', deleted);
+      for (const [k, res] of answers.entries()) await check(writes[k]!.kind, res);
+
+      // Whole afterwards: every acknowledged child is where its parent is.
+      const gone = deleted.status() === 204;
+      const children: string[] = [];
+      for (const [k, res] of answers.entries()) {
+        const kind = writes[k]!.kind;
+        if (kind === 'item' && res.status() === 201) children.push(`/v1/items/${(await res.json()).id}`);
+        if (kind === 'batch' && res.status() === 200) for (const row of (await res.json()).data as { id: string }[]) children.push(`/v1/items/${row.id}`);
+      }
+      const itemGone = gone || (await api.get(`/v1/items/${item}`)).status() === 404;
+      if (gone && (await api.get(parent === 'project' ? `/v1/projects/${project}` : `/v1/items/${item}`)).status() !== 404) violations.push(`${parent} race: deleted (204) but still readable`);
+      for (const path of children) {
+        const status = (await api.get(path)).status();
+        const expected = gone && parent === 'project' ? 404 : 200;
+        if (status !== expected) violations.push(`${parent} race: acknowledged child ${path} answers ${status}, expected ${expected} (its project ${gone ? 'was deleted' : 'stayed'})`);
+      }
+      const comments = await api.get(`/v1/items/${item}/comments`);
+      if (itemGone && comments.status() !== 404) violations.push(`${parent} race: the item is gone but its comments answer ${comments.status()}`);
+    }),
+    { seed: fuzz.seed, numRuns: 40 },
+  );
+  console.log(`delete races: ${races} from seed ${fuzz.seed}; ${JSON.stringify(statuses)}`);
+  expect(violations, `delete races, seed ${fuzz.seed}: replay with FUZZ_SEED=${fuzz.seed}`).toEqual([]);
+});
