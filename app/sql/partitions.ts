@@ -185,6 +185,20 @@ async function detachesConcurrently(db: Pick<pg.Pool, 'query'>): Promise<boolean
   return rows[0]!.v >= 140000;
 }
 
+/**
+ * PostgreSQL lets one partition of a table be pending detach at a time (55000 "already pending
+ * detach"): two runs cleaned up at once meet here. The other cleanup finishes in moments: this
+ * one waits its turn under the lock policy (rethrown as a lock timeout). A pending detach that
+ * nobody holds any more (its cleanup died between the two phases) is finished here, as its
+ * cleanup wanted; its table stays, detached, until its own run's cleanup drops it by name.
+ */
+async function yieldToOtherDetach(pool: pg.Pool, client: pg.PoolClient, table: string, e: unknown): Promise<never> {
+  const other = (e as { code?: string }).code === '55000' ? /partition "([^"]+)" already pending detach/.exec((e as Error).message)?.[1] : undefined;
+  if (!other) throw e;
+  if ((await blockersOf(pool, [other])).length === 0) await client.query(`ALTER TABLE ${table} DETACH PARTITION ${pg.escapeIdentifier(other)} FINALIZE`).catch(() => {});
+  throw Object.assign(new Error(`partition ${other} of ${table} is being detached by another cleanup`), { code: '55P03' });
+}
+
 type PartitionState = { relname: string; attached: boolean; pending: boolean };
 
 /** The run's partitions that exist, attached or not: a cleanup interrupted between detach and drop left some detached. */
@@ -267,11 +281,15 @@ export async function dropRunPartitions(pool: pg.Pool, runId: string, policy: Lo
         const state = (await partitionsOf(client, runId, true)).get(name);
         if (!state) continue; // dropped meanwhile by another cleanup
         if (state.attached) {
-          const how = state.pending ? 'FINALIZE' : 'CONCURRENTLY';
           await underLockPolicy(pool, `detaching ${name} from ${table}`, [table, ...relations], policy, async () => {
             const again = (await partitionsOf(client, runId, true)).get(name);
+            if (!again?.attached) return;
             // A timeout in the second phase of CONCURRENTLY leaves the detach pending: finished next time.
-            if (again?.attached) await client.query(`ALTER TABLE ${table} DETACH PARTITION ${name} ${again.pending ? 'FINALIZE' : how}`);
+            try {
+              await client.query(`ALTER TABLE ${table} DETACH PARTITION ${name} ${again.pending ? 'FINALIZE' : 'CONCURRENTLY'}`);
+            } catch (e) {
+              await yieldToOtherDetach(pool, client, table, e);
+            }
           });
         }
         await underLockPolicy(pool, `dropping ${name}`, relations, policy, async () => {

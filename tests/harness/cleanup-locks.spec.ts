@@ -112,4 +112,45 @@ test.describe('cleanup by run under locks', () => {
       }
     });
   });
+
+  test('should finish a detach left pending by a cleanup that died, so that other runs can still be removed', async ({ inProcessApp, run, serviceToken, verifyDatabaseUrl }) => {
+    await withScratchDatabase(verifyDatabaseUrl!, `cleanup_c_${run.runId}`, async (pool, url) => {
+      const { app } = await seeded(inProcessApp, pool, serviceToken, 'run-c');
+      const other = await app.inject({
+        method: 'POST',
+        url: '/internal/test/seedAccount',
+        headers: { 'x-test-service-token': serviceToken },
+        remoteAddress: '127.0.0.1',
+        payload: buildAccount({ seed: 'cleanup-locks', runId: 'run-d', ttlSeconds: 600, path: 'd', shape }),
+      });
+      expect(other.statusCode, other.body).toBe(201);
+      const holder = new pg.Client({ connectionString: url });
+      const dying = new pg.Client({ connectionString: url });
+      await holder.connect();
+      await dying.connect();
+      try {
+        // A cleanup of run-c gets through the first phase of its detach, then gives up (here: a
+        // lock timeout behind a report on tags), as one killed between the phases would.
+        await holder.query('BEGIN');
+        await holder.query('LOCK TABLE ONLY tags IN ACCESS SHARE MODE');
+        await dying.query(`SET lock_timeout = '100ms'`);
+        await expect(dying.query(`ALTER TABLE tags DETACH PARTITION ${partitionName('tags', 'run-c')} CONCURRENTLY`)).rejects.toThrow(/lock timeout/);
+        await dying.end();
+        await holder.query('COMMIT');
+        const pending = await pool.query(`SELECT 1 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid WHERE p.relname = $1 AND i.inhdetachpending`, [partitionName('tags', 'run-c')]);
+        expect(pending.rowCount, 'run-c tags partition left pending detach').toBe(1);
+
+        // PostgreSQL allows one pending detach per table: run-d's cleanup must finish run-c's first.
+        await dropRunPartitions(pool, 'run-d', { lockTimeoutMs: 100, attempts: 10 });
+        expect(await partitionsLeft(pool, 'run-d')).toBe(0);
+        await dropRunPartitions(pool, 'run-c', { lockTimeoutMs: 100, attempts: 10 });
+        expect(await partitionsLeft(pool, 'run-c')).toBe(0);
+        expect(total(await censusInDatabase(url, 'run-c')) + total(await censusInDatabase(url, 'run-d'))).toBe(0);
+      } finally {
+        await holder.end();
+        await dying.end().catch(() => {});
+        await app.close();
+      }
+    });
+  });
 });
