@@ -9,20 +9,32 @@ export async function censusInDatabase(databaseUrl: string, runId: string): Prom
   const client = new pg.Client({ connectionString: databaseUrl, application_name: 'pressure-harness' });
   await client.connect();
   try {
-    // Tables, not their partitions (a partition's rows are counted through its parent).
-    const tables = await client.query<{ table_name: string }>(
-      `SELECT c.relname AS table_name FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
-        WHERE a.attname = 'test_run_id' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-          AND c.relnamespace = current_schema()::regnamespace
-        ORDER BY 1`,
-    );
-    if (tables.rows.length === 0) return {};
-    const sql = tables.rows.map((t) => `SELECT ${pg.escapeLiteral(t.table_name)} AS t, count(*)::int AS n FROM ${pg.escapeIdentifier(t.table_name)} WHERE test_run_id = $1`).join(' UNION ALL ');
-    const { rows } = await client.query<{ t: string; n: number }>(sql, [runId]);
-    return Object.fromEntries(rows.map((r) => [r.t, r.n]));
+    // A table listed may be dropped before it is counted (a backend detaching and dropping another
+    // run's partitions meanwhile): listed again, a few times.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await countOnce(client, runId);
+      } catch (e) {
+        if ((e as { code?: string }).code !== '42P01' || attempt >= 5) throw e;
+      }
+    }
   } finally {
     await client.end();
   }
+}
+
+async function countOnce(client: pg.Client, runId: string): Promise<Record<string, number>> {
+  // Tables, not their partitions (a partition's rows are counted through its parent).
+  const tables = await client.query<{ table_name: string }>(
+    `SELECT c.relname AS table_name FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+      WHERE a.attname = 'test_run_id' AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+        AND c.relnamespace = current_schema()::regnamespace
+      ORDER BY 1`,
+  );
+  if (tables.rows.length === 0) return {};
+  const sql = tables.rows.map((t) => `SELECT ${pg.escapeLiteral(t.table_name)} AS t, count(*)::int AS n FROM ${pg.escapeIdentifier(t.table_name)} WHERE test_run_id = $1`).join(' UNION ALL ');
+  const { rows } = await client.query<{ t: string; n: number }>(sql, [runId]);
+  return Object.fromEntries(rows.map((r) => [r.t, r.n]));
 }
 
 /** `items=3, comments=12` for the non-zero entries. */
