@@ -11,6 +11,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { AppError } from '../errors.js';
+import { inTransaction } from './db.js';
 import { ownerColumn, TEST_DATA_TABLES, type RowCounts, type TestDataTable } from './tables.js';
 
 /** Real data ('') lives in <table>_real; a run in <table>_r_<hash of its ID>. */
@@ -137,22 +138,14 @@ async function underLockPolicy(pool: pg.Pool, what: string, relations: string[],
 
 async function ddl(pool: pg.Pool, runId: string, statements: (client: pg.PoolClient) => Promise<void>, policy: LockPolicy = PATIENT): Promise<void> {
   const relations = [...TEST_DATA_TABLES, ...TEST_DATA_TABLES.map((t) => partitionName(t, runId))];
-  await underLockPolicy(pool, `DDL on the partitions of run ${runId}`, relations, policy, async () => {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
+  await underLockPolicy(pool, `DDL on the partitions of run ${runId}`, relations, policy, () =>
+    inTransaction(pool, async (client) => {
       await client.query(`SET LOCAL lock_timeout = '${Math.round(policy.lockTimeoutMs)}ms'`);
       // One run's partitions are made or dropped by one caller at a time.
       await client.query('SELECT pg_advisory_xact_lock(727002, hashtext($1))', [runId]);
       await statements(client);
-      await client.query('COMMIT');
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      client.release();
-    }
-  });
+    }),
+  );
 }
 
 /**
@@ -227,26 +220,15 @@ export async function dropRunPartitions(pool: pg.Pool, runId: string, policy: Lo
   const concurrent = await detachesConcurrently(pool);
   const present = await partitionsOf(pool, runId, concurrent);
   const counts = {} as RowCounts;
-  if (present.size) {
-    const c = await pool.connect();
-    try {
-      await c.query('BEGIN');
-      await c.query('SET LOCAL statement_timeout = 0');
-      for (const table of TEST_DATA_TABLES) {
-        const name = partitionName(table, runId);
-        counts[table] = present.has(name) ? Number((await c.query<{ n: string }>({ text: `SELECT count(*) AS n FROM ${name}`, ...UNBOUNDED })).rows[0]!.n) : 0;
-      }
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => {});
-      throw e;
-    } finally {
-      c.release();
+  for (const table of TEST_DATA_TABLES) counts[table] = 0;
+  if (!present.size) return counts;
+  await inTransaction(pool, async (c) => {
+    await c.query('SET LOCAL statement_timeout = 0');
+    for (const table of TEST_DATA_TABLES) {
+      const name = partitionName(table, runId);
+      if (present.has(name)) counts[table] = Number((await c.query<{ n: string }>({ text: `SELECT count(*) AS n FROM ${name}`, ...UNBOUNDED })).rows[0]!.n);
     }
-  } else {
-    for (const table of TEST_DATA_TABLES) counts[table] = 0;
-    return counts;
-  }
+  });
   if (!concurrent) {
     // Before PostgreSQL 14: detach and drop in one transaction (ACCESS EXCLUSIVE on the parents, briefly).
     await ddl(

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { expect, test } from '../../fixtures';
-import { freePort, startAppProcess, waitHealthy } from '../../scripts/app-process';
+import { type AppProcess, freePort, startAppProcess, waitHealthy } from '../../scripts/app-process';
 import { buildAccount, TINY_ACCOUNT } from '../../seed/factories';
 
 const alive = (pid: number) => {
@@ -33,19 +33,35 @@ async function postmasterPidFile(dataDir: string, pgPort: number): Promise<strin
   throw new Error(`no postmaster.pid for port ${pgPort}`);
 }
 
+type OwnCluster = { base: string; app: AppProcess; postmaster: () => Promise<number> };
+
+/**
+ * app/ on ports and a cluster of its own for `fn`; afterwards, what the app started it stops:
+ * no postmaster of this cluster is left (the one running when the app stopped, restarts included).
+ */
+async function withOwnCluster(name: string, env: Record<string, string>, fn: (o: OwnCluster) => Promise<void>): Promise<void> {
+  const dataDir = path.resolve('.run', name);
+  const [pgPort, port] = [await freePort(), await freePort()];
+  const app = startAppProcess({ PORT: String(port), PG_PORT: String(pgPort), PG_DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent', APP_LOG_FILE: '', ...env });
+  const postmaster = async () => Number(readFileSync(await postmasterPidFile(dataDir, pgPort), 'utf8').split('\n')[0]);
+  let last = 0;
+  try {
+    await waitHealthy(app, `http://127.0.0.1:${port}`, 120_000);
+    await fn({ base: `http://127.0.0.1:${port}`, app, postmaster });
+    last = await postmaster();
+  } finally {
+    await app.stop();
+  }
+  await expect.poll(() => alive(last), { timeout: 20_000 }).toBe(false);
+  await fs.rm(dataDir, { recursive: true, force: true });
+}
+
 test('should restart its embedded PostgreSQL after kill -9, answering 503 meanwhile, and stop it with the app', async ({ runId, referenceApp }, testInfo) => {
   test.skip(!referenceApp, 'starts app/ itself');
   test.setTimeout(180_000);
-  const dataDir = path.resolve('.run', `restart-${runId}-${testInfo.workerIndex}`);
-  const [pgPort, port] = [await freePort(), await freePort()];
-  const app = startAppProcess({ PORT: String(port), PG_PORT: String(pgPort), PG_DATA_DIR: dataDir, DATABASE_URL: '', LOG_LEVEL: 'silent', APP_LOG_FILE: '' });
-  const base = `http://127.0.0.1:${port}`;
-  let postmaster = 0;
-  try {
-    await waitHealthy(app, base, 120_000);
-    const pidFile = () => postmasterPidFile(dataDir, pgPort);
-    postmaster = Number(readFileSync(await pidFile(), 'utf8').split('\n')[0]);
-    process.kill(postmaster, 'SIGKILL');
+  await withOwnCluster(`restart-${runId}-${testInfo.workerIndex}`, {}, async ({ base, app, postmaster }) => {
+    const killed = await postmaster();
+    process.kill(killed, 'SIGKILL');
 
     // Requests during the outage and the restart: 503 with Retry-After or 200, never anything else.
     const statuses = new Set<number>();
@@ -71,36 +87,14 @@ test('should restart its embedded PostgreSQL after kill -9, answering 503 meanwh
     expect(recovered, 'the app serves again by itself').toBe(true);
     expect([...statuses].sort()).toEqual([200, 503]);
     expect(app.child.exitCode, 'the app never stopped').toBeNull();
-    const restarted = Number(readFileSync(await pidFile(), 'utf8').split('\n')[0]);
-    expect(restarted).not.toBe(postmaster);
-    postmaster = restarted;
-  } finally {
-    await app.stop();
-  }
-  // What the app started, it stops: no postmaster of this cluster is left.
-  await expect.poll(() => alive(postmaster), { timeout: 20_000 }).toBe(false);
-  await fs.rm(dataDir, { recursive: true, force: true });
+    expect(await postmaster(), 'a new postmaster').not.toBe(killed);
+  });
 });
 
 test('should lose no acknowledged write when PostgreSQL is killed under write load, with perf durability', async ({ runId, referenceApp, serviceToken }, testInfo) => {
   test.skip(!referenceApp, 'starts app/ itself');
   test.setTimeout(180_000);
-  const dataDir = path.resolve('.run', `durable-${runId}-${testInfo.workerIndex}`);
-  const [pgPort, port] = [await freePort(), await freePort()];
-  const app = startAppProcess({
-    PORT: String(port),
-    PG_PORT: String(pgPort),
-    PG_DATA_DIR: dataDir,
-    DATABASE_URL: '',
-    PG_DURABILITY: 'on',
-    TEST_SERVICE_TOKEN: serviceToken,
-    LOG_LEVEL: 'silent',
-    APP_LOG_FILE: '',
-  });
-  const base = `http://127.0.0.1:${port}`;
-  let postmaster = 0;
-  try {
-    await waitHealthy(app, base, 120_000);
+  await withOwnCluster(`durable-${runId}-${testInfo.workerIndex}`, { PG_DURABILITY: 'on', TEST_SERVICE_TOKEN: serviceToken }, async ({ base, app, postmaster }) => {
     const seeded = await fetch(`${base}/internal/test/seedAccount`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-test-service-token': serviceToken },
@@ -135,9 +129,9 @@ test('should lose no acknowledged write when PostgreSQL is killed under write lo
     };
     const writers = Promise.all([0, 1, 2, 3].map(writer));
     await expect.poll(() => acknowledged.length, { message: '40 writes acknowledged before the kill', timeout: 60_000 }).toBeGreaterThanOrEqual(40);
-    postmaster = Number(readFileSync(await postmasterPidFile(dataDir, pgPort), 'utf8').split('\n')[0]);
+    const killed = await postmaster();
     killedAt = acknowledged.length;
-    process.kill(postmaster, 'SIGKILL');
+    process.kill(killed, 'SIGKILL');
     // Until PostgreSQL is back and 40 more writes were acknowledged after it.
     await expect
       .poll(() => (statuses.get(503) ?? 0) > 0 && acknowledged.length >= killedAt + 40, {
@@ -156,12 +150,6 @@ test('should lose no acknowledged write when PostgreSQL is killed under write lo
       if (res.status !== 200) missing.push(`${id} (${res.status})`);
     }
     expect(missing, `${acknowledged.length} writes acknowledged, ${killedAt} of them before the kill`).toEqual([]);
-    const restarted = Number(readFileSync(await postmasterPidFile(dataDir, pgPort), 'utf8').split('\n')[0]);
-    expect(restarted).not.toBe(postmaster);
-    postmaster = restarted;
-  } finally {
-    await app.stop();
-  }
-  await expect.poll(() => alive(postmaster), { timeout: 20_000 }).toBe(false);
-  await fs.rm(dataDir, { recursive: true, force: true });
+    expect(await postmaster(), 'a new postmaster').not.toBe(killed);
+  });
 });
