@@ -166,12 +166,33 @@ describe('comparing two runs without rules', () => {
   it('leaves out the statuses a scenario expects (409 under optimistic concurrency), as its budgets do', () => {
     const ms = latencies('n', 400, 10);
     const c = compareRuns(side('base', [file('s', { r: { ms, errors: 200, status: 409 } }, {}, [409])]), side('candidate', [file('s', { r: { ms, errors: 260, status: 409 } }, {}, [409])]));
-    assert.deepEqual(c.findings, []);
+    // Not an error; but the route answers otherwise, and that is said.
+    assert.deepEqual(
+      c.findings.map((f) => [f.metric, f.severity]),
+      [['status_mix', 'warn']],
+    );
     const d = compareRuns(side('base', [file('s', { r: { ms, errors: 200, status: 409 } })]), side('candidate', [file('s', { r: { ms, errors: 260, status: 409 } })]));
     assert.deepEqual(
       d.findings.map((f) => [f.metric, f.classes]),
-      [['error_rate', { '4xx:409': [200, 260] }]],
+      [
+        ['error_rate', { '4xx:409': [200, 260] }],
+        ['status_mix', undefined],
+      ],
     );
+  });
+
+  it('names a route whose mix of statuses moved (409s that became 200s), and not one that moved within noise', () => {
+    const ms = latencies('mix', 400, 10);
+    const c = compareRuns(side('base', [file('s', { update: { ms, errors: 336, status: 409 } }, {}, [409])]), side('candidate', [file('s', { update: { ms, errors: 40, status: 409 } }, {}, [409])]));
+    const mix = c.findings.find((f) => f.metric === 'status_mix')!;
+    assert.equal(mix.severity, 'warn');
+    assert.equal(formatFinding(mix), 's update: statuses 200 16%, 409 84% → 200 90%, 409 10%: the route answers otherwise (share of 200 16 % → 90 %)');
+    // 1.5 points, as between six clean runs here: nothing.
+    const quiet = compareRuns(
+      side('base', [file('s', { update: { ms, errors: 336, status: 409 } }, {}, [409])]),
+      side('candidate', [file('s', { update: { ms, errors: 330, status: 409 } }, {}, [409])]),
+    );
+    assert.ok(!quiet.findings.some((f) => f.metric === 'status_mix'));
   });
 
   it('takes rules per metric from the suite, and leaves out what it is told to', () => {

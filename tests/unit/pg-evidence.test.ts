@@ -199,7 +199,7 @@ describe('PostgreSQL evidence compared between two sides', () => {
       c.findings.filter((f) => f.metric.startsWith('pg_')),
       [],
     );
-    assert.equal(c.compared, 4); // latency, service, bytes, errors: no PostgreSQL figure
+    assert.equal(c.compared, 5); // latency, service, bytes, errors, status mix: no PostgreSQL figure
   });
 
   it('prints n/a with the reason where the statistics are absent', () => {

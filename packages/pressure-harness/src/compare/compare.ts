@@ -9,6 +9,7 @@
  *   counts (non-noisy sample evidence: queries per request, rows read): compared as numbers,
  *     growth is a finding;
  *   bytes per request and error rates: compared as numbers, growth is a finding;
+ *   the mix of statuses per route: a share that moved past a floor is a finding;
  *   a scenario's own figures (a knee, a drift): worse by a ratio, a warning (one number a side
  *     cannot be tested).
  *
@@ -37,6 +38,8 @@ export const DEFAULT_RULES: CompareRules = {
   bytes: { minRatio: 1.05, failRatio: 1.25 },
   errors: { minRise: 0.01, minErrors: 5, severity: 'fail' },
   singles: { minRatio: 1.5, failRatio: Infinity, severity: 'warn' },
+  // Six clean runs here moved a route's share of any status by 1.5 points at most.
+  statuses: { minShift: 0.05, minRequests: 5, severity: 'warn' },
   pg: DEFAULT_PG_RULES,
 };
 
@@ -221,6 +224,38 @@ function errorFinding(x: Ctx, scenario: string, route: string, bm: RouteMetrics,
   x.findings.push({ scenario, route, metric: 'error_rate', kind: 'errors', severity: x.rules.errors.severity, stat: 'rate', unit: '', base: round3(rate(bm)), candidate: round3(rate(cm)), classes });
 }
 
+/** The share of each status a route answered: a mix that moved is a route that does something else now. */
+function statusMixFinding(x: Ctx, scenario: string, route: string, bm: RouteMetrics, cm: RouteMetrics): void {
+  if (bm.requests === 0 || cm.requests === 0 || ignored(x.rules, scenario, route, 'status_mix')) return;
+  x.compared++;
+  const rule = x.rules.statuses ?? DEFAULT_RULES.statuses!;
+  const share = (m: RouteMetrics, k: string) => (m.statuses[k] ?? 0) / m.requests;
+  const codes = [...new Set([...Object.keys(bm.statuses), ...Object.keys(cm.statuses)])].sort();
+  const moved = codes
+    .map((k) => ({ k, b: share(bm, k), c: share(cm, k) }))
+    .filter(({ k, b, c }) => Math.abs(c - b) >= rule.minShift && Math.abs((cm.statuses[k] ?? 0) - b * cm.requests) >= rule.minRequests)
+    .sort((p, q) => Math.abs(q.c - q.b) - Math.abs(p.c - p.b));
+  const top = moved[0];
+  if (!top) return;
+  const mix = (m: RouteMetrics) =>
+    codes
+      .filter((k) => share(m, k) >= 0.005)
+      .map((k) => `${k} ${(share(m, k) * 100).toFixed(share(m, k) < 0.1 ? 1 : 0)}%`)
+      .join(', ') || 'none';
+  x.findings.push({
+    scenario,
+    route,
+    metric: 'status_mix',
+    kind: 'mix',
+    severity: rule.severity,
+    stat: `share of ${top.k}`,
+    unit: '%',
+    base: round3(top.b * 100),
+    candidate: round3(top.c * 100),
+    message: `${mix(bm)} → ${mix(cm)}`,
+  });
+}
+
 /** The scenario's own figures (a knee, a drift): worse by a ratio. */
 function singleFindings(x: Ctx, scenario: string): void {
   const bs = x.b.singles.get(scenario) ?? {};
@@ -313,6 +348,7 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
       countFindings(x, scenario, route, bm, cm);
       bytesFinding(x, scenario, route, bm, cm);
       errorFinding(x, scenario, route, bm, cm);
+      statusMixFinding(x, scenario, route, bm, cm);
     }
     // PostgreSQL's own figures: per scenario, not per route (the database cannot tell routes apart).
     const bFiles = base.rounds.flat().filter((f) => f.scenario === scenario);

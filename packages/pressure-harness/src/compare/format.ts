@@ -50,6 +50,8 @@ export function formatFinding(f: Finding): string {
       .join(', ')})`;
   } else if (f.kind === 'shape') {
     return `${where}: new in the candidate: ${f.message}`;
+  } else if (f.kind === 'mix') {
+    return `${where}: statuses ${f.message}: the route answers otherwise (${f.stat} ${num(f.base, '%')} → ${num(f.candidate, '%')})`;
   } else text += ')';
   if (f.message) text += `: \`${f.message}\``;
   if (f.cause) text += `; probable cause: ${f.cause}`;

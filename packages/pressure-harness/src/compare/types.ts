@@ -39,6 +39,12 @@ export type CompareRules = {
   /** New failures: a rise of the error rate by this much (absolute) with at least `minErrors` errors. */
   errors: { minRise: number; minErrors: number; severity: Severity };
   singles: GrowthRule & { severity: Severity };
+  /**
+   * The mix of a route's answers: a status whose share moved by `minShift` (0.05: 5 points) and
+   * by at least `minRequests` answers is a finding (409s that became 200s: the route now does
+   * something else). Absent: DEFAULT_RULES' values.
+   */
+  statuses?: { minShift: number; minRequests: number; severity: Severity };
   /** PostgreSQL's own figures per scenario (pg.ts). */
   pg: PgRules;
   /** Per metric name, rules that replace the kind's. */
@@ -72,7 +78,7 @@ export type Finding = {
   /** The route key (template and variant); null for a scenario's own figure. */
   route: string | null;
   metric: string;
-  kind: 'shift' | 'growth' | 'errors' | 'single' | 'shape';
+  kind: 'shift' | 'growth' | 'errors' | 'single' | 'shape' | 'mix';
   severity: Severity;
   /** The statistic compared: p50/p95 for a shift, mean/max/rate/value otherwise. */
   stat: string;
