@@ -11,7 +11,7 @@ import { z } from 'zod';
 import { embeddedDataDir, embeddedUrl } from '../devdb/url.js';
 import { FAULTS, parseFaults } from '../app/faults.js';
 import { type Env, formatProblems, int, oneOf, optionalFraction, optionalInt, port, SettingsError } from 'pressure-harness/contract';
-import { type BackendSpec, type HarnessSettings, loadHarnessSettings } from 'pressure-harness/config';
+import { type BackendSpec, type HarnessSettings, loadHarnessSettings, projectsNamed } from 'pressure-harness/config';
 import { parseTiers } from 'pressure-harness/seed';
 import { databaseOf } from 'pressure-harness/pg';
 import { type DatasetKnobs, datasetName, resolveKnobs, SEED_PROFILES, type SeedProfile } from '../seed/profiles.js';
@@ -131,7 +131,7 @@ export const appLogFile = (runId: string) => path.join(APP_LOG_DIR, `app-${runId
 export function durabilityFor(env: NodeJS.ProcessEnv = process.env, argv: string[] = process.argv): string {
   // As given: app/ validates it and names a bad value.
   if (env.PG_DURABILITY) return env.PG_DURABILITY;
-  const named = argv.flatMap((a, k) => (a.startsWith('--project=') ? [a.slice('--project='.length)] : a === '--project' && argv[k + 1] ? [argv[k + 1]!] : []));
+  const named = projectsNamed(argv);
   return named.length > 0 && named.every((p) => p === 'perf') ? 'on' : 'off';
 }
 

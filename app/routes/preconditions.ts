@@ -67,3 +67,21 @@ export function checkNoneMatch(p: Preconditions, current: number, what: string, 
 /** The 409 for a write whose If-Match named a version that is no longer current. */
 export const versionConflict = (what: string, id: string, current: number, expected: number) =>
   new AppError('VERSION_CONFLICT', `${what} ${id} is at version ${current}, not ${expected}: reload it and retry`, { currentVersion: current }, { etag: `"${current}"` });
+
+/**
+ * A conditional DELETE of a versioned resource: its preconditions checked, then `remove` with the
+ * version If-Match requires; 404 when it is gone, 409 when its version moved on.
+ */
+export async function conditionalDelete(
+  headers: Record<string, unknown>,
+  what: string,
+  id: string,
+  current: () => Promise<{ version: number } | undefined>,
+  remove: (version: number | null) => Promise<true | { conflict: number } | undefined>,
+): Promise<void> {
+  const p = preconditions(headers, what);
+  await checkCurrent(p, what, id, current);
+  const done = await remove(requiredVersion(p));
+  if (!done) throw notFound(what, id);
+  if (done !== true) throw versionConflict(what, id, done.conflict, requiredVersion(p)!);
+}

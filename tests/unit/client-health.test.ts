@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { CLIENT_SATURATED_MS, watchClient, worseClient } from 'pressure-harness/load';
 import { buildSummary } from 'pressure-harness/report';
 import { scenarioFile } from 'pressure-harness/report';
+import { oneAttempt } from '../support/results.js';
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -30,19 +31,10 @@ describe('the load generator watching itself', () => {
     const file = (id: string, saturated: boolean) =>
       scenarioFile({
         id,
-        runId: 'r-client',
-        shard: null,
-        profile: 'smoke',
+        ...oneAttempt('r-client'),
         raw,
         outcomes: [],
         broken: [],
-        absent: [],
-        attempts: 1,
-        history: [],
-        timeline: [],
-        slowest: [],
-        baselineTag: null,
-        details: {},
         client: { loopDelayP99Ms: saturated ? 140 : 3, loopDelayMaxMs: saturated ? 400 : 9, saturated },
       });
     const s = buildSummary([file('busy.one', true), file('calm.one', false)], [], { runId: 'r-client', release: null, commit: null, baseline: null, shards: 1, source: 'test' });

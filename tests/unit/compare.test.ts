@@ -13,6 +13,7 @@ import { serializeRoute } from 'pressure-harness/load';
 import { recordEvidence } from 'pressure-harness/metrics';
 import 'pressure-harness/metrics';
 import type { ScenarioFile } from 'pressure-harness/report';
+import { fileOf } from '../support/results.js';
 
 const histogramOf = (values: number[]) => {
   const h = createHistogram();
@@ -47,27 +48,7 @@ function route(s: RouteSpec): RouteMetrics {
   return m;
 }
 function file(scenario: string, routes: Record<string, RouteSpec>, singles: Record<string, number> = {}, expected: number[] = []): ScenarioFile {
-  return {
-    version: 2,
-    scenario,
-    runId: 'r',
-    shard: null,
-    verdict: 'passed',
-    profile: 'smoke',
-    attempts: 1,
-    history: [],
-    outcomes: [],
-    broken: [],
-    absent: [],
-    stats: {},
-    raw: { routes: Object.fromEntries(Object.entries(routes).map(([k, v]) => [k, serializeRoute(route(v))])), expected, singles, wallMs: 1000 },
-    endpoints: {},
-    timeline: [],
-    slowest: [],
-    baseline: null,
-    details: {},
-    sections: [],
-  };
+  return fileOf(scenario, { routes: Object.fromEntries(Object.entries(routes).map(([k, v]) => [k, serializeRoute(route(v))])), expected, singles, wallMs: 1000 });
 }
 const side = (label: string, ...rounds: ScenarioFile[][]): Side => ({ label, rounds });
 

@@ -9,6 +9,7 @@ import { assess, mergeScenario } from 'pressure-harness/results';
 import { loadBudgets } from 'pressure-harness/budgets';
 import { recordEvidence } from 'pressure-harness/metrics';
 import '../../fixtures/metrics.js';
+import { oneAttempt } from '../support/results.js';
 
 const { budgetFor } = await loadBudgets('budgets');
 
@@ -33,22 +34,7 @@ function route(samples: [number, number][], queries: (i: number) => number): Rou
 
 function fileOf(id: string, raw: Raw, shard: string | null) {
   const outcomes = judge(id, budgetFor(id), raw);
-  return scenarioFile({
-    id,
-    runId: 'r-merge',
-    shard,
-    profile: 'smoke',
-    raw,
-    outcomes,
-    broken: outcomes.filter(broke),
-    absent: [],
-    attempts: 1,
-    history: [],
-    timeline: [],
-    slowest: [],
-    baselineTag: null,
-    details: {},
-  });
+  return scenarioFile({ id, ...oneAttempt('r-merge', shard), raw, outcomes, broken: outcomes.filter(broke) });
 }
 
 describe('merging sharded results', () => {
@@ -149,19 +135,10 @@ describe('merging sharded results', () => {
       const outcomes = judge('test.probe', {}, raw);
       return assess({
         id: 'test.probe',
-        runId: 'r-merge',
-        shard: name,
-        profile: 'smoke',
+        ...oneAttempt('r-merge', name),
         raw,
         outcomes,
         broken: outcomes.filter(broke),
-        absent: [],
-        attempts: 1,
-        history: [],
-        timeline: [],
-        slowest: [],
-        baselineTag: null,
-        details: {},
         rules: DEFAULT_RULES,
         probes: [probe],
         gate: true,
@@ -184,19 +161,10 @@ describe('merging sharded results', () => {
     const outcomes = judge('test.probe', {}, raw);
     const file = assess({
       id: 'test.probe',
-      runId: 'r-merge',
-      shard: '1/2',
-      profile: 'smoke',
+      ...oneAttempt('r-merge', '1/2'),
       raw,
       outcomes,
       broken: [],
-      absent: [],
-      attempts: 1,
-      history: [],
-      timeline: [],
-      slowest: [],
-      baselineTag: null,
-      details: {},
       rules: DEFAULT_RULES,
       probes: [],
       gate: false,
@@ -237,19 +205,11 @@ describe('merging sharded results', () => {
       const outcomes = judge('test.base', {}, raw);
       return assess({
         id: 'test.base',
-        runId: 'r-merge',
-        shard: name,
-        profile: 'smoke',
+        ...oneAttempt('r-merge', name),
+        baselineTag: 'v-test',
         raw,
         outcomes,
         broken: [],
-        absent: [],
-        attempts: 1,
-        history: [],
-        timeline: [],
-        slowest: [],
-        baselineTag: 'v-test',
-        details: {},
         baseline,
         rules: DEFAULT_RULES,
         probes: [],

@@ -7,6 +7,7 @@ import { createHistogram, newRoute, recordMs } from 'pressure-harness/load';
 import { serializeRoute } from 'pressure-harness/load';
 import type { RouteMetrics } from 'pressure-harness/load';
 import type { ScenarioFile } from 'pressure-harness/report';
+import { fileOf } from '../support/results.js';
 import { formatPgEvidence, pgMarkdown } from 'pressure-harness/report';
 import 'pressure-harness/metrics';
 
@@ -85,28 +86,7 @@ describe('PostgreSQL evidence: shapes wrong whatever the timing', () => {
 function fileWith(scenario: string, requests: number, pg: PgEvidence): ScenarioFile {
   const m: RouteMetrics = { ...newRoute(), requests, bytes: requests * 1000, maxBytes: 1000 };
   for (let i = 0; i < requests; i++) (recordMs(m.latency, 5), recordMs(m.service, 4));
-  return {
-    version: 2,
-    scenario,
-    runId: 'r',
-    shard: null,
-    verdict: 'passed',
-    profile: 'smoke',
-    attempts: 1,
-    history: [],
-    outcomes: [],
-    broken: [],
-    absent: [],
-    stats: {},
-    raw: { routes: { all: serializeRoute(m) }, expected: [], singles: {}, wallMs: 1000 },
-    endpoints: {},
-    timeline: [],
-    slowest: [],
-    baseline: null,
-    details: {},
-    sections: [],
-    pg,
-  };
+  return fileOf(scenario, { routes: { all: serializeRoute(m) }, expected: [], singles: {}, wallMs: 1000 }, { pg });
 }
 const evidence = (o: { lookups: number; blocksPerLookup: number; seqRows?: number; lockWait?: number; findings?: Extract<PgEvidence, { available: true }>['findings'] }): PgEvidence => {
   const q = 'SELECT * FROM items WHERE project_id = $1';

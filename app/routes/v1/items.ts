@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { checkCurrent, type Preconditions, preconditions, requiredVersion, versionConflict } from '../preconditions.js';
+import { checkCurrent, conditionalDelete, preconditions, requiredVersion, versionConflict } from '../preconditions.js';
 import { Type } from 'typebox';
 import { AppError, notFound } from '../../errors.js';
 import { getProject } from '../../sql/projects.js';
@@ -124,8 +124,6 @@ const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean; fullRows: bool
     return row;
   });
 
-  const itemNow = (p: Preconditions, accountId: string, id: string) => checkCurrent(p, 'item', id, () => sql.getItem(fastify.db, accountId, id));
-
   fastify.patch(
     '/items/:id',
     {
@@ -138,7 +136,7 @@ const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean; fullRows: bool
     },
     async (request, reply) => {
       const p = preconditions(request.headers, 'item');
-      await itemNow(p, request.account.id, request.params.id);
+      await checkCurrent(p, 'item', request.params.id, () => sql.getItem(fastify.db, request.account.id, request.params.id));
       const result = await sql.updateItem(fastify.db, request.account.id, request.params.id, request.body, requiredVersion(p));
       if (!result) throw notFound('item', request.params.id);
       if ('conflict' in result) throw versionConflict('item', request.params.id, result.conflict, requiredVersion(p)!);
@@ -157,11 +155,14 @@ const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean; fullRows: bool
   );
 
   fastify.delete('/items/:id', { schema: { params: IdParams, headers: Conditional, response: { 204: Type.Null(), ...errors(400, 401, 404, 409, 412) } } }, async (request, reply) => {
-    const p = preconditions(request.headers, 'item');
-    await itemNow(p, request.account.id, request.params.id);
-    const done = await sql.deleteItem(fastify.db, request.account.id, request.params.id, requiredVersion(p));
-    if (!done) throw notFound('item', request.params.id);
-    if (done !== true) throw versionConflict('item', request.params.id, done.conflict, requiredVersion(p)!);
+    const { id } = request.params;
+    await conditionalDelete(
+      request.headers,
+      'item',
+      id,
+      () => sql.getItem(fastify.db, request.account.id, id),
+      (version) => sql.deleteItem(fastify.db, request.account.id, id, version),
+    );
     reply.code(204);
     return null;
   });

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { checkCurrent, type Preconditions, preconditions, requiredVersion, versionConflict } from '../preconditions.js';
+import { checkCurrent, conditionalDelete, preconditions, requiredVersion, versionConflict } from '../preconditions.js';
 import { setTimeout } from 'node:timers/promises';
 import { Type } from 'typebox';
 import { notFound } from '../../errors.js';
@@ -10,8 +10,6 @@ const Name = Type.String({ minLength: 1, maxLength: 200 });
 const Description = Type.String({ maxLength: 5000 });
 
 const routes: FastifyPluginAsyncTypebox<{ lockContention: boolean; serializable: boolean; slowCallMs: number }> = async (fastify, opts) => {
-  const projectNow = (p: Preconditions, accountId: string, id: string) => checkCurrent(p, 'project', id, () => sql.getProject(fastify.db, accountId, id));
-
   fastify.post(
     '/projects',
     {
@@ -58,7 +56,7 @@ const routes: FastifyPluginAsyncTypebox<{ lockContention: boolean; serializable:
     },
     async (request, reply) => {
       const p = preconditions(request.headers, 'project');
-      await projectNow(p, request.account.id, request.params.id);
+      await checkCurrent(p, 'project', request.params.id, () => sql.getProject(fastify.db, request.account.id, request.params.id));
       const version = requiredVersion(p);
       const result = opts.lockContention
         ? await sql.updateProjectHoldingLock(fastify.db, request.account.id, request.params.id, request.body, version, () => setTimeout(opts.slowCallMs))
@@ -73,11 +71,14 @@ const routes: FastifyPluginAsyncTypebox<{ lockContention: boolean; serializable:
   );
 
   fastify.delete('/projects/:id', { schema: { params: IdParams, headers: Conditional, response: { 204: Type.Null(), ...errors(400, 401, 404, 409, 412) } } }, async (request, reply) => {
-    const p = preconditions(request.headers, 'project');
-    await projectNow(p, request.account.id, request.params.id);
-    const done = await sql.deleteProject(fastify.db, request.account.id, request.params.id, requiredVersion(p));
-    if (!done) throw notFound('project', request.params.id);
-    if (done !== true) throw versionConflict('project', request.params.id, done.conflict, requiredVersion(p)!);
+    const { id } = request.params;
+    await conditionalDelete(
+      request.headers,
+      'project',
+      id,
+      () => sql.getProject(fastify.db, request.account.id, id),
+      (version) => sql.deleteProject(fastify.db, request.account.id, id, version),
+    );
     reply.code(204);
     return null;
   });

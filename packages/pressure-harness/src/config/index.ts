@@ -2,3 +2,4 @@
 export * from './settings.js';
 export * from './use.js';
 export * from './backend.js';
+export * from './projects.js';

@@ -8,6 +8,8 @@
  *   bad settings         the run never started: a setting was refused
  * The worst class present is the run's.
  */
+import { projectsNamed } from '../config/projects.js';
+
 export const OUTCOMES = ['passed', 'budget broken', 'error in a test', 'backend unreachable', 'bad settings'] as const;
 export type RunOutcome = (typeof OUTCOMES)[number];
 export type Problem = { test: string; outcome: RunOutcome; message: string };
@@ -24,6 +26,6 @@ export const worst = (problems: Problem[]): RunOutcome => problems.reduce<RunOut
 
 /** Whether the command line runs `project`: named by --project, or no project named at all (every project runs). */
 export function projectRequested(project: string, argv: string[] = process.argv): boolean {
-  const named = argv.flatMap((a, k) => (a.startsWith('--project=') ? [a.slice('--project='.length)] : a === '--project' && argv[k + 1] ? [argv[k + 1]!] : []));
+  const named = projectsNamed(argv);
   return named.length === 0 ? argv.includes('test') : named.includes(project);
 }
