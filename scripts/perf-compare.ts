@@ -4,7 +4,7 @@
  * npm run perf:compare -- --base-results <dir> --candidate-results <dir>   two perf runs already made
  * npm run perf:compare -- --bisect <good>..<bad>                 the first commit after good that is worse than it
  * npm run perf:compare -- --baseline <tag>                       is a saved baseline stale? (its commit, run here now, against what it recorded)
- *   [--rounds 3] [--grep <regex>] [--base-env K=V]… [--candidate-env K=V]… [--out perf-results]
+ *   [--rounds 3 (the most; they stop once the verdict is clear)] [--grep <regex>] [--base-env K=V]… [--candidate-env K=V]… [--out perf-results]
  *
  * Runs the perf project against both sides in short alternating rounds (base, candidate, then
  * candidate, base, …), so that whatever the machine does meanwhile falls on both alike, with the
@@ -32,7 +32,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { loadBaseline } from 'pressure-harness/budgets';
-import { failing, type Side } from 'pressure-harness/compare';
+import { failing, type Side, stopWhenDecided } from 'pressure-harness/compare';
 import { formatFinding } from 'pressure-harness/compare';
 import { readScenarioFiles, type ScenarioFile } from 'pressure-harness/report';
 import { failAndExit, flagsOrExit, settingsOrExit } from './backend.js';
@@ -153,7 +153,7 @@ async function appTarget(name: string, ref: string | undefined, env: Record<stri
   return { label: describe(ref ?? 'working tree', env), url: b.url, env: { DATABASE_URL: b.databaseUrl }, stop };
 }
 
-/** `rounds` rounds of each target, ABBA: the side that goes first alternates, so a drift of the machine favours neither. */
+/** Up to `rounds` rounds of each target, ABBA: the side that goes first alternates, so a drift of the machine favours neither. */
 async function runRounds(targets: [Target, Target], n: number, tag: string): Promise<[Side, Side]> {
   const sides: [Side, Side] = [
     { label: targets[0].label, rounds: [] },
@@ -170,11 +170,18 @@ async function runRounds(targets: [Target, Target], n: number, tag: string): Pro
       sides[i]!.rounds.push(run.files);
       console.log(`  round ${r}/${n} ${i === 0 ? 'base     ' : 'candidate'} ${sides[i]!.label}: ${run.files.length} scenarios, ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     }
+    // Sequential: stop once the verdict is clear (the e-values stay sound when looked at after every round).
+    const why = until(sides[0], sides[1]);
+    if (why) {
+      console.log(`  ${why}`);
+      break;
+    }
   }
   return sides;
 }
 
 const rules = await suiteRules();
+const until = stopWhenDecided(rules);
 const key = (f: { scenario: string; route: string | null; metric: string }) => `${f.scenario}|${f.route}|${f.metric}`;
 
 /** The first bad commit between good and bad: binary search over the first-parent history, each commit against good. */

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { compareRuns, failing, type Finding, withSchema } from '../compare/compare.js';
+import { compareRuns, failing, type Finding, withSchema, stopWhenDecided } from '../compare/compare.js';
 import { findingLines, formatFinding } from '../compare/format.js';
 import { loadCompareRules } from '../compare/rules.js';
 import { type FlagSpec, grepFlag, intFlag, parseFlags } from './args.js';
@@ -30,7 +30,7 @@ export const bisect = {
   flags: {
     good: { type: 'string', help: 'a git ref the regression is not in' },
     bad: { type: 'string', help: 'a git ref it is in' },
-    rounds: { type: 'string', help: 'rounds a side per comparison, 1 to 10 (default 1)' },
+    rounds: { type: 'string', help: 'the most rounds a side per comparison, 1 to 10 (default 3); each stops as soon as its verdict is clear, from 2 rounds a side' },
     grep: { type: 'string', help: 'only scenarios whose title matches this regular expression' },
     out: { type: 'string', help: "where bisect.json and each step's rounds go (default: <the suite's results folder>/bisect)" },
   } satisfies FlagSpec,
@@ -38,7 +38,7 @@ export const bisect = {
     const f = parseFlags('bisect', argv, bisect.flags, bisect.usage);
     if (!f.good) f.problems.push('--good <git ref> is required');
     if (!f.bad) f.problems.push('--bad <git ref> is required');
-    const rounds = intFlag(f.problems, 'rounds', f.rounds, 1, 10, 1);
+    const rounds = intFlag(f.problems, 'rounds', f.rounds, 1, 10, 3);
     grepFlag(f.problems, f.grep);
     f.done();
     const suite = await loadSuite(f.config);
@@ -58,7 +58,7 @@ export const bisect = {
       const step = async (commit: string, n: number) => {
         const candidate = await startRef(suite, spec, `step${n}`, commit, {}, work);
         try {
-          const [b, c, schema] = await roundsBetween(suite, [base!, candidate], rounds, path.join(out, `step${n}`), f.grep);
+          const [b, c, schema] = await roundsBetween(suite, [base!, candidate], { rounds, until: stopWhenDecided(rules) }, path.join(out, `step${n}`), f.grep);
           const cmp = compareRuns(b, c, rules);
           return failing(schema ? withSchema(cmp, schema) : cmp);
         } finally {

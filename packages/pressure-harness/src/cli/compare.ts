@@ -10,7 +10,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { compareRuns, type Comparison, failing, type Side, withSchema } from '../compare/compare.js';
+import { compareRuns, type Comparison, failing, type Side, stopWhenDecided, withSchema } from '../compare/compare.js';
 import { diffIndexes, formatIndexDiff, type IndexDiff, indexesOf } from '../pg/schema.js';
 import { compareMarkdown, findingLines } from '../compare/format.js';
 import { loadCompareRules } from '../compare/rules.js';
@@ -38,7 +38,8 @@ export const compare = {
     'candidate-url': { type: 'string', help: 'where the candidate answers' },
     'base-env': { type: 'string', multiple: true, help: "K=V for the base's suite run (such as DATABASE_URL=…), or for its backend with git refs; repeatable" },
     'candidate-env': { type: 'string', multiple: true, help: "K=V for the candidate's suite run, or for its backend with git refs; repeatable" },
-    rounds: { type: 'string', help: 'rounds a side with URLs, 1 to 10 (default 2)' },
+    rounds: { type: 'string', help: 'the most rounds a side with URLs or refs, 1 to 10 (default 4); they stop as soon as the verdict is clear' },
+    'min-rounds': { type: 'string', help: 'rounds a side before the comparison may stop, 1 to 10 (default 2; the --rounds cap when higher)' },
     grep: { type: 'string', help: 'only scenarios whose title matches this regular expression' },
     out: { type: 'string', help: "where compare.json and compare.md go (default: <the suite's results folder>/compare)" },
   } satisfies FlagSpec,
@@ -54,10 +55,12 @@ export const compare = {
     if (byUrl && (!f['base-url'] || !f['candidate-url'])) problems.push('--base-url and --candidate-url go together');
     if (byRef && !f.base) problems.push('--candidate <ref> needs --base <ref>');
     for (const k of ['base-url', 'candidate-url'] as const) if (f[k] !== undefined && !/^https?:\/\/[^\s]+$/.test(f[k])) problems.push(`--${k} must be an http(s) URL, got "${f[k]}"`);
-    const rounds = intFlag(problems, 'rounds', f.rounds, 1, 10, 2);
+    const rounds = intFlag(problems, 'rounds', f.rounds, 1, 10, 4);
+    const minRounds = Math.min(rounds, intFlag(problems, 'min-rounds', f['min-rounds'], 1, 10, 2));
     const baseEnv = envFlag(problems, 'base-env', f['base-env']);
     const candidateEnv = envFlag(problems, 'candidate-env', f['candidate-env']);
-    if (byResults && (f.rounds || f['base-env'] || f['candidate-env'])) problems.push('--rounds, --base-env and --candidate-env go with two URLs or git refs, not with results folders');
+    if (byResults && (f.rounds || f['min-rounds'] || f['base-env'] || f['candidate-env']))
+      problems.push('--rounds, --min-rounds, --base-env and --candidate-env go with two URLs or git refs, not with results folders');
     const grep = grepFlag(problems, f.grep);
     f.done();
 
@@ -67,6 +70,8 @@ export const compare = {
     let base: Side;
     let candidate: Side;
     let schema: IndexDiff[] | undefined;
+    let stopped: string | undefined;
+    const until = stopWhenDecided(rules, minRounds);
     if (byResults) {
       const read = (dir: string) => {
         const files = readScenarioFiles(path.resolve(dir)).filter((x) => !grep || grep.test(x.scenario));
@@ -77,20 +82,21 @@ export const compare = {
       base = { label: f['base-results']!, rounds: [read(f['base-results']!)] };
       candidate = { label: f['candidate-results']!, rounds: [read(f['candidate-results']!)] };
     } else if (byUrl) {
-      [base, candidate] = await abba(
+      [base, candidate, stopped] = await abba(
         suite,
         [
           { label: 'base', url: f['base-url']!, env: baseEnv },
           { label: 'candidate', url: f['candidate-url']!, env: candidateEnv },
         ],
-        rounds,
+        { rounds, until },
         path.join(out, 'rounds'),
         f.grep,
       );
     } else {
-      [base, candidate, schema] = await atRefs(suite, { base: f.base!, candidate: f.candidate ?? null, baseEnv, candidateEnv }, rounds, out, f.grep);
+      [base, candidate, schema, stopped] = await atRefs(suite, { base: f.base!, candidate: f.candidate ?? null, baseEnv, candidateEnv }, { rounds, until }, out, f.grep);
     }
-    const c = schema ? withSchema(compareRuns(base, candidate, rules), schema) : compareRuns(base, candidate, rules);
+    const compared = compareRuns(base, candidate, rules);
+    const c = { ...(schema ? withSchema(compared, schema) : compared), ...(stopped && { stopped }) };
     write(out, c);
     return report(c, base, candidate, out);
   },
@@ -117,28 +123,31 @@ export function startRef(suite: Suite, spec: BackendSpec, label: string, ref: st
   return startSide({ label, ref, spec: { ...spec, env: { ...spec.env, ...env } }, healthPath: suite.use.healthPath ?? '/healthz', templateUrl: suite.use.databaseUrl, work });
 }
 
-/** ABBA rounds between two started sides, then their index differences (an index one side lacks names the cause of a scan). */
-export async function roundsBetween(suite: Suite, sides: [Started, Started], rounds: number, dir: string, grep?: string): Promise<[Side, Side, IndexDiff[] | undefined]> {
+/** How many rounds a side at most, and the rule that may end them sooner (stopWhenDecided). */
+export type Rounds = { rounds: number; until?: (base: Side, candidate: Side) => string | null };
+
+/** ABBA rounds between two started sides, then their index differences (an index one side lacks names the cause of a scan), and why the rounds stopped. */
+export async function roundsBetween(suite: Suite, sides: [Started, Started], rounds: Rounds, dir: string, grep?: string): Promise<[Side, Side, IndexDiff[] | undefined, string]> {
   const targets = sides.map((s): Target => ({
     label: s.ref ? `${s.label} ${s.ref}` : `${s.label} (working tree)`,
     url: s.url,
     env: s.databaseUrl ? { DATABASE_URL: s.databaseUrl } : {},
     side: s,
   })) as [Target, Target];
-  const measured = await abba(suite, targets, rounds, dir, grep);
+  const [bm, cm, stopped] = await abba(suite, targets, rounds, dir, grep);
   const [b, c] = sides;
   const schema = b.databaseUrl && c.databaseUrl ? diffIndexes(await indexesOf(b.databaseUrl), await indexesOf(c.databaseUrl)) : undefined;
-  return [...measured, schema];
+  return [bm, cm, schema, stopped];
 }
 
 /** The suite's declared backend at two refs, started side by side, compared in ABBA rounds, and removed (also when a side fails). */
 async function atRefs(
   suite: Suite,
   o: { base: string; candidate: string | null; baseEnv: Record<string, string>; candidateEnv: Record<string, string> },
-  rounds: number,
+  rounds: Rounds,
   out: string,
   grep?: string,
-): Promise<[Side, Side, IndexDiff[] | undefined]> {
+): Promise<[Side, Side, IndexDiff[] | undefined, string]> {
   const spec = declaredBackend(suite, 'compare', compare.usage);
   const work = mkdtempSync(path.join(tmpdir(), 'pressure-compare-'));
   const started: Started[] = [];
@@ -152,8 +161,11 @@ async function atRefs(
   }
 }
 
-/** `rounds` rounds of each target; the side that goes first alternates. */
-export async function abba(suite: Suite, targets: [Target, Target], rounds: number, dir: string, grep?: string): Promise<[Side, Side]> {
+/**
+ * Rounds of each target, the side that goes first alternating, until `until` says the verdict is
+ * clear or the cap is reached; and why they stopped.
+ */
+export async function abba(suite: Suite, targets: [Target, Target], { rounds, until }: Rounds, dir: string, grep?: string): Promise<[Side, Side, string]> {
   const sides: [Side, Side] = [
     { label: `${targets[0].label} (${targets[0].url})`, rounds: [] },
     { label: `${targets[1].label} (${targets[1].url})`, rounds: [] },
@@ -184,8 +196,13 @@ export async function abba(suite: Suite, targets: [Target, Target], rounds: numb
       if (ended) throw new Error(`round ${r + 1}: ${t.label} stopped during its run: its backend ${ended}`);
       sides[i]!.rounds.push(run.files);
     }
+    const why = until?.(sides[0], sides[1]);
+    if (why) {
+      console.log(`compare: ${why}`);
+      return [...sides, why];
+    }
   }
-  return sides;
+  return [...sides, `the cap of ${rounds} round(s) a side`];
 }
 
 function write(out: string, c: Comparison): void {
@@ -199,6 +216,7 @@ function report(c: Comparison, base: Side, candidate: Side, out: string): number
   console.log(
     `compare: ${candidate.label} against ${base.label}: ${c.compared} metrics compared, ${fails.length} failing, ${c.findings.length - fails.length} warnings, ${c.improvements.length} improvements → ${path.join(out, 'compare.md')}`,
   );
+  if (c.decision) console.log(`  rounds: ${c.decision.rounds.join(' + ')}; ${c.decision.decided ? 'decided' : 'not decided'}: ${c.decision.why}${c.stopped ? ` (stopped: ${c.stopped})` : ''}`);
   for (const d of c.environment ?? []) console.log(`  warn: the sides ran on different environments: ${d}`);
   for (const l of findingLines(c.findings)) console.log(l);
   for (const d of c.schema ?? []) console.log(`  schema: ${formatIndexDiff(d)}`);

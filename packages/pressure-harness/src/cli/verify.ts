@@ -9,7 +9,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { compareRuns, failing, withSchema } from '../compare/compare.js';
+import { compareRuns, failing, withSchema, stopWhenDecided } from '../compare/compare.js';
 import { formatFinding } from '../compare/format.js';
 import { loadCompareRules } from '../compare/rules.js';
 import { type FlagSpec, grepFlag, intFlag, parseFlags } from './args.js';
@@ -26,13 +26,13 @@ export const verify = {
   example: 'npx pressure verify --fault n_plus_one --fault drop_index',
   flags: {
     fault: { type: 'string', multiple: true, help: 'only this declared fault (repeatable; default: all of them)' },
-    rounds: { type: 'string', help: 'rounds a side per comparison, 1 to 10 (default 1)' },
+    rounds: { type: 'string', help: 'the most rounds a side per comparison, 1 to 10 (default 3); each stops as soon as its verdict is clear, from 2 rounds a side' },
     grep: { type: 'string', help: 'only scenarios whose title matches this regular expression' },
     out: { type: 'string', help: "where verify.json and the rounds go (default: <the suite's results folder>/verify)" },
   } satisfies FlagSpec,
   async run(argv: string[]): Promise<number> {
     const f = parseFlags('verify', argv, verify.flags, verify.usage);
-    const rounds = intFlag(f.problems, 'rounds', f.rounds, 1, 10, 1);
+    const rounds = intFlag(f.problems, 'rounds', f.rounds, 1, 10, 3);
     grepFlag(f.problems, f.grep);
     f.done();
     const suite = await loadSuite(f.config);
@@ -59,7 +59,7 @@ export const verify = {
         const t = performance.now();
         const other = await startRef(suite, spec, fault ?? 'clean2', null, fault ? declared[fault]! : {}, work);
         try {
-          const [b, c, schema] = await roundsBetween(suite, [clean, other], rounds, path.join(out, `${n}-${fault ?? 'clean'}`), f.grep);
+          const [b, c, schema] = await roundsBetween(suite, [clean, other], { rounds, until: stopWhenDecided(rules) }, path.join(out, `${n}-${fault ?? 'clean'}`), f.grep);
           const cmp = compareRuns(b, c, rules);
           const fails = failing(schema ? withSchema(cmp, schema) : cmp).map(formatFinding);
           results.push({ fault, failing: fails, seconds: Math.round((performance.now() - t) / 100) / 10 });

@@ -27,7 +27,8 @@ import { formatIndexDiff, type IndexDiff } from '../pg/schema.js';
 import type { Compared } from '../report/results.js';
 import { comparePg, DEFAULT_PG_RULES } from './pg.js';
 import { adjustFdr, rankSum, type RankSumTest } from './stats.js';
-import type { CompareRules, Comparison, Finding, GrowthRule, ShiftRule } from './types.js';
+import { eBH, mixtureInterval, roundTests } from './sequential.js';
+import type { CompareRules, Comparison, Decision, Finding, GrowthRule, Severity, ShiftRule } from './types.js';
 
 export type { CompareRules, Comparison, Finding, GrowthRule, Severity, ShiftRule } from './types.js';
 
@@ -50,14 +51,28 @@ type Routes = Map<string, Map<string, RouteMetrics>>;
 type Singles = Map<string, Record<string, number>>;
 
 /** One side's scenarios, routes merged across rounds (histograms added exactly), and each round apart. */
-function collect(rounds: Compared[][]): { merged: Routes; perRound: Routes[]; singles: Singles; expected: Map<string, number[]> } {
+/**
+ * Decoded routes by their stored form: a sequential comparison compares the same rounds again
+ * after each new one, and decoding histograms is most of its cost. Nothing here mutates them.
+ */
+const decoded = new WeakMap<object, RouteMetrics>();
+const decode = (s: Parameters<typeof deserializeRoute>[0]) => {
+  let m = decoded.get(s);
+  if (!m) decoded.set(s, (m = deserializeRoute(s)));
+  return m;
+};
+
+/** One round's scalar of a scenario: its own figure (a knee) or a backend gauge's mean or max. */
+type Scalar = { scenario: string; metric: string; stat: string; kind: 'single' | 'signal'; value: number };
+
+function collect(rounds: Compared[][]): { merged: Routes; perRound: Routes[]; singles: Singles; expected: Map<string, number[]>; scalars: Map<string, Scalar>[] } {
   const perRound = rounds.map((files) => {
     const r: Routes = new Map();
     for (const f of files) {
       const m = r.get(f.scenario) ?? new Map<string, RouteMetrics>();
       for (const [k, s] of Object.entries(f.raw.routes)) {
         const had = m.get(k);
-        const route = deserializeRoute(s);
+        const route = decode(s);
         m.set(k, had ? mergeRoutes([had, route]) : route);
       }
       r.set(f.scenario, m);
@@ -84,7 +99,25 @@ function collect(rounds: Compared[][]): { merged: Routes; perRound: Routes[]; si
   }
   const expected = new Map<string, number[]>();
   for (const f of rounds.flat()) expected.set(f.scenario, [...new Set([...(expected.get(f.scenario) ?? []), ...f.raw.expected])]);
-  return { merged, perRound, singles, expected };
+  // Per round, a scenario's scalars: its own figures, and each backend gauge's mean and highest
+  // sample (shards of a round: the worse stands).
+  const scalars = rounds.map((files) => {
+    const m = new Map<string, Scalar>();
+    const put = (scenario: string, metric: string, stat: string, kind: 'single' | 'signal', value: number) => {
+      const k = `${scenario}|${metric}|${stat}`;
+      const had = m.get(k)?.value;
+      m.set(k, { scenario, metric, stat, kind, value: kind === 'single' ? (worseSingle(metric, had, value) ?? value) : Math.max(had ?? -Infinity, value) });
+    };
+    for (const f of files) {
+      for (const [k, v] of Object.entries(f.raw.singles)) if (typeof v === 'number') put(f.scenario, k, 'value', 'single', v);
+      for (const [k, v] of Object.entries(f.signals ?? {})) {
+        put(f.scenario, k, 'mean', 'signal', v.mean);
+        put(f.scenario, k, 'max', 'signal', v.max);
+      }
+    }
+    return m;
+  });
+  return { merged, perRound, singles, expected, scalars };
 }
 
 /** The noisy histograms of a route: latency and service time, and every noisy sample metric. */
@@ -101,7 +134,15 @@ const ratioOf = (base: number, cand: number) => (base === 0 ? (cand === 0 ? 1 : 
 /** A fail ratio of Infinity means never: growth from 0 is an infinite ratio, not a failure. */
 const failsAt = (ratio: number, failRatio: number) => Number.isFinite(failRatio) && ratio >= failRatio;
 
-type Pending = { finding: Finding; test: RankSumTest; rounds: RankSumTest[]; rule: ShiftRule; ratio: number; delta: number; separated?: boolean };
+/** One route × noisy metric: its rank test on the merged requests (the effect size A), and per percentile each round's value. */
+type Pending = {
+  finding: Finding;
+  test: RankSumTest;
+  rule: ShiftRule;
+  /** Per percentile: the merged values of each side, and each round's. */
+  /** Per percentile: the merged values of each side, each round's, and the mean sampling variance of a round's log value. */
+  stats: { q: number; base: number; cand: number; baseRounds: number[]; candRounds: number[]; sampling: number }[];
+};
 
 export type CompareOptions = {
   /**
@@ -115,12 +156,32 @@ export type CompareOptions = {
 type Collected = ReturnType<typeof collect>;
 
 /** What every part of one comparison reads: the rules, each side collected, and the findings so far. */
-type Ctx = { rules: CompareRules; b: Collected; c: Collected; findings: Finding[]; tests: Pending[]; compared: number };
+type Ctx = { rules: CompareRules; b: Collected; c: Collected; findings: Finding[]; tests: Pending[]; scalars: ScalarPending[]; compared: number };
+
+/** A scenario's scalar (its own figure, a backend gauge): one value a round on each side. */
+type ScalarPending = { scenario: string; metric: string; stat: string; kind: 'single' | 'signal'; base: number[]; cand: number[] };
+
+/** Scalars on both sides, a value in every round of each: judged with the shifts when rounds allow (judgeRounds). */
+function scalarTests(x: Ctx): void {
+  const keys = new Set(x.c.scalars.flatMap((r) => [...r.keys()]));
+  for (const k of keys) {
+    const b = x.b.scalars.map((r) => r.get(k));
+    const c = x.c.scalars.map((r) => r.get(k));
+    if (b.some((v) => !v) || c.some((v) => !v)) continue;
+    const { scenario, metric, stat, kind } = c[0]!;
+    if (ignored(x.rules, scenario, null, metric)) continue;
+    const base = b.map((v) => v!.value);
+    const cand = c.map((v) => v!.value);
+    // A gauge that never moved (a pool's configured size) says nothing either way.
+    if (kind === 'signal' && new Set([...base, ...cand]).size === 1) continue;
+    x.scalars.push({ scenario, metric, stat, kind, base, cand });
+  }
+}
 
 const shiftRuleOf = (rules: CompareRules, metric: string): ShiftRule => ({ ...rules.shift, ...(rules.metrics?.[metric] as Partial<ShiftRule> | undefined) });
 const growthRuleOf = (rules: CompareRules, metric: string, kind: GrowthRule): GrowthRule => ({ ...kind, ...(rules.metrics?.[metric] as Partial<GrowthRule> | undefined) });
 
-/** Noisy histograms (latency, service time, noisy samples): a rank test each, judged later with all the others (judgeShifts). */
+/** Noisy histograms (latency, service time, noisy samples): a test each, judged later with all the others (judgeShifts). */
 function shiftTests(x: Ctx, scenario: string, route: string, bm: RouteMetrics, cm: RouteMetrics): void {
   const bh = histograms(bm);
   const ch = histograms(cm);
@@ -131,35 +192,20 @@ function shiftTests(x: Ctx, scenario: string, route: string, bm: RouteMetrics, c
     });
   const bRounds = roundsOf(x.b.perRound);
   const cRounds = roundsOf(x.c.perRound);
-  const roundPairs = x.b.perRound.flatMap((round, i) => {
-    const bx = round.get(scenario)?.get(route);
-    const cy = x.c.perRound[i]?.get(scenario)?.get(route);
-    return bx && cy ? [[histograms(bx), histograms(cy)] as const] : [];
-  });
   for (const metric of Object.keys(bh)) {
     if (!ch[metric] || ignored(x.rules, scenario, route, metric)) continue;
     x.compared++;
     const rule = shiftRuleOf(x.rules, metric);
-    const test = rankSum(buckets(bh[metric]!), buckets(ch[metric]!));
-    const rounds = roundPairs.flatMap(([bx, cy]) => (bx[metric] && cy[metric] ? [rankSum(buckets(bx[metric]), buckets(cy[metric]))] : []));
-    // The percentile that moved most, in the direction of the effect.
-    const stats = [50, 95].map((q) => ({ q, base: percentileMs(bh[metric]!, q), cand: percentileMs(ch[metric]!, q) }));
-    const worse = test.a >= 0.5;
-    const pick = stats.reduce((p, y) => (worse ? (ratioOf(y.base, y.cand) > ratioOf(p.base, p.cand) ? y : p) : ratioOf(y.base, y.cand) < ratioOf(p.base, p.cand) ? y : p));
-    // Round against round: the candidate's best round past the base's worst by the fail ratio
-    // (a worse direction only). Runs of one version differ more than requests within a run.
-    const per = (hs: Record<string, Histogram>[]) => hs.flatMap((h) => (h[metric] ? [percentileMs(h[metric], pick.q)] : []));
-    const bq = per(bRounds);
-    const cq = per(cRounds);
-    const separated = bq.length < 2 || cq.length < 2 ? undefined : ratioOf(Math.max(...bq), Math.min(...cq)) >= rule.failRatio;
+    const per = (hs: Record<string, Histogram>[], q: number) => hs.flatMap((h) => (h[metric]?.totalCount ? [percentileMs(h[metric], q)] : []));
+    const sampling = (q: number) => {
+      const v = [...bRounds, ...cRounds].flatMap((h) => (h[metric]?.totalCount ? [samplingVariance(h[metric], q)] : []));
+      return v.length ? v.reduce((a, b) => a + b, 0) / v.length : 0;
+    };
     x.tests.push({
-      test,
-      rounds,
+      test: rankSum(buckets(bh[metric]!), buckets(ch[metric]!)),
       rule,
-      ...(separated !== undefined && { separated }),
-      ratio: ratioOf(pick.base, pick.cand),
-      delta: pick.cand - pick.base,
-      finding: { scenario, route, metric, kind: 'shift', severity: 'warn', stat: `p${pick.q}`, unit: metricDef(metric)?.unit ?? 'ms', base: pick.base, candidate: pick.cand },
+      stats: PERCENTILES.map((q) => ({ q, base: percentileMs(bh[metric]!, q), cand: percentileMs(ch[metric]!, q), baseRounds: per(bRounds, q), candRounds: per(cRounds, q), sampling: sampling(q) })),
+      finding: { scenario, route, metric, kind: 'shift', severity: 'warn', stat: 'p50', unit: metricDef(metric)?.unit ?? 'ms', base: 0, candidate: 0 },
     });
   }
 }
@@ -282,44 +328,269 @@ function singleFindings(x: Ctx, scenario: string): void {
   }
 }
 
-/** Every rank test of the comparison judged as one family (FDR), then each significant one as a fail, a warning or an improvement. */
-function judgeShifts(x: Ctx, options: CompareOptions): Finding[] {
+/** A scalar's rule: the suite's singles rule (and its per-metric overrides) for a scenario's own figure and a gauge alike. */
+const scalarRuleOf = (rules: CompareRules, sc: ScalarPending): ShiftRule & { severity: Severity } => {
+  const r = { ...rules.singles, ...(rules.metrics?.[sc.metric] as Partial<GrowthRule> | undefined) };
+  return { minRatio: r.minRatio, failRatio: r.failRatio, minDelta: 0, minEffect: 0, failEffect: 0, severity: r.severity };
+};
+
+/** The percentiles a shift is tested at: the typical request and the slow ones. */
+const PERCENTILES = [50, 95] as const;
+/** The spreads the evidence mixes over: the floor, the fail ratio, and gross shifts (×2, ×4, ×16). */
+const tausOf = (rule: ShiftRule) => [rule.minRatio, rule.failRatio, 2, 4, 16].map(Math.log);
+/** Logarithms of values of 0 (a metric of 0 ms in a round): a floor well under any delta that counts. */
+const logOf = (v: number) => Math.log(Math.max(v, 1e-3));
+
+/**
+ * The variance of a round's log percentile from its own requests alone: the distribution-free
+ * confidence interval of a quantile from order statistics (ranks n·q ± z·√(n·q·(1−q)), as in
+ * Conover, "Practical Nonparametric Statistics", 3rd ed., §3.2), its log width over 2z, squared.
+ * Rounds differ at least by this much; a percentile of few or spread requests (the p95 of 100)
+ * is never taken for steadier than its own requests show, whatever the other metrics' rounds say.
+ */
+function samplingVariance(h: Histogram, q: number): number {
+  const n = h.totalCount;
+  const p = q / 100;
+  const z = 1.96;
+  const half = z * Math.sqrt((p * (1 - p)) / n);
+  const lo = percentileMs(h, Math.max(0, (p - half) * 100));
+  const hi = percentileMs(h, Math.min(100, (p + half) * 100));
+  return ((logOf(hi) - logOf(lo)) / (2 * z)) ** 2;
+}
+
+/** Which way a percentile moved, and whether past the rule's floors (ratio and delta) in that direction. */
+function past(rule: ShiftRule, base: number, cand: number): 'worse' | 'better' | null {
+  const ratio = ratioOf(base, cand);
+  if (ratio >= rule.minRatio && cand - base >= rule.minDelta) return 'worse';
+  if (ratio <= 1 / rule.minRatio && base - cand >= rule.minDelta) return 'better';
+  return null;
+}
+
+/** What else moved on a latency finding's route: a diagnosis, not only a number. */
+function movedBeside(tests: Pending[], worse: boolean[], f: Finding): Record<string, boolean> | undefined {
+  if (f.metric !== 'latency_ms') return undefined;
+  return Object.fromEntries(tests.flatMap((o, k) => (o.finding.scenario === f.scenario && o.finding.route === f.route && o.finding.metric !== 'latency_ms' ? [[o.finding.metric, worse[k]!]] : [])));
+}
+
+/**
+ * Every shift test of the comparison judged as one family, from the rounds (sequential.ts): per
+ * route × metric × percentile, the rounds' logarithms compared with a variance moderated across
+ * the comparison, an e-value each, e-BH across all of them. A finding needs the e-BH level under
+ * the rules' false discovery rate AND the merged percentile past the ratio and delta floors; it
+ * fails when its interval (a confidence sequence, widened for the selection) is past the ratio
+ * floor all of it. With one round a side nothing knows the run-to-run variance: shifts past the
+ * floors are printed as warnings without a confidence.
+ */
+function judgeRounds(x: Ctx): { improvements: Finding[]; decision: Decision } {
+  const { tests, rules } = x;
+  const primary = (e: { i: number }) => tests[e.i]!.finding.metric === 'latency_ms';
+  const entries = tests.flatMap((t, i) => t.stats.map((s) => ({ i, s, rule: t.rule })));
+  const usable = entries.filter((e) => e.s.baseRounds.length && e.s.candRounds.length);
+  const scalarSeries = x.scalars.map((sc) => {
+    const rule = scalarRuleOf(rules, sc);
+    // On the log scale, lifted by a twentieth of the values' size: a gauge at 0 in a round is not
+    // an infinitely smaller one, and a knee of 8 against 16 is the halving it is.
+    const all = [...sc.base, ...sc.cand].map(Math.abs).sort((a, b) => a - b);
+    const lift = Math.max(all[Math.floor(all.length / 2)]! * 0.05, all.at(-1)! * 0.01, 1e-9);
+    const log = (v: number) => Math.log(Math.max(v, 0) + lift);
+    return { sc, rule, lift, base: sc.base.map(log), candidate: sc.cand.map(log), taus: tausOf(rule) };
+  });
+  const judged = roundTests([
+    ...usable.map((e) => ({
+      base: e.s.baseRounds.map(logOf),
+      candidate: e.s.candRounds.map(logOf),
+      taus: tausOf(e.rule),
+      floor: e.s.sampling,
+      group: primary(e) ? '' : 'diagnostics',
+    })),
+    ...scalarSeries.map((e) => ({ ...e, group: 'scalars' })),
+  ]);
+  const rounds: [number, number] = [x.b.perRound.length, x.c.perRound.length];
+  const improvements: Finding[] = [];
+  const worse = tests.map(() => false);
+  if (!judged) {
+    // One round a side: the floors alone, warnings without a confidence.
+    tests.forEach((t, i) => {
+      const moved = t.stats.map((s) => ({ s, dir: past(t.rule, s.base, s.cand) })).filter((m) => m.dir !== null);
+      const top = moved.sort((p, q) => Math.abs(Math.log(ratioOf(q.s.base, q.s.cand) || 1)) - Math.abs(Math.log(ratioOf(p.s.base, p.s.cand) || 1)))[0];
+      if (!top) return;
+      if (!primary({ i })) return void (worse[i] = top.dir === 'worse');
+      const f: Finding = { ...t.finding, stat: `p${top.s.q}`, base: top.s.base, candidate: top.s.cand, effect: round3(t.test.a), rounds };
+      if (top.dir === 'better') return void improvements.push(f);
+      worse[i] = true;
+      x.findings.push(f);
+    });
+    for (const f of x.findings) {
+      const moved = f.kind === 'shift' ? movedBeside(tests, worse, f) : undefined;
+      if (moved) f.moved = moved;
+    }
+    // A scenario's own figures by their ratio alone, as the suite's rules say; gauges need rounds.
+    for (const scenario of new Set(x.scalars.map((s) => s.scenario))) singleFindings(x, scenario);
+    return {
+      improvements,
+      decision: {
+        method: METHOD,
+        rounds,
+        tested: usable.filter(primary).length,
+        open: usable.filter(primary).length,
+        decided: false,
+        why: 'one round a side: the run-to-run variance is unknown, so no shift has a confidence',
+      },
+    };
+  }
+  // The family: latency at each percentile, and the scenarios' scalars. Service time and DB time
+  // follow latency nearly one for one (three tests of one shift would triple the family for
+  // nothing): they say what moved beside a latency finding, each at the rules' level alone.
+  // The backend's gauges are a family of their own: dozens of them (memory, pool, in-flight, each a
+  // mean and a max) would otherwise drown a latency shift in the e-BH threshold.
+  const family = judged.tests.flatMap((_, k) => (k < usable.length ? (primary(usable[k]!) ? [k] : []) : scalarSeries[k - usable.length]!.sc.kind === 'single' ? [k] : []));
+  const gauges = scalarSeries.flatMap((e, j) => (e.sc.kind === 'signal' ? [usable.length + j] : []));
+  const q = new Array<number>(judged.tests.length).fill(Infinity);
+  for (const f of [family, gauges]) eBH(f.map((k) => judged.tests[k]!.e)).forEach((v, n) => (q[f[n]!] = v));
+  const selected = q.filter((v) => v < rules.fdr).length;
+  // Benjamini–Yekutieli's false coverage rate: intervals of R selected among m at level α·R/m.
+  const selectedAlpha = (rules.fdr * Math.max(selected, 1)) / family.length;
+  const open: string[] = [];
+  const best = new Map<number, { k: number; dir: 'worse' | 'better' }>();
+  usable.forEach((e, k) => {
+    const t = judged.tests[k]!;
+    if (!primary(e)) {
+      if (t.e >= 1 / rules.fdr && t.estimate > 0 && past(e.rule, e.s.base, e.s.cand) === 'worse') worse[e.i] = true;
+      return;
+    }
+    const dir = q[k]! < rules.fdr ? past(e.rule, e.s.base, e.s.cand) : null;
+    if (dir && Math.sign(t.estimate) === (dir === 'worse' ? 1 : -1)) {
+      const had = best.get(e.i);
+      if (!had || q[k]! < q[had.k]! || (q[k] === q[had.k] && Math.abs(t.estimate) > Math.abs(judged.tests[had.k]!.estimate))) best.set(e.i, { k, dir });
+      return;
+    }
+    // Settled when it can no longer fail: the whole interval under the fail ratio, or too small a
+    // rise to count. Improvements fail nothing, so only the upper end matters.
+    const [, hi] = mixtureInterval(t.estimate, t.variance, tausOf(e.rule), rules.fdr, t.nu);
+    if (!(hi < Math.log(e.rule.failRatio) || e.s.base * (Math.exp(hi) - 1) < e.rule.minDelta))
+      open.push(`${tests[e.i]!.finding.scenario}/${tests[e.i]!.finding.route}/${tests[e.i]!.finding.metric} p${e.s.q}`);
+  });
+  for (const [i, { k, dir }] of best) {
+    const t = tests[i]!;
+    const e = usable[k]!;
+    const j = judged.tests[k]!;
+    const [lo, hi] = mixtureInterval(j.estimate, j.variance, tausOf(e.rule), selectedAlpha, j.nu);
+    const f: Finding = {
+      ...t.finding,
+      stat: `p${e.s.q}`,
+      base: e.s.base,
+      candidate: e.s.cand,
+      confidence: round3(1 - q[k]!),
+      effect: round3(t.test.a),
+      interval: [round3(Math.exp(lo)), round3(Math.exp(hi))],
+      rounds,
+    };
+    if (dir === 'better') {
+      improvements.push(f);
+      continue;
+    }
+    f.severity = Math.exp(lo) >= t.rule.minRatio && ratioOf(e.s.base, e.s.cand) >= t.rule.failRatio ? 'fail' : 'warn';
+    worse[i] = true;
+    x.findings.push(f);
+  }
+  scalarSeries.forEach((e, j) => {
+    const k = usable.length + j;
+    const t = judged.tests[k]!;
+    const { sc, rule, lift } = e;
+    const lowerIsWorse = metricDef(sc.metric)?.lowerIsWorse === true;
+    if (!(q[k]! < rules.fdr)) {
+      // A figure of the scenario that could still fail keeps the comparison open (a knee not yet settled).
+      const [lo, hi] = mixtureInterval(t.estimate, t.variance, tausOf(rule), rules.fdr, t.nu);
+      const reach = Math.exp(lowerIsWorse ? -lo : hi);
+      if (sc.kind === 'single' && Number.isFinite(rule.failRatio) && reach >= rule.failRatio) open.push(`${sc.scenario}//${sc.metric}`);
+      return;
+    }
+    const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+    const [bm, cm] = [mean(sc.base), mean(sc.cand)];
+    const worseWay = (lowerIsWorse ? -1 : 1) * Math.sign(t.estimate) > 0;
+    const ratio = worseWay === !lowerIsWorse ? (cm + lift) / (bm + lift) : (bm + lift) / (cm + lift);
+    if (Math.max(ratio, 1 / ratio) < rule.minRatio) return;
+    const [lo, hi] = mixtureInterval(t.estimate, t.variance, tausOf(rule), selectedAlpha, t.nu);
+    const f: Finding = {
+      scenario: sc.scenario,
+      route: null,
+      metric: sc.metric,
+      kind: sc.kind,
+      severity: 'warn',
+      stat: sc.stat,
+      unit: metricDef(sc.metric)?.unit ?? '',
+      base: round3(bm),
+      candidate: round3(cm),
+      confidence: round3(1 - q[k]!),
+      interval: [round3(Math.exp(lo)), round3(Math.exp(hi))],
+      rounds,
+    };
+    if (!worseWay) return void improvements.push(f);
+    // Sure past the floor, and past the fail ratio: a scenario's own figure fails (a knee that
+    // halved); a gauge says what saturated, and warns.
+    const sure = lowerIsWorse ? Math.exp(-hi) >= rule.minRatio : Math.exp(lo) >= rule.minRatio;
+    f.severity = sc.kind === 'single' && sure && failsAt(ratio, rule.failRatio) ? 'fail' : sc.kind === 'single' ? rule.severity : 'warn';
+    x.findings.push(f);
+  });
+  for (const f of x.findings) {
+    const moved = f.kind === 'shift' ? movedBeside(tests, worse, f) : undefined;
+    if (moved) f.moved = moved;
+  }
+  const fails = x.findings.some((f) => f.kind === 'shift' && f.severity === 'fail');
+  return {
+    improvements,
+    decision: {
+      method: METHOD,
+      rounds,
+      tested: family.length,
+      open: open.length,
+      ...(open.length && { openExamples: open.slice(0, 5) }),
+      decided: fails || open.length === 0,
+      why: fails
+        ? 'a shift is past the floors with all its interval: a regression'
+        : open.length === 0
+          ? 'every shift test is found or can no longer fail'
+          : `${open.length} of ${usable.length} shift tests could still fail`,
+      prior: { s2: round6(judged.prior.s2), df: Number.isFinite(judged.prior.df) ? round3(judged.prior.df) : null },
+    },
+  };
+}
+
+const METHOD =
+  "rounds as replicates: per route and percentile, each round's log latency (service and DB time beside it, as diagnostics); variances moderated across the comparison (Smyth 2004, limma); e-values from the mixture Bayes factor of the t-test (Gönen et al. 2005; the mixture SPRT of Robbins 1970 as its variance becomes known) averaged over shifts ×1.25 to ×16, valid at any round; scenario figures and backend gauges in the same family, on their own prior; e-BH across metrics (Wang & Ramdas 2022); intervals are confidence sequences, widened for selection (Benjamini & Yekutieli 2005)";
+
+/**
+ * Interleaved sides (a scale probe's two sizes in one run): the rank test on requests, Benjamini–
+ * Hochberg across the family, an effect size and a percentile past the floors. The moment's noise
+ * fell on both sides alike, so the requests are the replicates here.
+ */
+function judgeInterleaved(x: Ctx): Finding[] {
   const { tests, rules } = x;
   const improvements: Finding[] = [];
   const q = adjustFdr(tests.map((t) => t.test.p));
-  const significant = tests.map((t, i) => {
-    const { rule, test, ratio, delta } = t;
-    const a = Math.max(test.a, 1 - test.a); // effect in whichever direction
-    const worse = test.a >= 0.5;
-    const big = worse ? ratio >= rule.minRatio && delta >= rule.minDelta : ratio <= 1 / rule.minRatio && -delta >= rule.minDelta;
-    return q[i]! < rules.fdr && a >= rule.minEffect && big;
-  });
+  const worse = tests.map(() => false);
   tests.forEach((t, i) => {
-    if (!significant[i]) return;
-    const { test, rounds, rule, ratio, finding, separated } = t;
-    const worse = test.a >= 0.5;
-    // With rounds, the replicates of a version: a fail needs every round pair to show the effect,
-    // and every candidate round to be past every base round by the fail ratio (two clean rounds
-    // against two moved a short scenario's p95 by 1.55× with A 0.76 in both pairs here).
-    const consistent = rounds.length < 2 ? undefined : rounds.every((r) => (worse ? r.a >= rule.failEffect : r.a <= 1 - rule.failEffect)) && separated === true;
-    const full: Finding = { ...finding, confidence: round3(1 - q[i]!), effect: round3(test.a), ...(consistent !== undefined && { consistent }) };
-    if (!worse) return void improvements.push(full);
-    full.severity = test.a >= rule.failEffect && ratio >= rule.failRatio && (consistent === true || (options.interleaved === true && consistent === undefined)) ? 'fail' : 'warn';
-    // What else moved on the route: a diagnosis, not only a number.
-    if (finding.metric === 'latency_ms') {
-      full.moved = Object.fromEntries(
-        tests.flatMap((o, k) =>
-          o.finding.scenario === finding.scenario && o.finding.route === finding.route && o.finding.metric !== 'latency_ms' ? [[o.finding.metric, significant[k]! && o.test.a >= 0.5]] : [],
-        ),
-      );
-    }
+    const { rule, test } = t;
+    const up = test.a >= 0.5;
+    const a = Math.max(test.a, 1 - test.a);
+    // The percentile that moved most, in the direction of the effect.
+    const pick = t.stats.reduce((p, y) => (up ? (ratioOf(y.base, y.cand) > ratioOf(p.base, p.cand) ? y : p) : ratioOf(y.base, y.cand) < ratioOf(p.base, p.cand) ? y : p));
+    if (!(q[i]! < rules.fdr && a >= rule.minEffect && past(rule, pick.base, pick.cand) === (up ? 'worse' : 'better'))) return;
+    const full: Finding = { ...t.finding, stat: `p${pick.q}`, base: pick.base, candidate: pick.cand, confidence: round3(1 - q[i]!), effect: round3(test.a) };
+    if (!up) return void improvements.push(full);
+    full.severity = test.a >= rule.failEffect && ratioOf(pick.base, pick.cand) >= rule.failRatio ? 'fail' : 'warn';
+    worse[i] = true;
     x.findings.push(full);
   });
+  for (const f of x.findings) {
+    const moved = f.kind === 'shift' ? movedBeside(tests, worse, f) : undefined;
+    if (moved) f.moved = moved;
+  }
   return improvements;
 }
 
 export function compareRuns(base: Side, candidate: Side, rules: CompareRules = DEFAULT_RULES, options: CompareOptions = {}): Comparison {
-  const x: Ctx = { rules, b: collect(base.rounds), c: collect(candidate.rounds), findings: [], tests: [], compared: 0 };
+  const x: Ctx = { rules, b: collect(base.rounds), c: collect(candidate.rounds), findings: [], tests: [], scalars: [], compared: 0 };
   const unmatched: string[] = [];
   const table: Comparison['routes'] = [];
   for (const scenario of new Set([...x.b.merged.keys(), ...x.c.merged.keys()])) {
@@ -356,9 +627,10 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
     const pg = comparePg(scenario, bFiles, cFiles, rules.pg, rules.metrics as Record<string, Partial<GrowthRule>> | undefined, (route, metric) => ignored(rules, scenario, route, metric));
     x.compared += pg.compared;
     x.findings.push(...pg.findings);
-    singleFindings(x, scenario);
   }
-  const improvements = judgeShifts(x, options);
+  scalarTests(x);
+  const judged = options.interleaved ? { improvements: judgeInterleaved(x), decision: undefined } : judgeRounds(x);
+  const improvements = judged.improvements;
   const envOf = (s: Side) => s.rounds.flat().find((f) => f.environment)?.environment;
   const environment = environmentDifferences(envOf(base), envOf(candidate));
   const order = (f: Finding) => (f.severity === 'fail' ? 0 : 1);
@@ -368,9 +640,10 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
     candidate: { label: candidate.label, rounds: candidate.rounds.length, scenarios: [...x.c.merged.keys()].sort() },
     rules,
     compared: x.compared,
-    tested: x.tests.length,
+    tested: x.tests.length + x.scalars.length,
     findings: x.findings,
     improvements,
+    ...(judged.decision && { decision: judged.decision }),
     unmatched,
     ...(environment.length && { environment }),
     routes: table,
@@ -378,8 +651,23 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
 }
 
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
 export const failing = (c: Comparison) => c.findings.filter((f) => f.severity === 'fail');
+
+/**
+ * A sequential comparison's rule, asked after each round a side: why to stop now, or null to run
+ * another. The e-values stay valid however often they are looked at (sequential.ts), so stopping
+ * on the evidence inflates no false alarm. Before `minRounds`, never.
+ */
+export function stopWhenDecided(rules: CompareRules, minRounds = 2): (base: Side, candidate: Side) => string | null {
+  return (base, candidate) => {
+    if (Math.min(base.rounds.length, candidate.rounds.length) < minRounds) return null;
+    const c = compareRuns(base, candidate, rules);
+    if (failing(c).length) return `decided after ${candidate.rounds.length} rounds a side: ${failing(c).length} failing finding(s)`;
+    return c.decision?.decided ? `decided after ${candidate.rounds.length} rounds a side: ${c.decision.why}` : null;
+  };
+}
 
 /**
  * The comparison with the two sides' index differences attached: each finding on a table, or on a

@@ -10,7 +10,15 @@ const num = (x: number, unit: string) => {
   const v = Math.abs(x) >= 100 ? Math.round(x).toLocaleString('en-US') : String(+x.toFixed(x < 1 && x > -1 ? 3 : 1));
   return unit && unit !== '' ? `${v} ${unit}` : v;
 };
-const pct = (x: number) => `${Math.round(x * 100)}%`;
+const pct = (x: number) => `${+(x * 100).toFixed(x >= 0.99 && x < 1 ? 1 : 0)}%`;
+const times = (x: number) => `×${x.toFixed(2)}`;
+
+/** How sure a shift is, in terms a user can check: its interval and rounds, or why none is known. */
+function shiftEvidence(f: Finding): string {
+  if (f.interval && f.rounds) return `${pct(f.confidence ?? 0)} confident, interval ${times(f.interval[0])}–${times(f.interval[1])}, ${f.rounds[0]}+${f.rounds[1]} rounds`;
+  if (f.rounds) return `${f.rounds[0]}+${f.rounds[1]} rounds: no confidence without a second round on a side`;
+  return `${pct(f.confidence ?? 0)} confident, A ${f.effect?.toFixed(2)}`;
+}
 const NAMES: Record<string, string> = {
   latency_ms: 'latency',
   service_ms: 'service time',
@@ -24,6 +32,8 @@ const NAMES: Record<string, string> = {
   pg_blocks_per_call: 'shared blocks per call',
   pg_rows_per_call: 'rows per call',
   pg_wait_sessions: 'average sessions waiting',
+  pg_state_sessions: 'average sessions in that state',
+  knee: 'knee (highest load within the objective)',
 };
 const nameOf = (metric: string) => NAMES[metric] ?? metric;
 
@@ -33,8 +43,8 @@ export function formatFinding(f: Finding): string {
   const sign = delta >= 0 ? '+' : '−';
   const change = Number.isFinite(delta) ? ` (${sign}${num(Math.abs(delta), f.unit)}` : ' (';
   let text = `${where}: ${nameOf(f.metric)} ${f.stat} ${num(f.base, f.unit)} → ${num(f.candidate, f.unit)}${change}`;
-  if (f.kind === 'shift') {
-    text += `, ${pct(f.confidence ?? 0)} confident, A ${f.effect?.toFixed(2)}${f.consistent === false ? ', not in every round' : ''})`;
+  if (f.kind === 'shift' || f.interval) {
+    text += `, ${shiftEvidence(f)})`;
     if (f.moved && Object.keys(f.moved).length) {
       const moved = Object.entries(f.moved)
         .filter(([, v]) => v)
@@ -66,11 +76,17 @@ export function compareMarkdown(c: Comparison): string {
   const fails = c.findings.filter((f) => f.severity === 'fail');
   const warns = c.findings.filter((f) => f.severity === 'warn');
   lines.push(`# ${c.candidate.label} against ${c.base.label}`, '');
+  const d = c.decision;
   lines.push(
-    `${c.compared} metrics compared (${c.tested} by a Mann–Whitney U test, false discovery rate held at ${c.rules.fdr * 100}% by Benjamini–Hochberg), ` +
-      `${c.base.rounds} round(s) a side: **${fails.length} failing, ${warns.length} warning**${c.improvements.length ? `, ${c.improvements.length} improved` : ''}.`,
+    `${c.compared} metrics compared (${c.tested} by a shift test, false discovery rate held at ${c.rules.fdr * 100}%), ` +
+      `${c.base.rounds} + ${c.candidate.rounds} rounds: **${fails.length} failing, ${warns.length} warning**${c.improvements.length ? `, ${c.improvements.length} improved` : ''}.`,
     '',
   );
+  if (d) {
+    lines.push(`**Rounds:** ${d.rounds[0]} + ${d.rounds[1]}; ${d.decided ? 'decided' : 'not decided'}: ${d.why}${c.stopped ? `. Stopped: ${c.stopped}` : ''}.`, '');
+    if (d.openExamples?.length) lines.push(`Open, among others: ${d.openExamples.join(', ')}.`, '');
+    lines.push(`*Method:* ${d.method}. An interval is the candidate's percentile over the base's.`, '');
+  }
   const list = (title: string, fs: Finding[]) => {
     if (!fs.length) return;
     lines.push(`## ${title}`, '', ...fs.map((f) => `- ${formatFinding(f)}`), '');

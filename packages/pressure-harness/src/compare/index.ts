@@ -5,3 +5,4 @@ export * from './pg.js';
 export * from './probe.js';
 export * from './rules.js';
 export * from './stats.js';
+export * from './sequential.js';

@@ -9,19 +9,18 @@ import type { IndexDiff } from '../pg/schema.js';
 export type Severity = 'fail' | 'warn';
 
 export type ShiftRule = {
-  /** Vargha–Delaney A at or past which a significant shift is a finding (0.64: "medium"). */
+  /** Interleaved sides (scale probes): the Vargha–Delaney A at or past which a significant shift is a finding (0.64: "medium"). */
   minEffect: number;
-  /** The p50 or p95 of the candidate over the base's, at or past which it is a finding. */
+  /** The p50 or p95 of the candidate over the base's, at or past which it is a finding; on rounds, a finding fails when all its interval is past it. */
   minRatio: number;
   /** …and by at least this much, in the metric's unit (shifts of a few µs are not news). */
   minDelta: number;
-  /**
-   * A finding fails when its effect and ratio reach these, with at least two rounds a side and
-   * the effect reaching failEffect in every round pair; else it warns. One run a side cannot tell
-   * a shift from the run-to-run variation of a scenario (a contended one moved its p95 3× between
-   * two clean runs here): the requests of one run are not independent samples of a version.
-   */
+  /** Interleaved sides: a finding fails when its effect and ratio reach these; else it warns. */
   failEffect: number;
+  /**
+   * …and on rounds, the size of shift the evidence is tuned to (the mixture's spread is its
+   * logarithm): evidence for a shift this big builds fastest.
+   */
   failRatio: number;
 };
 export type GrowthRule = {
@@ -53,7 +52,8 @@ export type CompareRules = {
   ignore?: string[];
 };
 
-export type PgMetric = 'pg_statements_per_req' | 'pg_blocks_per_req' | 'pg_temp_blocks_per_req' | 'pg_seq_rows_per_req' | 'pg_blocks_per_call' | 'pg_rows_per_call' | 'pg_wait_sessions';
+export type PgMetric =
+  'pg_statements_per_req' | 'pg_blocks_per_req' | 'pg_temp_blocks_per_req' | 'pg_seq_rows_per_req' | 'pg_blocks_per_call' | 'pg_rows_per_call' | 'pg_wait_sessions' | 'pg_state_sessions';
 
 export type PgRules = {
   /** Growth past which a figure is a finding, and fails. */
@@ -78,18 +78,23 @@ export type Finding = {
   /** The route key (template and variant); null for a scenario's own figure. */
   route: string | null;
   metric: string;
-  kind: 'shift' | 'growth' | 'errors' | 'single' | 'shape' | 'mix';
+  kind: 'shift' | 'growth' | 'errors' | 'single' | 'signal' | 'shape' | 'mix';
   severity: Severity;
   /** The statistic compared: p50/p95 for a shift, mean/max/rate/value otherwise. */
   stat: string;
   unit: string;
   base: number;
   candidate: number;
-  /** Shifts: 1 − the BH-adjusted p-value, and the effect size A. */
+  /** Shifts: 1 − the adjusted level (e-BH on rounds; BH on requests for interleaved sides), and the effect size A. */
   confidence?: number;
   effect?: number;
-  /** Shifts with rounds: whether every round pair moved the same way. */
-  consistent?: boolean;
+  /**
+   * Shifts judged on rounds: the candidate's percentile over the base's, as an interval (a
+   * confidence sequence at the rules' level, widened for the findings selected), and the rounds
+   * a side it rests on.
+   */
+  interval?: [number, number];
+  rounds?: [number, number];
   /** A latency shift: which other time metrics of the route shifted too (service time, DB time). */
   moved?: Record<string, boolean>;
   /** For errors: the classes that rose. */
@@ -100,14 +105,35 @@ export type Finding = {
   cause?: string;
 };
 
+/** Where the shift tests stand after the rounds so far: what a sequential comparison stops on. */
+export type Decision = {
+  /** The method, in words with its sources. */
+  method: string;
+  /** Rounds a side. */
+  rounds: [number, number];
+  /** Shift tests (route × metric × percentile), and how many are neither found nor ruled out. */
+  tested: number;
+  open: number;
+  openExamples?: string[];
+  /** Every test settled, or a shift failing: more rounds would change no verdict worth having. */
+  decided: boolean;
+  why: string;
+  /** The prior of the run-to-run variances (log scale), and its degrees of freedom (null: infinite). */
+  prior?: { s2: number; df: number | null };
+};
+
 export type Comparison = {
   base: { label: string; rounds: number; scenarios: string[] };
   candidate: { label: string; rounds: number; scenarios: string[] };
   rules: CompareRules;
-  /** How many metrics were compared, and how many of those by a test (the FDR's family). */
+  /** How many metrics were compared, and how many of those by a test (the FDR's family: routes × noisy metrics, and scalars judged on rounds). */
   compared: number;
   tested: number;
   findings: Finding[];
+  /** The shift tests' state (absent for interleaved sides): decided, or how many are open. */
+  decision?: Decision;
+  /** Why the rounds stopped where they did, when they ran here (pressure compare with URLs or refs). */
+  stopped?: string;
   /** Significant improvements (the mirror of a finding): reported, never failing. */
   improvements: Finding[];
   /** Scenarios or routes only one side has. */

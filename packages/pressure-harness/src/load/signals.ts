@@ -22,6 +22,33 @@ export function parsePrometheus(text: string, names: readonly string[]): Record<
   return out;
 }
 
+/**
+ * Every gauge the text declares (`# TYPE name gauge`), summed over its labels: what a backend says
+ * of its state right now (pool in use and waiting, in-flight, memory, event-loop lag), whatever it
+ * names them. Counters and histograms are left out: their totals say nothing of a moment.
+ */
+export function parseGauges(text: string, max = 60): Record<string, number> {
+  const gauges = [...text.matchAll(/^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) gauge$/gm)].map((m) => m[1]!).slice(0, max);
+  return parsePrometheus(text, gauges);
+}
+
+/** A signal over one scenario: its mean and its highest sample. */
+export type SignalSummary = { mean: number; max: number; samples: number };
+
+/** Samples → per signal, mean and max over the samples that carry it. */
+export function summarizeSignals(samples: readonly Sample[]): Record<string, SignalSummary> {
+  const out: Record<string, SignalSummary> = {};
+  for (const { values } of samples) {
+    for (const [k, v] of Object.entries(values)) {
+      const s = (out[k] ??= { mean: 0, max: -Infinity, samples: 0 });
+      s.mean += (v - s.mean) / ++s.samples;
+      s.max = Math.max(s.max, v);
+    }
+  }
+  for (const s of Object.values(out)) s.mean = +s.mean.toPrecision(6);
+  return out;
+}
+
 export const DEFAULT_SIGNALS = [
   'db_pool_total_connections',
   'db_pool_waiting_clients',
@@ -31,18 +58,22 @@ export const DEFAULT_SIGNALS = [
   'nodejs_eventloop_lag_p99_seconds',
 ] as const;
 
-/** `path`: where the backend serves Prometheus text (METRICS_PATH), relative to the base URL. A backend without it gives no samples: n/a, not zeros. */
-export function sampleSignals(baseUrl: string, o: { everyMs?: number; names?: readonly string[]; path?: string } = {}): { stop: () => Promise<Sample[]> } {
+/**
+ * `path`: where the backend serves Prometheus text (METRICS_PATH), relative to the base URL. A
+ * backend without it gives no samples: n/a, not zeros. `names: 'gauges'` keeps every gauge.
+ */
+export function sampleSignals(baseUrl: string, o: { everyMs?: number; names?: readonly string[] | 'gauges'; path?: string } = {}): { stop: () => Promise<Sample[]> } {
   const started = performance.now();
   const samples: Sample[] = [];
   const names = o.names ?? DEFAULT_SIGNALS;
+  const parse = (text: string) => (names === 'gauges' ? parseGauges(text) : parsePrometheus(text, names));
   let pending: Promise<void> | undefined;
   const take = () => {
     // Bounded: a backend that froze must not hold the run's end on its last sample.
     pending = request(`${baseUrl}${o.path ?? '/metrics'}`, { signal: AbortSignal.timeout(Math.max(2_000, 2 * (o.everyMs ?? 1000))) })
       .then(async (res) => {
         const text = await res.body.text();
-        if (res.statusCode === 200) samples.push({ t: Math.round(performance.now() - started), values: parsePrometheus(text, names) });
+        if (res.statusCode === 200) samples.push({ t: Math.round(performance.now() - started), values: parse(text) });
       })
       .catch(() => {
         /* a missed sample is a gap in the series, not a failed run */

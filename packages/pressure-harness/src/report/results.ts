@@ -4,6 +4,7 @@
  * summary (summary.md, results.json) made from them, by the reporter after a run or by
  * `npm run perf:merge` from several shards' results.
  */
+import type { SignalSummary } from '../load/signals.js';
 import type { ClientHealth } from '../load/client-health.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -48,6 +49,11 @@ export type ScenarioFile = {
   pg?: PgEvidence;
   /** What the run ran on (pg/environment.ts); absent in older files. */
   environment?: Environment;
+  /**
+   * The backend's gauges over the scenario (GET METRICS_PATH every half second, load/signals.ts):
+   * per gauge, its mean and highest sample. Absent where the backend serves no Prometheus text.
+   */
+  signals?: Record<string, SignalSummary>;
   /** Every metric against the baseline's recorded results (PERF_BASELINE), no rule written. */
   comparison?: { against: string; compared: number; tested: number; findings: Finding[]; improvements: Finding[] };
   /** The scenario's scale probes: its requests at two data sizes, every metric compared (compare/probe.ts). */
@@ -57,7 +63,7 @@ export type ScenarioFile = {
 };
 
 /** What a comparison reads of a scenario's result: a run's file, or a baseline's saved result. */
-export type Compared = Pick<ScenarioFile, 'scenario' | 'raw' | 'pg' | 'environment'>;
+export type Compared = Pick<ScenarioFile, 'scenario' | 'raw' | 'pg' | 'environment' | 'signals'>;
 
 /** A scenario's own part of summary.md: a heading and Markdown under it. */
 export type SummarySection = { title: string; markdown: string };

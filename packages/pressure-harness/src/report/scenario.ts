@@ -62,6 +62,7 @@ export function scenarioFile(o: {
   client?: ScenarioFile['client'];
   pg?: ScenarioFile['pg'];
   environment?: ScenarioFile['environment'];
+  signals?: ScenarioFile['signals'];
 }): ScenarioFile {
   return {
     version: 2,
@@ -83,6 +84,7 @@ export function scenarioFile(o: {
     baseline: o.baselineTag ? { tag: o.baselineTag, deltas: deltasOf(o.outcomes) } : null,
     details: o.details,
     sections: o.sections ?? [],
+    ...(o.signals && { signals: o.signals }),
     ...(o.client && { client: o.client }),
     ...(o.environment && { environment: o.environment }),
     ...(o.pg && { pg: o.pg }),
