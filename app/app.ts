@@ -26,6 +26,7 @@ import internalTest from './routes/internal/test.js';
 import attachments from './routes/v1/attachments.js';
 import batch from './routes/v1/batch.js';
 import comments from './routes/v1/comments.js';
+import faultHooks from './plugins/app/fault-hooks.js';
 import dashboard from './routes/v1/dashboard.js';
 import items from './routes/v1/items.js';
 import me from './routes/v1/me.js';
@@ -139,6 +140,7 @@ export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyI
     });
   }
   await fastify.register(health);
+  if (faults.has('fsync_log') || faults.has('unbounded_memo')) await fastify.register(faultHooks, { faults });
   await fastify.register(
     async (v1) => {
       v1.addHook('preHandler', v1.authenticate);
@@ -148,7 +150,12 @@ export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyI
       });
       await v1.register(me);
       await v1.register(projects, { lockContention: faults.has('lock_contention'), serializable: faults.has('serializable_updates'), slowCallMs: config.slowCallMs ?? DEFAULTS.slowCallMs });
-      await v1.register(items, { offsetCursors: faults.has('offset_pagination'), fullRows: faults.has('full_rows'), exactTotals: faults.has('exact_totals') });
+      await v1.register(items, {
+        offsetCursors: faults.has('offset_pagination'),
+        fullRows: faults.has('full_rows'),
+        exactTotals: faults.has('exact_totals'),
+        serialWrites: faults.has('serial_writes'),
+      });
       await v1.register(comments);
       await v1.register(attachments);
       await v1.register(dashboard, { nPlusOne: faults.has('n_plus_one') });

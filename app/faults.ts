@@ -19,6 +19,16 @@
  *   token_kdf             API tokens are hashed with scrypt (Node's defaults), on the request path
  *   inline_notify         the notification is sent in the request ("so the caller knows it went out")
  *   sliding_expiry        every authenticated request pushes its token's expiry forward: a write per read
+ *
+ * Six more, each a change a reviewer could approve, of kinds unlike the twelve and unlike each
+ * other; the first two show only near saturation (one user at a time never waits for them):
+ *
+ *   small_pool            the database pool holds 2 connections ("to spare the database's")
+ *   serial_writes         item inserts take one global advisory lock ("so positions stay gap-free")
+ *   fsync_log             every request's access line is appended and fsync'd before the answer ("durable audit")
+ *   unbounded_memo        every answer is kept by request ID for a debug endpoint, never evicted
+ *   audit_trigger         a trigger copies every item insert and update into audit_log, in the writer's transaction
+ *   broad_invalidation    a write drops every account's cached dashboard, not only the writer's ("simpler")
  */
 export const FAULTS = [
   'n_plus_one',
@@ -33,6 +43,12 @@ export const FAULTS = [
   'token_kdf',
   'inline_notify',
   'sliding_expiry',
+  'small_pool',
+  'serial_writes',
+  'fsync_log',
+  'unbounded_memo',
+  'audit_trigger',
+  'broad_invalidation',
 ] as const;
 export type Fault = (typeof FAULTS)[number];
 export type Faults = ReadonlySet<Fault>;

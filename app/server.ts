@@ -14,7 +14,7 @@ import { type Clone, cloneDataset, databaseOf, dropOrphanClones } from './db/clo
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';
 import { assertPartitionForeignKeys } from './sql/partitions.js';
-import { ensureListingIndex } from './sql/items.js';
+import { ensureAuditTrigger, ensureListingIndex } from './sql/items.js';
 import { assertTestDataTables } from './sql/testdata.js';
 
 const redact = (url: string) => url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
@@ -70,7 +70,8 @@ async function main() {
     await c?.drop();
   };
 
-  const pool = createPool(url, config.poolMax, config.db);
+  // APP_FAULTS=small_pool: two connections, whatever DB_POOL_MAX says.
+  const pool = createPool(url, config.faults.has('small_pool') ? 2 : config.poolMax, config.db);
   let app;
   try {
     await pool.query('SELECT 1').catch((e: Error & { code?: string }) => {
@@ -82,6 +83,7 @@ async function main() {
     await assertTestDataTables(pool);
     await assertPartitionForeignKeys(pool);
     await ensureListingIndex(pool, !config.faults.has('drop_index'));
+    await ensureAuditTrigger(pool, config.faults.has('audit_trigger'));
     if (config.faults.size) log('faults switched on (APP_FAULTS): this app is slow on purpose', { faults: [...config.faults] });
     app = await buildApp({ config, pool });
     await app.listen({ host: config.host, port: config.port });

@@ -30,12 +30,18 @@ export type ItemSummary = {
 };
 export type Item = ItemSummary & { body: string; version: number };
 
-export async function createItem(db: Queryable, accountId: string, projectId: string, i: { title: string; body?: string }): Promise<Item | undefined> {
+export async function createItem(db: Queryable, accountId: string, projectId: string, i: { title: string; body?: string }, serial = false): Promise<Item | undefined> {
   // One statement: the project's ownership check is the INSERT's own WHERE, and the new row
-  // inherits the project's run tag (test data stays test data).
+  // inherits the project's run tag (test data stays test data). APP_FAULTS=serial_writes takes
+  // one advisory lock for every insert of every tenant, held to the statement's commit.
   const { rows } = await db.query<Item>(
-    `INSERT INTO items (project_id, account_id, title, body, test_run_id, expires_at)
-     SELECT p.id, p.account_id, $3, $4, p.test_run_id, p.expires_at FROM projects p WHERE p.id = $1 AND p.account_id = $2
+    `${
+      serial
+        ? `WITH serial AS (SELECT pg_advisory_xact_lock(${SERIAL_WRITES_LOCK}))
+     `
+        : ''
+    }INSERT INTO items (project_id, account_id, title, body, test_run_id, expires_at)
+     SELECT p.id, p.account_id, $3, $4, p.test_run_id, p.expires_at FROM projects p${serial ? ', serial' : ''} WHERE p.id = $1 AND p.account_id = $2
      RETURNING ${FULL}`,
     [projectId, accountId, i.title, i.body ?? ''],
   );
@@ -133,6 +139,27 @@ export async function itemExists(db: Queryable, accountId: string, id: string): 
  * APP_FAULTS=drop_index (made again at the next start without it). On a partitioned table the
  * index is made on every partition.
  */
+/** The advisory lock key of APP_FAULTS=serial_writes. */
+const SERIAL_WRITES_LOCK = 7_340_001;
+
+/**
+ * APP_FAULTS=audit_trigger: a row-level trigger on items copies each insert and update into
+ * audit_log inside the writer's transaction; without the fault, no such trigger.
+ */
+export async function ensureAuditTrigger(db: Queryable, present: boolean): Promise<void> {
+  if (!present) {
+    await db.query(`DROP TRIGGER IF EXISTS items_audit ON items`);
+    return;
+  }
+  await db.query(`CREATE OR REPLACE FUNCTION items_audit() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO audit_log (method, route, outcome, remote_addr, run_id, request_id, detail)
+      VALUES (TG_OP, 'items', 'row', '', NEW.test_run_id::text, '', to_jsonb(NEW));
+      RETURN NEW;
+    END $$`);
+  await db.query(`CREATE OR REPLACE TRIGGER items_audit AFTER INSERT OR UPDATE ON items FOR EACH ROW EXECUTE FUNCTION items_audit()`);
+}
+
 export async function ensureListingIndex(db: Queryable, present: boolean): Promise<void> {
   await db.query(present ? `CREATE INDEX IF NOT EXISTS items_project_created_idx ON items (project_id, created_at DESC, id DESC)` : `DROP INDEX IF EXISTS items_project_created_idx`);
 }

@@ -3,6 +3,9 @@
  * the perf project would prove nothing. app/ built in-process with the faults on, on the suite's
  * database; each test seeds its own scratch run and removes it.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import type { Fault } from '../../app/faults';
 import { expect, test } from '../../fixtures';
@@ -88,5 +91,72 @@ test.describe('APP_FAULTS', () => {
       await f.app.close();
       await seedClient.cleanup(scratch);
     }
+  });
+
+  test('serial_writes: an item insert waits for the one advisory lock every insert takes', async ({ inProcessApp, serviceToken, run, seedClient, verifyDatabaseUrl }) => {
+    const scratch = `${run.runId}-fault-serial`;
+    const f = await faulty(inProcessApp, ['serial_writes'], serviceToken, scratch, run.seed);
+    const holder = new pg.Client({ connectionString: verifyDatabaseUrl! });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT pg_advisory_xact_lock(7340001)');
+      const post = f.app.inject({ method: 'POST', url: `/v1/projects/${f.project}/items`, headers: { authorization: `Bearer ${f.token}` }, payload: { title: 'queued' } });
+      await expect
+        .poll(async () => (await holder.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 7340001 AND NOT granted`)).rows[0]!.n)
+        .toBeGreaterThan(0);
+      await holder.query('COMMIT');
+      expect((await post).statusCode).toBe(201);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => {});
+      await holder.end();
+      await f.app.close();
+      await seedClient.cleanup(scratch);
+    }
+  });
+
+  test("broad_invalidation: one account's write drops another account's cached dashboard", async ({ inProcessApp, serviceToken, run, seedClient }) => {
+    const scratch = `${run.runId}-fault-broad`;
+    for (const [faults, expected] of [
+      [['broad_invalidation'], /miss/],
+      [[], /hit/],
+    ] as const) {
+      const f = await faulty(inProcessApp, [...faults], serviceToken, scratch, run.seed);
+      try {
+        const other = buildAccount({
+          seed: `${run.seed}-other`,
+          runId: scratch,
+          ttlSeconds: 600,
+          path: 'faults/1',
+          shape: { projects: 1, itemsPerProject: 2, commentDepth: 0, attachmentRate: 0, tagsPerItem: 0 },
+        });
+        const seeded = (
+          await f.app.inject({ method: 'POST', url: '/internal/test/seedAccount', headers: { 'x-test-service-token': serviceToken }, remoteAddress: '127.0.0.1', payload: other })
+        ).json() as { token: string; projectIds: string[] };
+        await f.get('/v1/dashboard');
+        expect(String((await f.get('/v1/dashboard')).headers['x-cache'])).toMatch(/hit/);
+        const write = await f.app.inject({ method: 'POST', url: `/v1/projects/${seeded.projectIds[0]}/items`, headers: { authorization: `Bearer ${seeded.token}` }, payload: { title: 'elsewhere' } });
+        expect(write.statusCode).toBe(201);
+        expect(String((await f.get('/v1/dashboard')).headers['x-cache']), `faults: ${faults.join(', ') || 'none'}`).toMatch(expected);
+      } finally {
+        await f.app.close();
+        await seedClient.cleanup(scratch);
+      }
+    }
+  });
+
+  test('fsync_log: every answer leaves its access line on disk before it goes', async ({ inProcessApp, serviceToken, run, seedClient }) => {
+    const scratch = `${run.runId}-fault-fsync`;
+    const f = await faulty(inProcessApp, ['fsync_log'], serviceToken, scratch, run.seed);
+    const file = path.join(tmpdir(), `pressure-app-access-${process.pid}.log`);
+    try {
+      const res = await f.get('/v1/me');
+      expect(res.statusCode).toBe(200);
+      expect(readFileSync(file, 'utf8')).toContain(`"url":"/v1/me"`);
+    } finally {
+      await f.app.close();
+      await seedClient.cleanup(scratch);
+    }
+    expect(existsSync(file), 'the log goes with the app').toBe(false);
   });
 });

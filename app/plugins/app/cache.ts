@@ -51,6 +51,8 @@ export default fp<{ ttlMs: number; maxEntries: number; faults: Faults }>(
     const lookups = new client.Counter({ name: 'cache_lookups_total', help: 'Dashboard fragment lookups by result', labelNames: ['fragment', 'result'], registers: [fastify.metrics] });
     const computations = new client.Counter({ name: 'cache_computations_total', help: 'Dashboard fragments computed from the database', labelNames: ['fragment'], registers: [fastify.metrics] });
     const off = opts.faults.has('cache_off');
+    // APP_FAULTS=broad_invalidation: a write drops every account's fragments, not the writer's.
+    const broad = opts.faults.has('broad_invalidation');
 
     // Each account's keys, so that a write or an evict finds them without walking the cache
     // (whose keys() skips expired entries that still hold memory).
@@ -121,6 +123,11 @@ export default fp<{ ttlMs: number; maxEntries: number; faults: Faults }>(
         return value as never;
       },
       invalidate(accountId) {
+        if (broad) {
+          for (const id of [...byAccount.keys()]) generations.set(id, ++clock);
+          entries.clear();
+          return;
+        }
         generations.set(accountId, ++clock);
         // No key of an older generation can be read again: their memory goes now.
         drop(accountId);

@@ -49,7 +49,7 @@ export function decodeCursor(raw: string, acceptOffsets = false): PageCursor {
  *                        what it costs.
  * APP_FAULTS=offset_pagination keeps the cursors but puts an OFFSET behind them.
  */
-const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean; fullRows: boolean; exactTotals: boolean }> = async (fastify, opts) => {
+const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean; fullRows: boolean; exactTotals: boolean; serialWrites: boolean }> = async (fastify, opts) => {
   fastify.post(
     '/projects/:id/items',
     {
@@ -60,7 +60,7 @@ const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean; fullRows: bool
       },
     },
     async (request, reply) => {
-      const row = await sql.createItem(fastify.db, request.account.id, request.params.id, request.body);
+      const row = await sql.createItem(fastify.db, request.account.id, request.params.id, request.body, opts.serialWrites);
       if (!row) throw notFound('project', request.params.id);
       // After the item committed: a worker must find it. (A crash in between loses the
       // follow-up work; an outbox table would close that gap, at one more write per item.)
