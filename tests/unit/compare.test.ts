@@ -157,6 +157,13 @@ describe('comparing two runs without rules', () => {
       ['signal', 'mean', 'warn'],
     ]);
     assert.ok(!c.findings.some((f) => f.metric === 'process_resident_memory_bytes'), 'memory within its rounds: nothing');
+    // Capacity side by side, with what rose beside it.
+    assert.deepEqual(
+      c.decision?.figures?.map((x) => [x.metric, x.base, x.candidate]),
+      [['knee', [16, 16, 16], [4, 4, 4]]],
+    );
+    assert.match(compareMarkdown(c), /\| mix\.ramp \| knee \(highest load within the objective\) \| 16, 16, 16 \| 4, 4, 4 \| ×0\.\d\d–×0\.\d\d \|/);
+    assert.match(compareMarkdown(c), /What the backend's gauges say rose: .*db_pool_waiting_clients/);
     // One round a side: the knee by its ratio alone (a warning), no gauge judged.
     const one = compareRuns(side('base', [at(16, 0, 1.2e8)]), side('candidate', [at(4, 6, 1.2e8)]));
     assert.deepEqual(

@@ -451,6 +451,7 @@ function judgeRounds(x: Ctx): { improvements: Finding[]; decision: Decision } {
   // Benjamini–Yekutieli's false coverage rate: intervals of R selected among m at level α·R/m.
   const selectedAlpha = (rules.fdr * Math.max(selected, 1)) / family.length;
   const open: string[] = [];
+  const figures: NonNullable<Decision['figures']> = [];
   const best = new Map<number, { k: number; dir: 'worse' | 'better' }>();
   usable.forEach((e, k) => {
     const t = judged.tests[k]!;
@@ -498,6 +499,11 @@ function judgeRounds(x: Ctx): { improvements: Finding[]; decision: Decision } {
     const t = judged.tests[k]!;
     const { sc, rule, lift } = e;
     const lowerIsWorse = metricDef(sc.metric)?.lowerIsWorse === true;
+    // A scenario's own figures side by side, found or not: a knee's rounds and their interval.
+    if (sc.kind === 'single') {
+      const [lo, hi] = mixtureInterval(t.estimate, t.variance, tausOf(rule), rules.fdr, t.nu);
+      figures.push({ scenario: sc.scenario, metric: sc.metric, base: sc.base, candidate: sc.cand, interval: [round3(Math.exp(lo)), round3(Math.exp(hi))] });
+    }
     if (!(q[k]! < rules.fdr)) {
       // A figure of the scenario that could still fail keeps the comparison open (a knee not yet settled).
       const [lo, hi] = mixtureInterval(t.estimate, t.variance, tausOf(rule), rules.fdr, t.nu);
@@ -552,6 +558,7 @@ function judgeRounds(x: Ctx): { improvements: Finding[]; decision: Decision } {
           ? 'every shift test is found or can no longer fail'
           : `${open.length} of ${usable.length} shift tests could still fail`,
       prior: { s2: round6(judged.prior.s2), df: Number.isFinite(judged.prior.df) ? round3(judged.prior.df) : null },
+      ...(figures.length && { figures }),
     },
   };
 }

@@ -93,6 +93,15 @@ export function compareMarkdown(c: Comparison): string {
   };
   if (c.environment?.length)
     lines.push('## ⚠️ The two sides ran on different environments', '', ...c.environment.map((d) => `- ${d}`), '', 'A difference in latency may come from these, not from the code.', '');
+  if (d?.figures?.length) {
+    lines.push("## Capacity and the scenarios' own figures", '', '| scenario | figure | base rounds | candidate rounds | candidate / base |', '| --- | --- | --- | --- | --- |');
+    for (const x of d.figures) lines.push(`| ${x.scenario} | ${nameOf(x.metric)} | ${x.base.join(', ')} | ${x.candidate.join(', ')} | ${times(x.interval[0])}–${times(x.interval[1])} |`);
+    lines.push('');
+    // What saturated: the gauges that rose where a figure fell, from the backend's own signals.
+    const gauges = c.findings.filter((f) => f.kind === 'signal');
+    if (gauges.length)
+      lines.push(`What the backend's gauges say rose: ${gauges.map((g) => `${g.scenario} ${g.metric} ${g.stat} ${num(g.base, g.unit)} → ${num(g.candidate, g.unit)}`).join('; ')}.`, '');
+  }
   list('Failing', fails);
   list('Warnings', warns);
   list('Improved', c.improvements);

@@ -120,6 +120,12 @@ export type Decision = {
   why: string;
   /** The prior of the run-to-run variances (log scale), and its degrees of freedom (null: infinite). */
   prior?: { s2: number; df: number | null };
+  /**
+   * Each scenario's own figures (a knee: the highest load that kept the objective) round by round
+   * on each side, and the candidate's over the base's as an interval: capacity side by side,
+   * whether it moved or not.
+   */
+  figures?: { scenario: string; metric: string; base: number[]; candidate: number[]; interval: [number, number] }[];
 };
 
 export type Comparison = {
