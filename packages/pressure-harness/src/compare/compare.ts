@@ -403,7 +403,7 @@ function judgeRounds(x: Ctx): { improvements: Finding[]; decision: Decision } {
       floor: e.s.sampling,
       group: primary(e) ? '' : 'diagnostics',
     })),
-    ...scalarSeries.map((e) => ({ ...e, group: 'scalars' })),
+    ...scalarSeries.map((e) => ({ ...e, group: e.sc.kind })),
   ]);
   const rounds: [number, number] = [x.b.perRound.length, x.c.perRound.length];
   const improvements: Finding[] = [];
