@@ -103,7 +103,7 @@ const compare = (base: Round[], candidate: Round[]): Comparison =>
 const probeFindings = (r: Round) => r.files.flatMap((f) => (f.probes ?? []).flatMap((p) => probeFailing(p).map((x) => formatProbeFinding(p, x))));
 
 /** The most rounds of a faulty app: more are run only while the comparison is not decided (sequential.ts: looking after each round is sound). */
-const MAX_FAULT_ROUNDS = 3;
+const MAX_FAULT_ROUNDS = 2;
 /** Another round, while nothing failed, no probe decided, and the shift tests are not settled. */
 const wantsAnotherRound = (c: Comparison, rounds: Round[]) => rounds.length < MAX_FAULT_ROUNDS && !failing(c).length && !rounds.some((r) => probeFindings(r).length) && c.decision?.decided !== true;
 
