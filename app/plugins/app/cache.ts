@@ -124,8 +124,10 @@ export default fp<{ ttlMs: number; maxEntries: number; faults: Faults }>(
       },
       invalidate(accountId) {
         if (broad) {
-          for (const id of [...byAccount.keys()]) generations.set(id, ++clock);
-          entries.clear();
+          for (const id of [accountId, ...byAccount.keys()]) {
+            generations.set(id, ++clock);
+            drop(id);
+          }
           return;
         }
         generations.set(accountId, ++clock);
