@@ -50,7 +50,7 @@ export type ScenarioFile = {
   /** What the run ran on (pg/environment.ts); absent in older files. */
   environment?: Environment;
   /**
-   * The backend's gauges over the scenario (GET METRICS_PATH every half second, load/signals.ts):
+   * The backend's gauges over the scenario (GET METRICS_PATH every 200 ms, load/signals.ts):
    * per gauge, its mean and highest sample. Absent where the backend serves no Prometheus text.
    */
   signals?: Record<string, SignalSummary>;
