@@ -10,7 +10,7 @@
  * run must be intact (same content digest) with no dead tuples in its storage, and the cleaned
  * run must have no row left. Writes bench-results/cleanup.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeJson } from 'pressure-harness/report';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { partitionName } from '../app/sql/partitions.js';
@@ -97,8 +97,7 @@ await withBackend(settings, async ({ client }) => {
 
     const seedSeconds = +(seeds.reduce((a, b) => a + b, 0) / seeds.length).toFixed(2);
     const out = { seedSeconds, methods: results, notes: "each method removes a freshly seeded run; ratio = cleanup seconds / that run's seed seconds; seedSeconds is their mean" };
-    mkdirSync('bench-results', { recursive: true });
-    writeFileSync('bench-results/cleanup.json', `${JSON.stringify(out, null, 2)}\n`);
+    writeJson('bench-results/cleanup.json', out);
     const inUse = results.partition_drop;
     console.log(`  in use: partition_drop at ${(inUse.ratio * 100).toFixed(2)}% of seed time (target <= 5%), other run intact: ${inUse.otherRunIntact}`);
     console.log('  wrote bench-results/cleanup.json');

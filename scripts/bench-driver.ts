@@ -6,7 +6,7 @@
  * writes bench-results/driver.json as { rps, autocannonRps, ratio } (target ratio >= 0.8): the
  * engine's own cost must not distort what it measures.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeJson } from 'pressure-harness/report';
 import autocannon from 'autocannon';
 import { runLoad } from 'pressure-harness/load';
 import { failAndExit, flagsOrExit, settingsOrExit, withBackend } from './backend.js';
@@ -46,8 +46,7 @@ await withBackend(settings, async () => {
     seconds,
     client: 'undici Pool (pressure-harness/src/load/engine.ts), closed model',
   };
-  mkdirSync('bench-results', { recursive: true });
-  writeFileSync('bench-results/driver.json', `${JSON.stringify(result, null, 2)}\n`);
+  writeJson('bench-results/driver.json', result);
   console.log(`  engine ${result.rps} req/s, autocannon ${result.autocannonRps} req/s: ratio ${result.ratio} (target >= 0.8)`);
   console.log('  wrote bench-results/driver.json');
 });

@@ -16,7 +16,7 @@
  * Writes bench-results/large.json. Exits 1 when a scenario breaks its budget, anything is left
  * behind, or the perf project does not end within its bound.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeJson } from 'pressure-harness/report';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { adminQuery, withDatabase } from '../app/db/clone.js';
@@ -171,8 +171,7 @@ const result = {
     'cleanup: the restored run removed by run ID (cleanupRun: counts, then each partition detached CONCURRENTLY and dropped) while a reader queried every parent table; slowestReadMs is the slowest of those reads. ' +
     'scenarios: each perf scenario on the restored dataset, its verdict against its budgets and p95 latency.',
 };
-mkdirSync('bench-results', { recursive: true });
-writeFileSync('bench-results/large.json', `${JSON.stringify(result, null, 2)}\n`);
+writeJson('bench-results/large.json', result);
 
 console.log(`\nbench:large: ${s.rows.toLocaleString('en-US')} rows; seed ${s.seconds.toFixed(0)} s, restore ${m.restoreSeconds.toFixed(1)} s, cleanup ${m.cleanup.seconds.toFixed(1)} s`);
 for (const [id, r] of Object.entries(perf.scenarios))

@@ -12,7 +12,7 @@
  *    sizes. Exits 1 when the perf project fails on the big dataset, the restore takes 10 s or
  *    more, or the dataset has fewer than 5 million rows.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeJson } from 'pressure-harness/report';
 import { SEED_PROFILES, type SeedProfile } from '../config/settings.js';
 import { formatPlan, planOf } from '../seed/plan.js';
 import { resolveKnobs } from '../seed/profiles.js';
@@ -75,8 +75,7 @@ const result = {
     'restoreSeconds: CREATE DATABASE … TEMPLATE of the saved dataset, as a run restores it. plan: the estimate made before seeding, at the rates measured earlier on this machine. ' +
     `scenarios: each scenario's verdict and p95 latency on ${profile} (restored) and on smoke (generated).`,
 };
-mkdirSync('bench-results', { recursive: true });
-writeFileSync('bench-results/scale.json', `${JSON.stringify(result, null, 2)}\n`);
+writeJson('bench-results/scale.json', result);
 
 console.log(`\nbench:scale (${profile} beside smoke):`);
 for (const id of ids) {

@@ -16,7 +16,8 @@
  * is the median of the rounds' own: the machine's drift over a minute was larger than the gap
  * measured (see scripts/measure-dataset.ts). Writes bench-results/seed-sql.json.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { writeJson } from 'pressure-harness/report';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -154,8 +155,7 @@ try {
       'adapter: seedSql with generator workers (generatorThreads), keys reserved up front, root rows in one transaction, then chunks of ~20,000 rows each in its own transaction on 2 connections, foreign keys enforced, ledger, ANALYZE. ' +
       'raw COPY: one thread generating, three COPYs at once into tables with the same columns, checks and indexes, no foreign keys, no ledger, no ANALYZE.',
   };
-  mkdirSync('bench-results', { recursive: true });
-  writeFileSync('bench-results/seed-sql.json', `${JSON.stringify(result, null, 2)}\n`);
+  writeJson('bench-results/seed-sql.json', result);
   console.log(`  ratio raw COPY/adapter = ${result.ratio} (target >= 0.8) at ${plan.total.toLocaleString('en-US')} rows; wrote bench-results/seed-sql.json`);
 } finally {
   await db.end().catch(() => {});

@@ -13,7 +13,7 @@
  * 3. Saves the dataset and times restoring it the way a run does (a clone of its database).
  * Writes bench-results/seed.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeJson } from 'pressure-harness/report';
 import { SEED_PROFILES, type SeedProfile } from '../config/settings.js';
 import { resolveKnobs } from '../seed/profiles.js';
 import { failAndExit, flagsOrExit, settingsOrExit, withBackend } from './backend.js';
@@ -62,8 +62,7 @@ await withBackend(settings, async () => {
       "With rounds > 1, seed and COPY alternate (each round seeds a fresh database, then COPYs its rows): ratio is the median of the rounds' own ratios, seconds and copySeconds that round's. " +
       'restoreSeconds: CREATE DATABASE … TEMPLATE of the saved dataset, as a run restores it. bytesOnDisk: the saved database, vacuumed and analysed.',
   };
-  mkdirSync('bench-results', { recursive: true });
-  writeFileSync('bench-results/seed.json', `${JSON.stringify(result, null, 2)}\n`);
+  writeJson('bench-results/seed.json', result);
   console.log(`  ratio endpoints/COPY = ${result.ratio} (target >= 0.9); restore/generate = ${result.restoreRatio} (target < 0.2)`);
   console.log('  wrote bench-results/seed.json');
 });

@@ -12,7 +12,7 @@
  * is printed too: the largest leak this run's length cannot rule out.
  * Writes bench-results/soak.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeJson } from 'pressure-harness/report';
 import { runLoad } from 'pressure-harness/load';
 import { buildAccount } from '../seed/factories.js';
 import { failAndExit, flagsOrExit, settingsOrExit, withBackend } from './backend.js';
@@ -119,8 +119,7 @@ await withBackend(settings, async ({ client, service, baseUrl }) => {
       notes:
         "Heap used after a full GC (the app's POST /internal/test/heap), after each window of mixed load (dashboards, listings, reads, new items, edits; 8 virtual users). Slope: ordinary least squares over the second half of the samples (the first is warm-up), 95% CI from its standard error and Student's t with n-2 degrees of freedom. levelsOff: the CI reaches 0 (no significant growth at 5%) and the slope is under the limit; ci95[1] is the largest growth this run cannot rule out.",
     };
-    mkdirSync('bench-results', { recursive: true });
-    writeFileSync('bench-results/soak.json', `${JSON.stringify(result, null, 2)}\n`);
+    writeJson('bench-results/soak.json', result);
     console.log(
       `bench:soak: ${requests.toLocaleString('en-US')} requests in ${seconds} s; heap slope ${result.slopeBytesPer1000Requests} B per 1,000 requests (95% CI ${result.ci95.join(' to ')}): ${result.levelsOff ? 'levels off (no growth beyond noise)' : 'still growing'}; wrote bench-results/soak.json`,
     );

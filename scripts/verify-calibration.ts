@@ -17,12 +17,12 @@
  * says by how much.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { compareRuns, failing, type Finding } from 'pressure-harness/compare';
 import { buckets, createHistogram, deserializeRoute, type Histogram, recordMs, serializeRoute } from 'pressure-harness/load';
-import { readScenarioFiles, type ScenarioFile } from 'pressure-harness/report';
+import { writeJson, readScenarioFiles, type ScenarioFile } from 'pressure-harness/report';
 import { SEED_PROFILES } from '../config/settings.js';
 import { failAndExit, flagsOrExit, settingsOrExit } from './backend.js';
 import { perfRunAgainst, startBackend, suiteRules } from './compare-runs.js';
@@ -230,8 +230,7 @@ const result = {
   notes:
     'A claim is a shift finding or improvement between runs of the same clean version: every one is false. rate = crossings / tests: how often a clean test printed at least that confidence; calibrated when rate <= 1 − printed. Pairs share runs, so they are not independent; the rates are estimates.',
 };
-mkdirSync('bench-results', { recursive: true });
-writeFileSync('bench-results/calibration.json', `${JSON.stringify(result, null, 2)}\n`);
+writeJson('bench-results/calibration.json', result);
 
 console.log(
   `\n${COMMAND}: ${runs} clean runs (${profile}, one core kept busy), ${pairs.length} comparisons (${byRounds.map((b) => `${b.comparisons} of ${b.roundsASide} a side`).join(', ')}), ${tests} shift tests`,

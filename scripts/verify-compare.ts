@@ -7,6 +7,7 @@
  * the index, and the clean pair (the same commit twice) must pass. Writes
  * bench-results/compare-refs.json with both verdicts, their findings and wall times.
  */
+import { writeJson } from 'pressure-harness/report';
 import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,7 +68,7 @@ try {
     clean: { exit: clean.code, seconds: clean.seconds, failing: failing(clean.output) },
   };
   const ok = result.dropped.exit === 1 && result.dropped.namesIndex && result.clean.exit === 0;
-  writeFileSync(path.join(ROOT, 'bench-results', 'compare-refs.json'), `${JSON.stringify({ ...result, ok }, null, 2)}\n`);
+  writeJson(path.join(ROOT, 'bench-results', 'compare-refs.json'), { ...result, ok });
   console.log(
     `verify:compare: dropped ${INDEX}: exit ${dropped.code} in ${dropped.seconds} s, ${result.dropped.failing.length} failing${result.dropped.namesIndex ? ', naming the index' : ', NOT naming the index'}; clean pair: exit ${clean.code} in ${clean.seconds} s → bench-results/compare-refs.json`,
   );

@@ -32,7 +32,6 @@
  * clean round's scale probe has one.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { FAULTS, type Fault, parseFaults } from '../app/faults.js';
@@ -40,7 +39,7 @@ import { formatOutcome } from 'pressure-harness/budgets';
 import { compareRuns, failing, type Comparison, type CompareRules } from 'pressure-harness/compare';
 import { formatFinding } from 'pressure-harness/compare';
 import { formatProbeFinding, probeFailing } from 'pressure-harness/compare';
-import type { ScenarioFile } from 'pressure-harness/report';
+import { writeJson, type ScenarioFile } from 'pressure-harness/report';
 import { SEED_PROFILES } from '../config/settings.js';
 import { failAndExit, flagsOrExit, settingsOrExit } from './backend.js';
 import { perfRunAgainst, startBackend, suiteRules } from './compare-runs.js';
@@ -250,8 +249,7 @@ const out = {
   totalSeconds: sec(started),
   at: new Date().toISOString(),
 };
-mkdirSync('bench-results', { recursive: true });
-writeFileSync('bench-results/faults.json', `${JSON.stringify(out, null, 2)}\n`);
+writeJson('bench-results/faults.json', out);
 
 for (const f of faults) {
   const r = results[f]!;
