@@ -48,7 +48,6 @@ export type { Compared } from '../report/results.js';
 export type Side = { label: string; rounds: Compared[][] };
 
 type Routes = Map<string, Map<string, RouteMetrics>>;
-type Singles = Map<string, Record<string, number>>;
 
 /** One side's scenarios, routes merged across rounds (histograms added exactly), and each round apart. */
 /**
@@ -65,7 +64,7 @@ const decode = (s: Parameters<typeof deserializeRoute>[0]) => {
 /** One round's scalar of a scenario: its own figure (a knee) or a backend gauge's mean or max. */
 type Scalar = { scenario: string; metric: string; stat: string; kind: 'single' | 'signal'; value: number };
 
-function collect(rounds: Compared[][]): { merged: Routes; perRound: Routes[]; singles: Singles; expected: Map<string, number[]>; scalars: Map<string, Scalar>[] } {
+function collect(rounds: Compared[][]): { merged: Routes; perRound: Routes[]; expected: Map<string, number[]>; scalars: Map<string, Scalar>[] } {
   const perRound = rounds.map((files) => {
     const r: Routes = new Map();
     for (const f of files) {
@@ -87,16 +86,6 @@ function collect(rounds: Compared[][]): { merged: Routes; perRound: Routes[]; si
       merged.set(scenario, m);
     }
   }
-  // A scenario's own figures: the worse of the rounds stands, as in a merge of shards.
-  const singles: Singles = new Map();
-  for (const f of rounds.flat()) {
-    const s = singles.get(f.scenario) ?? {};
-    for (const [k, v] of Object.entries(f.raw.singles)) {
-      if (typeof v !== 'number') continue;
-      s[k] = worseSingle(k, s[k], v);
-    }
-    singles.set(f.scenario, s);
-  }
   const expected = new Map<string, number[]>();
   for (const f of rounds.flat()) expected.set(f.scenario, [...new Set([...(expected.get(f.scenario) ?? []), ...f.raw.expected])]);
   // Per round, a scenario's scalars: its own figures, and each backend gauge's mean and highest
@@ -117,7 +106,7 @@ function collect(rounds: Compared[][]): { merged: Routes; perRound: Routes[]; si
     }
     return m;
   });
-  return { merged, perRound, singles, expected, scalars };
+  return { merged, perRound, expected, scalars };
 }
 
 /** The noisy histograms of a route: latency and service time, and every noisy sample metric. */
@@ -304,8 +293,14 @@ function statusMixFinding(x: Ctx, scenario: string, route: string, bm: RouteMetr
 
 /** The scenario's own figures (a knee, a drift): worse by a ratio. */
 function singleFindings(x: Ctx, scenario: string): void {
-  const bs = x.b.singles.get(scenario) ?? {};
-  const cs = x.c.singles.get(scenario) ?? {};
+  // The worse of a side's rounds stands, as in a merge of shards.
+  const worst = (side: Collected) => {
+    const out: Record<string, number> = {};
+    for (const round of side.scalars) for (const v of round.values()) if (v.kind === 'single' && v.scenario === scenario) out[v.metric] = worseSingle(v.metric, out[v.metric], v.value) ?? v.value;
+    return out;
+  };
+  const bs = worst(x.b);
+  const cs = worst(x.c);
   for (const metric of Object.keys(bs)) {
     if (cs[metric] === undefined || ignored(x.rules, scenario, null, metric)) continue;
     x.compared++;
@@ -499,18 +494,15 @@ function judgeRounds(x: Ctx): { improvements: Finding[]; decision: Decision } {
     const t = judged.tests[k]!;
     const { sc, rule, lift } = e;
     const lowerIsWorse = metricDef(sc.metric)?.lowerIsWorse === true;
-    // A scenario's own figures side by side, found or not: a knee's rounds and their interval.
     if (sc.kind === 'single') {
       const [lo, hi] = mixtureInterval(t.estimate, t.variance, tausOf(rule), rules.fdr, t.nu);
+      // A scenario's own figures side by side, found or not: a knee's rounds and their interval.
       figures.push({ scenario: sc.scenario, metric: sc.metric, base: sc.base, candidate: sc.cand, interval: [round3(Math.exp(lo)), round3(Math.exp(hi))] });
-    }
-    if (!(q[k]! < rules.fdr)) {
-      // A figure of the scenario that could still fail keeps the comparison open (a knee not yet settled).
-      const [lo, hi] = mixtureInterval(t.estimate, t.variance, tausOf(rule), rules.fdr, t.nu);
+      // One that could still fail keeps the comparison open (a knee not yet settled).
       const reach = Math.exp(lowerIsWorse ? -lo : hi);
-      if (sc.kind === 'single' && Number.isFinite(rule.failRatio) && reach >= rule.failRatio) open.push(`${sc.scenario}//${sc.metric}`);
-      return;
+      if (!(q[k]! < rules.fdr) && Number.isFinite(rule.failRatio) && reach >= rule.failRatio) open.push(`${sc.scenario}//${sc.metric}`);
     }
+    if (!(q[k]! < rules.fdr)) return;
     const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
     const [bm, cm] = [mean(sc.base), mean(sc.cand)];
     const worseWay = (lowerIsWorse ? -1 : 1) * Math.sign(t.estimate) > 0;
