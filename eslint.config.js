@@ -38,8 +38,6 @@ export default tseslint.config(
           zones: [
             zone(PKG, './app', 'the package is generic: it may not import the reference backend. Move what both need into its contract/.'),
             zone(PKG, './examples', 'the package is generic: it may not import an example backend or its suite.'),
-            zone(PKG, './devdb', "the package is generic: devdb/ is how this repo's backends get a PostgreSQL, not part of the package."),
-            ...[PKG, './app', './examples', ...SUITE].map((s) => zone('./devdb', s, 'devdb/ starts a PostgreSQL for a backend: it may not import a backend, the harness or a suite.')),
             ...SUITE.map((s) => zone(PKG, s, "the package may not import app/'s suite: the suite is built from the package, not the reverse.")),
             ...['./app', './examples', ...SUITE].map((s) => zone(s, PKG, "import the package by its name ('pressure-harness/<entry>'), as a user would, not its sources by path.")),
             ...[...SUITE, './examples'].map((s) => zone('./app', s, 'app/ is a backend: it may not import a suite that tests it.')),
@@ -50,8 +48,14 @@ export default tseslint.config(
     },
   },
   {
-    // app/ shares only the contract with the harness: a backend owes its tests nothing else.
+    // app/ shares only the contract with the harness (and starts its PostgreSQL from the package's
+    // embedded/): a backend owes its tests nothing else.
     files: ['app/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^pressure-harness(?!/contract$)', message: 'app/ may import only pressure-harness/contract.' }] }] },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^pressure-harness(?!/(contract|embedded)$)', message: 'app/ may import only pressure-harness/contract and pressure-harness/embedded.' }] },
+      ],
+    },
   },
 );

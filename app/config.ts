@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { type Env, SettingsError, int, oneOf, parseEnv, port, postgresUrl } from 'pressure-harness/contract';
 import { parseFaults, type Faults } from './faults.js';
-import { embeddedDataDir } from '../devdb/url.js';
+import { embeddedDataDir } from 'pressure-harness/embedded';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 

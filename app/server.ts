@@ -9,7 +9,7 @@ import { config as loadDotenv } from 'dotenv';
 import { buildApp } from './app.js';
 import { loadAppConfig } from './config.js';
 import { SettingsError } from 'pressure-harness/contract';
-import { type EmbeddedServer, startEmbeddedPostgres } from '../devdb/embedded.js';
+import { type EmbeddedServer, startEmbeddedPostgres } from 'pressure-harness/embedded';
 import { type Clone, cloneDataset, databaseOf, dropOrphanClones } from './db/clone.js';
 import { migrate } from './db/migrate.js';
 import { createPool } from './db/pool.js';

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { embeddedDataDir, embeddedUrl } from '../devdb/url.js';
+import { embeddedDataDir, embeddedUrl } from 'pressure-harness/embedded';
 import { FAULTS, parseFaults } from '../app/faults.js';
 import { type Env, formatProblems, int, oneOf, optionalFraction, optionalInt, port, SettingsError } from 'pressure-harness/contract';
 import { type BackendSpec, type HarnessSettings, loadHarnessSettings, projectsNamed } from 'pressure-harness/config';

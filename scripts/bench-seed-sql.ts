@@ -26,7 +26,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { freePort } from 'pressure-harness/cli';
 import { copyValue, defaultThreads, generateDomain, isRef, planDomain, seedSql } from 'pressure-harness/seed';
-import { startEmbeddedPostgres } from '#devdb/embedded.js';
+import { startEmbeddedPostgres } from 'pressure-harness/embedded';
 import { domainOf, sqlMapping } from '../examples/conduit/suite/domain.js';
 import { failAndExit, flagsOrExit } from './backend.js';
 

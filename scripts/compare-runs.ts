@@ -14,7 +14,7 @@ import 'pressure-harness/metrics';
 import '../fixtures/metrics.js';
 import { appServerEnv, type Settings } from '../config/settings.js';
 import { freePort, startAppProcess, waitHealthy, type AppProcess } from './app-process.js';
-import { embeddedUrl } from '../devdb/url.js';
+import { embeddedUrl } from 'pressure-harness/embedded';
 
 /** The suite's tuning of the comparison, if it has one (budgets/compare.ts exporting `comparison`). */
 /** This suite's comparison rules (budgets/compare.ts over the defaults). */

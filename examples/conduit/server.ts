@@ -1,13 +1,13 @@
 /**
  * The only file of conduit that listens. DATABASE_URL names its PostgreSQL; unset, it starts an
- * embedded one (devdb/) on PG_PORT, its data in PG_DATA_DIR (default .pgdata beside this file),
+ * embedded one (pressure-harness/embedded) on PG_PORT, its data in PG_DATA_DIR (default .pgdata beside this file),
  * so the example runs with nothing but Node. The schema is applied at start (idempotent). SIGTERM closes the server, then the pool, then PostgreSQL.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../devdb/embedded.js';
+import { startEmbeddedPostgres } from 'pressure-harness/embedded';
 import { buildApp } from './app.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { expect, test } from '../../fixtures';
 import { type AppProcess, freePort, startAppProcess as startApp, waitHealthy } from '../../scripts/app-process';
 
-/** The cluster directory the app reports (it may be staged elsewhere: devdb/staging.ts). */
+/** The cluster directory the app reports (it may be staged elsewhere: pressure-harness/embedded). */
 function clusterDirOf(output: string): string {
   for (const line of output.split('\n')) {
     try {

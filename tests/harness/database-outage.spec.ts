@@ -1,13 +1,13 @@
 /**
  * The database goes away under the app: every request gets 503 with Retry-After (not 500),
  * /healthz says the database is unreachable, and when PostgreSQL is back the app serves again
- * by itself, without a restart. The test owns both: a PostgreSQL of its own (devdb) and an app
+ * by itself, without a restart. The test owns both: a PostgreSQL of its own (pressure-harness/embedded) and an app
  * on it through DATABASE_URL, on ports of their own.
  */
 import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { startEmbeddedPostgres } from '../../devdb/embedded.js';
+import { startEmbeddedPostgres } from 'pressure-harness/embedded';
 import { expect, test } from '../../fixtures';
 import { freePort, startAppProcess, waitHealthy } from '../../scripts/app-process';
 

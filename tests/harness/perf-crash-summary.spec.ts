@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type EmbeddedServer, startEmbeddedPostgres } from '../../devdb/embedded.js';
+import { type EmbeddedServer, startEmbeddedPostgres } from 'pressure-harness/embedded';
 import { expect, test } from '../../fixtures';
 import { type AppProcess, freePort, startAppProcess, waitHealthy } from '../../scripts/app-process';
 import { nestedRunEnv } from '../../scripts/nested-run';

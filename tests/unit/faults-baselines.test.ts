@@ -70,7 +70,7 @@ describe('baselines', () => {
 
 describe('embedded PostgreSQL staging', () => {
   it('mends dependency links left dangling by a deleted checkout, and keeps ones that resolve', async () => {
-    const { linkDependencies } = await import('../../devdb/staging.js');
+    const { linkDependencies } = await import('pressure-harness/embedded');
     const { existsSync, mkdirSync, readlinkSync, symlinkSync } = await import('node:fs');
     const modules = path.join(mkdtempSync(path.join(os.tmpdir(), 'stage-')), 'node_modules');
     mkdirSync(modules);
@@ -85,7 +85,7 @@ describe('embedded PostgreSQL staging', () => {
   });
 
   it("removes the staged data of a deleted checkout, and keeps a live checkout's, a running cluster's and one that names no source", async () => {
-    const { sweepOrphanedData, SOURCE_FILE } = await import('../../devdb/staging.js');
+    const { sweepOrphanedData, SOURCE_FILE } = await import('pressure-harness/embedded');
     const { existsSync, mkdirSync } = await import('node:fs');
     const root = mkdtempSync(path.join(os.tmpdir(), 'pgdata-'));
     const checkout = mkdtempSync(path.join(os.tmpdir(), 'checkout-'));

@@ -1,5 +1,5 @@
 /**
- * How an embedded PostgreSQL of devdb/ is reached: shared by the backend that starts it and the
+ * How an embedded PostgreSQL is reached: shared by the backend that starts it and the
  * suite that reads it directly (leak proof, PostgreSQL's statistics). Kept free of heavy imports on purpose.
  */
 export const EMBEDDED_USER = 'postgres';
