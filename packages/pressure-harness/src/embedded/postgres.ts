@@ -149,7 +149,10 @@ function supervise(server: EmbeddedPostgresServer, opts: { port: number; log: Lo
 async function stopServer(server: EmbeddedPostgresServer): Promise<void> {
   const child = (server as unknown as { process?: ChildProcess }).process;
   if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  await Promise.race([server.stop(), sleep(10_000)]);
+  let timer: NodeJS.Timeout | undefined;
+  // The timer is cleared once stopped: left pending, it would hold a short-lived process (a
+  // command-line verb) open for its full ten seconds.
+  await Promise.race([server.stop(), new Promise((r) => (timer = setTimeout(r, 10_000)))]).finally(() => clearTimeout(timer));
 }
 
 /** Who started the postmaster of this data directory (pid, port), if anyone said. */
