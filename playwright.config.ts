@@ -38,8 +38,9 @@ export default defineConfig<{}, HarnessOptions & SuiteOptions>({
   forbidOnly: CI,
   retries: 0, // a flaky correctness test is a bug to fix, not to retry
   workers: settings.workers,
-  // The perf reporter writes perf-results/summary.md and results.json after a run with perf tests.
-  reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }], perfReporter(settings.perf.resultsDir)],
+  // The perf reporter writes perf-results/summary.md and results.json after a run with perf tests,
+  // and records the run in the history store when HISTORY_DATABASE_URL or PERF_HISTORY_DIR names one.
+  reporter: [['list'], ['html', { open: 'never', outputFolder: 'playwright-report' }], perfReporter(settings.perf)],
   use: {
     ...harnessUse(settings, {
       databaseUrl: settings.verifyDatabaseUrl,

@@ -60,7 +60,7 @@ export default defineConfig<{}, HarnessOptions & ConduitOptions>({
   fullyParallel: true,
   retries: 0,
   workers: s.workers,
-  reporter: [['list'], ['html', { open: 'never', outputFolder: path.join(here, 'playwright-report') }], perfReporter(s.perf.resultsDir)],
+  reporter: [['list'], ['html', { open: 'never', outputFolder: path.join(here, 'playwright-report') }], perfReporter(s.perf)],
   outputDir: path.join(here, 'test-results'),
   use: {
     ...harnessUse(s, { databaseUrl, datasetLabel: `${s.suite.CONDUIT_AUTHORS} authors`, backend, domain: domainOf(s.suite.CONDUIT_AUTHORS) }),

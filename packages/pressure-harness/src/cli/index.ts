@@ -8,6 +8,7 @@ import { compare } from './compare.js';
 import { dataset } from './dataset.js';
 import { doctor } from './doctor.js';
 import { helpText, UsageError, type FlagSpec } from './args.js';
+import { history } from './history.js';
 import { merge } from './merge.js';
 import { verify } from './verify.js';
 import { SuiteError } from './suite.js';
@@ -15,7 +16,7 @@ import { SuiteError } from './suite.js';
 export type Verb = { name: string; summary: string; usage: string; about: string; example: string; flags: FlagSpec; run(argv: string[]): Promise<number> };
 
 /** The verbs, in the order --help lists them. */
-export const VERBS: readonly Verb[] = [compare, bisect, verify, merge, baseline, dataset, doctor];
+export const VERBS: readonly Verb[] = [compare, bisect, verify, merge, baseline, dataset, history, doctor];
 
 export function usage(): string {
   const w = Math.max(...VERBS.map((v) => v.name.length));
@@ -35,7 +36,7 @@ export function usage(): string {
 export { UsageError } from './args.js';
 export { SuiteError, loadSuite, type Suite } from './suite.js';
 export { failuresOf, perfRun, projectRun, type RunOptions, type RunResult } from './runs.js';
-export { freePort } from './sides.js';
+export { freePort } from '../embedded/url.js';
 
 export async function run(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;

@@ -7,11 +7,11 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { type BackendSpec, fill, type Placeholders, placeholdersOf } from '../config/backend.js';
 import { redactUrl, withClient, withDatabase, databaseOf } from '../pg/url.js';
 import pg from 'pg';
+import { freePort } from '../embedded/url.js';
 
 export type Side = {
   label: string;
@@ -25,18 +25,6 @@ export type Side = {
   keepDatabase(): string | undefined;
   stop(): Promise<void>;
 };
-
-/** A port nobody uses right now, from the OS. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const git = (cwd: string, args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 

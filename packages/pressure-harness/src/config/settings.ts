@@ -50,6 +50,8 @@ export const harnessShape = {
   PERF_SOAK_SECONDS: int(5, 86_400, 20),
   PERF_RAMP_HOLD_SECONDS: int(1, 3600, 4),
   PERF_RESULTS_DIR: z.string().min(1).default(PERF_RESULTS).describe('a directory path for perf results (summary.md, results.json, scenarios/)'),
+  HISTORY_DATABASE_URL: postgresUrl(),
+  PERF_HISTORY_DIR: z.string().min(1).optional().describe("a directory for the history store's embedded PostgreSQL (kept between runs)"),
   PERF_RELEASE: z.string().regex(BASELINE_TAG).optional().describe('the release tag this run measures, such as v1.4.0 (recorded in results.json)'),
 } as const;
 
@@ -68,7 +70,15 @@ export type PerfSettings = {
   budgetsDir: string;
   /** Where the suite keeps its release baselines (<tag>.json). */
   baselinesDir: string;
+  /**
+   * Where every perf run is recorded (history/): a shared PostgreSQL (HISTORY_DATABASE_URL, as a CI
+   * nightly uses), or an embedded one in a folder kept between runs (PERF_HISTORY_DIR); unset,
+   * runs are not recorded (`pressure history import` records them later).
+   */
+  history: HistoryTarget | null;
 };
+
+export type HistoryTarget = { url: string } | { dir: string };
 
 export type HarnessSettings = {
   /** Where the backend under test answers, path prefix included, no trailing slash. */
@@ -155,6 +165,7 @@ export function loadHarnessSettings<S extends EnvShape = Record<string, never>>(
       resultsDir: path.resolve(root, all.PERF_RESULTS_DIR),
       budgetsDir: path.resolve(root, o.budgetsDir),
       baselinesDir,
+      history: all.HISTORY_DATABASE_URL ? { url: all.HISTORY_DATABASE_URL } : all.PERF_HISTORY_DIR ? { dir: path.resolve(root, all.PERF_HISTORY_DIR) } : null,
     },
     suite,
   };

@@ -1,7 +1,7 @@
 /** The `use` block of a suite's playwright.config.ts, from validated settings: every harness option filled; and the perf reporter's entry. */
 import type { HarnessOptions } from '../fixtures/options.js';
 import { type BackendSpec, checkBackend } from './backend.js';
-import type { HarnessSettings } from './settings.js';
+import type { HarnessSettings, HistoryTarget, PerfSettings } from './settings.js';
 import type { Domain } from '../seed/domain.js';
 
 /**
@@ -39,8 +39,10 @@ export function harnessUse(
 }
 
 /** The reporter entry that writes summary.md and results.json after a run with perf tests; a suite anywhere in the tree can name it. */
-export function perfReporter(outputDir: string): [string, { outputDir: string }] {
+export function perfReporter(perf: string | Pick<PerfSettings, 'resultsDir' | 'history'>): [string, { outputDir: string; history?: HistoryTarget }] {
   // By package name: Playwright resolves a reporter against the config's folder, so a suite
-  // anywhere (and any working folder) finds the one installed beside it.
-  return ['pressure-harness/reporter', { outputDir }];
+  // anywhere (and any working folder) finds the one installed beside it. Given the perf
+  // settings, it also records each run in the history store they name.
+  if (typeof perf === 'string') return ['pressure-harness/reporter', { outputDir: perf }];
+  return ['pressure-harness/reporter', { outputDir: perf.resultsDir, ...(perf.history && { history: perf.history }) }];
 }

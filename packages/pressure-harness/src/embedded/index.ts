@@ -5,4 +5,4 @@
  */
 export { type EmbeddedServer, startEmbeddedPostgres } from './postgres.js';
 export { linkDependencies, locateEmbedded, reachableByOthers, SOURCE_FILE, sweepOrphanedData } from './staging.js';
-export { EMBEDDED_DATABASE, EMBEDDED_PASSWORD, EMBEDDED_USER, embeddedDataDir, embeddedUrl } from './url.js';
+export { EMBEDDED_DATABASE, EMBEDDED_PASSWORD, EMBEDDED_USER, embeddedDataDir, embeddedUrl, freePort } from './url.js';

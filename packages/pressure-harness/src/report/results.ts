@@ -19,6 +19,9 @@ import type { EndpointRow } from './tables.js';
 
 export const PERF_RESULTS = 'perf-results';
 
+/** The code a run measured: git commit and branch, and its release tag if it has one. */
+export type CodeOf = { commit: string | null; branch: string | null; release: string | null };
+
 export type ScenarioFile = {
   version: 2;
   scenario: string;
@@ -54,6 +57,9 @@ export type ScenarioFile = {
    * per gauge, its mean and highest sample. Absent where the backend serves no Prometheus text.
    */
   signals?: Record<string, SignalSummary>;
+  /** Which code ran, and when the scenario ended (the history store's keys); absent in older files. */
+  code?: CodeOf;
+  at?: string;
   /** Every metric against the baseline's recorded results (PERF_BASELINE), no rule written. */
   comparison?: { against: string; compared: number; tested: number; findings: Finding[]; improvements: Finding[] };
   /** The scenario's scale probes: its requests at two data sizes, every metric compared (compare/probe.ts). */

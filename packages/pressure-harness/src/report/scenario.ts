@@ -63,6 +63,8 @@ export function scenarioFile(o: {
   pg?: ScenarioFile['pg'];
   environment?: ScenarioFile['environment'];
   signals?: ScenarioFile['signals'];
+  code?: ScenarioFile['code'];
+  at?: string;
 }): ScenarioFile {
   return {
     version: 2,
@@ -84,6 +86,8 @@ export function scenarioFile(o: {
     baseline: o.baselineTag ? { tag: o.baselineTag, deltas: deltasOf(o.outcomes) } : null,
     details: o.details,
     sections: o.sections ?? [],
+    ...(o.code && { code: o.code }),
+    ...(o.at && { at: o.at }),
     ...(o.signals && { signals: o.signals }),
     ...(o.client && { client: o.client }),
     ...(o.environment && { environment: o.environment }),

@@ -62,6 +62,12 @@ export function mergeScenario(parts: ScenarioFile[], budgetFor: (id: string) => 
     // adding them up would count the same work twice. One shard's view stands.
     pg: parts.find((p) => p.pg?.available)?.pg ?? parts[0]!.pg,
     environment: parts.find((p) => p.environment)?.environment,
+    code: parts.find((p) => p.code)?.code,
+    at: parts
+      .map((p) => p.at)
+      .filter((a): a is string => Boolean(a))
+      .sort()
+      .at(-1),
     ...(baseline && { baseline }),
     rules: o.rules,
     probes: declared?.probes ?? [],
