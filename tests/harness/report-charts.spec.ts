@@ -50,7 +50,7 @@ test('should show every perf test with its charts and tables in the HTML report,
       TEST_SERVICE_TOKEN: serviceToken,
       SEED_PROFILE: 'smoke',
       SEED_DATASET: 'generate',
-      PERF_RAMP_HOLD_SECONDS: '2',
+      PERF_RAMP_HOLD_SECONDS: '1',
       PERF_RESULTS_DIR: path.join(work, 'perf-results'),
       PLAYWRIGHT_HTML_OUTPUT_DIR: reportDir,
     });
