@@ -57,6 +57,16 @@ test('should find the planted step and creep, and show them on the history page 
       server.once('exit', (code) => reject(new Error(`pressure history serve exited ${code}: ${output}`)));
     });
     try {
+      // Bad requests are named, never a 500: a missing parameter, an unknown run, a write.
+      const missing = await fetch(`${url}/api/series?scenario=demo.step`);
+      expect(missing.status).toBe(400);
+      expect(await missing.json()).toEqual({ error: 'the query needs route=…' });
+      const unknown = await fetch(`${url}/api/runs/nightly-999`);
+      expect(unknown.status).toBe(404);
+      expect(await unknown.json()).toEqual({ error: 'no run nightly-999 in the history' });
+      expect((await fetch(`${url}/api/runs`, { method: 'POST' })).status).toBe(405);
+      expect(((await (await fetch(`${url}/api/runs`)).json()) as unknown[]).length).toBe(NIGHTS);
+
       test.skip(!existsSync(CHROMIUM), `needs Debian's chromium at ${CHROMIUM} (apt-get install -y chromium)`);
       const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
       try {

@@ -78,7 +78,7 @@ export function seriesSpec(rows: SeriesRow[], changes: SeriesChange[]): TopLevel
     m.labels.push(`${c.metric} ${c.ratio >= 1 ? '+' : ''}${((c.ratio - 1) * 100).toFixed(0)}%`);
     byRun.set(c.run.id, m);
   }
-  const marks = [...byRun.values()].map(({ labels, ...m }) => ({ ...m, label: labels.join(', ') }));
+  const marks = [...byRun.values()].map(({ labels, ...m }) => ({ ...m, label: `${labels.join(', ')}${m.commit ? ` at ${m.commit}` : ''}` }));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     width: 900,
