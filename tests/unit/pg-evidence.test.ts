@@ -155,6 +155,34 @@ describe('PostgreSQL evidence compared between two sides', () => {
     assert.match(formatFinding(c.findings.find((f) => f.metric === 'pg_shape')!), /new in the candidate: public\.items read by 10 sequential scans/);
   });
 
+  it('keeps a table that was only written to (no scan), with its rows written', () => {
+    const d = delta(snap(0, {}, { 'public.audit_log': { ...table(0, 0), rowsWritten: 10 } }), snap(1000, {}, { 'public.audit_log': { ...table(0, 0), rowsWritten: 310 } }));
+    assert.deepEqual(
+      d.tables.map((t) => [t.table, t.rowsWritten]),
+      [['public.audit_log', 300]],
+    );
+  });
+
+  it('fails on a table the candidate writes on each request and the base did not (a trigger no statement shows), and not on the same writes', () => {
+    const withWrites = (audit: number) => {
+      const e = evidence({ lookups: 100, blocksPerLookup: 10 });
+      if (!e.available) throw new Error('unreachable');
+      return { ...e, seconds: 20, tables: [...e.tables, { table: 'public.audit_log', ...table(0, 0, 5_000, 0), rowsWritten: audit }] };
+    };
+    const base = [[fileWith('s', 100, withWrites(1))], [fileWith('s', 100, withWrites(2))]];
+    const trigger = compareRuns({ label: 'a', rounds: base }, { label: 'b', rounds: [[fileWith('s', 100, withWrites(101))], [fileWith('s', 100, withWrites(99))]] });
+    const f = trigger.findings.find((x) => x.metric === 'pg_rows_written_per_req')!;
+    assert.equal(f.severity, 'fail');
+    assert.equal(f.route, 'table public.audit_log');
+    assert.match(formatFinding(f), /rows written per request mean 0\.02 rows → 0\.99 rows/);
+    const same = compareRuns({ label: 'a', rounds: base }, { label: 'b', rounds: [[fileWith('s', 100, withWrites(2))], [fileWith('s', 100, withWrites(1))]] });
+    assert.equal(same.findings.filter((x) => x.metric === 'pg_rows_written_per_req').length, 0);
+    // A window under 10 s holds rows flushed late from before it: its writes are not compared.
+    const short = (audit: number) => ({ ...withWrites(audit), seconds: 2 });
+    const brief = compareRuns({ label: 'a', rounds: [[fileWith('s', 100, short(1))]] }, { label: 'b', rounds: [[fileWith('s', 100, short(700))]] });
+    assert.equal(brief.findings.filter((x) => x.metric === 'pg_rows_written_per_req').length, 0);
+  });
+
   it('warns, never fails, on a statement that read no block a call in the base and some in the candidate (a plan flip, not news)', () => {
     const base = [fileWith('s', 100, evidence({ lookups: 100, blocksPerLookup: 0 }))];
     const cand = [fileWith('s', 100, evidence({ lookups: 100, blocksPerLookup: 224 }))];

@@ -46,6 +46,13 @@ export type CompareRules = {
   statuses?: { minShift: number; minRequests: number; severity: Severity };
   /** PostgreSQL's own figures per scenario (pg.ts). */
   pg: PgRules;
+  /**
+   * The backend's memory gauges (those whose name matches one of `gauges`): unlike the other
+   * gauges, which say what saturated and warn, memory that grows past `failRatio` on the same
+   * requests is a regression of its own (a cache that never evicts, a leak) and fails, when the
+   * whole interval is past `minRatio`. Absent: DEFAULT_RULES' values.
+   */
+  memory?: GrowthRule & { gauges: string[] };
   /** Per metric name, rules that replace the kind's. */
   metrics?: Record<string, Partial<ShiftRule> | Partial<GrowthRule>>;
   /** `scenario`, `scenario/route` or `scenario/route/metric` to leave out (a route known to vary). */
@@ -53,7 +60,15 @@ export type CompareRules = {
 };
 
 export type PgMetric =
-  'pg_statements_per_req' | 'pg_blocks_per_req' | 'pg_temp_blocks_per_req' | 'pg_seq_rows_per_req' | 'pg_blocks_per_call' | 'pg_rows_per_call' | 'pg_wait_sessions' | 'pg_state_sessions';
+  | 'pg_statements_per_req'
+  | 'pg_blocks_per_req'
+  | 'pg_temp_blocks_per_req'
+  | 'pg_seq_rows_per_req'
+  | 'pg_rows_written_per_req'
+  | 'pg_blocks_per_call'
+  | 'pg_rows_per_call'
+  | 'pg_wait_sessions'
+  | 'pg_state_sessions';
 
 export type PgRules = {
   /** Growth past which a figure is a finding, and fails. */

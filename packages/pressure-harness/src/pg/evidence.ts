@@ -44,6 +44,12 @@ export type TableCounters = {
   idxRows: number;
   liveRows: number;
   bytes: number;
+  /**
+   * Rows inserted, updated and deleted (n_tup_ins + n_tup_upd + n_tup_del): what a trigger or a
+   * new side table writes shows here, where pg_stat_statements (top-level statements) does not.
+   * Absent in files of older versions.
+   */
+  rowsWritten?: number;
   /** Rows changed since the table (its oldest partition) was last analyzed; absent in files of older versions. */
   modsSinceAnalyze?: number;
   /** When it (its partition analyzed longest ago) was last analyzed, by ANALYZE or autovacuum; null: never. */
@@ -143,10 +149,11 @@ export async function snapshot(c: pg.ClientBase): Promise<PgSnapshot> {
     // so each snapshot asks again. Tables and sessions are in every PostgreSQL.
     statements = null;
   }
-  const tb = await c.query<{ name: string; seq: number; seqrows: number; idx: number; idxrows: number; live: number; bytes: number; mods: number; analyzed: Date | string | null }>(
+  const tb = await c.query<{ name: string; seq: number; seqrows: number; idx: number; idxrows: number; written: number; live: number; bytes: number; mods: number; analyzed: Date | string | null }>(
     `SELECT ${MARK} coalesce(r.schemaname || '.' || r.relname, t.schemaname || '.' || t.relname) AS name,
             sum(t.seq_scan)::float8 AS seq, sum(t.seq_tup_read)::float8 AS seqrows,
             sum(coalesce(t.idx_scan, 0))::float8 AS idx, sum(coalesce(t.idx_tup_fetch, 0))::float8 AS idxrows,
+            sum(t.n_tup_ins + t.n_tup_upd + t.n_tup_del)::float8 AS written,
             sum(t.n_live_tup)::float8 AS live, sum(pg_total_relation_size(t.relid))::float8 AS bytes,
             sum(t.n_mod_since_analyze)::float8 AS mods,
             -- The oldest statistics among the parts that hold rows: one stale partition misleads the planner.
@@ -159,7 +166,7 @@ export async function snapshot(c: pg.ClientBase): Promise<PgSnapshot> {
   const tables: Record<string, TableCounters> = {};
   for (const r of tb.rows) {
     const analyzedAt = r.analyzed === null ? null : new Date(r.analyzed).toISOString();
-    tables[r.name] = { seqScans: r.seq, seqRows: r.seqrows, idxScans: r.idx, idxRows: r.idxrows, liveRows: r.live, bytes: r.bytes, modsSinceAnalyze: r.mods, analyzedAt };
+    tables[r.name] = { seqScans: r.seq, seqRows: r.seqrows, idxScans: r.idx, idxRows: r.idxrows, rowsWritten: r.written, liveRows: r.live, bytes: r.bytes, modsSinceAnalyze: r.mods, analyzedAt };
   }
   return { at, statements, tables };
 }
@@ -194,14 +201,15 @@ export function delta(before: PgSnapshot, after: PgSnapshot): { seconds: number;
       seqRows: a.seqRows - (b?.seqRows ?? 0),
       idxScans: a.idxScans - (b?.idxScans ?? 0),
       idxRows: a.idxRows - (b?.idxRows ?? 0),
+      ...(a.rowsWritten !== undefined && { rowsWritten: a.rowsWritten - (b?.rowsWritten ?? 0) }),
       liveRows: a.liveRows,
       bytes: a.bytes,
       ...(b?.modsSinceAnalyze !== undefined && { modsSinceAnalyze: b.modsSinceAnalyze }),
       ...(b?.analyzedAt !== undefined && { analyzedAt: b.analyzedAt }),
     };
     // A partition dropped in between makes a root's sums fall: no scans to report from it.
-    if (t.seqScans < 0 || t.seqRows < 0 || t.idxScans < 0 || t.idxRows < 0) continue;
-    if (t.seqScans > 0 || t.idxScans > 0) tables.push(t);
+    if (t.seqScans < 0 || t.seqRows < 0 || t.idxScans < 0 || t.idxRows < 0 || (t.rowsWritten ?? 0) < 0) continue;
+    if (t.seqScans > 0 || t.idxScans > 0 || (t.rowsWritten ?? 0) > 0) tables.push(t);
   }
   tables.sort((x, y) => y.seqRows - x.seqRows || y.idxRows - x.idxRows);
   return { seconds: (after.at - before.at) / 1000, statements, tables };

@@ -60,8 +60,8 @@ export function formatPgEvidence(e: PgEvidence): string {
   out.push('', 'Tables (pg_stat_user_tables, partitions under their root):');
   out.push(
     textTable(
-      ['table', 'seq scans', 'rows by seq scan', 'index scans', 'rows by index', 'live rows', 'size'],
-      e.tables.map((t) => [t.table, n(t.seqScans), n(t.seqRows), n(t.idxScans), n(t.idxRows), n(t.liveRows), mb(t.bytes)]),
+      ['table', 'seq scans', 'rows by seq scan', 'index scans', 'rows by index', 'rows written', 'live rows', 'size'],
+      e.tables.map((t) => [t.table, n(t.seqScans), n(t.seqRows), n(t.idxScans), n(t.idxRows), t.rowsWritten === undefined ? 'n/a' : n(t.rowsWritten), n(t.liveRows), mb(t.bytes)]),
     ),
   );
   for (const p of e.plans) out.push('', `Generic plan (EXPLAIN (GENERIC_PLAN)) of ${p.key}: ${oneLine(p.query, 200)}`, 'plan' in p ? p.plan : `  n/a: ${p.error}`);
