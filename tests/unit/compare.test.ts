@@ -172,6 +172,18 @@ describe('comparing two runs without rules', () => {
     );
   });
 
+  it("fails on the backend's memory grown past ×2 on the same requests (an answer cache that never evicts), not on a collection that came or did not", () => {
+    const ms = latencies('memory', 300, 10);
+    const at = (heap: number) => ({ ...file('mix.soak', { r: { ms } }), signals: { nodejs_heap_size_used_bytes: { mean: heap * 0.8, max: heap, samples: 100 } } });
+    const base = side('base', [at(70e6)], [at(60e6)], [at(66e6)]);
+    const leak = compareRuns(base, side('candidate', [at(163e6)], [at(171e6)], [at(158e6)]));
+    const f = leak.findings.filter((x) => x.metric === 'nodejs_heap_size_used_bytes');
+    assert.ok(f.length && f.every((x) => x.severity === 'fail' && x.kind === 'signal'), compareMarkdown(leak));
+    // Rounds here moved the heap by up to ×1.8 with nothing changed: within that, at most a warning.
+    const gc = compareRuns(base, side('candidate', [at(95e6)], [at(80e6)], [at(100e6)]));
+    assert.ok(!failing(gc).length, compareMarkdown(gc));
+  });
+
   it('compares counts, bytes and errors as numbers: growth is a finding', () => {
     const ms = latencies('n', 400, 10);
     const c = compareRuns(side('base', [file('s', { r: { ms, queries: 3, bytes: 2000 } })]), side('candidate', [file('s', { r: { ms, queries: 9, bytes: 2600, errors: 40 } })]));

@@ -42,6 +42,16 @@ export const DEFAULT_RULES: CompareRules = {
   // Six clean runs here moved a route's share of any status by 1.5 points at most.
   statuses: { minShift: 0.05, minRequests: 5, severity: 'warn' },
   pg: DEFAULT_PG_RULES,
+  // The resident set every Prometheus client library's process collector exports, and the used
+  // heap of runtimes that say (Node's prom-client, Go's heap in use). Clean rounds here moved a
+  // scenario's heap in use by up to ×1.8 (a collection that came or did not): ×2 fails.
+  memory: { minRatio: 1.5, failRatio: 2, gauges: ['^process_resident_memory_bytes$', 'heap_size_used_bytes$', 'heap_inuse_bytes$'] },
+};
+
+/** The memory rule of a gauge, if it is one of the memory gauges. */
+const memoryRuleOf = (rules: CompareRules, metric: string) => {
+  const m = rules.memory ?? DEFAULT_RULES.memory!;
+  return m.gauges.some((g) => new RegExp(g).test(metric)) ? m : undefined;
 };
 
 export type { Compared } from '../report/results.js';
@@ -325,7 +335,12 @@ function singleFindings(x: Ctx, scenario: string): void {
 
 /** A scalar's rule: the suite's singles rule (and its per-metric overrides) for a scenario's own figure and a gauge alike. */
 const scalarRuleOf = (rules: CompareRules, sc: ScalarPending): ShiftRule & { severity: Severity } => {
-  const r = { ...rules.singles, ...(rules.metrics?.[sc.metric] as Partial<GrowthRule> | undefined) };
+  const memory = sc.kind === 'signal' ? memoryRuleOf(rules, sc.metric) : undefined;
+  const r = {
+    ...rules.singles,
+    ...(memory && { minRatio: memory.minRatio, failRatio: memory.failRatio, severity: 'fail' as const }),
+    ...(rules.metrics?.[sc.metric] as Partial<GrowthRule> | undefined),
+  };
   return { minRatio: r.minRatio, failRatio: r.failRatio, minDelta: 0, minEffect: 0, failEffect: 0, severity: r.severity };
 };
 
@@ -525,9 +540,11 @@ function judgeRounds(x: Ctx): { improvements: Finding[]; decision: Decision } {
     };
     if (!worseWay) return void improvements.push(f);
     // Sure past the floor, and past the fail ratio: a scenario's own figure fails (a knee that
-    // halved); a gauge says what saturated, and warns.
+    // halved), and so does the backend's memory (memoryRuleOf); another gauge says what
+    // saturated, and warns.
     const sure = lowerIsWorse ? Math.exp(-hi) >= rule.minRatio : Math.exp(lo) >= rule.minRatio;
-    f.severity = sc.kind === 'single' && sure && failsAt(ratio, rule.failRatio) ? 'fail' : sc.kind === 'single' ? rule.severity : 'warn';
+    const canFail = sc.kind === 'single' || memoryRuleOf(rules, sc.metric) !== undefined;
+    f.severity = canFail && sure && failsAt(ratio, rule.failRatio) ? 'fail' : sc.kind === 'single' ? rule.severity : 'warn';
     x.findings.push(f);
   });
   for (const f of x.findings) {

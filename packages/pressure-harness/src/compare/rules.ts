@@ -18,6 +18,7 @@ export function mergeRules(own: Partial<CompareRules>): CompareRules {
     bytes: { ...d.bytes, ...own.bytes },
     errors: { ...d.errors, ...own.errors },
     singles: { ...d.singles, ...own.singles },
+    memory: { ...d.memory!, ...own.memory },
     pg: { ...d.pg, ...own.pg, growth: { ...d.pg.growth, ...own.pg?.growth }, perCall: { ...d.pg.perCall, ...own.pg?.perCall }, minDelta: { ...d.pg.minDelta, ...own.pg?.minDelta } },
   };
 }
