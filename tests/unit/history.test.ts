@@ -109,7 +109,14 @@ describe('a run as the history keeps it', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'history-blob-'));
     try {
       const enc = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
-      writeFileSync(path.join(dir, 'report-1.zip'), zipSync({ 'report.jsonl': enc({ method: 'onBegin' }), 'resources/abc.json': enc(file('s.one', 'nightly-7', '2026-12-01T02:00:00Z')) }));
+      // As Playwright writes an attachment given a body: inline, base64, in the report's onAttach event.
+      const attach = (f: unknown) =>
+        JSON.stringify({
+          method: 'onAttach',
+          params: { testId: 't', resultId: 'r', attachments: [{ name: 's.one.json', contentType: 'application/json', base64: Buffer.from(JSON.stringify(f)).toString('base64') }] },
+        });
+      const jsonl = [JSON.stringify({ method: 'onBegin', params: {} }), attach(file('s.one', 'nightly-7', '2026-12-01T02:00:00Z')), attach({ not: 'a result' })].join('\n');
+      writeFileSync(path.join(dir, 'report-1.zip'), zipSync({ 'report.jsonl': new TextEncoder().encode(jsonl) }));
       writeFileSync(path.join(dir, 'report-2.zip'), zipSync({ 'resources/def.json': enc(file('s.two', 'nightly-7', '2026-12-01T02:09:00Z')), 'resources/other.json': enc({ not: 'a result' }) }));
       const runs = runsAt(dir);
       assert.equal(runs.length, 1);

@@ -2,8 +2,10 @@
  * Where runs to record come from: a perf results folder (scenarios/*.json, as a run or `pressure
  * merge` left it), or Playwright blob reports (a report-*.zip, a folder of them, or the one
  * `merge-reports --reporter blob` makes), which carry each scenario's result as the attachment
- * `<scenario>.json` the perf fixture adds. The shards of one nightly arrive as several zips of
- * one RUN_ID: grouped back into one run here. Unzipped with fflate, in memory.
+ * `<scenario>.json` the perf fixture adds: inline in the report's events (`onAttach`, base64, as
+ * Playwright 1.5x writes an attachment given a body) or as a file under resources/ (one given a
+ * path). The shards of one nightly arrive as several zips of one RUN_ID: grouped back into one
+ * run here. Unzipped with fflate, in memory.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -18,21 +20,47 @@ const isScenarioFile = (v: unknown): v is ScenarioFile => {
   return Boolean(f && f.version === 2 && typeof f.scenario === 'string' && typeof f.runId === 'string' && f.endpoints && f.raw);
 };
 
+type BlobAttachment = { name?: string; contentType?: string; base64?: string; path?: string };
+
+const parsed = (text: string): ScenarioFile | undefined => {
+  try {
+    const v: unknown = JSON.parse(text);
+    return isScenarioFile(v) ? v : undefined;
+  } catch {
+    return undefined; // another JSON attachment of the report: not a scenario result
+  }
+};
+
 /** The scenario results inside one blob report zip. */
 function fromBlob(zip: string): ScenarioFile[] {
   let entries: Record<string, Uint8Array>;
   try {
-    entries = unzipSync(readFileSync(zip), { filter: (f) => f.name.endsWith('.json') });
+    entries = unzipSync(readFileSync(zip), { filter: (f) => f.name.endsWith('.json') || f.name.endsWith('.jsonl') });
   } catch (e) {
     throw new Error(`${zip} is not a zip file (a Playwright blob report): ${(e as Error).message}`);
   }
+  const text = (bytes: Uint8Array) => Buffer.from(bytes).toString('utf8');
   const out: ScenarioFile[] = [];
-  for (const bytes of Object.values(entries)) {
-    try {
-      const v: unknown = JSON.parse(Buffer.from(bytes).toString('utf8'));
-      if (isScenarioFile(v)) out.push(v);
-    } catch {
-      /* another JSON attachment of the report: not a scenario result */
+  for (const [name, bytes] of Object.entries(entries)) {
+    if (!name.endsWith('.jsonl')) {
+      const f = parsed(text(bytes));
+      if (f) out.push(f);
+      continue;
+    }
+    // The report's events, one a line: attachments arrive with onAttach (and, in older versions, with onTestEnd's result).
+    for (const line of text(bytes).split('\n')) {
+      if (!line.includes('application/json')) continue;
+      let event: { method?: string; params?: { attachments?: BlobAttachment[]; result?: { attachments?: BlobAttachment[] } } };
+      try {
+        event = JSON.parse(line) as typeof event;
+      } catch {
+        continue;
+      }
+      for (const a of [...(event.params?.attachments ?? []), ...(event.params?.result?.attachments ?? [])]) {
+        if (a.contentType !== 'application/json' || !a.base64) continue;
+        const f = parsed(Buffer.from(a.base64, 'base64').toString('utf8'));
+        if (f) out.push(f);
+      }
     }
   }
   return out;
