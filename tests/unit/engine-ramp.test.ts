@@ -63,7 +63,47 @@ describe('load engine: pauses, budgets and ramps', () => {
       ],
     );
     assert.equal(r.knee, 5);
-    assert.match(r.verdict, /^20 broke the budget \(429\/503 share 0\.\d+ > 0\.01\); stepped back to 5, which held: the knee$/);
+    assert.match(r.verdict, /^20 broke the budget \(429\/503 share 0\.\d+ > 0\.01\); stepped back to 5, which held: the knee is 5$/);
+  });
+
+  it('climbs past its last step until one breaks, then bisects the gap: the knee is where the backend saturates', async () => {
+    server.reset({ delayMs: 5, capacity: 12 });
+    const r = await runRamp({
+      baseUrl: server.url,
+      model: 'closed',
+      steps: [2, 4],
+      holdMs: 500,
+      guards: { ...roomy, maxConcurrency: 64 },
+      next: () => probe,
+      adaptive: { maxErrorRate: 0.01, maxThrottledShare: 0.01, maxP95Ms: 500 },
+      extend: { max: 64, factor: 2, refine: 1 },
+    });
+    assert.deepEqual(
+      r.steps.map((s) => [s.level, s.withinBudget]),
+      [
+        [2, true],
+        [4, true],
+        [8, true],
+        [16, false],
+        [8, true],
+        [11, true],
+      ],
+    );
+    assert.equal(r.knee, 11);
+    assert.match(r.verdict, /^16 broke the budget .*; stepped back to 8, which held, and 11 held too: the knee is 11$/);
+    await assert.rejects(
+      runRamp({
+        baseUrl: server.url,
+        model: 'closed',
+        steps: [2, 4],
+        holdMs: 100,
+        guards: roomy,
+        next: () => probe,
+        adaptive: { maxErrorRate: 0, maxThrottledShare: 0, maxP95Ms: 1 },
+        extend: { max: 3 },
+      }),
+      /extend needs factor > 1, max above the last step \(4\)/,
+    );
   });
 
   it('fails fast when the backend keeps struggling after stepping back', async () => {

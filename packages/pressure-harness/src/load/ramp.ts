@@ -4,6 +4,13 @@
  * breaks one is not climbed past: the ramp steps back to the previous level to confirm it still
  * holds, and stops there. If the backend struggles at the lower level too, the ramp fails fast
  * instead of adding load. The result names the knee: the highest step that stayed in budget.
+ *
+ * Steps chosen ahead stop where someone guessed the backend would: a ramp whose every step held
+ * says only that the knee is above its last one. `extend` keeps climbing past the last step
+ * (×factor each time, up to `max`) until a step breaks; the step back confirms the level below,
+ * and `refine` more steps bisect the gap between the two (on the log scale, as levels are), so the
+ * knee is the highest level within the objective to a ratio of factor^(1/2^refine), where the
+ * backend saturates, and not the last level someone wrote down.
  */
 import { runLoad, type BreachRule, type EngineOptions, type RunResult } from './engine.js';
 import { createHistogram, percentileMs } from './histogram.js';
@@ -17,6 +24,8 @@ export type RampOptions = Pick<EngineOptions, 'baseUrl' | 'next' | 'guards'> & {
   holdMs: number;
   /** When given, the ramp is adaptive (see above); without, it climbs every step. */
   adaptive?: Thresholds;
+  /** Adaptive only: climb past the last step until one breaks (see above). The guards' maxConcurrency must allow `max`. */
+  extend?: { max: number; factor?: number; refine?: number };
   rules?: BreachRule[];
 };
 
@@ -64,23 +73,46 @@ export async function runRamp(o: RampOptions): Promise<RampResult> {
       connections: Math.max(1, Math.min(o.model === 'closed' ? level : Math.ceil(level), o.guards.maxConcurrency)),
       shape: o.model === 'closed' ? { model: 'closed', concurrency: Math.min(level, o.guards.maxConcurrency), durationMs: o.holdMs } : { model: 'open', rate: level, durationMs: o.holdMs },
     });
+  const ext = o.adaptive && o.extend ? { factor: 2, refine: 1, ...o.extend } : undefined;
+  if (ext && (!(ext.factor > 1) || !(ext.max > levels.at(-1)!) || !Number.isInteger(ext.refine) || ext.refine < 0 || ext.max > o.guards.maxConcurrency))
+    throw new Error(
+      `ramp: extend needs factor > 1, max above the last step (${levels.at(-1)}) and within the guards' maxConcurrency (${o.guards.maxConcurrency}), refine a whole number ≥ 0; got ${JSON.stringify(o.extend)}`,
+    );
   const steps: StepResult[] = [];
   let knee: number | null = null;
-  for (let k = 0; k < levels.length; k++) {
-    const step = judge(levels[k]!, await hold(levels[k]!), o.adaptive);
+  const planned = [...levels];
+  for (let k = 0; k < planned.length; k++) {
+    const step = judge(planned[k]!, await hold(planned[k]!), o.adaptive);
     steps.push(step);
     if (step.withinBudget) {
       knee = step.level;
+      // Every step held: climb on, until one breaks or the ceiling is reached.
+      if (ext && k === planned.length - 1 && step.level < ext.max) planned.push(Math.min(ext.max, Math.round(step.level * ext.factor)));
       continue;
     }
     if (!o.adaptive) continue;
     if (k === 0) return { steps, knee: null, verdict: `the first step (${step.level}) already broke the budget: ${step.why}; failing fast` };
-    const back = judge(levels[k - 1]!, await hold(levels[k - 1]!), o.adaptive);
+    const back = judge(planned[k - 1]!, await hold(planned[k - 1]!), o.adaptive);
     steps.push(back);
     if (!back.withinBudget) {
       return { steps, knee: null, verdict: `${step.level} broke the budget (${step.why}) and stepping back to ${back.level} did not help (${back.why}): failing fast` };
     }
-    return { steps, knee: back.level, verdict: `${step.level} broke the budget (${step.why}); stepped back to ${back.level}, which held: the knee` };
+    // Between the level that held and the one that broke: bisect, on the log scale.
+    let [lo, hi] = [back.level, step.level];
+    for (let r = 0; ext && r < ext.refine; r++) {
+      const mid = Math.round(Math.sqrt(lo * hi));
+      if (mid <= lo || mid >= hi) break;
+      const probe = judge(mid, await hold(mid), o.adaptive);
+      steps.push(probe);
+      if (probe.withinBudget) lo = mid;
+      else hi = mid;
+    }
+    return {
+      steps,
+      knee: lo,
+      verdict: `${step.level} broke the budget (${step.why}); stepped back to ${back.level}, which held${lo > back.level ? `, and ${lo} held too` : ''}${hi < step.level ? `, ${hi} did not` : ''}: the knee is ${lo}`,
+    };
   }
-  return { steps, knee, verdict: knee === levels.at(-1) ? `every step held, up to ${knee}` : `highest step within budget: ${knee ?? 'none'}` };
+  if (ext && knee === ext.max) return { steps, knee, verdict: `every step held, up to the ceiling ${knee}: the knee is above it` };
+  return { steps, knee, verdict: knee === planned.at(-1) ? `every step held, up to ${knee}` : `highest step within budget: ${knee ?? 'none'}` };
 }
