@@ -35,11 +35,20 @@ export function parseGauges(text: string, max = 60): Record<string, number> {
 /** A signal over one scenario: its mean and its highest sample. */
 export type SignalSummary = { mean: number; max: number; samples: number };
 
-/** Samples → per signal, mean and max over the samples that carry it. */
+/**
+ * A value that means "no data", not a measurement: 2^63 ns in seconds, what a Node client's
+ * event-loop delay histogram (perf_hooks, which prom-client reads) reports as its min and max
+ * when it has recorded nothing since its last reset. Taken as a sample, one such reading made a
+ * clean round's event-loop lag "×14 to ×31" of the other's.
+ */
+const NO_DATA = 9_223_372_036.854_776;
+
+/** Samples → per signal, mean and max over the samples that carry it (non-finite and no-data values left out). */
 export function summarizeSignals(samples: readonly Sample[]): Record<string, SignalSummary> {
   const out: Record<string, SignalSummary> = {};
   for (const { values } of samples) {
     for (const [k, v] of Object.entries(values)) {
+      if (!Number.isFinite(v) || Math.abs(v) >= NO_DATA) continue;
       const s = (out[k] ??= { mean: 0, max: -Infinity, samples: 0 });
       s.mean += (v - s.mean) / ++s.samples;
       s.max = Math.max(s.max, v);
