@@ -101,3 +101,52 @@ export function sampleSignals(baseUrl: string, o: { everyMs?: number; names?: re
     },
   };
 }
+
+/** The mean of each gauge while the load held each level (a ramp's steps), in order of the levels' first appearance. */
+export function gaugesByLevel(samples: readonly Sample[], timeline: readonly { t: number; level?: number }[]): { level: number; values: Record<string, number> }[] {
+  const points = timeline.filter((p): p is { t: number; level: number } => p.level !== undefined);
+  if (!points.length) return [];
+  const sums = new Map<number, Map<string, { sum: number; n: number }>>();
+  for (const { t, values } of samples) {
+    // The level of the timeline second this sample fell in: a point at t covers [t, t + 1) seconds from the run's start.
+    const at = t / 1000;
+    const p = points.reduce((best, q) => (q.t <= at && q.t > best.t ? q : best), points[0]!);
+    const m = sums.get(p.level) ?? new Map<string, { sum: number; n: number }>();
+    for (const [k, v] of Object.entries(values)) {
+      if (!Number.isFinite(v) || Math.abs(v) >= NO_DATA) continue;
+      const a = m.get(k) ?? { sum: 0, n: 0 };
+      a.sum += v;
+      a.n += 1;
+      m.set(k, a);
+    }
+    sums.set(p.level, m);
+  }
+  const order = [...new Set(points.map((p) => p.level))].filter((l) => sums.has(l)).sort((a, b) => a - b);
+  return order.map((level) => ({ level, values: Object.fromEntries([...sums.get(level)!].map(([k, a]) => [k, +(a.sum / a.n).toPrecision(4)])) }));
+}
+
+/**
+ * What saturated: the gauges that rose the most from the lowest level to the highest, by ratio
+ * (lifted by a twentieth of the highest value, so that 0 → 40 waiting clients is a rise and 0 →
+ * 0.001 is not), at least ×`minRatio`. Memory is left out: it grows with the requests served,
+ * not with the load held. A pool's waiting clients, requests in flight, an event loop's lag or a
+ * queue's depth is what a backend at its knee shows, whatever it names them.
+ */
+export function risingWithLoad(
+  byLevel: ReturnType<typeof gaugesByLevel>,
+  o: { minRatio?: number; max?: number } = {},
+): { gauge: string; from: number; to: number; lowLevel: number; highLevel: number }[] {
+  if (byLevel.length < 2) return [];
+  const [low, high] = [byLevel[0]!, byLevel.at(-1)!];
+  return Object.keys(high.values)
+    .filter((g) => g in low.values && !/memory|heap|_bytes$/.test(g))
+    .map((g) => {
+      const [from, to] = [low.values[g]!, high.values[g]!];
+      const lift = Math.max(Math.abs(to), Math.abs(from)) / 20 || 1e-9;
+      return { gauge: g, from, to, lowLevel: low.level, highLevel: high.level, ratio: (to + lift) / (from + lift) };
+    })
+    .filter((x) => x.ratio >= (o.minRatio ?? 2))
+    .sort((a, b) => b.ratio - a.ratio)
+    .slice(0, o.max ?? 5)
+    .map(({ ratio: _ratio, ...x }) => x);
+}
