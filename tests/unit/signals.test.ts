@@ -15,8 +15,8 @@ describe("the backend's gauges over a scenario", () => {
 
   it('reads gauges only, and summarizes each by its mean and highest sample', () => {
     const s = summarizeSignals([
-      { at: 0, values: parseGauges(text('0.01', 100)) },
-      { at: 200, values: parseGauges(text('0.03', 300)) },
+      { t: 0, values: parseGauges(text('0.01', 100)) },
+      { t: 200, values: parseGauges(text('0.03', 300)) },
     ]);
     assert.deepEqual(Object.keys(s).sort(), ['nodejs_eventloop_lag_min_seconds', 'process_resident_memory_bytes']);
     assert.deepEqual(s.process_resident_memory_bytes, { mean: 200, max: 300, samples: 2 });
@@ -24,8 +24,8 @@ describe("the backend's gauges over a scenario", () => {
 
   it("leaves out a reading that means no data (an empty event-loop histogram's 2^63 ns), not a lag of 292 years", () => {
     const s = summarizeSignals([
-      { at: 0, values: parseGauges(text('0.01', 100)) },
-      { at: 200, values: parseGauges(text('9223372036.854776', 100)) },
+      { t: 0, values: parseGauges(text('0.01', 100)) },
+      { t: 200, values: parseGauges(text('9223372036.854776', 100)) },
     ]);
     assert.deepEqual(s.nodejs_eventloop_lag_min_seconds, { mean: 0.01, max: 0.01, samples: 1 });
   });
