@@ -65,6 +65,9 @@ test('should find the planted step and creep, and show them on the history page 
       expect(unknown.status).toBe(404);
       expect(await unknown.json()).toEqual({ error: 'no run nightly-999 in the history' });
       expect((await fetch(`${url}/api/runs`, { method: 'POST' })).status).toBe(405);
+      const badLimit = await fetch(`${url}/api/runs?limit=lots`);
+      expect(badLimit.status).toBe(400);
+      expect(await badLimit.json()).toEqual({ error: 'limit must be a whole number from 1 to 10000, got "lots"' });
       expect(((await (await fetch(`${url}/api/runs`)).json()) as unknown[]).length).toBe(NIGHTS);
 
       test.skip(!existsSync(CHROMIUM), `needs Debian's chromium at ${CHROMIUM} (apt-get install -y chromium)`);

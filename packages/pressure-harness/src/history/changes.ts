@@ -96,12 +96,13 @@ function mode(xs: string[]): string | undefined {
 
 const short = (c: string | null) => (c ? c.slice(0, 12) : 'unknown');
 
-export function formatChange(c: SeriesChange): string {
+/** One change in words; `series: false` leaves out its scenario and route (a page that shows them beside it). */
+export function formatChange(c: SeriesChange, o: { series?: boolean } = {}): string {
   const m = SERIES_METRICS[c.metric];
   const fmt = (v: number) => (c.metric === 'errors' ? `${(v * 100).toFixed(2)}%` : `${+v.toPrecision(3)}${m.unit ? ` ${m.unit}` : ''}`);
   const by = c.metric === 'errors' ? `${((c.after - c.before) * 100).toFixed(2)} points` : `${c.ratio >= 1 ? '+' : ''}${((c.ratio - 1) * 100).toFixed(0)}%`;
   return (
-    `${c.scenario} ${c.route}: ${m.label} ${fmt(c.before)} → ${fmt(c.after)} (${by}) from run ${c.run.id} (${c.run.at.slice(0, 10)}), ` +
+    `${o.series === false ? '' : `${c.scenario} ${c.route}: `}${m.label} ${fmt(c.before)} → ${fmt(c.after)} (${by}) from run ${c.run.id} (${c.run.at.slice(0, 10)}), ` +
     `between ${short(c.previous.commit)} and ${short(c.run.commit)}; ${c.runs.before} runs before, ${c.runs.after} after, p = ${c.pValue.toFixed(3)}` +
     (c.environmentChanged ? '; the environment changed across it too (machine, Node or PostgreSQL)' : '')
   );

@@ -63,7 +63,7 @@ function changeList(changes: SeriesChange[]): string {
   return changes
     .map((c) => {
       const cmd = bisectCommand(c);
-      return `<div class="change" data-run="${esc(c.run.id)}">${c.ratio >= 1 ? '▲' : '▼'} <a href="${seriesHref(c.scenario, c.route)}">${esc(c.scenario)} · ${esc(c.route)}</a>: ${esc(formatChange(c).slice(c.scenario.length + c.route.length + 3))} ${runLink(c.run.id)}${cmd ? `<br><code>${esc(cmd)}</code>` : ''}</div>`;
+      return `<div class="change" data-run="${esc(c.run.id)}">${c.ratio >= 1 ? '▲' : '▼'} <a href="${seriesHref(c.scenario, c.route)}">${esc(c.scenario)} · ${esc(c.route)}</a>: ${esc(formatChange(c, { series: false }))} ${runLink(c.run.id)}${cmd ? `<br><code>${esc(cmd)}</code>` : ''}</div>`;
     })
     .join('\n');
 }

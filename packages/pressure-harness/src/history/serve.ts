@@ -29,6 +29,14 @@ function once<T>(f: () => T): () => T {
 class NotFound extends Error {}
 class BadRequest extends Error {}
 
+/** ?limit=: a whole number from 1 to 10,000 (default 200), or a 400 that says so. */
+function limitOf(u: URL): number {
+  const raw = u.searchParams.get('limit');
+  if (raw === null) return 200;
+  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 10_000) throw new BadRequest(`limit must be a whole number from 1 to 10000, got "${raw}"`);
+  return Number(raw);
+}
+
 /** Starts the server; resolves once it listens, with its URL and a close(). */
 export async function serveHistory(store: HistoryStore, o: ServeOptions = {}): Promise<{ url: string; close(): Promise<void> }> {
   const branch = o.branch ? { branch: o.branch } : {};
@@ -70,7 +78,7 @@ export async function serveHistory(store: HistoryStore, o: ServeOptions = {}): P
       },
     },
     { match: /^\/compare$/, page: async (u) => ({ html: comparePage({ where: store.where, a: await run(param(u, 'a')), b: await run(param(u, 'b')) }) }) },
-    { match: /^\/api\/runs$/, page: async (u) => ({ json: await listRuns(store, { limit: Number(u.searchParams.get('limit') ?? 200) || 200, ...branch }) }) },
+    { match: /^\/api\/runs$/, page: async (u) => ({ json: await listRuns(store, { limit: limitOf(u), ...branch }) }) },
     { match: /^\/api\/runs\/([^/]+)$/, page: async (_u, m) => ({ json: await run(decodeURIComponent(m[1]!)) }) },
     { match: /^\/api\/series$/, page: async (u) => ({ json: await series(u) }) },
     { match: /^\/api\/changes$/, page: async () => ({ json: await changesInStore(store, branch) }) },
