@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compareRuns, failing } from 'pressure-harness/compare';
-import { formatFinding } from 'pressure-harness/compare';
-import { delta, DEFAULT_SHAPE_RULES, type PgEvidence, type PgSnapshot, parsePlanLog, shapeFindings, statementKey, statisticsNote, type TableCounters } from 'pressure-harness/pg';
+import { compareMarkdown, formatFinding } from 'pressure-harness/compare';
+import { delta, DEFAULT_SHAPE_RULES, type PgEvidence, type PgSnapshot, parsePlanLog, planShape, shapeFindings, statementKey, statisticsNote, type TableCounters } from 'pressure-harness/pg';
 import { createHistogram, newRoute, recordMs } from 'pressure-harness/load';
 import { serializeRoute } from 'pressure-harness/load';
 import type { RouteMetrics } from 'pressure-harness/load';
@@ -153,6 +153,47 @@ describe('PostgreSQL evidence compared between two sides', () => {
     assert.equal(failing(c).length, 4);
     assert.match(formatFinding(c.findings.find((f) => f.metric === 'pg_blocks_per_call')!), /shared blocks per call mean 10 blocks → 400 blocks .*`SELECT \* FROM items/);
     assert.match(formatFinding(c.findings.find((f) => f.metric === 'pg_shape')!), /new in the candidate: public\.items read by 10 sequential scans/);
+  });
+
+  it("names a plan's nodes by their partitioned root: two runs' partitions plan alike", () => {
+    const plan = {
+      'Node Type': 'Append',
+      Plans: [
+        { 'Node Type': 'Index Scan', 'Relation Name': 'items_r_aa11', 'Index Name': 'items_r_aa11_project_idx' },
+        { 'Node Type': 'Index Scan', 'Relation Name': 'items_real', 'Index Name': 'items_real_project_idx' },
+      ],
+    };
+    const roots: Record<string, string> = { items_r_aa11: 'items', items_real: 'items', items_r_aa11_project_idx: 'items_project_idx', items_real_project_idx: 'items_project_idx' };
+    assert.deepEqual(
+      planShape(plan, (n) => roots[n] ?? n),
+      ['Append', 'Index Scan on items using items_project_idx'],
+    );
+  });
+
+  it('fails on a statement the candidate plans with a sequential scan of a large table the base reached by an index, both plans attached; warns on another change', () => {
+    const q = 'SELECT * FROM items WHERE project_id = $1';
+    const withPlan = (shape: string[], text: string) => {
+      const e = evidence({ lookups: 100, blocksPerLookup: 10 });
+      if (!e.available) throw new Error('unreachable');
+      return { ...e, plans: [{ key: statementKey(q), query: q, plan: text, shape }] };
+    };
+    const indexed = () => withPlan(['Index Scan on items using items_project_idx', 'Limit'], 'Limit\n  ->  Index Scan using items_project_idx on items');
+    const scanned = () => withPlan(['Limit', 'Seq Scan on items'], 'Limit\n  ->  Seq Scan on items');
+    const base = [[fileWith('s', 100, indexed())], [fileWith('s', 100, indexed())]];
+    const c = compareRuns({ label: 'a', rounds: base }, { label: 'b', rounds: [[fileWith('s', 100, scanned())], [fileWith('s', 100, scanned())]] });
+    const f = c.findings.find((x) => x.metric === 'pg_plan')!;
+    assert.equal(f.severity, 'fail');
+    assert.match(formatFinding(f), /plan of `SELECT \* FROM items WHERE project_id = \$1` changed: \+ Seq Scan on items; − Index Scan on items using items_project_idx \(items holds 60,000 rows\)/);
+    assert.deepEqual(f.plans, { base: 'Limit\n  ->  Index Scan using items_project_idx on items', candidate: 'Limit\n  ->  Seq Scan on items' });
+    assert.match(compareMarkdown(c), /<details><summary>both plans<\/summary>[\s\S]*Seq Scan on items/);
+    // The same plan: nothing. Rounds of one side that disagree: the plan is not settled, nothing.
+    assert.equal(compareRuns({ label: 'a', rounds: base }, { label: 'b', rounds: base }).findings.filter((x) => x.metric === 'pg_plan').length, 0);
+    const unsettled = compareRuns({ label: 'a', rounds: base }, { label: 'b', rounds: [[fileWith('s', 100, scanned())], [fileWith('s', 100, indexed())]] });
+    assert.equal(unsettled.findings.filter((x) => x.metric === 'pg_plan').length, 0);
+    // Another change (a join order, a sort): a warning with both plans.
+    const sorted = () => withPlan(['Index Scan on items using items_project_idx', 'Limit', 'Sort'], 'Limit\n  ->  Sort\n  ->  Index Scan using items_project_idx on items');
+    const w = compareRuns({ label: 'a', rounds: base }, { label: 'b', rounds: [[fileWith('s', 100, sorted())], [fileWith('s', 100, sorted())]] });
+    assert.equal(w.findings.find((x) => x.metric === 'pg_plan')?.severity, 'warn');
   });
 
   it('keeps a table that was only written to (no scan), with its rows written', () => {

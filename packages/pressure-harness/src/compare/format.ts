@@ -60,7 +60,7 @@ export function formatFinding(f: Finding): string {
       .map(([k, [x, y]]) => `${k} ${x} → ${y}`)
       .join(', ')})`;
   } else if (f.kind === 'shape') {
-    return `${where}: new in the candidate: ${f.message}`;
+    return f.metric === 'pg_plan' ? `${where}: ${f.message}` : `${where}: new in the candidate: ${f.message}`;
   } else if (f.kind === 'mix') {
     return `${where}: statuses ${f.message}: the route answers otherwise (${f.stat} ${num(f.base, '%')} → ${num(f.candidate, '%')})`;
   } else text += ')';
@@ -88,9 +88,30 @@ export function compareMarkdown(c: Comparison): string {
     if (d.openExamples?.length) lines.push(`Open, among others: ${d.openExamples.join(', ')}.`, '');
     lines.push(`*Method:* ${d.method}. An interval is the candidate's percentile over the base's.`, '');
   }
+  // A changed plan carries both plans, folded under it.
+  const withPlans = (f: Finding) =>
+    f.plans
+      ? [
+          `- ${formatFinding(f)}`,
+          '  <details><summary>both plans</summary>',
+          '',
+          '  Base:',
+          '',
+          '  ```',
+          ...f.plans.base.split('\n').map((l) => `  ${l}`),
+          '  ```',
+          '',
+          '  Candidate:',
+          '',
+          '  ```',
+          ...f.plans.candidate.split('\n').map((l) => `  ${l}`),
+          '  ```',
+          '  </details>',
+        ]
+      : [`- ${formatFinding(f)}`];
   const list = (title: string, fs: Finding[]) => {
     if (!fs.length) return;
-    lines.push(`## ${title}`, '', ...fs.map((f) => `- ${formatFinding(f)}`), '');
+    lines.push(`## ${title}`, '', ...fs.flatMap(withPlans), '');
   };
   if (c.environment?.length)
     lines.push('## ⚠️ The two sides ran on different environments', '', ...c.environment.map((d) => `- ${d}`), '', 'A difference in latency may come from these, not from the code.', '');

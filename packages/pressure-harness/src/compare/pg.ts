@@ -9,6 +9,8 @@
  *   sql <key>   per statement run often enough on both sides: blocks per call, rows per call
  *   wait <ev>   average active sessions waiting on the event (a lock that started being held)
  *   shapes      a shape finding (a large table scanned, temp files) the base did not have
+ *   plans       a statement whose plan changed (EXPLAIN (GENERIC_PLAN), both plans attached):
+ *               fails when the candidate scans a large table the base reached by an index
  *
  * Each figure is compared as a number (growth past a ratio and a floor), as bytes and query
  * counts are, round against round (comparePg says how).
@@ -33,9 +35,11 @@ export const DEFAULT_PG_RULES: PgRules = {
     pg_rows_per_call: 10,
     pg_wait_sessions: 0.2,
     pg_state_sessions: 0.5,
+    pg_plan: 0,
   },
   minCalls: 20,
   shapes: 'warn',
+  planSeqScanRows: 10_000,
 };
 
 export const PG_UNITS: Record<PgMetric, string> = {
@@ -48,6 +52,7 @@ export const PG_UNITS: Record<PgMetric, string> = {
   pg_rows_per_call: 'rows',
   pg_wait_sessions: 'sessions',
   pg_state_sessions: 'sessions',
+  pg_plan: '',
 };
 
 const MIN_SAMPLES = 20;
@@ -161,6 +166,62 @@ export function comparePg(
         findings.push({ scenario, route: 'postgres', metric: 'pg_shape', kind: 'shape', severity: rules.shapes, stat: k.split(' ')[0]!, unit: '', base: 0, candidate: 1, message });
       }
     }
+  }
+  if (!ignored('postgres', 'pg_plan')) {
+    const p = comparePlans(scenario, base, candidate, rules);
+    compared += p.compared;
+    findings.push(...p.findings);
+  }
+  return { compared, findings };
+}
+
+type ShapedPlan = { plan: string; shape: string[]; query: string };
+const shapedPlans = (f: Compared): Map<string, ShapedPlan> =>
+  new Map((f.pg?.available ? f.pg.plans : []).flatMap((p) => ('plan' in p && p.shape ? [[p.key, { plan: p.plan, shape: p.shape, query: p.query }] as const] : [])));
+
+/**
+ * Plans of one statement on both sides, where every round of each side planned it alike (a side
+ * whose own rounds disagree says its plan is not settled, and is left out). A new sequential scan
+ * of a large table, where the base used an index, fails: the table's live rows are the
+ * candidate's own (pg_stat_user_tables, its partitions under their root).
+ */
+function comparePlans(scenario: string, base: Compared[], candidate: Compared[], rules: PgRules): { compared: number; findings: Finding[] } {
+  const b = base.map(shapedPlans);
+  const c = candidate.map(shapedPlans);
+  const findings: Finding[] = [];
+  let compared = 0;
+  if (!b.length || !c.length) return { compared, findings };
+  const liveRows = (table: string) => Math.min(...candidate.map((f) => (f.pg?.available ? (f.pg.tables.find((t) => t.table === table || t.table.endsWith(`.${table}`))?.liveRows ?? 0) : 0)));
+  for (const key of c[0]!.keys()) {
+    const all = [...b, ...c].map((m) => m.get(key));
+    if (all.some((x) => !x)) continue;
+    const side = (ms: Map<string, ShapedPlan>[]) => new Set(ms.map((m) => JSON.stringify(m.get(key)!.shape)));
+    const [bs, cs] = [side(b), side(c)];
+    if (bs.size !== 1 || cs.size !== 1) continue;
+    compared++;
+    if ([...bs][0] === [...cs][0]) continue;
+    const [bp, cp] = [b[0]!.get(key)!, c[0]!.get(key)!];
+    const added = cp.shape.filter((x) => !bp.shape.includes(x));
+    const removed = bp.shape.filter((x) => !cp.shape.includes(x));
+    const bigScan = added
+      .map((x) => /^Seq Scan on (\S+)$/.exec(x)?.[1])
+      .find(
+        (t): t is string =>
+          t !== undefined && liveRows(t) >= (rules.planSeqScanRows ?? DEFAULT_PG_RULES.planSeqScanRows!) && !bp.shape.some((y) => y.startsWith('Seq Scan on ') && y.endsWith(` ${t}`)),
+      );
+    findings.push({
+      scenario,
+      route: `sql ${key}`,
+      metric: 'pg_plan',
+      kind: 'shape',
+      severity: bigScan ? 'fail' : 'warn',
+      stat: 'plan',
+      unit: '',
+      base: 0,
+      candidate: 1,
+      message: `plan of \`${cp.query.replace(/\s+/g, ' ').slice(0, 120)}\` changed: ${[...added.map((x) => `+ ${x}`), ...removed.map((x) => `− ${x}`)].join('; ')}${bigScan ? ` (${bigScan} holds ${liveRows(bigScan).toLocaleString('en-US')} rows)` : ''}`,
+      plans: { base: bp.plan, candidate: cp.plan },
+    });
   }
   return { compared, findings };
 }

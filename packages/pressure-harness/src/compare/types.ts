@@ -68,7 +68,8 @@ export type PgMetric =
   | 'pg_blocks_per_call'
   | 'pg_rows_per_call'
   | 'pg_wait_sessions'
-  | 'pg_state_sessions';
+  | 'pg_state_sessions'
+  | 'pg_plan';
 
 export type PgRules = {
   /** Growth past which a figure is a finding, and fails. */
@@ -86,6 +87,12 @@ export type PgRules = {
   minCalls: number;
   /** A shape finding the base did not have. */
   shapes: Severity;
+  /**
+   * A statement whose plan changed between the sides (every round of each agreeing) warns; it
+   * fails when the candidate's plan scans a table of at least `planSeqScanRows` live rows
+   * sequentially and the base's did not. Absent: DEFAULT_PG_RULES' value.
+   */
+  planSeqScanRows?: number;
 };
 
 export type Finding = {
@@ -118,6 +125,8 @@ export type Finding = {
   message?: string;
   /** What differs between the two sides that likely explains it (an index one side lacks), where the comparison could see their schemas. */
   cause?: string;
+  /** A changed plan: both sides' plans as EXPLAIN printed them. */
+  plans?: { base: string; candidate: string };
 };
 
 /** Where the shift tests stand after the rounds so far: what a sequential comparison stops on. */

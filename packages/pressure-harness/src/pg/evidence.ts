@@ -68,7 +68,35 @@ export type Activity = {
   /** Most sessions seen at once. */
   maxSessions: number;
 };
-export type Plan = { key: string; query: string; plan: string } | { key: string; query: string; error: string };
+/**
+ * `shape`: the plan's nodes as a set, `Node Type on table using index` with partitions and their
+ * indexes named by their partitioned root (a run's partitions differ by name from another run's),
+ * no costs, no aliases: what two sides' plans of one statement are compared on. Absent in older files.
+ */
+export type Plan = { key: string; query: string; plan: string; shape?: string[] } | { key: string; query: string; error: string };
+
+type JsonPlanNode = { 'Node Type'?: string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: JsonPlanNode[] };
+
+/** A JSON plan's nodes as a sorted set of words; `rootOf` names a partition (or its index) by its root. */
+export function planShape(root: JsonPlanNode, rootOf: (name: string) => string = (n) => n): string[] {
+  const out = new Set<string>();
+  const visit = (n: JsonPlanNode) => {
+    const type = n['Node Type'] ?? '?';
+    const rel = n['Relation Name'] ? ` on ${rootOf(n['Relation Name'])}` : '';
+    const idx = n['Index Name'] ? ` using ${rootOf(n['Index Name'])}` : '';
+    out.add(`${type}${rel}${idx}`);
+    for (const c of n.Plans ?? []) visit(c);
+  };
+  visit(root);
+  return [...out].sort();
+}
+
+const relationNames = (n: JsonPlanNode, into: Set<string> = new Set()): Set<string> => {
+  if (n['Relation Name']) into.add(n['Relation Name']);
+  if (n['Index Name']) into.add(n['Index Name']);
+  for (const c of n.Plans ?? []) relationNames(c, into);
+  return into;
+};
 
 /**
  * Statements auto_explain logged during the scenario (those past auto_explain.log_min_duration),
@@ -269,7 +297,16 @@ export async function plansOf(c: pg.ClientBase, statements: PgStatement[]): Prom
       // A rolled-back transaction: EXPLAIN without ANALYZE runs nothing, and this makes sure of it.
       await c.query('BEGIN READ ONLY');
       const { rows } = await c.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${MARK} (GENERIC_PLAN, COSTS ON) ${s.query}`);
-      out.push({ key: s.key, query: s.query, plan: rows.map((r) => r['QUERY PLAN']).join('\n') });
+      const json = await c.query<{ 'QUERY PLAN': { Plan: JsonPlanNode }[] }>(`EXPLAIN ${MARK} (GENERIC_PLAN, FORMAT JSON) ${s.query}`);
+      const top = json.rows[0]!['QUERY PLAN'][0]!.Plan;
+      // Partitions and partition indexes by their root: pg_partition_root is the relation itself when it is no partition.
+      const names = [...relationNames(top)];
+      const roots = await c.query<{ name: string; root: string }>(
+        `SELECT ${MARK} c.relname AS name, coalesce(r.relname, c.relname) AS root FROM pg_class c LEFT JOIN pg_class r ON r.oid = pg_partition_root(c.oid) WHERE c.relname = ANY($1)`,
+        [names],
+      );
+      const rootOf = new Map(roots.rows.map((r) => [r.name, r.root]));
+      out.push({ key: s.key, query: s.query, plan: rows.map((r) => r['QUERY PLAN']).join('\n'), shape: planShape(top, (n) => rootOf.get(n) ?? n) });
     } catch (e) {
       out.push({ key: s.key, query: s.query, error: (e as Error).message.split('\n')[0]! });
     } finally {
