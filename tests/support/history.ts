@@ -7,8 +7,8 @@
  * Each night's value is off by a log-normal error of 4%, a CI runner's night-to-night spread.
  */
 import { createHash } from 'node:crypto';
-import seedrandom from 'seedrandom';
 import type { HistoryRun, SeriesRow } from 'pressure-harness/history';
+import { normals } from './random.js';
 
 export const NIGHTS = 60;
 export const STEP_NIGHT = 40;
@@ -23,11 +23,6 @@ export const SERIES = {
 
 export const commitOfNight = (night: number) => createHash('sha1').update(`night ${night}`).digest('hex');
 export const runIdOfNight = (night: number) => `nightly-${String(night).padStart(3, '0')}`;
-
-function normals(seed: string) {
-  const r = seedrandom(seed);
-  return () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-}
 
 /** Night `night` (1-based) as a recorded run. */
 export function syntheticRun(night: number, seed = 'history'): HistoryRun {

@@ -1,13 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import seedrandom from 'seedrandom';
 import { eDivisive } from 'pressure-harness/history';
-
-/** Normal draws from a named seeded stream (Box–Muller). */
-function normals(seed: string) {
-  const r = seedrandom(seed);
-  return () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-}
+import { normals } from '../support/random.js';
 
 /**
  * A nightly p95 series on the log scale, as the history store hands it over: 60 nights, each

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import kruskalTest from '@stdlib/stats-kruskal-test';
 import seedrandom from 'seedrandom';
+import { normals } from '../support/random.js';
 import { compareRuns, DEFAULT_RULES, failing, type Side } from 'pressure-harness/compare';
 import { compareMarkdown, formatFinding } from 'pressure-harness/compare';
 import { formatProbeFinding, growthExponent, probeScale, type ScaleProbe } from 'pressure-harness/compare';
@@ -23,11 +24,8 @@ const histogramOf = (values: number[]) => {
 
 /** Log-normal latencies (skewed, heavy-tailed, like real ones) from a named seeded stream. */
 function latencies(seed: string, n: number, medianMs: number, sigma = 0.6): number[] {
-  const r = seedrandom(seed);
-  return Array.from({ length: n }, () => {
-    const z = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r()); // Box–Muller
-    return medianMs * Math.exp(sigma * z);
-  });
+  const z = normals(seed);
+  return Array.from({ length: n }, () => medianMs * Math.exp(sigma * z()));
 }
 
 type RouteSpec = { ms: number[]; queries?: number; bytes?: number; errors?: number; status?: number };

@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import seedrandom from 'seedrandom';
 import trigamma from '@stdlib/math-base-special-trigamma';
 import { eBH, fitFDist, mixtureE, mixtureInterval, roundTests, type RoundSeries, trigammaInverse } from 'pressure-harness/compare';
+import seedrandom from 'seedrandom';
+import { normals } from '../support/random.js';
 
-/** Standard normal draws from a named seeded stream (Box–Muller). */
-function normals(seed: string) {
-  const r = seedrandom(seed);
-  return () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-}
 const chiSquare = (z: () => number, df: number) => Array.from({ length: df }, () => z() ** 2).reduce((a, b) => a + b, 0);
 
 describe('the moderated variances (Smyth 2004)', () => {
