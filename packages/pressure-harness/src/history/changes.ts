@@ -76,16 +76,24 @@ export function changesOf(rows: SeriesRow[], o: ChangeOptions = {}): SeriesChang
   return out;
 }
 
-/** The change points of every series of the store (or of `scenarios`), newest first. */
-export async function changesInStore(store: HistoryStore, o: ChangeOptions & { scenarios?: string[]; branch?: string; dataset?: string; limit?: number } = {}): Promise<SeriesChange[]> {
-  const keys = (await seriesKeys(store, { ...(o.branch && { branch: o.branch }) })).filter((k) => !o.scenarios || o.scenarios.includes(k.scenario));
-  const all: SeriesChange[] = [];
+type StoreSearch = ChangeOptions & { scenarios?: string[]; branch?: string; dataset?: string; limit?: number };
+
+/** The change points of every series in scope, newest first, and the most runs any of those series has (its depth). */
+async function searchStore(store: HistoryStore, o: StoreSearch): Promise<{ changes: SeriesChange[]; depth: number }> {
+  const scope = { ...(o.branch && { branch: o.branch }), ...(o.dataset && { dataset: o.dataset }) };
+  const keys = (await seriesKeys(store, scope)).filter((k) => !o.scenarios || o.scenarios.includes(k.scenario));
+  const changes: SeriesChange[] = [];
   for (const k of keys) {
     if (k.runs < MIN_RUNS) continue;
-    const rows = await seriesOf(store, k, { ...(o.branch && { branch: o.branch }), ...(o.dataset && { dataset: o.dataset }), ...(o.limit && { limit: o.limit }) });
-    all.push(...changesOf(rows, o));
+    changes.push(...changesOf(await seriesOf(store, k, { ...scope, ...(o.limit && { limit: o.limit }) }), o));
   }
-  return all.sort((a, b) => b.run.at.localeCompare(a.run.at) || a.scenario.localeCompare(b.scenario));
+  changes.sort((a, b) => b.run.at.localeCompare(a.run.at) || a.scenario.localeCompare(b.scenario));
+  return { changes, depth: Math.max(0, ...keys.map((k) => k.runs)) };
+}
+
+/** The change points of every series of the store (or of `scenarios`), newest first. */
+export async function changesInStore(store: HistoryStore, o: StoreSearch = {}): Promise<SeriesChange[]> {
+  return (await searchStore(store, o)).changes;
 }
 
 function mode(xs: string[]): string | undefined {
@@ -138,9 +146,6 @@ export function changesMarkdown(changes: SeriesChange[], o: { where: string; rec
  */
 export async function recordAndExplain(store: HistoryStore, run: HistoryRun): Promise<{ replaced: boolean; markdown: string; changes: SeriesChange[] }> {
   const { replaced } = await recordRun(store, run);
-  const scope = { ...(run.code.branch && { branch: run.code.branch }), dataset: run.dataset };
-  const scenarios = run.scenarios.map((x) => x.scenario);
-  const changes = await changesInStore(store, { scenarios, ...scope });
-  const depth = Math.max(0, ...(await seriesKeys(store, scope)).filter((k) => scenarios.includes(k.scenario)).map((k) => k.runs));
+  const { changes, depth } = await searchStore(store, { scenarios: run.scenarios.map((x) => x.scenario), ...(run.code.branch && { branch: run.code.branch }), dataset: run.dataset });
   return { replaced, changes, markdown: changesMarkdown(changes, { where: store.where, recorded: run.id, depth }) };
 }

@@ -21,4 +21,5 @@ export {
   seriesKeys,
   seriesOf,
   type SeriesRow,
+  storeStamp,
 } from './store.js';

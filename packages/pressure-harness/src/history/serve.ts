@@ -8,9 +8,9 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
-import { changesInStore, changesOf } from './changes.js';
+import { changesInStore, changesOf, type SeriesChange } from './changes.js';
 import { comparePage, homePage, notFoundPage, runPage, seriesPage } from './page.js';
-import { getRun, type HistoryStore, listRuns, previousRun, seriesKeys, seriesOf } from './store.js';
+import { getRun, type HistoryStore, listRuns, previousRun, seriesKeys, seriesOf, storeStamp } from './store.js';
 
 export type ServeOptions = { host?: string; port?: number; branch?: string };
 
@@ -45,6 +45,21 @@ export async function serveHistory(store: HistoryStore, o: ServeOptions = {}): P
     if (!v) throw new BadRequest(`the query needs ${name}=…`);
     return v;
   };
+  // Every series' change points (hundreds of permutation tests) once per state of the store, not
+  // once per page view: recomputed when a run is recorded, replaced or removed.
+  let cached: { stamp: string; changes: Promise<SeriesChange[]> } | undefined;
+  const allChanges = async () => {
+    const stamp = await storeStamp(store);
+    if (cached?.stamp !== stamp) {
+      const changes = changesInStore(store, branch);
+      cached = { stamp, changes };
+      // A failed search is not kept: the next view tries again.
+      changes.catch(() => {
+        if (cached?.changes === changes) cached = undefined;
+      });
+    }
+    return cached.changes;
+  };
   const series = async (u: URL) => {
     const key = { scenario: param(u, 'scenario'), route: param(u, 'route') };
     const rows = await seriesOf(store, key, branch);
@@ -65,7 +80,7 @@ export async function serveHistory(store: HistoryStore, o: ServeOptions = {}): P
           where: store.where,
           runs: await listRuns(store, { limit: 200, ...branch }),
           series: await seriesKeys(store, branch),
-          changes: (await changesInStore(store, branch)).slice(0, 20),
+          changes: (await allChanges()).slice(0, 20),
         }),
       }),
     },
@@ -81,7 +96,7 @@ export async function serveHistory(store: HistoryStore, o: ServeOptions = {}): P
     { match: /^\/api\/runs$/, page: async (u) => ({ json: await listRuns(store, { limit: limitOf(u), ...branch }) }) },
     { match: /^\/api\/runs\/([^/]+)$/, page: async (_u, m) => ({ json: await run(decodeURIComponent(m[1]!)) }) },
     { match: /^\/api\/series$/, page: async (u) => ({ json: await series(u) }) },
-    { match: /^\/api\/changes$/, page: async () => ({ json: await changesInStore(store, branch) }) },
+    { match: /^\/api\/changes$/, page: async () => ({ json: await allChanges() }) },
   ];
 
   const server = http.createServer((req, res) => {

@@ -226,12 +226,12 @@ const toPoint = (r: Record<string, unknown>): Omit<HistoryPoint, 'histogram'> =>
   dbP95: r.db_p95 as number | null,
 });
 
-/** Every scenario × route the store has, with how many runs measured it. */
-export async function seriesKeys(store: HistoryStore, o: { branch?: string } = {}): Promise<{ scenario: string; route: string; runs: number }[]> {
+/** Every scenario × route the store has (on `branch`, of `dataset`), with how many runs measured it. */
+export async function seriesKeys(store: HistoryStore, o: { branch?: string; dataset?: string } = {}): Promise<{ scenario: string; route: string; runs: number }[]> {
   const { rows } = await store.pool.query(
     `SELECT p.scenario, p.route, count(*)::int AS runs FROM ${HISTORY_SCHEMA}.points p JOIN ${HISTORY_SCHEMA}.runs r ON r.id = p.run_id
-     WHERE ($1::text IS NULL OR r.branch = $1) GROUP BY 1, 2 ORDER BY 1, 2`,
-    [o.branch ?? null],
+     WHERE ($1::text IS NULL OR r.branch = $1) AND ($2::text IS NULL OR r.dataset = $2) GROUP BY 1, 2 ORDER BY 1, 2`,
+    [o.branch ?? null, o.dataset ?? null],
   );
   return rows;
 }
@@ -263,4 +263,10 @@ export async function previousRun(store: HistoryStore, run: Pick<RunRow, 'id' | 
     run.branch,
   ]);
   return rows[0]?.id ?? null;
+}
+
+/** What changes whenever a run is recorded, replaced or removed: for a reader that caches what it derived from the store. */
+export async function storeStamp(store: HistoryStore): Promise<string> {
+  const { rows } = await store.pool.query<{ n: number; last: unknown }>(`SELECT count(*)::int AS n, max(recorded_at) AS last FROM ${HISTORY_SCHEMA}.runs`);
+  return `${rows[0]!.n}|${String(rows[0]!.last)}`;
 }
