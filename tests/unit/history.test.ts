@@ -150,6 +150,19 @@ describe('pressure history: bad input is named before anything starts', () => {
     assert.match(r.text, /--min-change goes with changes/);
   });
 
+  it('reads HISTORY_DATABASE_URL with the settings schema a run uses, and names a bad one', async () => {
+    const had = process.env.HISTORY_DATABASE_URL;
+    process.env.HISTORY_DATABASE_URL = 'mysql://db/history';
+    try {
+      const r = await errors(['history', 'list']);
+      assert.equal(r.code, 2);
+      assert.match(r.text, /HISTORY_DATABASE_URL must be a PostgreSQL connection URL such as postgres:\/\/user:pass@127\.0\.0\.1:5432\/db, got "mysql:\/\/db\/history"/);
+    } finally {
+      if (had === undefined) delete process.env.HISTORY_DATABASE_URL;
+      else process.env.HISTORY_DATABASE_URL = had;
+    }
+  });
+
   it('refuses an unknown action and an import with nothing to import', async () => {
     assert.match((await errors(['history', 'show'])).text, /the action must be one of import, list, changes, serve, got "show"/);
     assert.match((await errors(['history', 'import'])).text, /import needs at least one results folder or blob report/);

@@ -13,6 +13,8 @@ import { serveHistory } from '../history/serve.js';
 import { type RunSource, runsAt } from '../history/sources.js';
 import { type HistoryLocation, type HistoryStore, listRuns, openHistory } from '../history/store.js';
 import { type FlagSpec, intFlag, parseFlags, UsageError } from './args.js';
+import { harnessShape } from '../config/settings.js';
+import { parseEnv, SettingsError } from '../contract/env.js';
 import { loadSuite } from './suite.js';
 
 const ACTIONS = ['import', 'list', 'changes', 'serve'] as const;
@@ -55,8 +57,17 @@ export const history = {
     only(['scenario', 'min-change'], 'changes');
     only(['port', 'host'], 'serve');
     if (f['database-url'] && f.dir) problems.push('name one store: --database-url or --dir, not both');
-    if (f['database-url'] && !/^postgres(ql)?:\/\/[^/]+\/[^/?]+/.test(f['database-url']))
+    // The flag and the environment are read with the harness's own settings schema, as a run reads them.
+    const url = harnessShape.HISTORY_DATABASE_URL;
+    if (f['database-url'] && !url.safeParse(f['database-url']).success)
       problems.push(`--database-url must be a PostgreSQL URL such as postgres://user:password@host:5432/history, got "${f['database-url']}"`);
+    let env: { HISTORY_DATABASE_URL?: string; PERF_HISTORY_DIR?: string } = {};
+    try {
+      env = parseEnv('history', { HISTORY_DATABASE_URL: url, PERF_HISTORY_DIR: harnessShape.PERF_HISTORY_DIR }, process.env);
+    } catch (e) {
+      if (!(e instanceof SettingsError)) throw e;
+      problems.push(...e.problems);
+    }
     if (f.at && Number.isNaN(Date.parse(f.at))) problems.push(`--at must be an ISO 8601 time such as 2026-12-04T02:17:00Z, got "${f.at}"`);
     if (f.commit && !/^[0-9a-f]{7,40}$/i.test(f.commit)) problems.push(`--commit must be a git commit hash (7 to 40 hex digits), got "${f.commit}"`);
     const limit = intFlag(problems, 'limit', f.limit, 1, 10_000, 30);
@@ -68,7 +79,7 @@ export const history = {
 
     // Every input is read before the store is opened: a bad one refuses the whole import, and nothing is written.
     const runs = action === 'import' ? runsToImport(inputs, { branch: f.branch, commit: f.commit, at: f.at }) : [];
-    const store = await openHistory(await locate(f), { log: () => {} });
+    const store = await openHistory(await locate(f, env), { log: () => {} });
     try {
       const branch = f.branch && action !== 'import' ? { branch: f.branch } : {};
       switch (action!) {
@@ -110,11 +121,11 @@ export const history = {
 };
 
 /** Where the store is: a flag, the environment, the suite's settings, or the suite's default folder. */
-async function locate(f: { 'database-url'?: string; dir?: string; config?: string }): Promise<HistoryLocation> {
+async function locate(f: { 'database-url'?: string; dir?: string; config?: string }, env: { HISTORY_DATABASE_URL?: string; PERF_HISTORY_DIR?: string }): Promise<HistoryLocation> {
   if (f['database-url']) return { url: f['database-url'] };
   if (f.dir) return { dir: path.resolve(f.dir) };
-  if (process.env.HISTORY_DATABASE_URL) return { url: process.env.HISTORY_DATABASE_URL };
-  if (process.env.PERF_HISTORY_DIR) return { dir: path.resolve(process.env.PERF_HISTORY_DIR) };
+  if (env.HISTORY_DATABASE_URL) return { url: env.HISTORY_DATABASE_URL };
+  if (env.PERF_HISTORY_DIR) return { dir: path.resolve(env.PERF_HISTORY_DIR) };
   const suite = await loadSuite(f.config);
   return suite.perf.history ?? { dir: path.join(suite.root, '.pressure', 'history') };
 }
