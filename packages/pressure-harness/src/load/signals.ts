@@ -42,13 +42,15 @@ export type SignalSummary = { mean: number; max: number; samples: number };
  * clean round's event-loop lag "×14 to ×31" of the other's.
  */
 const NO_DATA = 9_223_372_036.854_776;
+/** A reading that measures something: finite, and not the no-data mark. */
+const measured = (v: number) => Number.isFinite(v) && Math.abs(v) < NO_DATA;
 
 /** Samples → per signal, mean and max over the samples that carry it (non-finite and no-data values left out). */
 export function summarizeSignals(samples: readonly Sample[]): Record<string, SignalSummary> {
   const out: Record<string, SignalSummary> = {};
   for (const { values } of samples) {
     for (const [k, v] of Object.entries(values)) {
-      if (!Number.isFinite(v) || Math.abs(v) >= NO_DATA) continue;
+      if (!measured(v)) continue;
       const s = (out[k] ??= { mean: 0, max: -Infinity, samples: 0 });
       s.mean += (v - s.mean) / ++s.samples;
       s.max = Math.max(s.max, v);
@@ -113,7 +115,7 @@ export function gaugesByLevel(samples: readonly Sample[], timeline: readonly { t
     const p = points.reduce((best, q) => (q.t <= at && q.t > best.t ? q : best), points[0]!);
     const m = sums.get(p.level) ?? new Map<string, { sum: number; n: number }>();
     for (const [k, v] of Object.entries(values)) {
-      if (!Number.isFinite(v) || Math.abs(v) >= NO_DATA) continue;
+      if (!measured(v)) continue;
       const a = m.get(k) ?? { sum: 0, n: 0 };
       a.sum += v;
       a.n += 1;
