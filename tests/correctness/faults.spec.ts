@@ -16,6 +16,19 @@ test.describe('APP_FAULTS', () => {
   test.skip(({ referenceApp }) => !referenceApp, 'builds app/ in-process with faults on');
 
   /** An in-process app with `faults`, and one seeded account of a scratch run. */
+  /** A second session with a transaction open, as a concurrent writer holds one; rolled back and closed after `fn`. */
+  async function inTransaction(url: string, fn: (holder: pg.Client) => Promise<void>): Promise<void> {
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      await fn(holder);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => {});
+      await holder.end();
+    }
+  }
+
   async function faulty(inProcessApp: InProcessApp, faults: Fault[], serviceToken: string, runId: string, seed: string) {
     const app = await inProcessApp({ faults: new Set(faults) });
     const body = buildAccount({ seed, runId, ttlSeconds: 600, path: 'faults/0', shape: { projects: 1, itemsPerProject: 12, commentDepth: 0, attachmentRate: 0, tagsPerItem: 0 } });
@@ -60,34 +73,31 @@ test.describe('APP_FAULTS', () => {
   test('serializable_updates: the second of two writers of a project fails with 503 where it would have waited', async ({ inProcessApp, serviceToken, run, seedClient, verifyDatabaseUrl }) => {
     const scratch = `${run.runId}-fault-serializable`;
     const f = await faulty(inProcessApp, ['serializable_updates'], serviceToken, scratch, run.seed);
-    const holder = new pg.Client({ connectionString: verifyDatabaseUrl! });
-    await holder.connect();
     try {
-      await holder.query('BEGIN');
-      // Through the project's own partition, not the partitioned parent: a lock on the parent
-      // would hold up another test's cleanup (it drops its run's partitions under an exclusive
-      // lock of the parent), and the PATCH would queue behind that cleanup instead of the row.
-      const part = (await holder.query<{ t: string }>(`SELECT tableoid::regclass::text AS t FROM projects WHERE id = $1`, [f.project])).rows[0]!.t;
-      await holder.query(`UPDATE ${part} SET version = version + 1 WHERE id = $1`, [f.project]);
-      const patch = f.app.inject({ method: 'PATCH', url: `/v1/projects/${f.project}`, headers: { authorization: `Bearer ${f.token}` }, payload: { name: 'renamed' } });
-      // The PATCH waits for the holder's transaction to end, as a second writer of one row does:
-      // a lock wait on the holder's transaction ID, which nothing but a writer of a row the
-      // holder changed takes (a session queued behind a table lock is not that); the holder's
-      // commit then makes the PATCH fail.
-      // pg_locks shows the 32-bit xid; pg_current_xact_id() the 64-bit one with its epoch.
-      const xid = (await holder.query<{ x: string }>('SELECT (pg_current_xact_id()::text::bigint % 4294967296)::text AS x')).rows[0]!.x;
-      await expect
-        .poll(
-          async () => (await holder.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted AND transactionid::text = $1`, [xid])).rows[0]!.n,
-        )
-        .toBeGreaterThan(0);
-      await holder.query('COMMIT');
-      const res = await patch;
-      expect(res.statusCode, res.body).toBe(503);
-      expect(res.headers['retry-after']).toBeDefined();
+      await inTransaction(verifyDatabaseUrl!, async (holder) => {
+        // Through the project's own partition, not the partitioned parent: a lock on the parent
+        // would hold up another test's cleanup (it drops its run's partitions under an exclusive
+        // lock of the parent), and the PATCH would queue behind that cleanup instead of the row.
+        const part = (await holder.query<{ t: string }>(`SELECT tableoid::regclass::text AS t FROM projects WHERE id = $1`, [f.project])).rows[0]!.t;
+        await holder.query(`UPDATE ${part} SET version = version + 1 WHERE id = $1`, [f.project]);
+        const patch = f.app.inject({ method: 'PATCH', url: `/v1/projects/${f.project}`, headers: { authorization: `Bearer ${f.token}` }, payload: { name: 'renamed' } });
+        // The PATCH waits for the holder's transaction to end, as a second writer of one row does:
+        // a lock wait on the holder's transaction ID, which nothing but a writer of a row the
+        // holder changed takes (a session queued behind a table lock is not that); the holder's
+        // commit then makes the PATCH fail.
+        // pg_locks shows the 32-bit xid; pg_current_xact_id() the 64-bit one with its epoch.
+        const xid = (await holder.query<{ x: string }>('SELECT (pg_current_xact_id()::text::bigint % 4294967296)::text AS x')).rows[0]!.x;
+        await expect
+          .poll(
+            async () => (await holder.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted AND transactionid::text = $1`, [xid])).rows[0]!.n,
+          )
+          .toBeGreaterThan(0);
+        await holder.query('COMMIT');
+        const res = await patch;
+        expect(res.statusCode, res.body).toBe(503);
+        expect(res.headers['retry-after']).toBeDefined();
+      });
     } finally {
-      await holder.query('ROLLBACK').catch(() => {});
-      await holder.end();
       await f.app.close();
       await seedClient.cleanup(scratch);
     }
@@ -96,20 +106,17 @@ test.describe('APP_FAULTS', () => {
   test('serial_writes: an item insert waits for the one advisory lock every insert takes', async ({ inProcessApp, serviceToken, run, seedClient, verifyDatabaseUrl }) => {
     const scratch = `${run.runId}-fault-serial`;
     const f = await faulty(inProcessApp, ['serial_writes'], serviceToken, scratch, run.seed);
-    const holder = new pg.Client({ connectionString: verifyDatabaseUrl! });
-    await holder.connect();
     try {
-      await holder.query('BEGIN');
-      await holder.query('SELECT pg_advisory_xact_lock(7340001)');
-      const post = f.app.inject({ method: 'POST', url: `/v1/projects/${f.project}/items`, headers: { authorization: `Bearer ${f.token}` }, payload: { title: 'queued' } });
-      await expect
-        .poll(async () => (await holder.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 7340001 AND NOT granted`)).rows[0]!.n)
-        .toBeGreaterThan(0);
-      await holder.query('COMMIT');
-      expect((await post).statusCode).toBe(201);
+      await inTransaction(verifyDatabaseUrl!, async (holder) => {
+        await holder.query('SELECT pg_advisory_xact_lock(7340001)');
+        const post = f.app.inject({ method: 'POST', url: `/v1/projects/${f.project}/items`, headers: { authorization: `Bearer ${f.token}` }, payload: { title: 'queued' } });
+        await expect
+          .poll(async () => (await holder.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND objid = 7340001 AND NOT granted`)).rows[0]!.n)
+          .toBeGreaterThan(0);
+        await holder.query('COMMIT');
+        expect((await post).statusCode).toBe(201);
+      });
     } finally {
-      await holder.query('ROLLBACK').catch(() => {});
-      await holder.end();
       await f.app.close();
       await seedClient.cleanup(scratch);
     }
