@@ -224,6 +224,33 @@ describe('PostgreSQL evidence compared between two sides', () => {
     assert.equal(brief.findings.filter((x) => x.metric === 'pg_rows_written_per_req').length, 0);
   });
 
+  it('counts the sessions a scenario opened, n/a where PostgreSQL does not count them (before 14)', () => {
+    const at = (ms: number, sessions: number | null): PgSnapshot => ({ ...snap(ms, {}, {}), database: { sessions } });
+    assert.deepEqual(delta(at(0, 40), at(1000, 1040)).database, { sessions: 1000 });
+    assert.deepEqual(delta(at(0, null), at(1000, null)).database, { sessions: null });
+    // A file of an older version has no database counters: none are made up.
+    assert.equal(delta(snap(0, {}, {}), snap(1000, {}, {})).database, undefined);
+  });
+
+  it('fails on sessions opened per request where the base borrowed from its pool (a route that connects for itself)', () => {
+    const withSessions = (sessions: number | null, seconds = 20) => {
+      const e = evidence({ lookups: 100, blocksPerLookup: 10 });
+      if (!e.available) throw new Error('unreachable');
+      return { ...e, seconds, database: { sessions } };
+    };
+    const round = (sessions: number | null, seconds?: number) => [fileWith('s', 100, withSessions(sessions, seconds))];
+    const c = compareRuns({ label: 'a', rounds: [round(2), round(3)] }, { label: 'b', rounds: [round(52), round(49)] });
+    const f = c.findings.find((x) => x.metric === 'pg_sessions_per_req')!;
+    assert.equal(f.severity, 'fail', compareMarkdown(c));
+    assert.match(formatFinding(f), /sessions opened per request mean 0\.03 sessions → 0\.49 sessions/);
+    // The harness's own few connections either side: nothing.
+    const same = compareRuns({ label: 'a', rounds: [round(2), round(3)] }, { label: 'b', rounds: [round(4), round(2)] });
+    assert.equal(same.findings.filter((x) => x.metric === 'pg_sessions_per_req').length, 0);
+    // Not counted (PostgreSQL 13), or a window too short for a backend's counters to be flushed: not compared.
+    assert.equal(compareRuns({ label: 'a', rounds: [round(null)] }, { label: 'b', rounds: [round(null)] }).findings.filter((x) => x.metric === 'pg_sessions_per_req').length, 0);
+    assert.equal(compareRuns({ label: 'a', rounds: [round(2, 2)] }, { label: 'b', rounds: [round(300, 2)] }).findings.filter((x) => x.metric === 'pg_sessions_per_req').length, 0);
+  });
+
   it('warns, never fails, on a statement that read no block a call in the base and some in the candidate (a plan flip, not news)', () => {
     const base = [fileWith('s', 100, evidence({ lookups: 100, blocksPerLookup: 0 }))];
     const cand = [fileWith('s', 100, evidence({ lookups: 100, blocksPerLookup: 224 }))];

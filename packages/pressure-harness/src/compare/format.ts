@@ -30,6 +30,7 @@ const NAMES: Record<string, string> = {
   pg_temp_blocks_per_req: 'temp blocks per request',
   pg_seq_rows_per_req: 'rows read by sequential scans per request',
   pg_rows_written_per_req: 'rows written per request',
+  pg_sessions_per_req: 'sessions opened per request',
   pg_blocks_per_call: 'shared blocks per call',
   pg_rows_per_call: 'rows per call',
   pg_wait_sessions: 'average sessions waiting',

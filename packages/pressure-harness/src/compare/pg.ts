@@ -3,7 +3,8 @@
  * the work the database did per request of the scenario, with no rule written for any query.
  *
  *   postgres    statements per request, shared blocks per request (hit or read: the work, whatever
- *               the cache held), temp blocks per request
+ *               the cache held), temp blocks per request, sessions opened per request (a route
+ *               that connects for itself instead of borrowing from the pool)
  *   table <t>   rows read by sequential scans per request (an index that stopped being used), rows
  *               written per request (a trigger, a side table: writes no top-level statement shows)
  *   sql <key>   per statement run often enough on both sides: blocks per call, rows per call
@@ -15,6 +16,7 @@
  * Each figure is compared as a number (growth past a ratio and a floor), as bytes and query
  * counts are, round against round (comparePg says how).
  */
+import { ACTIVITY_MIN_SAMPLES, COUNTERS_MIN_SECONDS } from '../pg/windows.js';
 import type { Compared } from '../report/results.js';
 import type { Finding, GrowthRule, PgMetric, PgRules } from './types.js';
 
@@ -31,6 +33,8 @@ export const DEFAULT_PG_RULES: PgRules = {
     pg_seq_rows_per_req: 1_000,
     // A fifth of a row per request: one more row for each write of a mix whose writes are a sixth.
     pg_rows_written_per_req: 0.15,
+    // A connection for one request in twenty: a pooled backend opens a handful a run, whatever its load.
+    pg_sessions_per_req: 0.05,
     pg_blocks_per_call: 50,
     pg_rows_per_call: 10,
     pg_wait_sessions: 0.2,
@@ -48,15 +52,13 @@ export const PG_UNITS: Record<PgMetric, string> = {
   pg_temp_blocks_per_req: 'blocks',
   pg_seq_rows_per_req: 'rows',
   pg_rows_written_per_req: 'rows',
+  pg_sessions_per_req: 'sessions',
   pg_blocks_per_call: 'blocks',
   pg_rows_per_call: 'rows',
   pg_wait_sessions: 'sessions',
   pg_state_sessions: 'sessions',
   pg_plan: '',
 };
-
-const MIN_SAMPLES = 20;
-const MIN_WRITE_SECONDS = 10;
 
 /** One round's figures of a scenario: `route|metric` → value; and its shapes. */
 type Figures = { values: Map<string, { route: string; metric: PgMetric; value: number }>; calls: Map<string, number>; texts: Map<string, string>; shapes: Map<string, string> };
@@ -88,16 +90,17 @@ function figuresOf(f: Compared): Figures | undefined {
   put('postgres', 'pg_temp_blocks_per_req', temp / requests);
   for (const t of f.pg.tables) {
     put(`table ${t.table}`, 'pg_seq_rows_per_req', t.seqRows / requests);
-    // Writes only over a window of 10 s or more: a backend flushes its table counters at most once
-    // a second, and an idle one within 10 s (PGSTAT_IDLE_INTERVAL), so a shorter window can hold
-    // more of the rows its own setup (a seed) wrote than of its requests' (here a 250 ms scenario
-    // read 0 or 7.5 comments written per request, by when the seeding connection flushed).
-    if (t.rowsWritten !== undefined && f.pg.seconds >= MIN_WRITE_SECONDS) put(`table ${t.table}`, 'pg_rows_written_per_req', t.rowsWritten / requests);
+    // Writes only over a long enough window (pg/windows.ts): here a 250 ms scenario read 0 or 7.5
+    // comments written per request, by when the seeding connection flushed.
+    if (t.rowsWritten !== undefined && f.pg.seconds >= COUNTERS_MIN_SECONDS) put(`table ${t.table}`, 'pg_rows_written_per_req', t.rowsWritten / requests);
   }
+  // Sessions over the same windows as writes: a backend reports its connection with its other
+  // counters, up to 10 s late when idle.
+  if (f.pg.database?.sessions != null && f.pg.seconds >= COUNTERS_MIN_SECONDS) put('postgres', 'pg_sessions_per_req', f.pg.database.sessions / requests);
   // Being on the CPU is what a busier run does, and Client:* is the backend's own pause between
   // statements: a wait inside the database is news. Sampled 4 times a second, a short scenario
   // has too few samples for an average (one sample of two sessions is 0.5 over four).
-  if (f.pg.activity.samples >= MIN_SAMPLES) {
+  if (f.pg.activity.samples >= ACTIVITY_MIN_SAMPLES) {
     for (const [w, v] of Object.entries(f.pg.activity.waits)) if (w !== 'CPU' && !w.startsWith('Client:')) put(`wait ${w}`, 'pg_wait_sessions', v);
     // Sessions idle in a transaction: a connection held across a slow call, which the pool and the
     // locks pay for. (Active sessions are a busier run's CPU: a short scenario here went from 0

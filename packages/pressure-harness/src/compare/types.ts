@@ -65,6 +65,7 @@ export type PgMetric =
   | 'pg_temp_blocks_per_req'
   | 'pg_seq_rows_per_req'
   | 'pg_rows_written_per_req'
+  | 'pg_sessions_per_req'
   | 'pg_blocks_per_call'
   | 'pg_rows_per_call'
   | 'pg_wait_sessions'

@@ -32,6 +32,8 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { SQL_MARK } from './url.js';
 
+export { ACTIVITY_MIN_SAMPLES, COUNTERS_MIN_SECONDS } from './windows.js';
+
 // Inside the statement (SELECT ${MARK} …): see SQL_MARK.
 const MARK = SQL_MARK;
 const HARNESS_APP = 'pressure-harness';
@@ -55,7 +57,12 @@ export type TableCounters = {
   /** When it (its partition analyzed longest ago) was last analyzed, by ANALYZE or autovacuum; null: never. */
   analyzedAt?: string | null;
 };
-export type PgSnapshot = { at: number; statements: Record<string, StatementCounters> | null; tables: Record<string, TableCounters> };
+/**
+ * The database's own counters (pg_stat_database): sessions opened (PostgreSQL 14+, null before),
+ * which a pooled backend opens once and one that connects per request opens per request.
+ */
+export type DatabaseCounters = { sessions: number | null };
+export type PgSnapshot = { at: number; statements: Record<string, StatementCounters> | null; tables: Record<string, TableCounters>; database?: DatabaseCounters };
 
 export type PgStatement = StatementCounters & { key: string };
 export type PgTable = TableCounters & { table: string };
@@ -128,6 +135,10 @@ export type PgEvidence =
       findings: PgFinding[];
       /** Tables whose statistics were stale when the scenario began, analyzed before it (absent in files of older versions). */
       analyzed?: StaleTable[];
+      /** The database's counters over the scenario (absent in files of older versions). */
+      database?: DatabaseCounters;
+      /** Tables nothing scanned or wrote during the scenario: known to be at 0, not unknown (absent in files of older versions). */
+      quietTables?: string[];
     }
   | { available: false; reason: string };
 
@@ -196,11 +207,14 @@ export async function snapshot(c: pg.ClientBase): Promise<PgSnapshot> {
     const analyzedAt = r.analyzed === null ? null : new Date(r.analyzed).toISOString();
     tables[r.name] = { seqScans: r.seq, seqRows: r.seqrows, idxScans: r.idx, idxRows: r.idxrows, rowsWritten: r.written, liveRows: r.live, bytes: r.bytes, modsSinceAnalyze: r.mods, analyzedAt };
   }
-  return { at, statements, tables };
+  // to_jsonb: the column is absent before PostgreSQL 14, and a missing key is null, not an error.
+  const db = await c.query<{ sessions: string | null }>(`SELECT ${MARK} to_jsonb(d) ->> 'sessions' AS sessions FROM pg_stat_database d WHERE datname = current_database()`);
+  const sessions = db.rows[0]?.sessions;
+  return { at, statements, tables, database: { sessions: sessions == null ? null : Number(sessions) } };
 }
 
 /** What happened between two snapshots; live rows and size are the later snapshot's. */
-export function delta(before: PgSnapshot, after: PgSnapshot): { seconds: number; statements: PgStatement[]; tables: PgTable[] } {
+export function delta(before: PgSnapshot, after: PgSnapshot): { seconds: number; statements: PgStatement[]; tables: PgTable[]; quietTables: string[]; database?: DatabaseCounters } {
   const statements: PgStatement[] = [];
   for (const [key, a] of Object.entries(after.statements ?? {})) {
     const was = before.statements?.[key];
@@ -221,6 +235,7 @@ export function delta(before: PgSnapshot, after: PgSnapshot): { seconds: number;
   }
   statements.sort((x, y) => y.ms - x.ms);
   const tables: PgTable[] = [];
+  const quietTables: string[] = [];
   for (const [table, a] of Object.entries(after.tables)) {
     const b = before.tables[table];
     const t = {
@@ -238,9 +253,11 @@ export function delta(before: PgSnapshot, after: PgSnapshot): { seconds: number;
     // A partition dropped in between makes a root's sums fall: no scans to report from it.
     if (t.seqScans < 0 || t.seqRows < 0 || t.idxScans < 0 || t.idxRows < 0 || (t.rowsWritten ?? 0) < 0) continue;
     if (t.seqScans > 0 || t.idxScans > 0 || (t.rowsWritten ?? 0) > 0) tables.push(t);
+    else quietTables.push(table);
   }
   tables.sort((x, y) => y.seqRows - x.seqRows || y.idxRows - x.idxRows);
-  return { seconds: (after.at - before.at) / 1000, statements, tables };
+  const sessions = before.database?.sessions != null && after.database?.sessions != null ? after.database.sessions - before.database.sessions : null;
+  return { seconds: (after.at - before.at) / 1000, statements, tables, quietTables: quietTables.sort(), ...(after.database && { database: { sessions } }) };
 }
 
 /** Samples pg_stat_activity of the database until stopped; the harness's own sessions are not counted. */
@@ -490,7 +507,20 @@ export async function pgWatch(url: string, rules: PgShapeRules = DEFAULT_SHAPE_R
           typeof log === 'string'
             ? { available: false, reason: log }
             : await loggedPlans(reader, log).catch((e: Error) => ({ available: false as const, reason: `reading the server's log failed: ${e.message.split('\n')[0]}` }));
-        return { available: true, seconds: d.seconds, statementStats, statements, tables: d.tables, activity: act, plans, logged, findings, analyzed };
+        return {
+          available: true,
+          seconds: d.seconds,
+          statementStats,
+          statements,
+          tables: d.tables,
+          quietTables: d.quietTables,
+          activity: act,
+          plans,
+          logged,
+          findings,
+          analyzed,
+          ...(d.database && { database: d.database }),
+        };
       } catch (e) {
         return { available: false, reason: `reading PostgreSQL's statistics failed: ${(e as Error).message.split('\n')[0]}` };
       } finally {

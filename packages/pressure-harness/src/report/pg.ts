@@ -33,6 +33,8 @@ export function formatPgEvidence(e: PgEvidence): string {
     }`,
   );
   out.push(`Active sessions by wait event: ${waitsLine(e.activity.waits)}`);
+  // Absent in files of older versions; null before PostgreSQL 14, which does not count them.
+  if (e.database) out.push(`Sessions opened (pg_stat_database, the harness's own included): ${e.database.sessions === null ? 'n/a (PostgreSQL 14 or later counts them)' : n(e.database.sessions)}`);
   out.push('', 'Statements (pg_stat_statements), by total time:');
   out.push(
     e.statementStats
