@@ -182,6 +182,34 @@ describe('comparing two runs without rules', () => {
     assert.ok(!failing(gc).length, compareMarkdown(gc));
   });
 
+  it("judges the backend's memory apart from its other gauges: a heap ×3 in every round fails beside a pool whose waiting clients swing ×10", () => {
+    const ms = latencies('memory-family', 300, 10);
+    // Two scenarios, each with the memory gauges and four others that swing between clean rounds
+    // as a pool's waiting clients and a loop's lag do.
+    const at = (scenario: string, heap: number, swing: number) => ({
+      ...file(scenario, { r: { ms } }),
+      signals: {
+        nodejs_heap_size_used_bytes: { mean: heap * 0.8, max: heap, samples: 100 },
+        process_resident_memory_bytes: { mean: heap * 2.5, max: heap * 2.6, samples: 100 },
+        db_pool_waiting_clients: { mean: 0.5 * swing, max: 3 * swing, samples: 100 },
+        http_requests_in_flight: { mean: 2 * swing, max: 9 * swing, samples: 100 },
+        nodejs_eventloop_lag_seconds: { mean: 0.004 * swing, max: 0.02 * swing, samples: 100 },
+        queue_depth: { mean: 40 / swing, max: 90 / swing, samples: 100 },
+      },
+    });
+    const round = (heap: number, swing: number) => [at('mix.soak', heap, swing), at('mix.ramp', heap * 1.1, 1 / swing)];
+    const base = side('base', round(60e6, 1), round(66e6, 10));
+    const leak = compareRuns(base, side('candidate', round(190e6, 3), round(200e6, 0.3)));
+    const heap = leak.findings.filter((x) => x.metric === 'nodejs_heap_size_used_bytes');
+    assert.equal(heap.length, 4, compareMarkdown(leak));
+    assert.ok(
+      heap.every((x) => x.severity === 'fail'),
+      compareMarkdown(leak),
+    );
+    // The swinging gauges, moved as much as between clean rounds: nothing fails.
+    assert.ok(!failing(leak).some((x) => x.metric !== 'nodejs_heap_size_used_bytes' && x.metric !== 'process_resident_memory_bytes'), compareMarkdown(leak));
+  });
+
   it('compares counts, bytes and errors as numbers: growth is a finding', () => {
     const ms = latencies('n', 400, 10);
     const c = compareRuns(side('base', [file('s', { r: { ms, queries: 3, bytes: 2000 } })]), side('candidate', [file('s', { r: { ms, queries: 9, bytes: 2600, errors: 40 } })]));

@@ -13,13 +13,13 @@ describe("the backend's gauges over a scenario", () => {
       'http_requests_total 7',
     ].join('\n');
 
-  it('reads gauges only, and summarizes each by its mean and highest sample', () => {
+  it('reads gauges only, and summarizes each by its mean, highest and lowest sample', () => {
     const s = summarizeSignals([
       { t: 0, values: parseGauges(text('0.01', 100)) },
       { t: 200, values: parseGauges(text('0.03', 300)) },
     ]);
     assert.deepEqual(Object.keys(s).sort(), ['nodejs_eventloop_lag_min_seconds', 'process_resident_memory_bytes']);
-    assert.deepEqual(s.process_resident_memory_bytes, { mean: 200, max: 300, samples: 2 });
+    assert.deepEqual(s.process_resident_memory_bytes, { mean: 200, max: 300, min: 100, samples: 2 });
   });
 
   it("leaves out a reading that means no data (an empty event-loop histogram's 2^63 ns), not a lag of 292 years", () => {
@@ -27,7 +27,7 @@ describe("the backend's gauges over a scenario", () => {
       { t: 0, values: parseGauges(text('0.01', 100)) },
       { t: 200, values: parseGauges(text('9223372036.854776', 100)) },
     ]);
-    assert.deepEqual(s.nodejs_eventloop_lag_min_seconds, { mean: 0.01, max: 0.01, samples: 1 });
+    assert.deepEqual(s.nodejs_eventloop_lag_min_seconds, { mean: 0.01, max: 0.01, min: 0.01, samples: 1 });
   });
 
   it('says what rose with the load, level by level: the waiting clients, not the memory or a flat gauge', () => {

@@ -112,6 +112,8 @@ function collect(rounds: Compared[][]): { merged: Routes; perRound: Routes[]; ex
       for (const [k, v] of Object.entries(f.signals ?? {})) {
         put(f.scenario, k, 'mean', 'signal', v.mean);
         put(f.scenario, k, 'max', 'signal', v.max);
+        // The lowest sample, compared for memory alone (scalarTests): a heap's floor.
+        if (v.min !== undefined) put(f.scenario, k, 'floor', 'signal', v.min);
       }
     }
     return m;
@@ -173,6 +175,9 @@ function scalarTests(x: Ctx): void {
     const cand = c.map((v) => v!.value);
     // A gauge that never moved (a pool's configured size) says nothing either way.
     if (kind === 'signal' && new Set([...base, ...cand]).size === 1) continue;
+    // A floor is the memory's: what a collection left, which a leak raises and a collection's
+    // timing does not (three clean soaks here: heap means 60 to 118 MB, floors 49 to 53 MB).
+    if (stat === 'floor' && !memoryRuleOf(x.rules, metric)) continue;
     x.scalars.push({ scenario, metric, stat, kind, base, cand });
   }
 }
@@ -333,6 +338,22 @@ function singleFindings(x: Ctx, scenario: string): void {
   }
 }
 
+/**
+ * The family (and the variance prior) of each scalar's test: the backend's memory apart from its
+ * other gauges. A pool's waiting clients vary between clean rounds from 0 to dozens; pooled with
+ * them, a process whose heap grew ×4 in every round borrowed their spread and was never sure.
+ * Apart only when each side of the split has enough gauges to fit a prior on (a handful of
+ * variances says nothing of their spread): otherwise one family of gauges, as before.
+ */
+const MIN_GAUGE_FAMILY = 6;
+function gaugeFamilies(rules: CompareRules, scalars: readonly ScalarPending[]): (sc: ScalarPending) => 'single' | 'signal' | 'memory' {
+  const isMemory = (sc: ScalarPending) => sc.kind === 'signal' && memoryRuleOf(rules, sc.metric) !== undefined;
+  const memory = scalars.filter(isMemory).length;
+  const others = scalars.filter((sc) => sc.kind === 'signal').length - memory;
+  const apart = memory >= MIN_GAUGE_FAMILY && others >= MIN_GAUGE_FAMILY;
+  return (sc) => (apart && isMemory(sc) ? 'memory' : sc.kind);
+}
+
 /** A scalar's rule: the suite's singles rule (and its per-metric overrides) for a scenario's own figure and a gauge alike. */
 const scalarRuleOf = (rules: CompareRules, sc: ScalarPending): ShiftRule & { severity: Severity } => {
   const memory = sc.kind === 'signal' ? memoryRuleOf(rules, sc.metric) : undefined;
@@ -396,6 +417,7 @@ function judgeRounds(x: Ctx): { improvements: Finding[]; decision: Decision } {
   const primary = (e: { i: number }) => tests[e.i]!.finding.metric === 'latency_ms';
   const entries = tests.flatMap((t, i) => t.stats.map((s) => ({ i, s, rule: t.rule })));
   const usable = entries.filter((e) => e.s.baseRounds.length && e.s.candRounds.length);
+  const familyOf = gaugeFamilies(rules, x.scalars);
   const scalarSeries = x.scalars.map((sc) => {
     const rule = scalarRuleOf(rules, sc);
     // On the log scale, lifted by a twentieth of the values' size: a gauge at 0 in a round is not
@@ -413,7 +435,7 @@ function judgeRounds(x: Ctx): { improvements: Finding[]; decision: Decision } {
       floor: e.s.sampling,
       group: primary(e) ? '' : 'diagnostics',
     })),
-    ...scalarSeries.map((e) => ({ ...e, group: e.sc.kind })),
+    ...scalarSeries.map((e) => ({ ...e, group: familyOf(e.sc) })),
   ]);
   const rounds: [number, number] = [x.b.perRound.length, x.c.perRound.length];
   const improvements: Finding[] = [];
@@ -454,9 +476,9 @@ function judgeRounds(x: Ctx): { improvements: Finding[]; decision: Decision } {
   // The backend's gauges are a family of their own: dozens of them (memory, pool, in-flight, each a
   // mean and a max) would otherwise drown a latency shift in the e-BH threshold.
   const family = judged.tests.flatMap((_, k) => (k < usable.length ? (primary(usable[k]!) ? [k] : []) : scalarSeries[k - usable.length]!.sc.kind === 'single' ? [k] : []));
-  const gauges = scalarSeries.flatMap((e, j) => (e.sc.kind === 'signal' ? [usable.length + j] : []));
+  const gaugeFamily = (name: string) => scalarSeries.flatMap((e, j) => (e.sc.kind === 'signal' && familyOf(e.sc) === name ? [usable.length + j] : []));
   const q = new Array<number>(judged.tests.length).fill(Infinity);
-  for (const f of [family, gauges]) eBH(f.map((k) => judged.tests[k]!.e)).forEach((v, n) => (q[f[n]!] = v));
+  for (const f of [family, gaugeFamily('memory'), gaugeFamily('signal')]) eBH(f.map((k) => judged.tests[k]!.e)).forEach((v, n) => (q[f[n]!] = v));
   const selected = q.filter((v) => v < rules.fdr).length;
   // Benjamini–Yekutieli's false coverage rate: intervals of R selected among m at level α·R/m.
   const selectedAlpha = (rules.fdr * Math.max(selected, 1)) / family.length;

@@ -32,8 +32,12 @@ export function parseGauges(text: string, max = 60): Record<string, number> {
   return parsePrometheus(text, gauges);
 }
 
-/** A signal over one scenario: its mean and its highest sample. */
-export type SignalSummary = { mean: number; max: number; samples: number };
+/**
+ * A signal over one scenario: its mean, its highest sample, and its lowest (absent in files of
+ * older versions): of a heap, what the last collection left, the floor a leak raises and a
+ * collection that came or did not leaves where it was.
+ */
+export type SignalSummary = { mean: number; max: number; min?: number; samples: number };
 
 /**
  * A value that means "no data", not a measurement: 2^63 ns in seconds, what a Node client's
@@ -45,15 +49,16 @@ const NO_DATA = 9_223_372_036.854_776;
 /** A reading that measures something: finite, and not the no-data mark. */
 const measured = (v: number) => Number.isFinite(v) && Math.abs(v) < NO_DATA;
 
-/** Samples → per signal, mean and max over the samples that carry it (non-finite and no-data values left out). */
+/** Samples → per signal, mean, max and min over the samples that carry it (non-finite and no-data values left out). */
 export function summarizeSignals(samples: readonly Sample[]): Record<string, SignalSummary> {
   const out: Record<string, SignalSummary> = {};
   for (const { values } of samples) {
     for (const [k, v] of Object.entries(values)) {
       if (!measured(v)) continue;
-      const s = (out[k] ??= { mean: 0, max: -Infinity, samples: 0 });
+      const s = (out[k] ??= { mean: 0, max: -Infinity, min: Infinity, samples: 0 });
       s.mean += (v - s.mean) / ++s.samples;
       s.max = Math.max(s.max, v);
+      s.min = Math.min(s.min!, v);
     }
   }
   for (const s of Object.values(out)) s.mean = +s.mean.toPrecision(6);
