@@ -22,6 +22,8 @@ export default defineBudgets(
       error_rate: ['rate == 0'],
       latency_ms: ['p(95) < 250'],
       conflict_rate: [{ expr: 'rate <= 0.9', strict: false }],
+      // Eight writers, a pool of 20: none waits for a connection.
+      'gauge@db_pool_waiting_clients': ['max <= 2'],
       baseline: ['latency_ms p(95) <= +50% or +5'],
     },
   },

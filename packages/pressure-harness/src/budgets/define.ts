@@ -47,7 +47,8 @@ const EXPR = new RegExp(`^\\s*${STAT}\\s*${OP}\\s*${NUM}\\s*$`);
 const SCALING = new RegExp(`^\\s*([a-z0-9_]+)\\s+${STAT}\\s+([a-z0-9_]+)\\s*/\\s*([a-z0-9_]+)\\s*${OP}\\s*${NUM}(?:\\s+floor\\s+${NUM})?\\s*$`);
 const BASELINE = new RegExp(`^\\s*([a-z0-9_]+)(?:@([a-z0-9_]+))?\\s+${STAT}\\s*<=\\s*\\+${NUM}%(?:\\s+or\\s+\\+${NUM})?\\s*$`);
 const SCENARIO_ID = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$/;
-const KEY = /^([a-z0-9_]+)(?:@([a-z0-9_]+))?$/;
+// A variant is a scenario's (keyset_page_500), a table (public.audit_log) or a gauge of the backend.
+const KEY = /^([a-z0-9_]+)(?:@([a-z0-9_.]+))?$/;
 
 const text = (t: Threshold) => (typeof t === 'string' ? t : t?.expr);
 const strictOf = (t: Threshold) => typeof t === 'string' || t.strict !== false;
@@ -210,6 +211,12 @@ export function evaluate(id: string, budget: ScenarioBudget, measured: Measured,
       const p = parseThreshold(t) as ParsedThreshold;
       const base = { scenario: id, kind: 'absolute' as const, key, rule: p.expr, strict: p.strict, noisy: noisyOf(metric), stat: label(p.stat, p.percentile) };
       const value = statOf(values, p.stat, p.percentile);
+      if (value === undefined && values?.na !== undefined) {
+        // Evidence that exists but cannot speak for this scenario (report/figures.ts says why).
+        const note = `n/a: ${values.na}`;
+        outcomes.push({ ...base, ...(requiredOf(t) ? { verdict: 'fail' as const, note: `${note}, and the rule is required` } : { verdict: 'skip' as const, note }) });
+        continue;
+      }
       if (value === undefined) {
         outcomes.push({ ...base, ...missing(metric, requiredOf(t), p.strict, absent, measured[variant] ? '' : variants()) });
         continue;

@@ -50,3 +50,40 @@ export const memoryGrowthMb = defineMetric({
   capability: 'metrics',
   description: "growth of the backend's resident memory over a soak, from its /metrics",
 });
+
+/*
+ * Figures of PostgreSQL's own evidence and of the backend's gauges, which budgets may name like
+ * any metric (report/figures.ts derives them per scenario). n/a without the capability behind them.
+ */
+export const pgRowsWrittenPerReq = defineMetric({
+  kind: 'single',
+  name: 'pg_rows_written_per_req',
+  unit: 'rows',
+  noisy: false,
+  capability: 'database',
+  description: 'rows inserted, updated and deleted per request (pg_stat_user_tables; @<schema.table> for one table, partitions under their root)',
+});
+export const pgSessionsPerReq = defineMetric({
+  kind: 'single',
+  name: 'pg_sessions_per_req',
+  unit: 'sessions',
+  noisy: false,
+  capability: 'database',
+  description: 'database sessions opened per request (pg_stat_database, PostgreSQL 14+): a pooled backend opens almost none',
+});
+export const pgLockWaitSessions = defineMetric({
+  kind: 'single',
+  name: 'pg_lock_wait_sessions',
+  unit: 'sessions',
+  noisy: true,
+  capability: 'database',
+  description: 'average sessions waiting on a lock (pg_stat_activity sampled, Lock:* wait events)',
+});
+export const gauge = defineMetric({
+  kind: 'single',
+  name: 'gauge',
+  unit: '',
+  noisy: true,
+  capability: 'metrics',
+  description: "a gauge of the backend's /metrics over the scenario, @<gauge name>: mean and max of its samples",
+});

@@ -18,7 +18,17 @@
 export type ResponseView = { status: number; headers: Record<string, string | string[] | undefined> };
 
 /** What a metric measured, for the stats the budget grammar knows. */
-export type MetricValues = { percentile?: (p: number) => number; max?: number; min?: number; mean?: number; rate?: number; count?: number; unit?: string };
+export type MetricValues = {
+  percentile?: (p: number) => number;
+  max?: number;
+  min?: number;
+  mean?: number;
+  rate?: number;
+  count?: number;
+  unit?: string;
+  /** No value, and why: evidence that exists but cannot speak for this scenario (a window too short). */
+  na?: string;
+};
 
 type Common = {
   /** snake_case with the unit last: `latency_ms`, `db_queries_per_req`, `cache_hit_ratio`. */

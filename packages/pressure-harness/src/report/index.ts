@@ -8,3 +8,4 @@ export * from './results.js';
 export * from './scenario.js';
 export * from './summary.js';
 export * from './tables.js';
+export * from './figures.js';

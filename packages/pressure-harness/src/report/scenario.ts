@@ -10,6 +10,7 @@ import { mergeRoutes, metricValues, routeSummary, statsOf } from '../load/report
 import { metricDef, single } from '../metrics/registry.js';
 import { serializeRoute } from '../load/serialize.js';
 import type { Delta, TimelinePoint } from './charts.js';
+import { evidenceFigures, type EvidencePart } from './figures.js';
 import type { ScenarioFile } from './results.js';
 
 export type Raw = { routes: Record<string, RouteMetrics>; expected: number[]; singles: Record<string, number>; wallMs: number };
@@ -22,9 +23,15 @@ export function toMeasured(raw: Raw): Measured {
   return measured;
 }
 
-/** `absent`: the capabilities the backend lacks, so that their metrics are n/a rather than unmeasured. */
-export function judge(id: string, budget: ScenarioBudget, raw: Raw, baseline?: Baseline, absent: ReadonlySet<string> = new Set()): Outcome[] {
-  return evaluate(id, budget, toMeasured(raw), baseline && { tag: baseline.tag, values: baseline.scenarios[id] }, absent);
+/**
+ * `absent`: the capabilities the backend lacks, so that their metrics are n/a rather than
+ * unmeasured. `evidence`: PostgreSQL's and the backend's gauges over the scenario, for the
+ * figures budgets may name beside the requests' (report/figures.ts).
+ */
+export function judge(id: string, budget: ScenarioBudget, raw: Raw, baseline?: Baseline, absent: ReadonlySet<string> = new Set(), evidence: readonly EvidencePart[] = []): Outcome[] {
+  const measured = toMeasured(raw);
+  for (const [variant, metrics] of Object.entries(evidenceFigures(evidence))) measured[variant] = { ...metrics, ...measured[variant] };
+  return evaluate(id, budget, measured, baseline && { tag: baseline.tag, values: baseline.scenarios[id] }, absent);
 }
 
 export function deltasOf(outcomes: Outcome[]): Delta[] {

@@ -35,7 +35,8 @@ export function mergeScenario(parts: ScenarioFile[], budgetFor: (id: string) => 
   }
   const raw: Raw = { routes, expected: [...new Set(parts.flatMap((p) => p.raw.expected))], singles, wallMs: Math.max(...parts.map((p) => p.raw.wallMs)) };
   const absent = [...new Set(parts.flatMap((p) => p.absent ?? []))];
-  const outcomes = judge(id, budgetFor(id), raw, baseline, new Set(absent));
+  const evidence = parts.map((p) => ({ pg: p.pg, signals: p.signals, requests: Object.values(p.raw.routes).reduce((n, r) => n + r.requests, 0) }));
+  const outcomes = judge(id, budgetFor(id), raw, baseline, new Set(absent), evidence);
   const broken = outcomes.filter(broke);
   const declared = parts.find((p) => p.assessed)?.assessed;
   return assess({
