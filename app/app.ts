@@ -140,7 +140,7 @@ export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyI
     });
   }
   await fastify.register(health);
-  if (faults.has('fsync_log') || faults.has('unbounded_memo')) await fastify.register(faultHooks, { faults });
+  if (faults.has('unbounded_memo')) await fastify.register(faultHooks, { faults });
   await fastify.register(
     async (v1) => {
       v1.addHook('preHandler', v1.authenticate);
@@ -155,6 +155,7 @@ export async function buildApp({ config, pool }: BuildOptions): Promise<FastifyI
         fullRows: faults.has('full_rows'),
         exactTotals: faults.has('exact_totals'),
         serialWrites: faults.has('serial_writes'),
+        tenantConnection: faults.has('tenant_connection'),
       });
       await v1.register(comments);
       await v1.register(attachments);

@@ -24,8 +24,9 @@
  * other; the first two show only near saturation (one user at a time never waits for them):
  *
  *   small_pool            the database pool holds 2 connections ("to spare the database's")
- *   serial_writes         item inserts take one global advisory lock ("so positions stay gap-free")
- *   fsync_log             every request's access line is appended and fsync'd before the answer ("durable audit")
+ *   serial_writes         item inserts take one global advisory lock in their transaction ("so positions stay gap-free")
+ *   tenant_connection     item listings open a connection of their own with the tenant set on it, instead of
+ *                         borrowing one from the pool ("so one tenant's session settings never leak into another's")
  *   unbounded_memo        every answer is kept by request ID for a debug endpoint, never evicted
  *   audit_trigger         a trigger copies every item insert and update into audit_log, in the writer's transaction
  *   broad_invalidation    a write drops every account's cached dashboard, not only the writer's ("simpler")
@@ -45,7 +46,7 @@ export const FAULTS = [
   'sliding_expiry',
   'small_pool',
   'serial_writes',
-  'fsync_log',
+  'tenant_connection',
   'unbounded_memo',
   'audit_trigger',
   'broad_invalidation',

@@ -70,7 +70,8 @@ async function main() {
     await c?.drop();
   };
 
-  // APP_FAULTS=small_pool: two connections, whatever DB_POOL_MAX says.
+  // APP_FAULTS=small_pool: two connections, whatever DB_POOL_MAX says. (One deadlocks: a request
+  // that holds a client for its transaction and asks the pool for another waits for itself.)
   const pool = createPool(url, config.faults.has('small_pool') ? 2 : config.poolMax, config.db);
   let app;
   try {

@@ -1,4 +1,4 @@
-import type pg from 'pg';
+import pg from 'pg';
 
 /** Anything that runs a query: the pool, or a client inside a transaction. */
 export type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
@@ -16,6 +16,22 @@ export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient
     throw e;
   } finally {
     client.release();
+  }
+}
+
+/**
+ * APP_FAULTS=tenant_connection: `fn` on a connection of its own, opened for it with the tenant set
+ * on the session and closed after, instead of one borrowed from the pool. Each call pays for a
+ * PostgreSQL backend to start (a process forked, authentication, catalog caches filled cold).
+ */
+export async function withOwnConnection<T>(pool: pg.Pool, accountId: string, fn: (db: Queryable) => Promise<T>): Promise<T> {
+  const client = new pg.Client(pool.options as pg.ClientConfig);
+  await client.connect();
+  try {
+    await client.query(`SELECT set_config('app.account_id', $1, false)`, [accountId]);
+    return await fn(client);
+  } finally {
+    await client.end().catch(() => {});
   }
 }
 

@@ -2,7 +2,8 @@
  * Items and their state machine. Listing is keyset-paginated, newest first, on
  * (created_at, id): the cursor carries both, created_at with its microseconds (see pool.ts).
  */
-import type { Queryable } from './db.js';
+import type pg from 'pg';
+import { inTransaction, type Queryable } from './db.js';
 
 export const ITEM_STATES = ['draft', 'published', 'archived'] as const;
 export type ItemState = (typeof ITEM_STATES)[number];
@@ -30,22 +31,26 @@ export type ItemSummary = {
 };
 export type Item = ItemSummary & { body: string; version: number };
 
-export async function createItem(db: Queryable, accountId: string, projectId: string, i: { title: string; body?: string }, serial = false): Promise<Item | undefined> {
+export async function createItem(db: pg.Pool, accountId: string, projectId: string, i: { title: string; body?: string }, serial = false): Promise<Item | undefined> {
   // One statement: the project's ownership check is the INSERT's own WHERE, and the new row
-  // inherits the project's run tag (test data stays test data). APP_FAULTS=serial_writes takes
-  // one advisory lock for every insert of every tenant, held to the statement's commit.
-  const { rows } = await db.query<Item>(
-    `${
-      serial
-        ? `WITH serial AS (SELECT pg_advisory_xact_lock(${SERIAL_WRITES_LOCK}))
-     `
-        : ''
-    }INSERT INTO items (project_id, account_id, title, body, test_run_id, expires_at)
-     SELECT p.id, p.account_id, $3, $4, p.test_run_id, p.expires_at FROM projects p${serial ? ', serial' : ''} WHERE p.id = $1 AND p.account_id = $2
+  // inherits the project's run tag (test data stays test data).
+  const insert = (q: Queryable) =>
+    q
+      .query<Item>(
+        `INSERT INTO items (project_id, account_id, title, body, test_run_id, expires_at)
+     SELECT p.id, p.account_id, $3, $4, p.test_run_id, p.expires_at FROM projects p WHERE p.id = $1 AND p.account_id = $2
      RETURNING ${FULL}`,
-    [projectId, accountId, i.title, i.body ?? ''],
-  );
-  return rows[0];
+        [projectId, accountId, i.title, i.body ?? ''],
+      )
+      .then((r) => r.rows[0]);
+  if (!serial) return insert(db);
+  // APP_FAULTS=serial_writes: a transaction takes one advisory lock for every insert of every
+  // tenant, then inserts, then commits: the lock is held across two round trips, each of which
+  // waits for this process's event loop, so under load every writer queues behind the slowest.
+  return inTransaction(db, async (client) => {
+    await client.query(`SELECT pg_advisory_xact_lock(${SERIAL_WRITES_LOCK})`);
+    return insert(client);
+  });
 }
 
 export async function getItem(db: Queryable, accountId: string, id: string) {

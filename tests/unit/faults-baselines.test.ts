@@ -14,7 +14,7 @@ describe('APP_FAULTS', () => {
     assert.deepEqual([...(parseFaults('') as Set<string>)], []);
     assert.equal(
       parseFaults('n_plus_one,slow_db'),
-      'unknown fault "slow_db"; accepted: n_plus_one, offset_pagination, drop_index, cache_off, lock_contention, slow_worker, full_rows, exact_totals, serializable_updates, token_kdf, inline_notify, sliding_expiry, small_pool, serial_writes, fsync_log, unbounded_memo, audit_trigger, broad_invalidation (comma-separated)',
+      'unknown fault "slow_db"; accepted: n_plus_one, offset_pagination, drop_index, cache_off, lock_contention, slow_worker, full_rows, exact_totals, serializable_updates, token_kdf, inline_notify, sliding_expiry, small_pool, serial_writes, tenant_connection, unbounded_memo, audit_trigger, broad_invalidation (comma-separated)',
     );
   });
 

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { AppError, notFound } from '../../errors.js';
 import { getProject } from '../../sql/projects.js';
 import * as sql from '../../sql/items.js';
+import { withOwnConnection, type Queryable } from '../../sql/db.js';
 import { Body, Conditional, errors, IdParams, Item, ItemState, ItemSummary, Limit, Title } from '../schemas.js';
 
 /** Cursors are opaque to clients: the last row's (created_at, id), or (fault only) an offset. */
@@ -49,7 +50,7 @@ export function decodeCursor(raw: string, acceptOffsets = false): PageCursor {
  *                        what it costs.
  * APP_FAULTS=offset_pagination keeps the cursors but puts an OFFSET behind them.
  */
-const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean; fullRows: boolean; exactTotals: boolean; serialWrites: boolean }> = async (fastify, opts) => {
+const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean; fullRows: boolean; exactTotals: boolean; serialWrites: boolean; tenantConnection: boolean }> = async (fastify, opts) => {
   fastify.post(
     '/projects/:id/items',
     {
@@ -101,19 +102,22 @@ const routes: FastifyPluginAsyncTypebox<{ offsetCursors: boolean; fullRows: bool
         throw new AppError('VALIDATION_FAILED', 'querystring: give either after (keyset cursor) or page (offset paging), not both');
       }
       const cursor = after === undefined ? null : decodeCursor(after, opts.offsetCursors);
-      if (!(await getProject(fastify.db, request.account.id, request.params.id))) throw notFound('project', request.params.id);
-      const filter = { limit, state: state ?? null, full: opts.fullRows, total: opts.exactTotals };
-      if (page !== undefined) {
-        const rows = await sql.listItems(fastify.db, request.params.id, { ...filter, after: null, offset: (page - 1) * limit });
-        return { data: rows.rows, nextCursor: null, nextPage: rows.more ? page + 1 : null, total: rows.total };
-      }
-      if (opts.offsetCursors) {
-        const offset = cursor && 'offset' in cursor ? cursor.offset : 0;
-        const rows = await sql.listItems(fastify.db, request.params.id, { ...filter, after: null, offset });
-        return { data: rows.rows, nextCursor: rows.more ? encodeCursor({ offset: offset + limit }) : null, total: rows.total };
-      }
-      const rows = await sql.listItems(fastify.db, request.params.id, { ...filter, after: cursor as sql.Cursor | null });
-      return { data: rows.rows, nextCursor: rows.next && encodeCursor(rows.next), total: rows.total };
+      const list = async (db: Queryable) => {
+        if (!(await getProject(db, request.account.id, request.params.id))) throw notFound('project', request.params.id);
+        const filter = { limit, state: state ?? null, full: opts.fullRows, total: opts.exactTotals };
+        if (page !== undefined) {
+          const rows = await sql.listItems(db, request.params.id, { ...filter, after: null, offset: (page - 1) * limit });
+          return { data: rows.rows, nextCursor: null, nextPage: rows.more ? page + 1 : null, total: rows.total };
+        }
+        if (opts.offsetCursors) {
+          const offset = cursor && 'offset' in cursor ? cursor.offset : 0;
+          const rows = await sql.listItems(db, request.params.id, { ...filter, after: null, offset });
+          return { data: rows.rows, nextCursor: rows.more ? encodeCursor({ offset: offset + limit }) : null, total: rows.total };
+        }
+        const rows = await sql.listItems(db, request.params.id, { ...filter, after: cursor as sql.Cursor | null });
+        return { data: rows.rows, nextCursor: rows.next && encodeCursor(rows.next), total: rows.total };
+      };
+      return opts.tenantConnection ? withOwnConnection(fastify.db, request.account.id, list) : list(fastify.db);
     },
   );
 
