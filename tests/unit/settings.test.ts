@@ -65,6 +65,16 @@ describe('harness settings', () => {
     ]);
   });
 
+  it('reads the production database parity compares with, and refuses to require parity without one', () => {
+    assert.equal(loadSettings({}).perf.parity, null);
+    assert.deepEqual(loadSettings({ PARITY_DATABASE_URL: 'postgres://ro:p@replica:5432/app', PERF_REQUIRE_PARITY: '1' }).perf.parity, { url: 'postgres://ro:p@replica:5432/app', require: true });
+    assert.deepEqual(
+      problemsOf(() => loadSettings({ PERF_REQUIRE_PARITY: '1' })),
+      ["PERF_REQUIRE_PARITY=1 needs PARITY_DATABASE_URL: production's database (postgres://…, a read replica will do) to compare the test database with"],
+    );
+    assert.match(problemsOf(() => loadSettings({ PARITY_DATABASE_URL: 'replica:5432' }))[0]!, /^PARITY_DATABASE_URL must be a PostgreSQL connection URL/);
+  });
+
   it('says where the problem is and how to fix it', () => {
     try {
       loadSettings({ WORKERS: '0' });

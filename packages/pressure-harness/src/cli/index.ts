@@ -10,13 +10,14 @@ import { doctor } from './doctor.js';
 import { helpText, UsageError, type FlagSpec } from './args.js';
 import { history } from './history.js';
 import { merge } from './merge.js';
+import { parity } from './parity.js';
 import { verify } from './verify.js';
 import { SuiteError } from './suite.js';
 
 export type Verb = { name: string; summary: string; usage: string; about: string; example: string; flags: FlagSpec; run(argv: string[]): Promise<number> };
 
 /** The verbs, in the order --help lists them. */
-export const VERBS: readonly Verb[] = [compare, bisect, verify, merge, baseline, dataset, history, doctor];
+export const VERBS: readonly Verb[] = [compare, bisect, verify, merge, baseline, dataset, history, parity, doctor];
 
 export function usage(): string {
   const w = Math.max(...VERBS.map((v) => v.name.length));

@@ -52,6 +52,10 @@ export const harnessShape = {
   PERF_RESULTS_DIR: z.string().min(1).default(PERF_RESULTS).describe('a directory path for perf results (summary.md, results.json, scenarios/)'),
   HISTORY_DATABASE_URL: postgresUrl(),
   PERF_HISTORY_DIR: z.string().min(1).optional().describe("a directory for the history store's embedded PostgreSQL (kept between runs)"),
+  /** Production's database (a read replica will do): the setup compares the test database's shape with it, read-only (pg/parity.ts). */
+  PARITY_DATABASE_URL: postgresUrl(),
+  /** 1: a run whose database differs from PARITY_DATABASE_URL's in anything parity compares stops before any test. */
+  PERF_REQUIRE_PARITY: oneOf(['0', '1'], '0'),
   PERF_RELEASE: z.string().regex(BASELINE_TAG).optional().describe('the release tag this run measures, such as v1.4.0 (recorded in results.json)'),
 } as const;
 
@@ -76,6 +80,8 @@ export type PerfSettings = {
    * runs are not recorded (`pressure history import` records them later).
    */
   history: HistoryTarget | null;
+  /** Production's database to compare the test database's shape with at setup, and whether a difference stops the run. */
+  parity: { url: string; require: boolean } | null;
 };
 
 export type HistoryTarget = { url: string } | { dir: string };
@@ -130,6 +136,10 @@ export function loadHarnessSettings<S extends EnvShape = Record<string, never>>(
   for (const [k, v] of Object.entries(o.defaults ?? {})) if (withDefaults[k] === undefined || withDefaults[k] === '') withDefaults[k] = v;
   const all = parseEnv(where, { ...harnessShape, ...(o.suite ?? {}) }, withDefaults) as Parsed<typeof harnessShape> & Parsed<S>;
   const suite = Object.fromEntries(Object.keys(o.suite ?? {}).map((k) => [k, (all as Record<string, unknown>)[k]])) as Parsed<S>;
+  if (all.PERF_REQUIRE_PARITY === '1' && !all.PARITY_DATABASE_URL) {
+    const problem = "PERF_REQUIRE_PARITY=1 needs PARITY_DATABASE_URL: production's database (postgres://…, a read replica will do) to compare the test database with";
+    throw new SettingsError(formatProblems(where, [problem]), [problem]);
+  }
   const root = path.resolve(o.root ?? '.');
   const baselinesDir = path.resolve(root, o.baselinesDir);
   let baseline: Baseline | undefined;
@@ -166,6 +176,7 @@ export function loadHarnessSettings<S extends EnvShape = Record<string, never>>(
       budgetsDir: path.resolve(root, o.budgetsDir),
       baselinesDir,
       history: all.HISTORY_DATABASE_URL ? { url: all.HISTORY_DATABASE_URL } : all.PERF_HISTORY_DIR ? { dir: path.resolve(root, all.PERF_HISTORY_DIR) } : null,
+      parity: all.PARITY_DATABASE_URL ? { url: all.PARITY_DATABASE_URL, require: all.PERF_REQUIRE_PARITY === '1' } : null,
     },
     suite,
   };

@@ -14,6 +14,7 @@ import { mintRunId } from '../config/settings.js';
 import type { HarnessOptions } from '../fixtures/options.js';
 import { prefixed } from '../fixtures/prefix.js';
 import { databaseOf } from '../pg/url.js';
+import { formatParity, parityOf, profileDatabase } from '../pg/parity.js';
 import { censusInDatabase, describeCounts, total } from '../seed/census.js';
 import { RunClient } from '../seed/run-client.js';
 import { answers, type Capabilities, type CapabilityId, capabilitiesFromEnv, ENV_KEY, formatCapabilities, has, missingRequired, probeCapabilities, servedDatabase } from './capabilities.js';
@@ -76,6 +77,7 @@ export async function runSetup(config: FullConfig, suite: SuiteLifecycle = {}): 
   say(formatCapabilities(capabilities));
   const missing = missingRequired(capabilities, suite.require ?? []);
   if (missing) throw new Error(missing);
+  await checkParity(o);
   process.env[ENV_KEY] = JSON.stringify(capabilities);
 
   const service = await serviceContext(o);
@@ -100,6 +102,29 @@ export async function runSetup(config: FullConfig, suite: SuiteLifecycle = {}): 
   }
   process.env[SETUP_OK] = '1';
   return capabilities;
+}
+
+/**
+ * PARITY_DATABASE_URL: the test database's shape against production's (pg/parity.ts), printed
+ * before any test; with PERF_REQUIRE_PARITY=1 a difference stops the run here, before it measures
+ * a database unlike the one its numbers are meant for.
+ */
+async function checkParity(o: HarnessRunOptions): Promise<void> {
+  const target = o.perfSettings.parity;
+  if (!target) return;
+  if (!o.databaseUrl) {
+    const why = 'parity: n/a, the suite gives no DATABASE_URL to compare with PARITY_DATABASE_URL';
+    if (target.require) throw new Error(`${why}, and PERF_REQUIRE_PARITY=1`);
+    say(why);
+    return;
+  }
+  const [test, production] = await Promise.all([profileDatabase(o.databaseUrl), profileDatabase(target.url)]).catch((e: Error) => {
+    throw new Error(`parity: the databases could not be profiled: ${e.message.split('\n')[0]}`);
+  });
+  const findings = parityOf(test, production);
+  say(formatParity(test, production, findings));
+  if (target.require && findings.length)
+    throw new Error(`PERF_REQUIRE_PARITY=1 and the test database differs from production's in ${findings.length} way(s), listed above: the run stops before measuring`);
 }
 
 export async function runTeardown(config: FullConfig, suite: SuiteLifecycle = {}): Promise<void> {

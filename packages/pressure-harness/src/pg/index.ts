@@ -4,3 +4,4 @@ export * from './statements.js';
 export * from './url.js';
 export * from './schema.js';
 export * from './environment.js';
+export * from './parity.js';
