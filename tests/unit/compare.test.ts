@@ -210,6 +210,21 @@ describe('comparing two runs without rules', () => {
     assert.ok(!failing(leak).some((x) => x.metric !== 'nodejs_heap_size_used_bytes' && x.metric !== 'process_resident_memory_bytes'), compareMarkdown(leak));
   });
 
+  it("judges the heap's floor side against side, with one round a side: a leak's fails, a collection's timing does not", () => {
+    const ms = latencies('floor', 300, 10);
+    const at = (mean: number, floor: number) => ({ ...file('mix.soak', { r: { ms } }), signals: { nodejs_heap_size_used_bytes: { mean, max: mean * 1.3, min: floor, samples: 100 } } });
+    const leak = compareRuns(side('base', [at(60e6, 50e6)]), side('candidate', [at(190e6, 155e6)]));
+    const floor = leak.findings.find((f) => f.stat === 'floor');
+    assert.equal(floor?.severity, 'fail', compareMarkdown(leak));
+    assert.deepEqual([floor.base, floor.candidate], [50e6, 155e6]);
+    // A collection that came in one round and not the other: the mean doubled, the floor did not.
+    const gc = compareRuns(side('base', [at(60e6, 50e6)], [at(62e6, 53e6)]), side('candidate', [at(118e6, 49e6)], [at(110e6, 52e6)]));
+    assert.ok(!gc.findings.some((f) => f.stat === 'floor'), compareMarkdown(gc));
+    // Each side's rounds apart: a candidate round at the base's floor keeps it from failing.
+    const mixed = compareRuns(side('base', [at(60e6, 50e6)]), side('candidate', [at(190e6, 155e6)], [at(70e6, 55e6)]));
+    assert.ok(!failing(mixed).some((f) => f.stat === 'floor'), compareMarkdown(mixed));
+  });
+
   it('compares counts, bytes and errors as numbers: growth is a finding', () => {
     const ms = latencies('n', 400, 10);
     const c = compareRuns(side('base', [file('s', { r: { ms, queries: 3, bytes: 2000 } })]), side('candidate', [file('s', { r: { ms, queries: 9, bytes: 2600, errors: 40 } })]));

@@ -175,9 +175,8 @@ function scalarTests(x: Ctx): void {
     const cand = c.map((v) => v!.value);
     // A gauge that never moved (a pool's configured size) says nothing either way.
     if (kind === 'signal' && new Set([...base, ...cand]).size === 1) continue;
-    // A floor is the memory's: what a collection left, which a leak raises and a collection's
-    // timing does not (three clean soaks here: heap means 60 to 118 MB, floors 49 to 53 MB).
-    if (stat === 'floor' && !memoryRuleOf(x.rules, metric)) continue;
+    // A floor is judged apart, side against side (memoryFloorFindings).
+    if (stat === 'floor') continue;
     x.scalars.push({ scenario, metric, stat, kind, base, cand });
   }
 }
@@ -304,6 +303,42 @@ function statusMixFinding(x: Ctx, scenario: string, route: string, bm: RouteMetr
     candidate: round3(top.c * 100),
     message: `${mix(bm)} → ${mix(cm)}`,
   });
+}
+
+/**
+ * The backend's memory by its floor (each memory gauge's lowest sample of a scenario: what the
+ * last collection left), side against side as PostgreSQL's figures are: the candidate's lowest
+ * floor over the base's highest, past the memory rule's ratios a warning, then a failure. One
+ * round a side is enough: the floor is steady between clean rounds, where the mean and the peak
+ * are not (three clean soaks here: heap means 60 to 118 MB, floors 49 to 53 MB; a leak's, on a
+ * fresh app, 131 to 155 MB).
+ */
+function memoryFloorFindings(x: Ctx): void {
+  const keys = new Set(x.c.scalars.flatMap((r) => [...r.keys()]).filter((k) => k.endsWith('|floor')));
+  for (const k of keys) {
+    const b = x.b.scalars.map((r) => r.get(k));
+    const c = x.c.scalars.map((r) => r.get(k));
+    if (!b.length || b.some((v) => !v) || c.some((v) => !v)) continue;
+    const { scenario, metric } = c[0]!;
+    const memory = memoryRuleOf(x.rules, metric);
+    if (!memory || ignored(x.rules, scenario, null, metric)) continue;
+    x.compared++;
+    const high = Math.max(...b.map((v) => v!.value));
+    const low = Math.min(...c.map((v) => v!.value));
+    const ratio = high > 0 ? low / high : low > 0 ? Infinity : 1;
+    if (ratio < memory.minRatio) continue;
+    x.findings.push({
+      scenario,
+      route: null,
+      metric,
+      kind: 'signal',
+      severity: failsAt(ratio, memory.failRatio) ? 'fail' : 'warn',
+      stat: 'floor',
+      unit: metricDef(metric)?.unit ?? '',
+      base: high,
+      candidate: low,
+    });
+  }
 }
 
 /** The scenario's own figures (a knee, a drift): worse by a ratio. */
@@ -667,6 +702,7 @@ export function compareRuns(base: Side, candidate: Side, rules: CompareRules = D
     x.findings.push(...pg.findings);
   }
   scalarTests(x);
+  memoryFloorFindings(x);
   const judged = options.interleaved ? { improvements: judgeInterleaved(x), decision: undefined } : judgeRounds(x);
   const improvements = judged.improvements;
   const envOf = (s: Side) => s.rounds.flat().find((f) => f.environment)?.environment;
