@@ -39,6 +39,9 @@ test(ID, async ({ perf, createAccount }) => {
           baseUrl: perf.baseUrl,
           concurrency: CLIENTS,
           perVariant: UPDATES,
+          // Bounded in time as in count: a clean app does the 400 in about a second; one whose
+          // updates queue (a lock held across a slow call) stops here, the verdict already clear.
+          maxRuntimeMs: 20_000,
           // Success or conflict, the ETag is the version to send next.
           observe: (_spec, res) => {
             const m = /"(\d+)"/.exec(String(res.headers.etag ?? ''));
@@ -50,7 +53,11 @@ test(ID, async ({ perf, createAccount }) => {
     const succeeded = run.routes.update?.statuses[200] ?? 0;
     const conflicts = run.routes.update?.statuses[409] ?? 0;
     const after = await version();
-    expect(after - before, `no lost update: the version moved once per successful update (${succeeded} of ${run.requests})`).toBe(succeeded);
+    // Cut off by the time guard, up to one update per client was in flight: the server may have
+    // applied it after the client stopped listening. Fewer moves than successes is a lost update.
+    const cutOff = run.stoppedBy.startsWith('guard: maxRuntimeMs') ? CLIENTS : 0;
+    expect(after - before, `no lost update: the version moved once per successful update (${succeeded} of ${run.requests})`).toBeGreaterThanOrEqual(succeeded);
+    expect(after - before, `and at most once more per update cut off in flight (${cutOff})`).toBeLessThanOrEqual(succeeded + cutOff);
     return {
       routes: run.routes,
       wallMs: run.wallMs,
