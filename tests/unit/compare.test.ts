@@ -220,6 +220,9 @@ describe('comparing two runs without rules', () => {
     // A collection that came in one round and not the other: the mean doubled, the floor did not.
     const gc = compareRuns(side('base', [at(60e6, 50e6)], [at(62e6, 53e6)]), side('candidate', [at(118e6, 49e6)], [at(110e6, 52e6)]));
     assert.ok(!gc.findings.some((f) => f.stat === 'floor'), compareMarkdown(gc));
+    // A window too short to hold a full collection (30 samples, 6 s): its lowest sample is no floor.
+    const brief = (mean: number, floor: number) => ({ ...at(mean, floor), signals: { nodejs_heap_size_used_bytes: { mean, max: mean * 1.3, min: floor, samples: 30 } } });
+    assert.ok(!compareRuns(side('base', [brief(60e6, 39e6)]), side('candidate', [brief(90e6, 79e6)])).findings.some((f) => f.stat === 'floor'));
     // Each side's rounds apart: a candidate round at the base's floor keeps it from failing.
     const mixed = compareRuns(side('base', [at(60e6, 50e6)]), side('candidate', [at(190e6, 155e6)], [at(70e6, 55e6)]));
     assert.ok(!failing(mixed).some((f) => f.stat === 'floor'), compareMarkdown(mixed));

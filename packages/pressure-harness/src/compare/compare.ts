@@ -71,6 +71,13 @@ const decode = (s: Parameters<typeof deserializeRoute>[0]) => {
   return m;
 };
 
+/**
+ * The fewest gauge samples (200 ms apart: 10 s) a floor is taken from. Over a shorter window the
+ * lowest sample is wherever the heap stood, a full collection come or not: two clean rounds' 6 s
+ * job bursts here had heap floors of 39 and 79 MB, and that failed a clean pair.
+ */
+const FLOOR_MIN_SAMPLES = 50;
+
 /** One round's scalar of a scenario: its own figure (a knee) or a backend gauge's mean or max. */
 type Scalar = { scenario: string; metric: string; stat: string; kind: 'single' | 'signal'; value: number };
 
@@ -112,8 +119,9 @@ function collect(rounds: Compared[][]): { merged: Routes; perRound: Routes[]; ex
       for (const [k, v] of Object.entries(f.signals ?? {})) {
         put(f.scenario, k, 'mean', 'signal', v.mean);
         put(f.scenario, k, 'max', 'signal', v.max);
-        // The lowest sample, compared for memory alone (scalarTests): a heap's floor.
-        if (v.min !== undefined) put(f.scenario, k, 'floor', 'signal', v.min);
+        // The lowest sample, compared for memory alone (memoryFloorFindings): a heap's floor, over
+        // a window long enough to hold a full collection.
+        if (v.min !== undefined && v.samples >= FLOOR_MIN_SAMPLES) put(f.scenario, k, 'floor', 'signal', v.min);
       }
     }
     return m;
