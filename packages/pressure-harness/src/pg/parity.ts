@@ -157,7 +157,7 @@ export function parityOf(test: DatabaseProfile, production: DatabaseProfile): Pa
     if (!t || !p) continue;
     const [a, b] = [scaled(t), scaled(p)];
     const same = a !== null && b !== null && t.unit !== null ? a === b : t.value === p.value;
-    if (!same) out.push({ kind: 'setting', subject: name, test: t.value, production: p.value, why });
+    if (!same) out.push({ kind: 'setting', subject: name, test: t.value || '(empty)', production: p.value || '(empty)', why });
   }
   for (const [name, v] of Object.entries(production.extensions))
     if (!(name in test.extensions))
@@ -205,11 +205,13 @@ export function parityOf(test: DatabaseProfile, production: DatabaseProfile): Pa
       kind: 'sessions',
       subject: 'client sessions now',
       test: String(ts),
-      production: `${ps} (${Object.entries(production.sessions)
-        .sort((a, b) => b[1] - a[1])
-        .slice(0, 5)
-        .map(([app, n]) => `${app} ${n}`)
-        .join(', ')})`,
+      production: ps
+        ? `${ps} (${Object.entries(production.sessions)
+            .sort((a, b) => b[1] - a[1])
+            .slice(0, 5)
+            .map(([app, n]) => `${app} ${n}`)
+            .join(', ')})`
+        : '0',
       why: "production's pools hold this many sessions: locks, memory and the connection ceiling are shared among them",
     });
   return out;
