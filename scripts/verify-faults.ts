@@ -123,6 +123,46 @@ const MAX_FAULT_ROUNDS = 2;
 /** Another round, while nothing failed, no probe decided, and the shift tests are not settled. */
 const wantsAnotherRound = (c: Comparison, rounds: Round[]) => rounds.length < MAX_FAULT_ROUNDS && !failing(c).length && !rounds.some((r) => probeFindings(r).length) && c.decision?.decided !== true;
 
+/** A fault's auto verdict: its rounds against the clean rounds around it, by the comparison or its own scale probes. */
+function autoVerdict(base: Round[], rounds: Round[]): AutoVerdict {
+  const c = compare(base, rounds);
+  const fails = failing(c);
+  const probed = rounds.flatMap(probeFindings);
+  const by = fails.length ? 'comparison' : probed.length ? 'scale probe' : null;
+  return {
+    caught: by !== null,
+    by,
+    finding: fails[0] ? formatFinding(fails[0]) : (probed[0] ?? null),
+    failing: fails.length,
+    warnings: c.findings.length - fails.length,
+    probeFailing: probed.length,
+    rounds: rounds.length,
+    against: base.map((r) => r.label),
+  };
+}
+
+/** The clean rounds two against two, CLEAN_PAIRS splits: what the comparison raises when nothing changed. */
+function falseAlarmsOf(clean: Round[]) {
+  return cleanSplits(clean.length, CLEAN_PAIRS).map(([b, c]) => {
+    const cmp = compare(
+      b.map((i) => clean[i]!),
+      c.map((i) => clean[i]!),
+    );
+    return {
+      base: b.map((i) => clean[i]!.label),
+      candidate: c.map((i) => clean[i]!.label),
+      compared: cmp.compared,
+      failing: failing(cmp).map(formatFinding),
+      warnings: cmp.findings.filter((f) => f.severity === 'warn').map(formatFinding),
+    };
+  });
+}
+
+const printFalseAlarms = (alarms: ReturnType<typeof falseAlarmsOf>) => {
+  for (const a of alarms)
+    console.log(`clean ${a.base.join('+')} against ${a.candidate.join('+')}: ${a.failing.length} failing, ${a.warnings.length} warnings${a.failing.length ? `\n  ${a.failing.join('\n  ')}` : ''}`);
+};
+
 // --rejudge: the last run's rounds (bench-results/faults.json, their files under .run/faults),
 // judged again by the comparison as it is now, nothing measured again: the auto verdicts and the
 // clean pairs change, the rules verdicts and the timings are the run's. Said in the file.
@@ -144,40 +184,14 @@ if (flags.rejudge) {
   const clean = prev.clean.rounds.map((r) => load(r.label));
   for (const [fault, entry] of Object.entries(prev.faults)) {
     if (!entry.auto) continue;
-    const rounds = entry.rounds.map(load);
-    const c = compare(
+    entry.auto = autoVerdict(
       entry.auto.against.map((l) => clean.find((r) => r.label === l)!),
-      rounds,
+      entry.rounds.map(load),
     );
-    const fails = failing(c);
-    const probed = rounds.flatMap(probeFindings);
-    const by = fails.length ? 'comparison' : probed.length ? 'scale probe' : null;
-    entry.auto = {
-      ...entry.auto,
-      caught: by !== null,
-      by,
-      finding: fails[0] ? formatFinding(fails[0]) : (probed[0] ?? null),
-      failing: fails.length,
-      warnings: c.findings.length - fails.length,
-      probeFailing: probed.length,
-    };
-    console.log(`${fault.padEnd(22)} auto ${by ? `caught by the ${by}: ${entry.auto.finding}` : `MISSED (${entry.auto.warnings} warnings)`}`);
+    console.log(`${fault.padEnd(22)} auto ${entry.auto.by ? `caught by the ${entry.auto.by}: ${entry.auto.finding}` : `MISSED (${entry.auto.warnings} warnings)`}`);
   }
-  const falseAlarms = cleanSplits(clean.length, CLEAN_PAIRS).map(([b, c]) => {
-    const cmp = compare(
-      b.map((i) => clean[i]!),
-      c.map((i) => clean[i]!),
-    );
-    return {
-      base: b.map((i) => clean[i]!.label),
-      candidate: c.map((i) => clean[i]!.label),
-      compared: cmp.compared,
-      failing: failing(cmp).map(formatFinding),
-      warnings: cmp.findings.filter((f) => f.severity === 'warn').map(formatFinding),
-    };
-  });
-  for (const a of falseAlarms)
-    console.log(`clean ${a.base.join('+')} against ${a.candidate.join('+')}: ${a.failing.length} failing, ${a.warnings.length} warnings${a.failing.length ? `\n  ${a.failing.join('\n  ')}` : ''}`);
+  const falseAlarms = falseAlarmsOf(clean);
+  printFalseAlarms(falseAlarms);
   const autoCaught = Object.values(prev.faults).filter((e) => e.auto?.caught).length;
   const summary = {
     ...prev.summary,
@@ -277,21 +291,7 @@ for (const fault of faults) {
   }
   if (autoMode) {
     const [before, after] = around.get(fault)!;
-    const base = [cleanRounds[before]!, cleanRounds[after]!].filter(Boolean);
-    const c = compare(base, rounds);
-    const fails = failing(c);
-    const probed = rounds.flatMap(probeFindings);
-    const by = fails.length ? 'comparison' : probed.length ? 'scale probe' : null;
-    entry.auto = {
-      caught: by !== null,
-      by,
-      finding: fails[0] ? formatFinding(fails[0]) : (probed[0] ?? null),
-      failing: fails.length,
-      warnings: c.findings.length - fails.length,
-      probeFailing: probed.length,
-      rounds: rounds.length,
-      against: base.map((r) => r.label),
-    };
+    entry.auto = autoVerdict([cleanRounds[before]!, cleanRounds[after]!].filter(Boolean), rounds);
   }
   results[fault] = entry;
 }
@@ -309,21 +309,7 @@ function cleanSplits(count: number, n: number): [number[], number[]][] {
   const before = ([x, y]: [number[], number[]]) => Number(x[1]! < y[0]!);
   return splits.sort((p, q) => before(p) - before(q)).slice(0, n);
 }
-const falseAlarms = autoMode
-  ? cleanSplits(cleanRounds.length, CLEAN_PAIRS).map(([b, c]) => {
-      const cmp = compare(
-        b.map((i) => cleanRounds[i]!),
-        c.map((i) => cleanRounds[i]!),
-      );
-      return {
-        base: b.map((i) => cleanRounds[i]!.label),
-        candidate: c.map((i) => cleanRounds[i]!.label),
-        compared: cmp.compared,
-        failing: failing(cmp).map(formatFinding),
-        warnings: cmp.findings.filter((f) => f.severity === 'warn').map(formatFinding),
-      };
-    })
-  : [];
+const falseAlarms = autoMode ? falseAlarmsOf(cleanRounds) : [];
 
 // What the scale probes raise on the clean app: every one a false alarm.
 const probeAlarms = autoMode ? cleanRounds.map((r) => ({ round: r.label, failing: probeFindings(r) })).filter((a) => a.failing.length) : [];
@@ -366,8 +352,7 @@ for (const f of faults) {
 }
 if (cleanBroken.length) console.log(`clean rounds broke budgets: ${cleanBroken.map((b) => `${b.round}: ${b.rule}`).join('; ')}`);
 if (cleanIncomplete.length) console.log(`clean rounds that ended early: ${cleanIncomplete.join(', ')}`);
-for (const a of falseAlarms)
-  console.log(`clean ${a.base.join('+')} against ${a.candidate.join('+')}: ${a.failing.length} failing, ${a.warnings.length} warnings${a.failing.length ? `\n  ${a.failing.join('\n  ')}` : ''}`);
+printFalseAlarms(falseAlarms);
 for (const a of probeAlarms) console.log(`clean ${a.round}'s scale probes: ${a.failing.length} failing\n  ${a.failing.join('\n  ')}`);
 console.log(
   `${COMMAND}: ${Object.entries(summary)
