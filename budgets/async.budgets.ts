@@ -24,9 +24,6 @@ export default defineBudgets(
       conflict_rate: [{ expr: 'rate <= 0.9', strict: false }],
       // Eight writers, a pool of 20: none waits for a connection.
       'gauge@db_pool_waiting_clients': ['max <= 2'],
-      // The last scenario of a run: the heap's floor still where a clean app leaves it (49 to 61 MB
-      // here), not grown by everything served before.
-      'gauge@nodejs_heap_size_used_bytes': ['min <= 104857600'],
       baseline: ['latency_ms p(95) <= +50% or +5'],
     },
   },
