@@ -123,6 +123,18 @@ const MAX_FAULT_ROUNDS = 2;
 /** Another round, while nothing failed, no probe decided, and the shift tests are not settled. */
 const wantsAnotherRound = (c: Comparison, rounds: Round[]) => rounds.length < MAX_FAULT_ROUNDS && !failing(c).length && !rounds.some((r) => probeFindings(r).length) && c.decision?.decided !== true;
 
+/**
+ * The clean rounds a fault is judged against: the one right before it, the one right after, and
+ * the nearest other one (before them, or else after). Three, not two: with two clean rounds and
+ * one faulty, each metric's variance rests on one degree of freedom, and a pair of clean rounds
+ * whose variances happened to spread widely left the moderated prior at 1.5 degrees (sequential.ts),
+ * too few for a ×15 slowdown of every route to be sure (token_kdf, missed so at d4b076d).
+ */
+function baseOf(before: number, after: number, cleanCount: number): number[] {
+  const third = before - 1 >= 0 ? before - 1 : after + 1;
+  return [third, before, after].filter((i) => i >= 0 && i < cleanCount).sort((a, b) => a - b);
+}
+
 /** A fault's auto verdict: its rounds against the clean rounds around it, by the comparison or its own scale probes. */
 function autoVerdict(base: Round[], rounds: Round[]): AutoVerdict {
   const c = compare(base, rounds);
@@ -170,7 +182,7 @@ if (flags.rejudge) {
   const prev = JSON.parse(readFileSync('bench-results/faults.json', 'utf8')) as {
     at: string;
     clean: { rounds: { label: string }[] };
-    faults: Record<string, { auto?: AutoVerdict; rounds: string[] }>;
+    faults: Record<string, { auto?: AutoVerdict; rounds: string[]; between?: string[] }>;
     summary: Record<string, string | number>;
     rejudged?: unknown;
   };
@@ -184,8 +196,10 @@ if (flags.rejudge) {
   const clean = prev.clean.rounds.map((r) => load(r.label));
   for (const [fault, entry] of Object.entries(prev.faults)) {
     if (!entry.auto) continue;
+    // The clean rounds around the fault, as the run recorded them, and the nearest third (baseOf).
+    const [before, after] = (entry.between ?? entry.auto.against).map((l) => clean.findIndex((r) => r.label === l)) as [number, number];
     entry.auto = autoVerdict(
-      entry.auto.against.map((l) => clean.find((r) => r.label === l)!),
+      baseOf(before, after, clean.length).map((i) => clean[i]!),
       entry.rounds.map(load),
     );
     console.log(`${fault.padEnd(22)} auto ${entry.auto.by ? `caught by the ${entry.auto.by}: ${entry.auto.finding}` : `MISSED (${entry.auto.warnings} warnings)`}`);
@@ -254,12 +268,12 @@ const decided = new Map<Fault, Comparison>();
     };
     await faultRound();
     if (autoMode) {
-      // Decided on the clean rounds so far (the two nearest); the verdict below uses the two around it.
-      let c = compare(cleanRounds.slice(-2), faultRounds.get(fault)!);
+      // Decided on the clean rounds so far (the three nearest); the verdict below uses those around it (baseOf).
+      let c = compare(cleanRounds.slice(-3), faultRounds.get(fault)!);
       while (wantsAnotherRound(c, faultRounds.get(fault)!)) {
         // Read by the comparison only: its budgets record (no repeats of the misses the first round had).
         await faultRound('record');
-        c = compare(cleanRounds.slice(-2), faultRounds.get(fault)!);
+        c = compare(cleanRounds.slice(-3), faultRounds.get(fault)!);
       }
       decided.set(fault, c);
     }
@@ -279,7 +293,8 @@ const cleanIncomplete = cleanRounds
   .filter((r) => !ranAll(r, expectedScenarios) || (r.exit !== 0 && !(r.exit === 1 && brokenOf(r).length)))
   .map((r) => `${r.label} (exit ${r.exit}, ${r.files.length} scenarios${r.failures.length ? `: ${r.failures.join('; ')}` : ''})`);
 
-const results: Record<string, { rules?: RulesVerdict; auto?: AutoVerdict; rounds: string[]; seconds: number }> = {};
+/** `between`: the clean rounds right before and right after the fault's. */
+const results: Record<string, { rules?: RulesVerdict; auto?: AutoVerdict; rounds: string[]; between?: string[]; seconds: number }> = {};
 for (const fault of faults) {
   const rounds = faultRounds.get(fault)!;
   const entry: (typeof results)[string] = { rounds: rounds.map((r) => r.label), seconds: +rounds.reduce((s, r) => s + r.seconds, 0).toFixed(1) };
@@ -291,7 +306,11 @@ for (const fault of faults) {
   }
   if (autoMode) {
     const [before, after] = around.get(fault)!;
-    entry.auto = autoVerdict([cleanRounds[before]!, cleanRounds[after]!].filter(Boolean), rounds);
+    entry.between = [cleanRounds[before]!.label, cleanRounds[after]!.label];
+    entry.auto = autoVerdict(
+      baseOf(before, after, cleanRounds.length).map((i) => cleanRounds[i]!),
+      rounds,
+    );
   }
   results[fault] = entry;
 }

@@ -170,6 +170,20 @@ describe('comparing two runs without rules', () => {
     );
   });
 
+  it('fails on a queue that appeared: clients waiting for the pool in every candidate round, in no base round', () => {
+    const ms = latencies('queue', 300, 10);
+    const at = (waiting: number) => ({ ...file('writes.hot', { r: { ms } }), signals: { db_pool_waiting_clients: { mean: waiting / 2, max: waiting, samples: 20 } } });
+    const base = side('base', [at(0)], [at(0)], [at(0)]);
+    const queued = compareRuns(base, side('candidate', [at(3)], [at(4)]));
+    const f = queued.findings.filter((x) => x.metric === 'db_pool_waiting_clients');
+    assert.ok(f.length && f.every((x) => x.severity === 'fail' && x.kind === 'signal'), compareMarkdown(queued));
+    // A candidate round without a queue: not a queue that appeared, at most a warning.
+    assert.ok(!failing(compareRuns(base, side('candidate', [at(3)], [at(0)]))).length);
+    // Not a queue's name: a gauge as any other, a warning.
+    const inFlight = (n: number) => ({ ...file('writes.hot', { r: { ms } }), signals: { http_requests_in_flight: { mean: n / 2, max: n, samples: 20 } } });
+    assert.ok(!failing(compareRuns(side('base', [inFlight(0)], [inFlight(0)], [inFlight(0)]), side('candidate', [inFlight(3)], [inFlight(4)]))).length);
+  });
+
   it("fails on the backend's memory grown past ×2 on the same requests (an answer cache that never evicts), not on a collection that came or did not", () => {
     const ms = latencies('memory', 300, 10);
     const at = (heap: number) => ({ ...file('mix.soak', { r: { ms } }), signals: { nodejs_heap_size_used_bytes: { mean: heap * 0.8, max: heap, samples: 100 } } });

@@ -46,7 +46,13 @@ export const DEFAULT_RULES: CompareRules = {
   // heap of runtimes that say (Node's prom-client, Go's heap in use). Clean rounds here moved a
   // scenario's heap in use by up to ×1.8 (a collection that came or did not): ×2 fails.
   memory: { minRatio: 1.5, failRatio: 2, gauges: ['^process_resident_memory_bytes$', 'heap_size_used_bytes$', 'heap_inuse_bytes$'] },
+  // Names that say "waiting for something": a pool's waiting clients (pg-pool, HikariCP's
+  // pending threads), a queue's depth or length.
+  queues: { gauges: ['waiting', 'pending', 'queue_(depth|length|size)'] },
 };
+
+/** A queue gauge (DEFAULT_RULES.queues), judged as a queue that appeared when no base round had one. */
+const isQueue = (rules: CompareRules, metric: string) => (rules.queues ?? DEFAULT_RULES.queues!).gauges.some((g) => new RegExp(g).test(metric));
 
 /** The memory rule of a gauge, if it is one of the memory gauges. */
 const memoryRuleOf = (rules: CompareRules, metric: string) => {
@@ -411,7 +417,9 @@ const scalarRuleOf = (rules: CompareRules, sc: ScalarPending): ShiftRule & { sev
 /** The percentiles a shift is tested at: the typical request and the slow ones. */
 const PERCENTILES = [50, 95] as const;
 /** The spreads the evidence mixes over: the floor, the fail ratio, and gross shifts (×2, ×4, ×16). */
-const tausOf = (rule: ShiftRule) => [rule.minRatio, rule.failRatio, 2, 4, 16].map(Math.log);
+// A rule that never fails (failRatio Infinity: the singles' default) adds no spread: an infinite
+// one made every e-value NaN once the prior's degrees of freedom were infinite too.
+const tausOf = (rule: ShiftRule) => [rule.minRatio, rule.failRatio, 2, 4, 16].filter((r) => Number.isFinite(r) && r > 1).map(Math.log);
 /** Logarithms of values of 0 (a metric of 0 ms in a round): a floor well under any delta that counts. */
 const logOf = (v: number) => Math.log(Math.max(v, 1e-3));
 
@@ -609,7 +617,9 @@ function judgeRounds(x: Ctx): { improvements: Finding[]; decision: Decision } {
     // saturated, and warns.
     const sure = lowerIsWorse ? Math.exp(-hi) >= rule.minRatio : Math.exp(lo) >= rule.minRatio;
     const canFail = sc.kind === 'single' || memoryRuleOf(rules, sc.metric) !== undefined;
-    f.severity = canFail && sure && failsAt(ratio, rule.failRatio) ? 'fail' : sc.kind === 'single' ? rule.severity : 'warn';
+    // A queue that appeared: none in any base round, some in every candidate round.
+    const newQueue = sc.kind === 'signal' && isQueue(rules, sc.metric) && sc.base.every((v) => v === 0) && sc.cand.every((v) => v > 0);
+    f.severity = (canFail && sure && failsAt(ratio, rule.failRatio)) || (newQueue && sure) ? 'fail' : sc.kind === 'single' ? rule.severity : 'warn';
     x.findings.push(f);
   });
   for (const f of x.findings) {

@@ -19,6 +19,7 @@ export function mergeRules(own: Partial<CompareRules>): CompareRules {
     errors: { ...d.errors, ...own.errors },
     singles: { ...d.singles, ...own.singles },
     memory: { ...d.memory!, ...own.memory },
+    queues: { ...d.queues!, ...own.queues },
     pg: { ...d.pg, ...own.pg, growth: { ...d.pg.growth, ...own.pg?.growth }, perCall: { ...d.pg.perCall, ...own.pg?.perCall }, minDelta: { ...d.pg.minDelta, ...own.pg?.minDelta } },
   };
 }

@@ -53,6 +53,14 @@ export type CompareRules = {
    * whole interval is past `minRatio`. Absent: DEFAULT_RULES' values.
    */
   memory?: GrowthRule & { gauges: string[] };
+  /**
+   * The backend's queue gauges (those whose name matches one of `gauges`: clients waiting for a
+   * pool's connection, jobs waiting for a worker): a queue where no base round had one, in every
+   * round of the candidate, sure by the test and past the singles' `minRatio`, is a capacity
+   * regression even when latency has not moved yet, and fails. A queue the base also had (a
+   * saturating ramp's) warns as any other gauge. Absent: DEFAULT_RULES' values.
+   */
+  queues?: { gauges: string[] };
   /** Per metric name, rules that replace the kind's. */
   metrics?: Record<string, Partial<ShiftRule> | Partial<GrowthRule>>;
   /** `scenario`, `scenario/route` or `scenario/route/metric` to leave out (a route known to vary). */
