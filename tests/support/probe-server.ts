@@ -6,7 +6,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
-export type ProbeOptions = { stallAt?: number; stallMs?: number; delayMs?: number; capacity?: number; throttleFirst?: number; failAfter?: number };
+/**
+ * `hurtAt`/`healAfter`: a backend slow to recover: once `hurtAt` requests are in flight it answers
+ * 500 to everything until it has answered `healAfter` requests in a row with no other in flight.
+ */
+export type ProbeOptions = { stallAt?: number; stallMs?: number; delayMs?: number; capacity?: number; throttleFirst?: number; failAfter?: number; hurtAt?: number; healAfter?: number };
 export type Probe = { url: string; arrivals: number[]; maxInFlight: number; reset: (o?: ProbeOptions) => void; close: () => Promise<void> };
 
 export async function probeServer(): Promise<Probe> {
@@ -16,6 +20,7 @@ export async function probeServer(): Promise<Probe> {
   let stallUntil = 0;
   let stall = { at: Infinity, ms: 0 };
   let opts: ProbeOptions = {};
+  let hurt = { now: false, alone: 0 };
   const state = { arrivals: [] as number[], maxInFlight: 0 };
   const server = http.createServer(async (req, res) => {
     const now = performance.now();
@@ -28,9 +33,15 @@ export async function probeServer(): Promise<Probe> {
     const wait = Math.max(stallUntil - performance.now(), opts.delayMs ?? 0);
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     const n = state.arrivals.length;
+    if (opts.hurtAt !== undefined && inFlight >= opts.hurtAt) hurt = { now: true, alone: 0 };
+    // Healing needs that many answered alone in a row: any overlap starts it again.
+    if (hurt.now) hurt.alone = inFlight === 1 ? hurt.alone + 1 : 0;
+    if (hurt.now && hurt.alone > (opts.healAfter ?? 0)) hurt = { now: false, alone: 0 };
     // Over capacity, asked to back off, or broken from some point on: 503 or 429 with Retry-After.
     if ((opts.capacity !== undefined && inFlight > opts.capacity) || (opts.failAfter !== undefined && n > opts.failAfter)) {
       res.statusCode = 503;
+    } else if (hurt.now) {
+      res.statusCode = 500;
     } else if (opts.throttleFirst !== undefined && n <= opts.throttleFirst) {
       res.statusCode = 429;
       res.setHeader('retry-after', '1');
@@ -56,6 +67,7 @@ export async function probeServer(): Promise<Probe> {
       state.arrivals = [];
       state.maxInFlight = 0;
       stallUntil = 0;
+      hurt = { now: false, alone: 0 };
       stall = { at: o.stallAt ?? Infinity, ms: o.stallMs ?? 0 };
       opts = o;
     },

@@ -106,6 +106,32 @@ describe('load engine: pauses, budgets and ramps', () => {
     );
   });
 
+  it('steps back further while the level below still misses, and names the first that holds again as the knee', async () => {
+    // 16 users hurt it; it heals only after 10 requests in a row answered alone: 4 users never let it.
+    server.reset({ delayMs: 1, hurtAt: 10, healAfter: 10 });
+    const r = await runRamp({
+      baseUrl: server.url,
+      model: 'closed',
+      steps: [1, 4, 16],
+      holdMs: 400,
+      guards: roomy,
+      next: () => probe,
+      adaptive: { maxErrorRate: 0.2, maxThrottledShare: 0.5, maxP95Ms: 5_000 },
+    });
+    assert.deepEqual(
+      r.steps.map((s) => [s.level, s.withinBudget]),
+      [
+        [1, true],
+        [4, true],
+        [16, false],
+        [4, false],
+        [1, true],
+      ],
+    );
+    assert.equal(r.knee, 1);
+    assert.match(r.verdict, /^16 broke the budget \(error rate [\d.]+ > 0\.2\); stepping back, 4 \(error rate 1\.000 > 0\.2\) did not hold again, 1 did: the knee is 1$/);
+  });
+
   it('fails fast when the backend keeps struggling after stepping back', async () => {
     server.reset({ delayMs: 2, failAfter: 400 }); // step 1 sends ~150, step 5 crosses 400
     const r = await runRamp({ baseUrl: server.url, model: 'closed', holdMs: 500, guards: roomy, next: () => probe, adaptive: { maxErrorRate: 0.01, maxThrottledShare: 0.5, maxP95Ms: 500 } });

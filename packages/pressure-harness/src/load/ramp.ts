@@ -2,8 +2,9 @@
  * Step ramps: the load climbs 1 → 5 → 20 → 50 (by default), holding each step. Adaptive ramps
  * judge every step against thresholds (error rate, share of 429/503 answers, p95); a step that
  * breaks one is not climbed past: the ramp steps back to the previous level to confirm it still
- * holds, and stops there. If the backend struggles at the lower level too, the ramp fails fast
- * instead of adding load. The result names the knee: the highest step that stayed in budget.
+ * holds, and stops there. If the backend struggles at the lower level too, it steps back further,
+ * never adding load, and the first level that holds again is the knee; if none does, it fails
+ * fast. The result names the knee: the highest step that stayed in budget.
  *
  * Steps chosen ahead stop where someone guessed the backend would: a ramp whose every step held
  * says only that the knee is above its last one. `extend` keeps climbing past the last step
@@ -92,10 +93,27 @@ export async function runRamp(o: RampOptions): Promise<RampResult> {
     }
     if (!o.adaptive) continue;
     if (k === 0) return { steps, knee: null, verdict: `the first step (${step.level}) already broke the budget: ${step.why}; failing fast` };
-    const back = judge(planned[k - 1]!, await hold(planned[k - 1]!), o.adaptive);
+    // Back down a level at a time until one holds again: a backend still draining what the broken
+    // step queued can miss at the level below it, and still hold one further down, which is then
+    // its knee; failing fast where none holds.
+    let back = judge(planned[k - 1]!, await hold(planned[k - 1]!), o.adaptive);
     steps.push(back);
+    const missed: StepResult[] = [];
+    for (let j = k - 2; !back.withinBudget && j >= 0; j--) {
+      missed.push(back);
+      back = judge(planned[j]!, await hold(planned[j]!), o.adaptive);
+      steps.push(back);
+    }
     if (!back.withinBudget) {
-      return { steps, knee: null, verdict: `${step.level} broke the budget (${step.why}) and stepping back to ${back.level} did not help (${back.why}): failing fast` };
+      return {
+        steps,
+        knee: null,
+        verdict: `${step.level} broke the budget (${step.why}) and stepping back to ${[...missed, back].map((m) => m.level).join(', then ')} did not help (${back.why}): failing fast`,
+      };
+    }
+    if (missed.length) {
+      const was = missed.map((m) => `${m.level} (${m.why})`).join(', ');
+      return { steps, knee: back.level, verdict: `${step.level} broke the budget (${step.why}); stepping back, ${was} did not hold again, ${back.level} did: the knee is ${back.level}` };
     }
     // Between the level that held and the one that broke: bisect, on the log scale.
     let [lo, hi] = [back.level, step.level];
