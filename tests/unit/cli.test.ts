@@ -52,7 +52,10 @@ describe('the pressure command line', () => {
     assert.match(r.err, /--as goes with restore/);
     assert.match(r.err, /--seed goes with plan/);
     const a = await cli(['dataset', 'keep']);
-    assert.match(a.err, /the action must be one of plan, save, restore, list, drop, got "keep"/);
+    assert.match(a.err, /the action must be one of plan, fit, save, restore, list, drop, got "keep"/);
+    const s = await cli(['dataset', 'save', '--name', 'x', '--from', 'postgres://h/db', '--tables', 'a']);
+    assert.match(s.err, /--tables goes with fit/);
+    assert.match(s.err, /--from goes with fit/);
     const n = await cli(['dataset', 'restore']);
     assert.match(n.err, /restore needs --name <dataset>/);
   });

@@ -4,6 +4,7 @@
  * (a finding, a broken budget) exits 1.
  */
 import { parseArgs } from 'node:util';
+import { redactUrl } from '../pg/url.js';
 
 export class UsageError extends Error {
   constructor(
@@ -127,4 +128,16 @@ export function helpText(o: { usage: string; about: string; example: string; fla
     '',
     `Example: ${o.example}`,
   ].join('\n');
+}
+
+const POSTGRES_URL = /^postgres(ql)?:\/\/./;
+
+/**
+ * A flag that must be a PostgreSQL URL: its problem added (`what` says what it is for when it is
+ * missing and required), the URL's password never printed.
+ */
+export function postgresUrlFlag(problems: string[], flag: string, value: string | undefined, required?: string): void {
+  if (value === undefined) {
+    if (required) problems.push(`--${flag} is required: ${required} (postgres://…)`);
+  } else if (!POSTGRES_URL.test(value)) problems.push(`--${flag} must be a postgres:// or postgresql:// URL, got ${JSON.stringify(redactUrl(value))}`);
 }

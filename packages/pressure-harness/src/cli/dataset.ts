@@ -14,21 +14,24 @@
  * `--no-deps` so that nothing seeds again.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { EXPIRY_COLUMN, RUN_COLUMN } from '../contract/protocol.js';
 import { adminQuery, databaseOf, redactUrl, SQL_MARK, withClient, withDatabase } from '../pg/url.js';
 import { planDomain } from '../seed/domain.js';
+import { fitShape } from '../seed/fit.js';
+import { formatFit, formatFitModule } from '../seed/fit-format.js';
+import { type DataShape, readShape, SAMPLE_PARENTS } from '../pg/shape.js';
 import { chunkWriter } from '../seed/sql-chunk.js';
-import { actionOf, type FlagSpec, parseFlags, UsageError } from './args.js';
+import { actionOf, type FlagSpec, intFlag, parseFlags, postgresUrlFlag, UsageError } from './args.js';
 import { declaredBackend, startRef } from './compare.js';
 import { projectRun } from './runs.js';
 import type { Side } from './sides.js';
 import { loadSuite, type Suite } from './suite.js';
 
-const ACTIONS = ['plan', 'save', 'restore', 'list', 'drop'] as const;
+const ACTIONS = ['plan', 'fit', 'save', 'restore', 'list', 'drop'] as const;
 const NAME = /^[a-z0-9][a-z0-9_]{0,39}$/;
 const PREFIX = 'pressure_ds_';
 const LEDGER = 'pressure_ledger';
@@ -39,9 +42,10 @@ type Meta = { name: string; runId: string; config: string; commit: string | null
 export const dataset = {
   name: 'dataset',
   summary: 'plan a dataset, save it once as a database, restore copies of it for runs',
-  usage: 'pressure dataset (plan [--seed <s>] | save --name <n> [--project seed] [--force] | restore --name <n> [--as <database>] | list | drop --name <n>) [-c <config>]',
+  usage:
+    'pressure dataset (plan [--seed <s>] | fit --from <production DATABASE_URL> [--tables a,b] [--schemas s] [--sample-above n] [--out <shape.ts>] [--json <file>] | save --name <n> [--project seed] [--force] | restore --name <n> [--as <database>] | list | drop --name <n>) [-c <config>]',
   about:
-    "plan: the rows the suite's declared domain (harnessUse(s, { domain })) makes, by entity and tier, and their size estimated from a generated sample. save: the declared backend started on a copy of DATABASE_URL's database ({databaseUrl}), the suite's seed project run against it as run ds-<name> with RUN_KEEP=1, and the database kept as pressure_ds_<name> (rows made permanent, vacuumed, analysed); an existing dataset is replaced only with --force, and only once the new one is complete. restore: a copy of it, and the environment to run on it without seeding again. list: the saved datasets. drop: removes one.",
+    "fit: production's shape read as aggregates only, never a row (tables' rows, children per parent as a histogram the server computes over each foreign key, sampled with TABLESAMPLE above 100,000 parents; null shares, distinct counts and widths from pg_stats; enum and boolean values' frequencies; text lengths and time spans), fitted to the domain's distributions (tiers for a root's children by penalized likelihood, a log-normal for deeper ones, each with its Kolmogorov–Smirnov error) and scaled to three profiles; --out writes them as a module the domain imports. plan: the rows the suite's declared domain (harnessUse(s, { domain })) makes, by entity and tier, and their size estimated from a generated sample. save: the declared backend started on a copy of DATABASE_URL's database ({databaseUrl}), the suite's seed project run against it as run ds-<name> with RUN_KEEP=1, and the database kept as pressure_ds_<name> (rows made permanent, vacuumed, analysed); an existing dataset is replaced only with --force, and only once the new one is complete. restore: a copy of it, and the environment to run on it without seeding again. list: the saved datasets. drop: removes one.",
   example: 'npx pressure dataset save --name large && npx pressure dataset restore --name large',
   flags: {
     name: { type: 'string', help: 'the dataset: lowercase letters, digits and "_", up to 40' },
@@ -49,6 +53,12 @@ export const dataset = {
     project: { type: 'string', help: 'save: the project that seeds (default: seed)' },
     force: { type: 'boolean', help: 'save: replace a dataset of the same name' },
     as: { type: 'string', help: 'restore: the name of the copy (default: pressure_run_<name>_<time>)' },
+    from: { type: 'string', help: "fit: production's DATABASE_URL (a read replica will do): read-only, aggregates only" },
+    tables: { type: 'string', help: "fit: only these tables, comma-separated (table or schema.table; default: all but the system's)" },
+    schemas: { type: 'string', help: 'fit: only these schemas, comma-separated' },
+    out: { type: 'string', help: 'fit: write the fitted shape as a TypeScript module here (a .ts file)' },
+    json: { type: 'string', help: 'fit: also write what was read and fitted as JSON here' },
+    'sample-above': { type: 'string', help: 'fit: tables of more rows than this are sampled (TABLESAMPLE) to about this many, 100 to 10,000,000 (default 100,000)' },
   } satisfies FlagSpec,
   async run(argv: string[]): Promise<number> {
     const f = parseFlags('dataset', argv, dataset.flags, dataset.usage);
@@ -61,7 +71,23 @@ export const dataset = {
       problems.push(action !== 'restore' ? '--as goes with restore' : `--as must be a database name of lowercase letters, digits and "_", got "${f.as}"`);
     if (f.seed !== undefined && action !== 'plan') problems.push('--seed goes with plan');
     if ((f.project !== undefined || f.force) && action !== 'save') problems.push('--project and --force go with save');
+    const only = (which: string, keys: readonly (keyof typeof f)[]) => {
+      const given = keys.filter((k) => f[k] !== undefined);
+      if (given.length) problems.push(`${given.map((k) => `--${String(k)}`).join(', ')} go${given.length === 1 ? 'es' : ''} with ${which}`);
+    };
+    if (action !== 'fit') only('fit', ['tables', 'schemas', 'out', 'sample-above']);
+    if (action !== 'fit') only('fit', ['from', 'json']);
+    if (action === 'fit') postgresUrlFlag(problems, 'from', f.from, 'the production database whose shape is fitted (read-only, aggregates only)');
+    if (f.out !== undefined && !f.out.endsWith('.ts')) problems.push(`--out must name a .ts file, got "${f.out}"`);
+    const csv = (v: string | undefined) =>
+      v
+        ?.split(',')
+        .map((x) => x.trim())
+        .filter(Boolean);
+    for (const k of ['tables', 'schemas'] as const) if (f[k] !== undefined && !csv(f[k])!.length) problems.push(`--${k} must name at least one, comma-separated`);
+    const sampleAbove = intFlag(problems, 'sample-above', f['sample-above'], 100, 10_000_000, SAMPLE_PARENTS);
     f.done();
+    if (action === 'fit') return fit({ from: f.from!, tables: csv(f.tables), schemas: csv(f.schemas), out: f.out, json: f.json, sampleAbove });
     const suite = await loadSuite(f.config);
     if (action === 'plan') return plan(suite, f.seed);
     const server = suite.use.databaseUrl;
@@ -72,6 +98,37 @@ export const dataset = {
     return save(suite, server, f.name!, f.project ?? 'seed', f.force === true);
   },
 };
+
+/**
+ * fit: production's shape read (pg/shape.ts), fitted (seed/fit.ts), printed, and written where
+ * asked; the module only once everything is read and fitted, so a failed read writes nothing.
+ */
+async function fit(o: { from: string; tables?: string[]; schemas?: string[]; out?: string; json?: string; sampleAbove: number }): Promise<number> {
+  let shape: DataShape;
+  try {
+    shape = await readShape(o.from, { ...(o.tables && { tables: o.tables }), ...(o.schemas && { schemas: o.schemas }), sampleAbove: o.sampleAbove });
+  } catch (e) {
+    console.error(`dataset fit: ${redactUrl(o.from)} cannot be read: ${(e as Error).message.split('\n')[0]}`);
+    return 1;
+  }
+  if (!shape.tables.length) {
+    console.error(`dataset fit: ${redactUrl(o.from)} has no table to fit${o.schemas ? ` in ${o.schemas.join(', ')}` : ''}`);
+    return 1;
+  }
+  const fitted = fitShape(shape);
+  console.log(formatFit(fitted));
+  const write = (file: string, text: string) => {
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    writeFileSync(`${file}.tmp`, text);
+    renameSync(`${file}.tmp`, file);
+  };
+  if (o.json) write(o.json, `${JSON.stringify({ shape, fitted }, null, 2)}\n`);
+  if (o.out) {
+    write(o.out, formatFitModule(fitted));
+    console.log(`dataset fit: wrote ${o.out}`);
+  }
+  return 0;
+}
 
 /** The plan's rows by entity and tier, and bytes per row measured on a generated sample (the first chunk of each root). */
 function plan(suite: Suite, seedFlag: string | undefined): number {

@@ -8,10 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatParity, parityOf, profileDatabase } from '../pg/parity.js';
 import { redactUrl } from '../pg/url.js';
-import { type FlagSpec, parseFlags } from './args.js';
+import { type FlagSpec, parseFlags, postgresUrlFlag } from './args.js';
 import { loadSuite } from './suite.js';
-
-const POSTGRES_URL = /^postgres(ql)?:\/\/./;
 
 export const parity = {
   name: 'parity',
@@ -28,10 +26,8 @@ export const parity = {
   } satisfies FlagSpec,
   async run(argv: string[]): Promise<number> {
     const f = parseFlags('parity', argv, parity.flags, parity.usage);
-    if (f.against === undefined) f.problems.push('--against is required: the production database to compare with (postgres://…)');
-    else if (!POSTGRES_URL.test(f.against)) f.problems.push(`--against must be a postgres:// or postgresql:// URL, got ${JSON.stringify(redactUrl(f.against))}`);
-    if (f['database-url'] !== undefined && !POSTGRES_URL.test(f['database-url']))
-      f.problems.push(`--database-url must be a postgres:// or postgresql:// URL, got ${JSON.stringify(redactUrl(f['database-url']))}`);
+    postgresUrlFlag(f.problems, 'against', f.against, 'the production database to compare with');
+    postgresUrlFlag(f.problems, 'database-url', f['database-url']);
     f.done();
     const testUrl = f['database-url'] ?? (await loadSuite(f.config)).use.databaseUrl;
     if (!testUrl) {

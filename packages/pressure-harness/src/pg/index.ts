@@ -5,3 +5,4 @@ export * from './url.js';
 export * from './schema.js';
 export * from './environment.js';
 export * from './parity.js';
+export * from './shape.js';

@@ -11,7 +11,7 @@
  * cheaper or dearer than they will be.
  */
 import type pg from 'pg';
-import { redactUrl, SQL_MARK, withClient } from './url.js';
+import { readOnly, redactUrl, SQL_MARK } from './url.js';
 
 /** The settings compared, each with what it does to a request's latency. */
 export const PARITY_SETTINGS: Record<string, string> = {
@@ -62,16 +62,7 @@ export type DatabaseProfile = {
 };
 
 /** Everything parity compares of one database, read in one read-only transaction. */
-export async function profileDatabase(url: string): Promise<DatabaseProfile> {
-  return withClient(url, async (c) => {
-    await c.query('BEGIN READ ONLY');
-    try {
-      return await readProfile(c, url);
-    } finally {
-      await c.query('ROLLBACK').catch(() => {});
-    }
-  });
-}
+export const profileDatabase = (url: string): Promise<DatabaseProfile> => readOnly(url, (c) => readProfile(c, url), { applicationName: 'pressure-harness parity' });
 
 async function readProfile(c: pg.ClientBase, url: string): Promise<DatabaseProfile> {
   const version = (await c.query<{ v: string; n: string }>(`SELECT ${SQL_MARK} current_setting('server_version') AS v, current_setting('server_version_num') AS n`)).rows[0]!;

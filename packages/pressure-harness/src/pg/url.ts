@@ -35,6 +35,28 @@ export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T
   }
 }
 
+/**
+ * Runs `fn` in one read-only transaction on `url` (production's, for parity, fit and import):
+ * nothing it runs can write, each statement is cut at `timeoutMs` so that production is never
+ * held, and the transaction is rolled back whatever happens. `repeatable`: one snapshot for all
+ * of it (a subset whose rows must agree with each other).
+ */
+export function readOnly<T>(url: string, fn: (c: pg.Client) => Promise<T>, o: { applicationName: string; timeoutMs?: number; repeatable?: boolean }): Promise<T> {
+  return withClient(
+    url,
+    async (c) => {
+      await c.query(`BEGIN${o.repeatable ? ' ISOLATION LEVEL REPEATABLE READ' : ''} READ ONLY`);
+      try {
+        if (o.timeoutMs) await c.query(`SET LOCAL statement_timeout = ${Math.round(o.timeoutMs)}`);
+        return await fn(c);
+      } finally {
+        await c.query('ROLLBACK').catch(() => {});
+      }
+    },
+    o.applicationName,
+  );
+}
+
 /** One statement on the server's maintenance database (`postgres`); `url` may name any database of it. */
 export const adminQuery = <T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []) =>
   withClient(withDatabase(url, 'postgres'), (c) => c.query<T>(sql, params), 'pressure-admin');

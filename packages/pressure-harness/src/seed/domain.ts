@@ -50,10 +50,11 @@ export const isRef = (v: unknown): v is Ref => typeof v === 'object' && v !== nu
 export type FieldFactory = (ctx: FieldContext) => unknown;
 
 /**
- * How many children a parent has: a fixed number; a log-normal long tail; a range per tier of the
- * root (`default` for any other); or, for a `share` of parents, a number in `of` (and 0 for the rest).
+ * How many children a parent has: a fixed number; a log-normal long tail (`zero`: the share of
+ * parents with none); a range per tier of the root (`default` for any other); or, for a `share` of
+ * parents, a number in `of` (and 0 for the rest).
  */
-export type ChildCount = number | { logNormal: LogNormal } | { byTier: Record<string, readonly [number, number]> } | { share: number; of: readonly [number, number] };
+export type ChildCount = number | { logNormal: LogNormal; zero?: number } | { byTier: Record<string, readonly [number, number]> } | { share: number; of: readonly [number, number] };
 
 export type EntityDecl = {
   /** The parent entity: each row of this one belongs to one row of it. */
@@ -101,7 +102,8 @@ export function defineDomain(entities: Record<string, EntityDecl>): Domain {
 
 function childCount(c: ChildCount, tier: string, s: Stream): number {
   if (typeof c === 'number') return c;
-  if ('logNormal' in c) return drawLogNormal(c.logNormal, s);
+  // `zero`: the share of parents with none (an article nobody commented on), drawn first.
+  if ('logNormal' in c) return c.zero && s() < c.zero ? 0 : drawLogNormal(c.logNormal, s);
   if ('share' in c) return s() < c.share ? intBetween(s, c.of[0], c.of[1]) : 0;
   const range = c.byTier[tier] ?? c.byTier.default;
   if (!range) throw new Error(`no count for tier "${tier}" in byTier (${Object.keys(c.byTier).join(', ')}); add it or a "default"`);

@@ -5,6 +5,8 @@ export * from './copy-text.js';
 export * from './distributions.js';
 export * from './domain.js';
 export * from './endpoints.js';
+export * from './fit.js';
+export * from './fit-format.js';
 export * from './progress.js';
 export * from './run-client.js';
 export * from './sign-in.js';
