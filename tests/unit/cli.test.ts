@@ -52,10 +52,34 @@ describe('the pressure command line', () => {
     assert.match(r.err, /--as goes with restore/);
     assert.match(r.err, /--seed goes with plan/);
     const a = await cli(['dataset', 'keep']);
-    assert.match(a.err, /the action must be one of plan, fit, save, restore, list, drop, got "keep"/);
-    const s = await cli(['dataset', 'save', '--name', 'x', '--from', 'postgres://h/db', '--tables', 'a']);
-    assert.match(s.err, /--tables goes with fit/);
-    assert.match(s.err, /--from goes with fit/);
+    assert.match(a.err, /the action must be one of plan, fit, import, save, restore, list, drop, got "keep"/);
+    // Flags of one action given to another, and the import's own, all named at once.
+    const i = await cli([
+      'dataset',
+      'import',
+      '--from',
+      'mysql://u:pw@h/db',
+      '--subset',
+      'users',
+      '--mask',
+      'email=shuffle',
+      '--max-rows',
+      '0',
+      '--tables',
+      'a',
+      '-c',
+      '/nonexistent/playwright.config.ts',
+    ]);
+    assert.equal(i.code, 2);
+    assert.match(i.err, /dataset: 5 problems:/);
+    assert.match(i.err, /--tables goes with fit/);
+    assert.match(i.err, /--from must be a postgres:\/\/ or postgresql:\/\/ URL, got "mysql:\/\/u:\*\*\*@h\/db"/);
+    assert.match(i.err, /--subset "users" names no share, filter or whales/);
+    assert.match(i.err, /--mask must be table\.column=kind or column=kind/);
+    assert.match(i.err, /--max-rows must be a whole number from 1 to 5000000, got "0"/);
+    const s = await cli(['dataset', 'save', '--name', 'x', '--subset', 'users=5%', '--from', 'postgres://h/db']);
+    assert.match(s.err, /--subset goes with import/);
+    assert.match(s.err, /--from goes with fit and import/);
     const n = await cli(['dataset', 'restore']);
     assert.match(n.err, /restore needs --name <dataset>/);
   });

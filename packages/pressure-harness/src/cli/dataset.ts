@@ -24,6 +24,8 @@ import { planDomain } from '../seed/domain.js';
 import { fitShape } from '../seed/fit.js';
 import { formatFit, formatFitModule } from '../seed/fit-format.js';
 import { type DataShape, readShape, SAMPLE_PARENTS } from '../pg/shape.js';
+import { MASKS } from '../seed/anonymize.js';
+import { importFlags, importSubset } from './dataset-import.js';
 import { chunkWriter } from '../seed/sql-chunk.js';
 import { actionOf, type FlagSpec, intFlag, parseFlags, postgresUrlFlag, UsageError } from './args.js';
 import { declaredBackend, startRef } from './compare.js';
@@ -31,7 +33,7 @@ import { projectRun } from './runs.js';
 import type { Side } from './sides.js';
 import { loadSuite, type Suite } from './suite.js';
 
-const ACTIONS = ['plan', 'fit', 'save', 'restore', 'list', 'drop'] as const;
+const ACTIONS = ['plan', 'fit', 'import', 'save', 'restore', 'list', 'drop'] as const;
 const NAME = /^[a-z0-9][a-z0-9_]{0,39}$/;
 const PREFIX = 'pressure_ds_';
 const LEDGER = 'pressure_ledger';
@@ -43,9 +45,9 @@ export const dataset = {
   name: 'dataset',
   summary: 'plan a dataset, save it once as a database, restore copies of it for runs',
   usage:
-    'pressure dataset (plan [--seed <s>] | fit --from <production DATABASE_URL> [--tables a,b] [--schemas s] [--sample-above n] [--out <shape.ts>] [--json <file>] | save --name <n> [--project seed] [--force] | restore --name <n> [--as <database>] | list | drop --name <n>) [-c <config>]',
+    'pressure dataset (plan [--seed <s>] | fit --from <production DATABASE_URL> [--tables a,b] [--schemas s] [--sample-above n] [--out <shape.ts>] [--json <file>] | import --from <production DATABASE_URL> --subset <table=share%[+whales:n] | table:filter>… [--to <DATABASE_URL>] [--max-rows n] [--mask table.column=kind]… [--run-id id] [--ttl-hours h] [--secret-env VAR] [--json <file>] | save --name <n> [--project seed] [--force] | restore --name <n> [--as <database>] | list | drop --name <n>) [-c <config>]',
   about:
-    "fit: production's shape read as aggregates only, never a row (tables' rows, children per parent as a histogram the server computes over each foreign key, sampled with TABLESAMPLE above 100,000 parents; null shares, distinct counts and widths from pg_stats; enum and boolean values' frequencies; text lengths and time spans), fitted to the domain's distributions (tiers for a root's children by penalized likelihood, a log-normal for deeper ones, each with its Kolmogorov–Smirnov error) and scaled to three profiles; --out writes them as a module the domain imports. plan: the rows the suite's declared domain (harnessUse(s, { domain })) makes, by entity and tier, and their size estimated from a generated sample. save: the declared backend started on a copy of DATABASE_URL's database ({databaseUrl}), the suite's seed project run against it as run ds-<name> with RUN_KEEP=1, and the database kept as pressure_ds_<name> (rows made permanent, vacuumed, analysed); an existing dataset is replaced only with --force, and only once the new one is complete. restore: a copy of it, and the environment to run on it without seeding again. list: the saved datasets. drop: removes one.",
+    "fit: production's shape read as aggregates only, never a row (tables' rows, children per parent as a histogram the server computes over each foreign key, sampled with TABLESAMPLE above 100,000 parents; null shares, distinct counts and widths from pg_stats; enum and boolean values' frequencies; text lengths and time spans), fitted to the domain's distributions (tiers for a root's children by penalized likelihood, a log-normal for deeper ones, each with its Kolmogorov–Smirnov error) and scaled to three profiles; --out writes them as a module the domain imports. import: a consistent subset of production (the roots --subset chooses, every row below them, every row they point at) read in one read-only transaction, every column that can hold personal data anonymized (by type, name and content; deterministic and consistent across tables, formats kept; --mask overrides), loaded through the SQL adapter into --to (default DATABASE_URL) as run --run-id with an expiry, all or nothing, then checked: no original value of an anonymized column is left. plan: the rows the suite's declared domain (harnessUse(s, { domain })) makes, by entity and tier, and their size estimated from a generated sample. save: the declared backend started on a copy of DATABASE_URL's database ({databaseUrl}), the suite's seed project run against it as run ds-<name> with RUN_KEEP=1, and the database kept as pressure_ds_<name> (rows made permanent, vacuumed, analysed); an existing dataset is replaced only with --force, and only once the new one is complete. restore: a copy of it, and the environment to run on it without seeding again. list: the saved datasets. drop: removes one.",
   example: 'npx pressure dataset save --name large && npx pressure dataset restore --name large',
   flags: {
     name: { type: 'string', help: 'the dataset: lowercase letters, digits and "_", up to 40' },
@@ -53,11 +55,22 @@ export const dataset = {
     project: { type: 'string', help: 'save: the project that seeds (default: seed)' },
     force: { type: 'boolean', help: 'save: replace a dataset of the same name' },
     as: { type: 'string', help: 'restore: the name of the copy (default: pressure_run_<name>_<time>)' },
-    from: { type: 'string', help: "fit: production's DATABASE_URL (a read replica will do): read-only, aggregates only" },
+    from: { type: 'string', help: "fit, import: production's DATABASE_URL (a read replica will do), read-only; fit reads aggregates only" },
     tables: { type: 'string', help: "fit: only these tables, comma-separated (table or schema.table; default: all but the system's)" },
     schemas: { type: 'string', help: 'fit: only these schemas, comma-separated' },
     out: { type: 'string', help: 'fit: write the fitted shape as a TypeScript module here (a .ts file)' },
-    json: { type: 'string', help: 'fit: also write what was read and fitted as JSON here' },
+    json: { type: 'string', help: 'fit, import: also write what was read and done as JSON here' },
+    subset: {
+      type: 'string',
+      multiple: true,
+      help: 'import: roots to start from: users=5% (a sampled share), users:<SQL condition>, users=5%+whales:2 (and the 2 users with most children); repeatable',
+    },
+    to: { type: 'string', help: "import: the database to load into (default: the suite's DATABASE_URL)" },
+    'max-rows': { type: 'string', help: 'import: the most rows the subset may hold, 1 to 5,000,000 (default 50,000): past it, nothing is loaded' },
+    mask: { type: 'string', multiple: true, help: `import: how a column is anonymized, table.column=kind or column=kind, kind one of ${MASKS.join(', ')}; repeatable` },
+    'run-id': { type: 'string', help: 'import: the run the rows belong to (default: import-<time>)' },
+    'ttl-hours': { type: 'string', help: 'import: when the rows expire, 1 to 8,760 hours (default 24)' },
+    'secret-env': { type: 'string', help: 'import: the environment variable holding the key of the anonymizing hash (default: a new random key, so two imports map values differently)' },
     'sample-above': { type: 'string', help: 'fit: tables of more rows than this are sampled (TABLESAMPLE) to about this many, 100 to 10,000,000 (default 100,000)' },
   } satisfies FlagSpec,
   async run(argv: string[]): Promise<number> {
@@ -76,8 +89,11 @@ export const dataset = {
       if (given.length) problems.push(`${given.map((k) => `--${String(k)}`).join(', ')} go${given.length === 1 ? 'es' : ''} with ${which}`);
     };
     if (action !== 'fit') only('fit', ['tables', 'schemas', 'out', 'sample-above']);
-    if (action !== 'fit') only('fit', ['from', 'json']);
+    if (action !== 'import') only('import', ['subset', 'to', 'max-rows', 'mask', 'run-id', 'ttl-hours', 'secret-env']);
+    if (action !== 'fit' && action !== 'import') only('fit and import', ['from', 'json']);
     if (action === 'fit') postgresUrlFlag(problems, 'from', f.from, 'the production database whose shape is fitted (read-only, aggregates only)');
+    if (action === 'import') postgresUrlFlag(problems, 'from', f.from, 'the production database a subset is read from (read-only)');
+    postgresUrlFlag(problems, 'to', f.to);
     if (f.out !== undefined && !f.out.endsWith('.ts')) problems.push(`--out must name a .ts file, got "${f.out}"`);
     const csv = (v: string | undefined) =>
       v
@@ -86,7 +102,9 @@ export const dataset = {
         .filter(Boolean);
     for (const k of ['tables', 'schemas'] as const) if (f[k] !== undefined && !csv(f[k])!.length) problems.push(`--${k} must name at least one, comma-separated`);
     const sampleAbove = intFlag(problems, 'sample-above', f['sample-above'], 100, 10_000_000, SAMPLE_PARENTS);
+    const importOptions = action === 'import' ? importFlags(problems, f) : undefined;
     f.done();
+    if (importOptions) return importSubset({ ...importOptions, to: f.to ?? (await loadSuite(f.config)).use.databaseUrl, json: f.json });
     if (action === 'fit') return fit({ from: f.from!, tables: csv(f.tables), schemas: csv(f.schemas), out: f.out, json: f.json, sampleAbove });
     const suite = await loadSuite(f.config);
     if (action === 'plan') return plan(suite, f.seed);

@@ -6,3 +6,4 @@ export * from './schema.js';
 export * from './environment.js';
 export * from './parity.js';
 export * from './shape.js';
+export * from './subset.js';

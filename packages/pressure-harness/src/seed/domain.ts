@@ -52,9 +52,15 @@ export type FieldFactory = (ctx: FieldContext) => unknown;
 /**
  * How many children a parent has: a fixed number; a log-normal long tail (`zero`: the share of
  * parents with none); a range per tier of the root (`default` for any other); or, for a `share` of
- * parents, a number in `of` (and 0 for the rest).
+ * parents, a number in `of` (and 0 for the rest); or each parent's own, by its path (data that
+ * exists already: an imported subset's, `dataset import`), 0 for a parent not named.
  */
-export type ChildCount = number | { logNormal: LogNormal; zero?: number } | { byTier: Record<string, readonly [number, number]> } | { share: number; of: readonly [number, number] };
+export type ChildCount =
+  | number
+  | { logNormal: LogNormal; zero?: number }
+  | { byTier: Record<string, readonly [number, number]> }
+  | { share: number; of: readonly [number, number] }
+  | { byParent: Readonly<Record<string, number>> };
 
 export type EntityDecl = {
   /** The parent entity: each row of this one belongs to one row of it. */
@@ -100,8 +106,9 @@ export function defineDomain(entities: Record<string, EntityDecl>): Domain {
   return Object.freeze({ entities: Object.freeze({ ...entities }), order });
 }
 
-function childCount(c: ChildCount, tier: string, s: Stream): number {
+function childCount(c: ChildCount, tier: string, s: Stream, parentPath: string): number {
   if (typeof c === 'number') return c;
+  if ('byParent' in c) return c.byParent[parentPath] ?? 0;
   // `zero`: the share of parents with none (an article nobody commented on), drawn first.
   if ('logNormal' in c) return c.zero && s() < c.zero ? 0 : drawLogNormal(c.logNormal, s);
   if ('share' in c) return s() < c.share ? intBetween(s, c.of[0], c.of[1]) : 0;
@@ -241,7 +248,7 @@ function* walk(domain: Domain, seed: string, runId: string, withValues: boolean,
   };
   function* below(parent: GeneratedRow): Generator<GeneratedRow> {
     for (const child of children.get(parent.entity) ?? []) {
-      const n = childCount(domain.entities[child]!.perParent!, parent.tier, stream(seed, `count/${parent.path}/${child}`));
+      const n = childCount(domain.entities[child]!.perParent!, parent.tier, stream(seed, `count/${parent.path}/${child}`), parent.path);
       const taken = new Map<string, Set<number>>();
       for (let i = 0; i < n; i++) {
         const row = make(child, `${parent.path}/${child}/${i}`, i, parent.tier, parent, taken);

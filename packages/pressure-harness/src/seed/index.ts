@@ -1,4 +1,5 @@
 /** The package's `pressure-harness/seed` entry. */
+export * from './anonymize.js';
 export * from './api.js';
 export * from './census.js';
 export * from './copy-text.js';
@@ -7,6 +8,7 @@ export * from './domain.js';
 export * from './endpoints.js';
 export * from './fit.js';
 export * from './fit-format.js';
+export * from './import.js';
 export * from './progress.js';
 export * from './run-client.js';
 export * from './sign-in.js';

@@ -59,6 +59,8 @@ const LEDGER_DDL = `CREATE ${SQL_MARK} TABLE IF NOT EXISTS ${LEDGER} (
   PRIMARY KEY (run_id, table_name, key))`;
 
 const ident = pg.escapeIdentifier;
+/** A table's name as a mapping gives it, `users` or `schema.users`, quoted part by part. */
+const tableIdent = (name: string) => name.split('.').map(pg.escapeIdentifier).join('.');
 
 /**
  * The catalog's answer for each entity's table; a mapping that does not fit the schema is refused
@@ -280,7 +282,7 @@ export async function seedSql(o: SqlSeedOptions): Promise<SqlSeedResult> {
             }
           })(),
         ),
-        main.query(copyFrom(`COPY ${SQL_MARK} ${ident(t.table)} (${columnsOf(t).map(ident).join(', ')}) FROM STDIN`)),
+        main.query(copyFrom(`COPY ${SQL_MARK} ${tableIdent(t.table)} (${columnsOf(t).map(ident).join(', ')}) FROM STDIN`)),
       );
       if (!t.runTagged && ledger.length) {
         await main.query(`INSERT ${SQL_MARK} INTO ${LEDGER} (run_id, table_name, key, expires_at) SELECT $1, $2, k, $3 FROM unnest($4::text[]) AS k ON CONFLICT DO NOTHING`, [
@@ -310,7 +312,7 @@ export async function seedSql(o: SqlSeedOptions): Promise<SqlSeedResult> {
             for (const e of below) {
               if (!out.copy[e]) continue;
               const t = info.get(e)!;
-              await pipeline(Readable.from([out.copy[e]]), c.query(copyFrom(`COPY ${SQL_MARK} ${ident(t.table)} (${columnsOf(t).map(ident).join(', ')}) FROM STDIN`)));
+              await pipeline(Readable.from([out.copy[e]]), c.query(copyFrom(`COPY ${SQL_MARK} ${tableIdent(t.table)} (${columnsOf(t).map(ident).join(', ')}) FROM STDIN`)));
             }
             await c.query('COMMIT');
             tally(out, below);
@@ -327,7 +329,7 @@ export async function seedSql(o: SqlSeedOptions): Promise<SqlSeedResult> {
     // Fresh statistics for what was written: the planner otherwise plans the run's queries with
     // the row counts it saw before the seed (a table of 420 rows that now holds 85,000), and a
     // sequential scan it picks then says nothing about a missing index.
-    for (const entity of o.domain.order) if (rows[entity]) await main.query(`ANALYZE ${SQL_MARK} ${ident(info.get(entity)!.table)}`);
+    for (const entity of o.domain.order) if (rows[entity]) await main.query(`ANALYZE ${SQL_MARK} ${tableIdent(info.get(entity)!.table)}`);
     const done = progress.done();
     return {
       rows,
@@ -449,7 +451,7 @@ export function sqlResources(o: {
         const params: unknown[] = [keys.get(parent!) ?? []];
         const tagged = t.runTagged ? ('runId' in which ? (params.push(which.runId), `${ident(RUN_COLUMN)} = $2`) : `${ident(EXPIRY_COLUMN)} < now()`) : 'false';
         const { rows } = await c.query<{ n: number }>(
-          `SELECT ${SQL_MARK} count(*)::int AS n FROM ${ident(t.table)} WHERE ${ident(t.parentColumn!)} = ANY($1::text[]::${t.parentType}[]) OR ${tagged}`,
+          `SELECT ${SQL_MARK} count(*)::int AS n FROM ${tableIdent(t.table)} WHERE ${ident(t.parentColumn!)} = ANY($1::text[]::${t.parentType}[]) OR ${tagged}`,
           params,
         );
         keyless.set(entity, rows[0]!.n);
@@ -463,7 +465,7 @@ export function sqlResources(o: {
       // The ledger compares as text: an API adapter may have recorded the API's own key (a slug).
       const ledger = byRun ? `run_id ${byRun}` : 'expires_at < now()';
       const { rows } = await c.query<{ k: string }>(
-        `SELECT ${SQL_MARK} ${ident(t.pk)}::text AS k FROM ${ident(t.table)}
+        `SELECT ${SQL_MARK} ${ident(t.pk)}::text AS k FROM ${tableIdent(t.table)}
           WHERE ${ident(t.pk)}::text IN (SELECT key FROM ${LEDGER} WHERE table_name = $1 AND ${ledger}) OR ${tagged} OR ${under}`,
         params,
       );
@@ -489,10 +491,10 @@ export function sqlResources(o: {
           if (!t.pk || t.key.kind === 'none') {
             const params: unknown[] = [parent ? (keys.get(parent) ?? []) : []];
             const tagged = t.runTagged ? ('runId' in which ? (params.push(which.runId), `${ident(RUN_COLUMN)} = $2`) : `${ident(EXPIRY_COLUMN)} < now()`) : 'false';
-            n += (await c.query(`DELETE ${SQL_MARK} FROM ${ident(t.table)} WHERE ${ident(t.parentColumn!)} = ANY($1::text[]::${t.parentType}[]) OR ${tagged}`, params)).rowCount ?? 0;
+            n += (await c.query(`DELETE ${SQL_MARK} FROM ${tableIdent(t.table)} WHERE ${ident(t.parentColumn!)} = ANY($1::text[]::${t.parentType}[]) OR ${tagged}`, params)).rowCount ?? 0;
             continue;
           }
-          n += (await c.query(`DELETE ${SQL_MARK} FROM ${ident(t.table)} WHERE ${ident(t.pk)} = ANY($1::text[]::${t.pkType}[])`, [keys.get(entity) ?? []])).rowCount ?? 0;
+          n += (await c.query(`DELETE ${SQL_MARK} FROM ${tableIdent(t.table)} WHERE ${ident(t.pk)} = ANY($1::text[]::${t.pkType}[])`, [keys.get(entity) ?? []])).rowCount ?? 0;
         }
         if ('runId' in which) await c.query(`DELETE ${SQL_MARK} FROM ${LEDGER} WHERE run_id = $1`, [which.runId]);
         else await c.query(`DELETE ${SQL_MARK} FROM ${LEDGER} WHERE expires_at < now()`);
