@@ -67,6 +67,7 @@ describe('anonymizing an imported subset', () => {
     assert.deepEqual(parseRoot('users=5%'), { table: 'users', share: 5 });
     assert.deepEqual(parseRoot('users=5%+whales:2'), { table: 'users', share: 5, whales: 2 });
     assert.deepEqual(parseRoot("users:created_at > '2024-01-01'"), { table: 'users', where: "created_at > '2024-01-01'" });
+    assert.deepEqual(parseRoot('users+whales:2:id < 3'), { table: 'users', whales: 2, where: 'id < 3' });
     assert.match(String(parseRoot('users')), /names no share, filter or whales/);
     assert.match(String(parseRoot('users=0%')), /over 0% and at most 100%/);
     assert.match(String(parseRoot('=5%')), /is not table=<share>%/);

@@ -63,7 +63,7 @@ export const dataset = {
     subset: {
       type: 'string',
       multiple: true,
-      help: 'import: roots to start from: users=5% (a sampled share), users:<SQL condition>, users=5%+whales:2 (and the 2 users with most children); repeatable',
+      help: 'import: roots to start from: users=5% (a sampled share), users:<SQL condition>, users=5%+whales:2 (and the 2 users with most children), users+whales:2:<SQL condition>; repeatable',
     },
     to: { type: 'string', help: "import: the database to load into (default: the suite's DATABASE_URL)" },
     'max-rows': { type: 'string', help: 'import: the most rows the subset may hold, 1 to 5,000,000 (default 50,000): past it, nothing is loaded' },

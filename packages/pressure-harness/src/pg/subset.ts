@@ -24,7 +24,7 @@ export type Subset = {
   skipped: string[];
 };
 
-/** A root as the command line writes it: `users=5%`, `users:<filter>`, `users=5%+whales:2`. */
+/** A root as the command line writes it: `users=5%`, `users:<filter>`, `users=5%+whales:2`, `users+whales:2:<filter>` (whales before the filter). */
 export function parseRoot(text: string): SubsetRoot | string {
   const m = /^([A-Za-z_][\w.]*)(?:=(\d+(?:\.\d+)?)%)?(?:\+whales:(\d+))?(?::(.+))?$/s.exec(text.trim());
   if (!m) return `"${text}" is not table=<share>%, table:<filter> or table=<share>%+whales:<n>`;
@@ -127,28 +127,24 @@ async function subsetOf(c: pg.ClientBase, o: { roots: SubsetRoot[]; maxRows: num
     if (r.whales) {
       const child = fks.filter((f) => parentOf[f.child] === f && f.parent === r.table)[0];
       if (!child) throw new Error(`${r.table} has no child table to rank its whales by`);
-      add(
+      // One aggregate over the child table, not a count per parent: a million users are not
+      // counted one by one.
+      const top = await rowsOf(
+        c,
+        `SELECT ${SQL_MARK} ${q(c, child.column)}::text AS k FROM ${qualified(c, child.child)} WHERE ${q(c, child.column)} IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT ${r.whales}`,
+      );
+      await where(
         r.table,
-        await rowsOf(
-          c,
-          `SELECT ${SQL_MARK} p.* FROM ${qualified(c, r.table)} p ORDER BY (SELECT count(*) FROM ${qualified(c, child.child)} ch WHERE ch.${q(c, child.column)} = p.${q(c, child.parentColumn)}) DESC LIMIT ${r.whales}`,
-        ),
+        child.parentColumn,
+        top.map((x) => x.k!),
       );
     }
   }
-  // 2. Down: every row whose parent is in, table by table in the order of depth.
-  const down = [...keyed.keys()].filter((t) => parentOf[t]).sort((a, b) => depthOf(a) - depthOf(b));
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const t of down) {
-      const e = parentOf[t]!;
-      const parents = [...(rows.get(e.parent)?.values() ?? [])].map((r) => String(r[e.parentColumn]));
-      const before = rows.get(t)?.size ?? 0;
-      if (parents.length) await where(t, e.column, parents);
-      if ((rows.get(t)?.size ?? 0) > before) changed = true;
-    }
-    // Self references (a reply's comment) reach further down at each pass; stop once nothing came.
-    if (!down.some((t) => parentOf[t]!.parent === t)) break;
+  // 2. Down: every row whose parent is in, table by table, parents' tables first (so one pass).
+  for (const t of [...keyed.keys()].filter((x) => parentOf[x]).sort((a, b) => depthOf(a) - depthOf(b))) {
+    const e = parentOf[t]!;
+    const parents = [...(rows.get(e.parent)?.values() ?? [])].map((r) => String(r[e.parentColumn]));
+    if (parents.length) await where(t, e.column, parents);
   }
   // 3. Up: every row something points at, and its parents, until nothing points outside.
   for (let changed = true; changed;) {
