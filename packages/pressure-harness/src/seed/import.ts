@@ -126,7 +126,10 @@ export function formatImport(r: ImportReport, o: { from: string; runId: string; 
   for (const t of r.tables) {
     lines.push(`  ${t.table}: ${t.rows.toLocaleString('en-US')} rows${t.parent ? `, under ${t.parent}` : ''}`);
     const by = new Map<string, string[]>();
-    for (const c of t.columns) by.set(c.mask === 'keep' ? `kept (${c.why})` : `${c.mask} (${c.why})`, [...(by.get(c.mask === 'keep' ? `kept (${c.why})` : `${c.mask} (${c.why})`) ?? []), c.column]);
+    for (const c of t.columns) {
+      const what = `${c.mask === 'keep' ? 'kept' : c.mask} (${c.why})`;
+      by.set(what, [...(by.get(what) ?? []), c.column]);
+    }
     for (const [what, cols] of by) lines.push(`    ${cols.join(', ')}: ${what}`);
   }
   for (const [t, n] of Object.entries(r.orphans)) lines.push(`  left out: ${n} rows of ${t} whose parent key was null`);
