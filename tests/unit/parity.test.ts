@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { run } from 'pressure-harness/cli';
-import { type DatabaseProfile, formatParity, indexShape, parityOf } from 'pressure-harness/pg';
+import { type DatabaseProfile, formatParity, indexShape, parityOf, poolParity } from 'pressure-harness/pg';
 
 const profile = (o: Partial<DatabaseProfile> = {}): DatabaseProfile => ({
   url: 'postgres://app:***@db/app',
@@ -81,11 +81,27 @@ describe('parity', () => {
     try {
       assert.equal(await run(['parity']), 2);
       assert.equal(await run(['parity', '--against', 'mysql://prod/db', '--database-url', 'nope']), 2);
+      assert.equal(await run(['parity', '--against', 'postgres://prod/db', '--against-metrics', 'prod:9100', '--metrics-url', 'x']), 2);
+      assert.equal(await run(['parity', '--against', 'postgres://prod/db', '--metrics-url', 'http://here/metrics']), 2);
     } finally {
       console.error = error;
     }
     assert.match(errors[0]!, /--against is required: the production database to compare with \(postgres:\/\/…\)/);
     assert.match(errors[1]!, /--against must be a postgres:\/\/ or postgresql:\/\/ URL, got "mysql:\/\/prod\/db"/);
     assert.match(errors[1]!, /--database-url must be a postgres:\/\/ or postgresql:\/\/ URL, got "\(unparseable URL\)"/);
+    assert.match(errors[2]!, /--against-metrics must be an http:\/\/ or https:\/\/ URL, got "prod:9100"/);
+    assert.match(errors[2]!, /--metrics-url must be an http:\/\/ or https:\/\/ URL, got "x"/);
+    assert.match(errors[3]!, /--metrics-url goes with --against-metrics/);
+  });
+
+  it("compares the backends' pool sizes from their Prometheus gauges, and only those", () => {
+    const here = { db_pool_max_connections: 10, db_pool_waiting_clients: 0, hikaricp_connections_max: 20, process_resident_memory_bytes: 1e8 };
+    const prod = { db_pool_max_connections: 50, db_pool_waiting_clients: 7, hikaricp_connections_max: 20, sqlalchemy_pool_size: 30, process_resident_memory_bytes: 3e8 };
+    assert.deepEqual(
+      poolParity(here, prod).map((f) => `${f.subject}: ${f.test} / ${f.production}`),
+      ['db_pool_max_connections: 10 / 50', 'sqlalchemy_pool_size: not reported / 30'],
+    );
+    assert.deepEqual(poolParity(null, prod), []);
+    assert.match(formatParity(profile(), profile(), poolParity(here, prod)), /the backends' pools \(2\):\n  db_pool_max_connections: here 10, production 50: the backend's pool/);
   });
 });

@@ -41,6 +41,15 @@ export default fp(
         this.set(pool.totalCount);
       },
     });
+    // The pool's configured size: what `pressure parity --against-metrics` compares with production's.
+    new client.Gauge({
+      name: 'db_pool_max_connections',
+      help: 'Connections the pool may hold',
+      registers: [registry],
+      collect() {
+        this.set(pool.options.max ?? 10);
+      },
+    });
     new client.Gauge({
       name: 'db_pool_idle_connections',
       help: 'Idle connections in the pool',

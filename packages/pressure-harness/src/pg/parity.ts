@@ -113,7 +113,7 @@ export function indexShape(definition: string): string {
 }
 
 export type ParityFinding = {
-  kind: 'version' | 'setting' | 'extension' | 'index' | 'table' | 'sessions';
+  kind: 'version' | 'setting' | 'extension' | 'index' | 'table' | 'sessions' | 'pool';
   subject: string;
   test: string;
   production: string;
@@ -208,14 +208,38 @@ export function parityOf(test: DatabaseProfile, production: DatabaseProfile): Pa
   return out;
 }
 
+/** A gauge that says how big a backend's connection pool may grow (pg-pool, HikariCP, SQLAlchemy, …). */
+const POOL_SIZE = /pool.*(max|size|limit|capacity)|(max|size|limit|capacity).*pool|hikaricp_connections_max/;
+
+/**
+ * The pools the two backends report in their Prometheus text (gauges of their configured size):
+ * a test backend with a pool of 10 where production's holds 50 queues under a load production
+ * serves at once, and the reverse hides a queue production has. Null on a side: its text could not
+ * be read, and nothing is compared.
+ */
+export function poolParity(test: Record<string, number> | null, production: Record<string, number> | null): ParityFinding[] {
+  if (!test || !production) return [];
+  const why = "the backend's pool: how many queries run at once, and where the rest wait";
+  return Object.keys(production)
+    .filter((name) => POOL_SIZE.test(name))
+    .sort()
+    .flatMap((name): ParityFinding[] =>
+      test[name] === undefined
+        ? [{ kind: 'pool', subject: name, test: 'not reported', production: String(production[name]), why }]
+        : test[name] !== production[name]
+          ? [{ kind: 'pool', subject: name, test: String(test[name]), production: String(production[name]), why }]
+          : [],
+    );
+}
+
 /** The findings as text, grouped by kind, or one line saying the two are alike. */
 export function formatParity(test: DatabaseProfile, production: DatabaseProfile, findings: ParityFinding[]): string {
   const lines = [`parity: ${test.url} (PostgreSQL ${test.version}) against production ${production.url} (PostgreSQL ${production.version})`];
   if (!findings.length) return [...lines, 'alike in everything compared: version, settings, extensions, indexes, table sizes, sessions'].join('\n');
-  for (const kind of ['version', 'setting', 'extension', 'index', 'table', 'sessions'] as const) {
+  for (const kind of ['version', 'setting', 'extension', 'index', 'table', 'sessions', 'pool'] as const) {
     const of = findings.filter((f) => f.kind === kind);
     if (!of.length) continue;
-    lines.push('', `${kind === 'index' ? 'indexes' : kind === 'sessions' ? 'sessions' : `${kind}s`} (${of.length}):`);
+    lines.push('', `${kind === 'index' ? 'indexes' : kind === 'sessions' ? 'sessions' : kind === 'pool' ? "the backends' pools" : `${kind}s`} (${of.length}):`);
     for (const f of of) lines.push(`  ${f.subject}: here ${f.test}, production ${f.production}: ${f.why}`);
   }
   lines.push('', `${findings.length} difference${findings.length > 1 ? 's' : ''}`);
