@@ -439,6 +439,7 @@ export function sqlResources(o: {
    * The keys to delete per entity (the run's, or every expired run's, rows and every row below
    * one of them), and for tables without a key, the count of rows under a doomed parent.
    */
+  let ledgerMade = false;
   const doomed = async (c: pg.Client, info: Map<string, TableInfo>, which: Which) => {
     const keys = new Map<string, string[]>();
     const keyless = new Map<string, number>();
@@ -511,7 +512,8 @@ export function sqlResources(o: {
       const table = o.mapping[entity]?.table;
       if (!table || !keys.length) return;
       await withClient(o.databaseUrl, async (c) => {
-        await c.query(LEDGER_DDL);
+        // The ledger's DDL once per resources, not once per batch of keys an API seed records.
+        if (!ledgerMade) (await c.query(LEDGER_DDL), (ledgerMade = true));
         await c.query(`INSERT ${SQL_MARK} INTO ${LEDGER} (run_id, table_name, key, expires_at) SELECT $1, $2, k, $3 FROM unnest($4::text[]) AS k ON CONFLICT DO NOTHING`, [
           runId,
           table,
