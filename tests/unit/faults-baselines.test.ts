@@ -1,12 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { loadAppConfig } from '../../app/config.js';
 import { parseFaults } from '../../app/faults.js';
 import { workerPlan } from '../../app/plugins/app/jobs.js';
 import { loadBaseline } from 'pressure-harness/budgets';
+
+/** A folder of the test's own under the system's temporary one, removed once the file's tests end. */
+const made: string[] = [];
+const tempDir = (prefix: string) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+};
+after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe('APP_FAULTS', () => {
   it('parses a comma-separated list and names the accepted faults for an unknown one', () => {
@@ -35,7 +44,7 @@ describe('job workers', () => {
 });
 
 describe('baselines', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'baselines-'));
+  const dir = tempDir('baselines-');
   const good = { tag: 'v1.0.0', savedAt: '2026-11-25T00:00:00Z', commit: null, profile: 'smoke', machine: '2 cores', scenarios: { 'a.b': { latency_ms: { 'p(95)': 3 } } } };
   writeFileSync(path.join(dir, 'v1.0.0.json'), JSON.stringify(good));
   writeFileSync(path.join(dir, 'broken.json'), JSON.stringify({ ...good, tag: 'broken', scenarios: { 'a.b': { latency_ms: { 'p(95)': 'fast' } } } }));
@@ -72,9 +81,9 @@ describe('embedded PostgreSQL staging', () => {
   it('mends dependency links left dangling by a deleted checkout, and keeps ones that resolve', async () => {
     const { linkDependencies } = await import('pressure-harness/embedded');
     const { existsSync, mkdirSync, readlinkSync, symlinkSync } = await import('node:fs');
-    const modules = path.join(mkdtempSync(path.join(os.tmpdir(), 'stage-')), 'node_modules');
+    const modules = path.join(tempDir('stage-'), 'node_modules');
     mkdirSync(modules);
-    const live = mkdtempSync(path.join(os.tmpdir(), 'live-'));
+    const live = tempDir('live-');
     writeFileSync(path.join(live, 'package.json'), '{}');
     symlinkSync('/nonexistent/clone/node_modules/pg', path.join(modules, 'pg'));
     symlinkSync(live, path.join(modules, 'async-exit-hook'));
@@ -87,8 +96,8 @@ describe('embedded PostgreSQL staging', () => {
   it("removes the staged data of a deleted checkout, and keeps a live checkout's, a running cluster's and one that names no source", async () => {
     const { sweepOrphanedData, SOURCE_FILE } = await import('pressure-harness/embedded');
     const { existsSync, mkdirSync } = await import('node:fs');
-    const root = mkdtempSync(path.join(os.tmpdir(), 'pgdata-'));
-    const checkout = mkdtempSync(path.join(os.tmpdir(), 'checkout-'));
+    const root = tempDir('pgdata-');
+    const checkout = tempDir('checkout-');
     const staged = (name: string, source?: string, pid?: number) => {
       mkdirSync(path.join(root, name, 'cluster'), { recursive: true });
       if (source !== undefined) writeFileSync(path.join(root, name, SOURCE_FILE), source);
