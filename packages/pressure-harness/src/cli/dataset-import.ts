@@ -11,7 +11,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { RUN_ID_PATTERN } from '../config/settings.js';
 import { parseRoot, readSubset, type Subset, type SubsetRoot } from '../pg/subset.js';
-import { redactUrl, SQL_MARK, withClient } from '../pg/url.js';
+import { ident, redactUrl, SQL_MARK, tableIdent, withClient } from '../pg/url.js';
 import { MASKS, type Mask } from '../seed/anonymize.js';
 import { formatImport, importPlan, type ImportPlan } from '../seed/import.js';
 import { seedSql } from '../seed/sql.js';
@@ -102,18 +102,18 @@ async function originalsFound(url: string, plan: ImportPlan): Promise<{ checked:
   await withClient(url, async (c) => {
     for (const g of plan.originals) {
       checked += g.values.length;
-      const col = `${c.escapeIdentifier(g.table.split('.')[0]!)}.${c.escapeIdentifier(g.table.split('.')[1]!)}`;
+      const col = tableIdent(g.table);
       for (let i = 0; i < g.values.length; i += 1000) {
-        const { rows } = await c.query<{ v: string }>(
-          `SELECT ${SQL_MARK} ${c.escapeIdentifier(g.column)}::text AS v FROM ${col} WHERE ${c.escapeIdentifier(g.column)}::text = ANY($1::text[]) LIMIT 3`,
-          [g.values.slice(i, i + 1000)],
-        );
+        const { rows } = await c.query<{ v: string }>(`SELECT ${SQL_MARK} ${ident(g.column)}::text AS v FROM ${col} WHERE ${ident(g.column)}::text = ANY($1::text[]) LIMIT 3`, [
+          g.values.slice(i, i + 1000),
+        ]);
         found.push(...rows.map(() => `${g.table}.${g.column}`));
       }
-      // Emails inside the column's values: each email-looking word of it, against the originals.
-      if (emails.length) {
+      // Emails inside a text's or a JSON's values: each email-looking word of it, against the
+      // originals (an email, a token or a name column holds one value, checked above).
+      if (emails.length && (g.mask === 'text' || g.mask === 'json')) {
         const { rows } = await c.query<{ e: string }>(
-          `SELECT ${SQL_MARK} DISTINCT lower(m[1]) AS e FROM ${col}, regexp_matches(${c.escapeIdentifier(g.column)}::text, '([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,})', 'g') AS m WHERE lower(m[1]) = ANY($1::text[]) LIMIT 3`,
+          `SELECT ${SQL_MARK} DISTINCT lower(m[1]) AS e FROM ${col}, regexp_matches(${ident(g.column)}::text, '([A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\\.[A-Za-z]{2,})', 'g') AS m WHERE lower(m[1]) = ANY($1::text[]) LIMIT 3`,
           [emails],
         );
         found.push(...rows.map(() => `${g.table}.${g.column} (an email inside)`));

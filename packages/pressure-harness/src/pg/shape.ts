@@ -14,7 +14,7 @@
  *   timestamps the span in days between the oldest and the newest, both computed by the server.
  */
 import type pg from 'pg';
-import { readOnly, redactUrl, SQL_MARK } from './url.js';
+import { ident, readOnly, redactUrl, SQL_MARK, tableIdent } from './url.js';
 
 /** How many parents have n children: [n, parents] pairs. */
 export type CountHistogram = readonly (readonly [number, number])[];
@@ -71,12 +71,6 @@ const SYSTEM = ['pg_catalog', 'information_schema', 'pg_toast', 'pgboss'];
 export const readShape = (url: string, o: ShapeOptions = {}): Promise<DataShape> =>
   readOnly(url, (c) => shapeOf(c, url, o), { applicationName: 'pressure-harness dataset fit', timeoutMs: o.timeoutMs ?? 60_000 });
 
-const q = (c: pg.ClientBase, ident: string) => c.escapeIdentifier(ident);
-const qualified = (c: pg.ClientBase, name: string) => {
-  const [schema, table] = name.split('.') as [string, string];
-  return `${q(c, schema)}.${q(c, table)}`;
-};
-
 /** A single-column foreign key: the child's column and the parent's (multi-column ones have `columns` > 1). */
 export type ForeignKey = { child: string; column: string; parent: string; parentColumn: string; columns: number };
 export type CatalogTable = { name: string; rows: number; key: string | null };
@@ -105,7 +99,7 @@ export async function readCatalog(c: pg.ClientBase, o: { schemas?: string[]; tab
     chosen.push({
       name: t.name,
       key: t.key,
-      rows: t.analysed ? Math.round(t.rows) : Number((await c.query<{ n: string }>(`SELECT ${SQL_MARK} count(*) AS n FROM ${qualified(c, t.name)}`)).rows[0]!.n),
+      rows: t.analysed ? Math.round(t.rows) : Number((await c.query<{ n: string }>(`SELECT ${SQL_MARK} count(*) AS n FROM ${tableIdent(t.name)}`)).rows[0]!.n),
     });
   const names = new Set(chosen.map((t) => t.name));
   const fks = await c.query<{ child: string; column: string; parent: string; parent_column: string; columns: number }>(
@@ -166,10 +160,10 @@ async function shapeOf(c: pg.ClientBase, url: string, o: ShapeOptions): Promise<
     const sample = sampled < 1 ? ` TABLESAMPLE SYSTEM (${(sampled * 100).toPrecision(6)}) REPEATABLE (42)` : '';
     const histogram = await c.query<{ n: string; parents: string }>(
       `SELECT ${SQL_MARK} s.n, count(*) AS parents
-         FROM (SELECT p.${q(c, fk.parentColumn)}, count(ch.${q(c, fk.column)}) AS n
-                 FROM ${qualified(c, fk.parent)} p${sample}
-                 LEFT JOIN ${qualified(c, fk.child)} ch ON ch.${q(c, fk.column)} = p.${q(c, fk.parentColumn)}
-                GROUP BY p.${q(c, fk.parentColumn)}) s
+         FROM (SELECT p.${ident(fk.parentColumn)}, count(ch.${ident(fk.column)}) AS n
+                 FROM ${tableIdent(fk.parent)} p${sample}
+                 LEFT JOIN ${tableIdent(fk.child)} ch ON ch.${ident(fk.column)} = p.${ident(fk.parentColumn)}
+                GROUP BY p.${ident(fk.parentColumn)}) s
         GROUP BY s.n ORDER BY s.n`,
     );
     edges.push({ child: fk.child, column: fk.column, parent: fk.parent, parentColumn: fk.parentColumn, histogram: histogram.rows.map((r) => [Number(r.n), Number(r.parents)] as const), sampled });
@@ -217,10 +211,10 @@ async function shapeOf(c: pg.ClientBase, url: string, o: ShapeOptions): Promise<
       const share = total > limit ? limit / total : 1;
       const sample = share < 1 ? ` TABLESAMPLE SYSTEM (${(share * 100).toPrecision(6)}) REPEATABLE (42)` : '';
       const parts = [
-        ...texts.flatMap((col) => [`percentile_disc(0.5) WITHIN GROUP (ORDER BY char_length(${q(c, col.name)}))`, `percentile_disc(0.95) WITHIN GROUP (ORDER BY char_length(${q(c, col.name)}))`]),
-        ...times.map((col) => `extract(epoch FROM max(${q(c, col.name)})::timestamptz - min(${q(c, col.name)})::timestamptz) / 86400`),
+        ...texts.flatMap((col) => [`percentile_disc(0.5) WITHIN GROUP (ORDER BY char_length(${ident(col.name)}))`, `percentile_disc(0.95) WITHIN GROUP (ORDER BY char_length(${ident(col.name)}))`]),
+        ...times.map((col) => `extract(epoch FROM max(${ident(col.name)})::timestamptz - min(${ident(col.name)})::timestamptz) / 86400`),
       ];
-      const r = (await c.query({ text: `SELECT ${SQL_MARK} ${parts.join(', ')} FROM ${qualified(c, t.name)}${sample}`, rowMode: 'array' })).rows[0] as (string | number | null)[];
+      const r = (await c.query({ text: `SELECT ${SQL_MARK} ${parts.join(', ')} FROM ${tableIdent(t.name)}${sample}`, rowMode: 'array' })).rows[0] as (string | number | null)[];
       texts.forEach((col, i) => {
         if (r[2 * i] !== null) col.length = { p50: Number(r[2 * i]), p95: Number(r[2 * i + 1]) };
       });

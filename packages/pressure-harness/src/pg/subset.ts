@@ -8,7 +8,7 @@
  */
 import type pg from 'pg';
 import { type ForeignKey, parentEdges, readCatalog } from './shape.js';
-import { readOnly, SQL_MARK } from './url.js';
+import { ident, readOnly, SQL_MARK, tableIdent } from './url.js';
 
 export type SubsetRoot = { table: string; share?: number; where?: string; whales?: number };
 
@@ -38,18 +38,12 @@ export function parseRoot(text: string): SubsetRoot | string {
 export const readSubset = (url: string, o: { roots: SubsetRoot[]; maxRows: number; seed?: number; timeoutMs?: number }): Promise<Subset> =>
   readOnly(url, (c) => subsetOf(c, o), { applicationName: 'pressure-harness dataset import', timeoutMs: o.timeoutMs ?? 60_000, repeatable: true });
 
-const q = (c: pg.ClientBase, ident: string) => c.escapeIdentifier(ident);
 /**
  * Rows as PostgreSQL prints them, every value text (or null): what COPY reads back unchanged, for
  * every type (arrays, bytea, ranges, json), with no JavaScript type in between.
  */
 const RAW = { getTypeParser: () => (v: string) => v } as unknown as pg.CustomTypesConfig;
 const rowsOf = async (c: pg.ClientBase, text: string, values: unknown[] = []) => (await c.query<Record<string, string | null>>({ text, values, types: RAW })).rows;
-const qualified = (c: pg.ClientBase, name: string) => {
-  const [schema, table] = name.split('.') as [string, string];
-  return `${q(c, schema)}.${q(c, table)}`;
-};
-
 async function subsetOf(c: pg.ClientBase, o: { roots: SubsetRoot[]; maxRows: number; seed?: number }): Promise<Subset> {
   const catalog = await readCatalog(c);
   const skipped: string[] = [];
@@ -115,7 +109,7 @@ async function subsetOf(c: pg.ClientBase, o: { roots: SubsetRoot[]; maxRows: num
     for (let i = 0; i < keys.length; i += 5000) {
       const batch = keys.slice(i, i + 5000);
       const type = column === keyed.get(t) ? keyTypes.get(t)! : columns.get(t)!.find((x) => x.name === column)!.type;
-      add(t, await rowsOf(c, `SELECT ${SQL_MARK} * FROM ${qualified(c, t)} WHERE ${q(c, column)} = ANY($1::text[]::${type}[]) LIMIT ${o.maxRows + 1}`, [batch]));
+      add(t, await rowsOf(c, `SELECT ${SQL_MARK} * FROM ${tableIdent(t)} WHERE ${ident(column)} = ANY($1::text[]::${type}[]) LIMIT ${o.maxRows + 1}`, [batch]));
     }
   };
 
@@ -123,7 +117,7 @@ async function subsetOf(c: pg.ClientBase, o: { roots: SubsetRoot[]; maxRows: num
   for (const r of roots) {
     const sample = r.share !== undefined && r.share < 100 ? ` TABLESAMPLE BERNOULLI (${r.share}) REPEATABLE (${o.seed ?? 42})` : '';
     const filter = r.where ? ` WHERE ${r.where}` : '';
-    if (r.share !== undefined || r.where) add(r.table, await rowsOf(c, `SELECT ${SQL_MARK} * FROM ${qualified(c, r.table)}${sample}${filter} LIMIT ${o.maxRows + 1}`));
+    if (r.share !== undefined || r.where) add(r.table, await rowsOf(c, `SELECT ${SQL_MARK} * FROM ${tableIdent(r.table)}${sample}${filter} LIMIT ${o.maxRows + 1}`));
     if (r.whales) {
       const child = fks.filter((f) => parentOf[f.child] === f && f.parent === r.table)[0];
       if (!child) throw new Error(`${r.table} has no child table to rank its whales by`);
@@ -131,7 +125,7 @@ async function subsetOf(c: pg.ClientBase, o: { roots: SubsetRoot[]; maxRows: num
       // counted one by one.
       const top = await rowsOf(
         c,
-        `SELECT ${SQL_MARK} ${q(c, child.column)}::text AS k FROM ${qualified(c, child.child)} WHERE ${q(c, child.column)} IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT ${r.whales}`,
+        `SELECT ${SQL_MARK} ${ident(child.column)}::text AS k FROM ${tableIdent(child.child)} WHERE ${ident(child.column)} IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT ${r.whales}`,
       );
       await where(
         r.table,

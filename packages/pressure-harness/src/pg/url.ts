@@ -24,6 +24,15 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** A column's or a name's identifier, quoted. */
+export const ident = (name: string) => pg.escapeIdentifier(name);
+/** A table's name, `users` or `schema.users`, quoted part by part. */
+export const tableIdent = (name: string) =>
+  name
+    .split('.')
+    .map((part) => pg.escapeIdentifier(part))
+    .join('.');
+
 /** Runs `fn` on one connection to `url`, closed after. */
 export async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>, applicationName = 'pressure-harness'): Promise<T> {
   const c = new pg.Client({ connectionString: url, application_name: applicationName, connectionTimeoutMillis: 10_000 });

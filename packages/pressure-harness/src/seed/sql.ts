@@ -35,7 +35,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { EXPIRY_COLUMN, RUN_COLUMN } from '../contract/protocol.js';
 import type { RunResources } from '../lifecycle/run.js';
-import { SQL_MARK, withClient } from '../pg/url.js';
+import { ident, SQL_MARK, tableIdent, withClient } from '../pg/url.js';
 import { type Domain, type GeneratedRow, planDomain } from './domain.js';
 import { type ChunkConfig, type ChunkOut, type ChunkTask, chunkWriter, columnsOf, type Keep, type KeptRow, type KeySpec, type TableSpec, type WorkerSetup } from './sql-chunk.js';
 import { seedProgress } from './progress.js';
@@ -57,10 +57,6 @@ export const LEDGER = 'pressure_ledger';
 const LEDGER_DDL = `CREATE ${SQL_MARK} TABLE IF NOT EXISTS ${LEDGER} (
   run_id text NOT NULL, table_name text NOT NULL, key text NOT NULL, expires_at timestamptz NOT NULL,
   PRIMARY KEY (run_id, table_name, key))`;
-
-const ident = pg.escapeIdentifier;
-/** A table's name as a mapping gives it, `users` or `schema.users`, quoted part by part. */
-const tableIdent = (name: string) => name.split('.').map(pg.escapeIdentifier).join('.');
 
 /**
  * The catalog's answer for each entity's table; a mapping that does not fit the schema is refused
