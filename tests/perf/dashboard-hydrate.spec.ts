@@ -40,6 +40,8 @@ test(ID, async ({ dataset, perf, seedWhale }, testInfo) => {
       wallMs: run.wallMs,
       timeline: timelineOf(run, 0, 4),
       details: { whale: whale.source, projects: sizes },
+      // Each variant alone afterwards, for PostgreSQL's statements per variant.
+      variants,
       probes: [
         {
           dimension: 'projects of the account (cold)',

@@ -71,6 +71,8 @@ test(ID, async ({ perf, seedWhale }) => {
       wallMs: run.wallMs,
       timeline: timelineOf(run, 0, 2),
       details: { walk, deepItems: DEEP_ITEMS, pageSize: PAGE },
+      // Each variant alone afterwards, for PostgreSQL's statements per variant.
+      variants,
       // The same page asked of more data: nothing may grow but what OFFSET is known to cost.
       probes: [
         { dimension: 'items in the project', small: { variant: 'small_project_page_1', size: PAGE }, large: { variant: 'keyset_page_1', size: DEEP_ITEMS } },

@@ -2,7 +2,19 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { compareRuns, failing } from 'pressure-harness/compare';
 import { compareMarkdown, formatFinding } from 'pressure-harness/compare';
-import { delta, DEFAULT_SHAPE_RULES, type PgEvidence, type PgSnapshot, parsePlanLog, planShape, shapeFindings, statementKey, statisticsNote, type TableCounters } from 'pressure-harness/pg';
+import {
+  delta,
+  DEFAULT_SHAPE_RULES,
+  type PgEvidence,
+  type PgSnapshot,
+  parsePlanLog,
+  planShape,
+  shapeFindings,
+  statementKey,
+  statisticsNote,
+  type TableCounters,
+  variantStatements,
+} from 'pressure-harness/pg';
 import { createHistogram, newRoute, recordMs } from 'pressure-harness/load';
 import { serializeRoute } from 'pressure-harness/load';
 import type { RouteMetrics } from 'pressure-harness/load';
@@ -249,6 +261,41 @@ describe('PostgreSQL evidence compared between two sides', () => {
     // Not counted (PostgreSQL 13), or a window too short for a backend's counters to be flushed: not compared.
     assert.equal(compareRuns({ label: 'a', rounds: [round(null)] }, { label: 'b', rounds: [round(null)] }).findings.filter((x) => x.metric === 'pg_sessions_per_req').length, 0);
     assert.equal(compareRuns({ label: 'a', rounds: [round(2, 2)] }, { label: 'b', rounds: [round(300, 2)] }).findings.filter((x) => x.metric === 'pg_sessions_per_req').length, 0);
+  });
+
+  it("counts each variant's statements from its block alone, leaving out a background poll that fell in it", () => {
+    const page = 'SELECT * FROM items WHERE project_id = $1 LIMIT $2';
+    const count = 'SELECT count(*) FROM comments WHERE item_id = $1';
+    const poll = 'SELECT * FROM pgboss.job WHERE state = $1 LIMIT $2';
+    const before = snap(0, { [page]: stmt(page, 100), [count]: stmt(count, 50), [poll]: stmt(poll, 7) }, {});
+    const after = snap(900, { [page]: stmt(page, 110), [count]: stmt(count, 250), [poll]: stmt(poll, 8) }, {});
+    assert.deepEqual(variantStatements(before, after, 10), {
+      requests: 10,
+      statements: [
+        { key: statementKey(count), query: count, calls: 200 },
+        { key: statementKey(page), query: page, calls: 10 },
+      ],
+    });
+  });
+
+  it('fails on statements per request of one variant grown where the scenario sum hides which (a whale page gone N+1)', () => {
+    const withVariants = (whaleCalls: number) => {
+      const e = evidence({ lookups: 100, blocksPerLookup: 10 });
+      if (!e.available) throw new Error('unreachable');
+      const of = (calls: number) => ({ requests: 10, statements: [{ key: 'k1', query: 'SELECT 1', calls }] });
+      return { ...e, variants: { small: of(10), whale: of(whaleCalls) } };
+    };
+    const round = (whale: number) => [fileWith('s', 100, withVariants(whale))];
+    const c = compareRuns({ label: 'a', rounds: [round(10), round(10)] }, { label: 'b', rounds: [round(210), round(210)] });
+    const f = c.findings.filter((x) => x.route?.startsWith('postgres@'));
+    assert.deepEqual(
+      f.map((x) => [x.route, x.metric, x.severity, x.base, x.candidate]),
+      [['postgres@whale', 'pg_statements_per_req', 'fail', 1, 21]],
+      compareMarkdown(c),
+    );
+    assert.match(formatPgEvidence(withVariants(210)), /Statements per variant .*\n  small: 1 per request over 10 requests\n    1× k1 SELECT 1\n  whale: 21 per request over 10 requests/);
+    // The same counts both sides: nothing.
+    assert.equal(compareRuns({ label: 'a', rounds: [round(10)] }, { label: 'b', rounds: [round(10)] }).findings.filter((x) => x.route?.startsWith('postgres@')).length, 0);
   });
 
   it('warns, never fails, on a statement that read no block a call in the base and some in the candidate (a plan flip, not news)', () => {

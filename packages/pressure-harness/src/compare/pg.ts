@@ -2,7 +2,8 @@
  * PostgreSQL's evidence of two sides compared, scenario by scenario (pg/evidence.ts):
  * the work the database did per request of the scenario, with no rule written for any query.
  *
- *   postgres    statements per request, shared blocks per request (hit or read: the work, whatever
+ *   postgres    statements per request (and per variant of an interleaved scenario, from each
+ *               variant's block alone: postgres@<variant>), shared blocks per request (hit or read: the work, whatever
  *               the cache held), temp blocks per request, sessions opened per request (a route
  *               that connects for itself instead of borrowing from the pool)
  *   table <t>   rows read by sequential scans per request (an index that stopped being used), rows
@@ -86,6 +87,11 @@ function figuresOf(f: Compared): Figures | undefined {
     put(`sql ${st.key}`, 'pg_rows_per_call', st.rows / st.calls);
   }
   put('postgres', 'pg_statements_per_req', all / requests);
+  // Per variant, from its block alone (evidence.ts): a whale's page running a query per project
+  // where a small tenant's runs one shows here, not only in the scenario's sum.
+  for (const [variant, v] of Object.entries(f.pg.variants ?? {})) {
+    if (v.requests) put(`postgres@${variant}`, 'pg_statements_per_req', v.statements.reduce((n, st) => n + st.calls, 0) / v.requests);
+  }
   put('postgres', 'pg_blocks_per_req', blocks / requests);
   put('postgres', 'pg_temp_blocks_per_req', temp / requests);
   for (const t of f.pg.tables) {

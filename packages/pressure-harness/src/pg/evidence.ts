@@ -139,8 +139,33 @@ export type PgEvidence =
       database?: DatabaseCounters;
       /** Tables nothing scanned or wrote during the scenario: known to be at 0, not unknown (absent in files of older versions). */
       quietTables?: string[];
+      /**
+       * Per variant of an interleaved scenario, its statements when run alone (VariantStatements):
+       * interleaved, the counters cannot tell the variants apart. Absent where the scenario names
+       * no variants, and in files of older versions.
+       */
+      variants?: Record<string, VariantStatements>;
     }
   | { available: false; reason: string };
+
+/**
+ * One variant's statements, measured in a block of its own after the scenario (outside its
+ * window): `requests` sent one at a time between two snapshots of pg_stat_statements, and each
+ * statement called at least once per two of them (what the requests ran, not a background job's
+ * poll that fell in the block).
+ */
+export type VariantStatements = { requests: number; statements: { key: string; query: string; calls: number }[] };
+
+/** A block's statements, from the snapshots around it: those the requests ran, by the rule above. */
+export function variantStatements(before: PgSnapshot, after: PgSnapshot, requests: number): VariantStatements {
+  return {
+    requests,
+    statements: delta(before, after)
+      .statements.filter((s) => s.calls * 2 >= requests)
+      .map((s) => ({ key: s.key, query: s.query, calls: s.calls }))
+      .sort((a, b) => b.calls - a.calls),
+  };
+}
 
 export type StaleTable = { table: string; liveRows: number; modsSinceAnalyze: number; analyzedAt: string | null };
 

@@ -54,6 +54,15 @@ export function formatPgEvidence(e: PgEvidence): string {
         )
       : '  n/a: pg_stat_statements is not installed in the served database',
   );
+  if (e.variants && Object.keys(e.variants).length) {
+    out.push('', 'Statements per variant (each variant alone, one request at a time, after the scenario; statements called once per two requests or more):');
+    for (const [variant, v] of Object.entries(e.variants)) {
+      const calls = v.statements.reduce((a, st) => a + st.calls, 0);
+      out.push(
+        `  ${variant}: ${v.requests ? n(calls / v.requests, 2) : 'n/a'} per request over ${v.requests} requests${v.statements.map((st) => `\n    ${n(st.calls / Math.max(1, v.requests), 2)}× ${st.key} ${oneLine(st.query, 120)}`).join('')}`,
+      );
+    }
+  }
   if (e.analyzed?.length) {
     out.push('', `Statistics refreshed before the scenario (ANALYZE of ${e.analyzed.length} table(s) whose statistics were stale):`);
     for (const t of e.analyzed)
