@@ -306,13 +306,47 @@ describe('PostgreSQL evidence compared between two sides', () => {
   });
 
   it("takes each side round by round: the candidate's lowest round against the base's highest", () => {
-    const round = (blocksPerLookup: number) => [fileWith('s', 100, evidence({ lookups: 100, blocksPerLookup }))];
+    // More lookups per request, 100 blocks each: more work, not a plan.
+    const round = (blocks: number) => [fileWith('s', 100, evidence({ lookups: blocks, blocksPerLookup: 100 }))];
     const grow = (b: number[], c: number[]) => compareRuns({ label: 'a', rounds: b.map(round) }, { label: 'b', rounds: c.map(round) }).findings.find((f) => f.metric === 'pg_blocks_per_req');
     assert.equal(grow([100, 300], [250, 280]), undefined, 'within the spread of the base rounds');
     assert.equal(grow([100, 300], [950, 2000])?.severity, 'fail');
     assert.deepEqual([grow([100, 300], [950, 2000])?.base, grow([100, 300], [950, 2000])?.candidate], [300, 950]);
     assert.equal(grow([100, 120], [500, 2000])?.severity, 'fail');
     assert.equal(grow([100, 120], [200, 2000])?.severity, 'warn', 'one candidate round barely grew: not past 3×');
+  });
+
+  it("judges a growth of blocks from the same calls and rows as a plan's: it warns, naming the statement; more calls still fail", () => {
+    const round = (lookups: number, blocksPerLookup: number) => [fileWith('s', 100, evidence({ lookups, blocksPerLookup }))];
+    const grow = (b: [number, number][], c: [number, number][]) =>
+      compareRuns({ label: 'a', rounds: b.map(([l, k]) => round(l, k)) }, { label: 'b', rounds: c.map(([l, k]) => round(l, k)) }).findings.find((f) => f.metric === 'pg_blocks_per_req');
+    // As measured: 18 → 408 blocks a call of the same statement, as often, for the same rows.
+    const flip = grow(
+      [
+        [100, 18],
+        [100, 20],
+      ],
+      [
+        [100, 408],
+        [100, 400],
+      ],
+    );
+    assert.equal(flip?.severity, 'warn');
+    assert.match(flip!.message!, /a plan's, not more work: `SELECT \* FROM items WHERE project_id = \$1` ran as often for as many rows, reading 20 → 400 blocks a call \(100% of the growth\)/);
+    // The same growth of blocks from twenty times the calls: N+1, which fails.
+    assert.equal(
+      grow(
+        [
+          [100, 18],
+          [100, 20],
+        ],
+        [
+          [2_000, 20],
+          [2_100, 20],
+        ],
+      )?.severity,
+      'fail',
+    );
   });
 
   it('compares nothing where either side has no statistics (n/a, not 0)', () => {
