@@ -75,3 +75,6 @@ export function formatProblems(where: string, problems: string[]): string {
     'Recommended fix: set them in the environment or in .env (see .env.example for every setting).',
   ].join('\n');
 }
+
+/** An optional non-empty text (a token, a name): unset means "none". */
+export const optionalText = (what: string) => z.string().min(1).optional().describe(what);

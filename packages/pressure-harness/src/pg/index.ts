@@ -7,3 +7,4 @@ export * from './environment.js';
 export * from './parity.js';
 export * from './shape.js';
 export * from './subset.js';
+export * from './columns.js';

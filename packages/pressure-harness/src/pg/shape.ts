@@ -102,15 +102,17 @@ export async function readCatalog(c: pg.ClientBase, o: { schemas?: string[]; tab
       rows: t.analysed ? Math.round(t.rows) : Number((await c.query<{ n: string }>(`SELECT ${SQL_MARK} count(*) AS n FROM ${tableIdent(t.name)}`)).rows[0]!.n),
     });
   const names = new Set(chosen.map((t) => t.name));
+  // A foreign key declared on partitions only (a backend whose partitions reference each other,
+  // one set per tenant or run) is its partitioned roots' relation: named by the roots, once.
   const fks = await c.query<{ child: string; column: string; parent: string; parent_column: string; columns: number }>(
-    `SELECT ${SQL_MARK} cn.nspname || '.' || ct.relname AS child, ca.attname AS column, pn.nspname || '.' || pt.relname AS parent,
+    `SELECT DISTINCT ${SQL_MARK} cn.nspname || '.' || ct.relname AS child, ca.attname AS column, pn.nspname || '.' || pt.relname AS parent,
             pa.attname AS parent_column, cardinality(k.conkey) AS columns
        FROM pg_constraint k
-       JOIN pg_class ct ON ct.oid = k.conrelid JOIN pg_namespace cn ON cn.oid = ct.relnamespace
-       JOIN pg_class pt ON pt.oid = k.confrelid JOIN pg_namespace pn ON pn.oid = pt.relnamespace
-       JOIN pg_attribute ca ON ca.attrelid = k.conrelid AND ca.attnum = k.conkey[1]
-       JOIN pg_attribute pa ON pa.attrelid = k.confrelid AND pa.attnum = k.confkey[1]
-      WHERE k.contype = 'f' AND NOT ct.relispartition
+       JOIN pg_class ct ON ct.oid = coalesce(pg_partition_root(k.conrelid), k.conrelid) JOIN pg_namespace cn ON cn.oid = ct.relnamespace
+       JOIN pg_class pt ON pt.oid = coalesce(pg_partition_root(k.confrelid), k.confrelid) JOIN pg_namespace pn ON pn.oid = pt.relnamespace
+       JOIN pg_attribute ca ON ca.attrelid = ct.oid AND ca.attname = (SELECT attname FROM pg_attribute WHERE attrelid = k.conrelid AND attnum = k.conkey[1])
+       JOIN pg_attribute pa ON pa.attrelid = pt.oid AND pa.attname = (SELECT attname FROM pg_attribute WHERE attrelid = k.confrelid AND attnum = k.confkey[1])
+      WHERE k.contype = 'f'
       ORDER BY 1, 2`,
   );
   return {
