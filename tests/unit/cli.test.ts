@@ -38,7 +38,7 @@ describe('the pressure command line', () => {
   it('refuses an unknown verb and a baseline action it does not know, naming what it accepts', async () => {
     const v = await cli(['bisekt']);
     assert.equal(v.code, 2);
-    assert.match(v.err, /unknown verb "bisekt"; the verbs are compare, bisect, verify, merge, baseline, dataset, history, parity, doctor/);
+    assert.match(v.err, /unknown verb "bisekt"; the verbs are init, compare, bisect, verify, merge, baseline, dataset, history, parity, doctor/);
     const b = await cli(['baseline', 'store', '--force', '--tag', 'v1']);
     assert.equal(b.code, 2);
     assert.match(b.err, /the action must be one of save, check, list, got "store"/);

@@ -9,6 +9,7 @@ import { dataset } from './dataset.js';
 import { doctor } from './doctor.js';
 import { helpText, UsageError, type FlagSpec } from './args.js';
 import { history } from './history.js';
+import { init } from './init.js';
 import { merge } from './merge.js';
 import { parity } from './parity.js';
 import { verify } from './verify.js';
@@ -17,15 +18,16 @@ import { SuiteError } from './suite.js';
 export type Verb = { name: string; summary: string; usage: string; about: string; example: string; flags: FlagSpec; run(argv: string[]): Promise<number> };
 
 /** The verbs, in the order --help lists them. */
-export const VERBS: readonly Verb[] = [compare, bisect, verify, merge, baseline, dataset, history, parity, doctor];
+export const VERBS: readonly Verb[] = [init, compare, bisect, verify, merge, baseline, dataset, history, parity, doctor];
 
 export function usage(): string {
   const w = Math.max(...VERBS.map((v) => v.name.length));
   return [
     'Usage: pressure <verb> [flags] [-c <playwright config>]',
     '',
-    "Every verb works on a suite's Playwright config (default: playwright.config.ts here); its folders",
-    '(results, budgets, baselines) come from the settings the config gives the harness.',
+    "init writes a suite; every other verb works on a suite's Playwright config (default:",
+    'playwright.config.ts here); its folders (results, budgets, baselines) come from the settings the',
+    'config gives the harness.',
     '',
     'Verbs:',
     ...VERBS.map((v) => `  ${v.name.padEnd(w)}  ${v.summary}`),
