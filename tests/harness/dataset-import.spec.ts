@@ -3,7 +3,8 @@
  * schema, seeded by its domain, its users then given personal-looking emails and bios with phone
  * numbers), a subset of it imported into another database as a run: every foreign key resolves,
  * no original email, username or token is left anywhere in it, and conduit's own suite cleans it
- * up by its run ID like any seeded run. Bad input is refused before anything is read or written.
+ * up by its run ID like any seeded run; or saved as a dataset (`--name`) that restores like the others.
+ * Bad input is refused before anything is read or written.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,6 +25,7 @@ test.describe('importing an anonymized subset of production', () => {
     test.setTimeout(120_000);
     const tag = `w${testInfo.workerIndex}_${Date.now().toString(36)}`;
     const [prodDb, testDb] = [`conduit_prod_${tag}`, `conduit_test_${tag}`];
+    const dsName = `imported_${tag}`;
     const [prod, dest] = [withDatabase(verifyDatabaseUrl!, prodDb), withDatabase(verifyDatabaseUrl!, testDb)];
     const schema = readFileSync(path.join(ROOT, 'examples', 'conduit', 'schema.sql'), 'utf8');
     const query = async (url: string, sql: string, params: unknown[] = []) => {
@@ -103,8 +105,26 @@ test.describe('importing an anonymized subset of production', () => {
       expect(await resources.cleanup(runId)).toBe(counts['public.users']! + counts['public.articles']! + counts['public.comments']!);
       expect(Object.values(await resources.remaining(runId)).reduce((a, b) => a + b, 0)).toBe(0);
       expect(await query(dest, 'SELECT (SELECT count(*) FROM users)::int + (SELECT count(*) FROM articles)::int + (SELECT count(*) FROM comments)::int AS n')).toEqual([{ n: 0 }]);
+
+      // Saved as a dataset: a copy of the database loaded into, the subset in it for good, restored like any other.
+      const saved = await pressure('--from', prod, '--to', dest, '--subset', 'users=30%', '--run-id', `${runId}-s`, '--name', dsName);
+      await testInfo.attach('dataset import --name', { body: saved.output, contentType: 'text/plain' });
+      expect(saved.code, saved.output).toBe(0);
+      expect(saved.output).toContain(`dataset: saved the imported subset as ${dsName} (database pressure_ds_${dsName}, run ${runId}-s)`);
+      expect(await query(dest, 'SELECT count(*)::int AS n FROM users'), 'the database loaded into is left as it was').toEqual([{ n: 0 }]);
+      const [meta] = (await query(verifyDatabaseUrl!, `SELECT shobj_description(oid, 'pg_database') AS c FROM pg_database WHERE datname = $1`, [`pressure_ds_${dsName}`])) as { c: string }[];
+      expect(JSON.parse(meta!.c)).toMatchObject({ name: dsName, runId: `${runId}-s`, config: expect.stringMatching(/^dataset import from postgres:\/\/.*:\*\*\*@/) });
+      await adminQuery(verifyDatabaseUrl!, `CREATE DATABASE ${dsName}_copy TEMPLATE pressure_ds_${dsName}`);
+      const copy = withDatabase(verifyDatabaseUrl!, `${dsName}_copy`);
+      expect(((await query(copy, 'SELECT count(*)::int AS n FROM users')) as { n: number }[])[0]!.n).toBeGreaterThan(0);
+      expect(await query(copy, `SELECT count(*)::int AS n FROM pressure_ledger WHERE run_id = $1 AND expires_at <> 'infinity'`, [`${runId}-s`]), 'kept for good: no reaper takes them').toEqual([
+        { n: 0 },
+      ]);
+      const again = await pressure('--from', prod, '--to', dest, '--subset', 'users=30%', '--name', dsName);
+      expect(again.code, again.output).toBe(1);
+      expect(again.output).toMatch(new RegExp(`"${dsName}" exists .*pass --force`));
     } finally {
-      for (const db of [prodDb, testDb]) await adminQuery(verifyDatabaseUrl!, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      for (const db of [prodDb, testDb, `pressure_ds_${dsName}`, `${dsName}_copy`]) await adminQuery(verifyDatabaseUrl!, `DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
     }
   });
 });

@@ -82,6 +82,11 @@ describe('the pressure command line', () => {
     assert.match(s.err, /--from goes with fit and import/);
     const n = await cli(['dataset', 'restore']);
     assert.match(n.err, /restore needs --name <dataset>/);
+    const f = await cli(['dataset', 'fit', '--from', 'postgres://h/db', '--name', 'x', '--force']);
+    assert.match(f.err, /--name goes with save, restore, drop and import/);
+    assert.match(f.err, /--force goes with save, or import with --name/);
+    const unnamed = await cli(['dataset', 'import', '--from', 'postgres://h/db', '--subset', 'users=5%', '--force']);
+    assert.match(unnamed.err, /--force goes with save, or import with --name/);
   });
 
   it('says which config is missing, instead of a stack', async () => {

@@ -45,15 +45,15 @@ export const dataset = {
   name: 'dataset',
   summary: 'plan a dataset, save it once as a database, restore copies of it for runs',
   usage:
-    'pressure dataset (plan [--seed <s>] | fit --from <production DATABASE_URL> [--tables a,b] [--schemas s] [--sample-above n] [--out <shape.ts>] [--json <file>] | import --from <production DATABASE_URL> --subset <table=share%[+whales:n] | table:filter>… [--to <DATABASE_URL>] [--max-rows n] [--mask table.column=kind]… [--run-id id] [--ttl-hours h] [--secret-env VAR] [--json <file>] | save --name <n> [--project seed] [--force] | restore --name <n> [--as <database>] | list | drop --name <n>) [-c <config>]',
+    'pressure dataset (plan [--seed <s>] | fit --from <production DATABASE_URL> [--tables a,b] [--schemas s] [--sample-above n] [--out <shape.ts>] [--json <file>] | import --from <production DATABASE_URL> --subset <table=share%[+whales:n] | table:filter>… [--to <DATABASE_URL>] [--max-rows n] [--mask table.column=kind]… [--run-id id] [--ttl-hours h] [--secret-env VAR] [--json <file>] [--name <n> [--force]] | save --name <n> [--project seed] [--force] | restore --name <n> [--as <database>] | list | drop --name <n>) [-c <config>]',
   about:
-    "fit: production's shape read as aggregates only, never a row (tables' rows, children per parent as a histogram the server computes over each foreign key, sampled with TABLESAMPLE above 100,000 parents; null shares, distinct counts and widths from pg_stats; enum and boolean values' frequencies; text lengths and time spans), fitted to the domain's distributions (tiers for a root's children by penalized likelihood, a log-normal for deeper ones, each with its Kolmogorov–Smirnov error) and scaled to three profiles; --out writes them as a module the domain imports. import: a consistent subset of production (the roots --subset chooses, every row below them, every row they point at) read in one read-only transaction, every column that can hold personal data anonymized (by type, name and content; deterministic and consistent across tables, formats kept; --mask overrides), loaded through the SQL adapter into --to (default DATABASE_URL) as run --run-id with an expiry, all or nothing, then checked: no original value of an anonymized column is left. plan: the rows the suite's declared domain (harnessUse(s, { domain })) makes, by entity and tier, and their size estimated from a generated sample. save: the declared backend started on a copy of DATABASE_URL's database ({databaseUrl}), the suite's seed project run against it as run ds-<name> with RUN_KEEP=1, and the database kept as pressure_ds_<name> (rows made permanent, vacuumed, analysed); an existing dataset is replaced only with --force, and only once the new one is complete. restore: a copy of it, and the environment to run on it without seeding again. list: the saved datasets. drop: removes one.",
+    "fit: production's shape read as aggregates only, never a row (tables' rows, children per parent as a histogram the server computes over each foreign key, sampled with TABLESAMPLE above 100,000 parents; null shares, distinct counts and widths from pg_stats; enum and boolean values' frequencies; text lengths and time spans), fitted to the domain's distributions (tiers for a root's children by penalized likelihood, a log-normal for deeper ones, each with its Kolmogorov–Smirnov error) and scaled to three profiles; --out writes them as a module the domain imports. import: a consistent subset of production (the roots --subset chooses, every row below them, every row they point at) read in one read-only transaction, every column that can hold personal data anonymized (by type, name and content; deterministic and consistent across tables, formats kept; --mask overrides), loaded through the SQL adapter into --to (default DATABASE_URL) as run --run-id with an expiry, all or nothing, then checked: no original value of an anonymized column is left; with --name, into a copy of --to saved as that dataset (restore, list and drop as any other). plan: the rows the suite's declared domain (harnessUse(s, { domain })) makes, by entity and tier, and their size estimated from a generated sample. save: the declared backend started on a copy of DATABASE_URL's database ({databaseUrl}), the suite's seed project run against it as run ds-<name> with RUN_KEEP=1, and the database kept as pressure_ds_<name> (rows made permanent, vacuumed, analysed); an existing dataset is replaced only with --force, and only once the new one is complete. restore: a copy of it, and the environment to run on it without seeding again. list: the saved datasets. drop: removes one.",
   example: 'npx pressure dataset save --name large && npx pressure dataset restore --name large',
   flags: {
-    name: { type: 'string', help: 'the dataset: lowercase letters, digits and "_", up to 40' },
+    name: { type: 'string', help: 'the dataset: lowercase letters, digits and "_", up to 40 (import: save the subset as this dataset)' },
     seed: { type: 'string', help: "plan: the root seed (default: the suite's SEED)" },
     project: { type: 'string', help: 'save: the project that seeds (default: seed)' },
-    force: { type: 'boolean', help: 'save: replace a dataset of the same name' },
+    force: { type: 'boolean', help: 'save, import --name: replace a dataset of the same name' },
     as: { type: 'string', help: 'restore: the name of the copy (default: pressure_run_<name>_<time>)' },
     from: { type: 'string', help: "fit, import: production's DATABASE_URL (a read replica will do), read-only; fit reads aggregates only" },
     tables: { type: 'string', help: "fit: only these tables, comma-separated (table or schema.table; default: all but the system's)" },
@@ -79,11 +79,13 @@ export const dataset = {
     const action = actionOf(problems, f.positionals, ACTIONS);
     const named = action === 'save' || action === 'restore' || action === 'drop';
     if (named && !f.name) problems.push(`${action} needs --name <dataset>`);
+    if (f.name !== undefined && !named && action !== 'import') problems.push('--name goes with save, restore, drop and import');
     if (f.name !== undefined && !NAME.test(f.name)) problems.push(`--name must be lowercase letters, digits and "_", starting with a letter or digit, up to 40, got "${f.name}"`);
     if (f.as !== undefined && (action !== 'restore' || !/^[a-z_][a-z0-9_]{0,62}$/.test(f.as)))
       problems.push(action !== 'restore' ? '--as goes with restore' : `--as must be a database name of lowercase letters, digits and "_", got "${f.as}"`);
     if (f.seed !== undefined && action !== 'plan') problems.push('--seed goes with plan');
-    if ((f.project !== undefined || f.force) && action !== 'save') problems.push('--project and --force go with save');
+    if (f.project !== undefined && action !== 'save') problems.push('--project goes with save');
+    if (f.force && action !== 'save' && !(action === 'import' && f.name !== undefined)) problems.push('--force goes with save, or import with --name');
     const only = (which: string, keys: readonly (keyof typeof f)[]) => {
       const given = keys.filter((k) => f[k] !== undefined);
       if (given.length) problems.push(`${given.map((k) => `--${String(k)}`).join(', ')} go${given.length === 1 ? 'es' : ''} with ${which}`);
@@ -104,7 +106,12 @@ export const dataset = {
     const sampleAbove = intFlag(problems, 'sample-above', f['sample-above'], 100, 10_000_000, SAMPLE_PARENTS);
     const importOptions = action === 'import' ? importFlags(problems, f) : undefined;
     f.done();
-    if (importOptions) return importSubset({ ...importOptions, to: f.to ?? (await loadSuite(f.config)).use.databaseUrl, json: f.json });
+    if (importOptions) {
+      const to = f.to ?? (await loadSuite(f.config)).use.databaseUrl;
+      return f.name !== undefined && to
+        ? saveImport(to, f.name, f.force === true, (into) => importSubset({ ...importOptions, to: into, json: f.json }), importOptions.runId, importOptions.from)
+        : importSubset({ ...importOptions, to, json: f.json });
+    }
     if (action === 'fit') return fit({ from: f.from!, tables: csv(f.tables), schemas: csv(f.schemas), out: f.out, json: f.json, sampleAbove });
     const suite = await loadSuite(f.config);
     if (action === 'plan') return plan(suite, f.seed);
@@ -331,6 +338,48 @@ async function save(suite: Suite, server: string, name: string, project: string,
     // A save that failed after keeping the database removes it: no half-made dataset stays.
     if (kept) await adminQuery(server, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(databaseOf(kept))} WITH (FORCE)`).catch(() => {});
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * import --name: the subset saved as a dataset like the others. The database loaded into is copied
+ * first (its schema, and whatever reference data it holds; CREATE DATABASE … TEMPLATE, which
+ * PostgreSQL refuses while anyone is connected to it), the subset imported into the copy as its
+ * run, its rows made permanent, and the copy renamed pressure_ds_<name>: restore, list and drop
+ * then treat it as any saved dataset. A failed import leaves no copy, and the old dataset of the
+ * name stays until the new one is complete.
+ */
+async function saveImport(to: string, name: string, force: boolean, load: (into: string) => Promise<number>, runId: string, from: string): Promise<number> {
+  const target = dsDatabase(name);
+  const building = `${target}_building`;
+  if (!force && (await existing(to)).some((d) => d.database === target)) {
+    console.error(`dataset: "${name}" exists (database ${target}); pass --force to replace it once the new one is complete, or pressure dataset drop --name ${name}`);
+    return 1;
+  }
+  const t0 = performance.now();
+  await adminQuery(to, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(building)} WITH (FORCE)`);
+  try {
+    await adminQuery(to, `CREATE DATABASE ${pg.escapeIdentifier(building)} TEMPLATE ${pg.escapeIdentifier(databaseOf(to))}`);
+  } catch (e) {
+    console.error(
+      `dataset import --name: ${databaseOf(to)} cannot be copied to build the dataset in (${(e as Error).message}); PostgreSQL copies a database only while nobody is connected to it: stop the backend serving it, or pass --to a database with the same schema that nobody uses`,
+    );
+    return 1;
+  }
+  let done = false;
+  try {
+    const code = await load(withDatabase(to, building));
+    if (code !== 0) return code;
+    const rows = await settle(withDatabase(to, building), runId);
+    const meta: Meta = { name, runId, config: `dataset import from ${redactUrl(from)}`, commit: null, savedAt: new Date().toISOString(), seconds: +((performance.now() - t0) / 1000).toFixed(1), rows };
+    await adminQuery(to, `COMMENT ON DATABASE ${pg.escapeIdentifier(building)} IS ${pg.escapeLiteral(JSON.stringify(meta))}`);
+    await adminQuery(to, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(target)} WITH (FORCE)`);
+    await adminQuery(to, `ALTER DATABASE ${pg.escapeIdentifier(building)} RENAME TO ${pg.escapeIdentifier(target)}`);
+    done = true;
+    console.log(`dataset: saved the imported subset as ${name} (database ${target}, run ${runId}); restore a copy for a run: npx pressure dataset restore --name ${name}`);
+    return 0;
+  } finally {
+    if (!done) await adminQuery(to, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(building)} WITH (FORCE)`).catch(() => {});
   }
 }
 
