@@ -5,13 +5,17 @@
  * tables from the domain read off the catalog, its correctness smoke tests and its perf
  * scenarios run against the routes it saw answering, and the run's rows are gone after it. Run
  * again once the database holds data, init also finds the nested route (comments of an article,
- * by its slug) and writes its scenarios. Bad flags are refused before anything is written.
+ * by its slug) and writes its scenarios, and with --shape-from the domain takes the tiers fitted
+ * from the database's aggregates. Bad flags are refused before anything is written.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { adminQuery, withDatabase } from 'pressure-harness/pg';
+import { type Domain, seedSql } from 'pressure-harness/seed';
+import { domainOf as conduitDomain, sqlMapping as conduitMapping } from '../../examples/conduit/suite/domain';
 import { expect, test } from '../../fixtures';
 import { freePort, startAppProcess, waitHealthy } from '../../scripts/app-process';
 import { pressure } from '../support/pressure-cli';
@@ -100,15 +104,26 @@ test.describe('pressure init', () => {
         const { rows } = await db.query<{ n: number }>('SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM articles) + (SELECT count(*) FROM comments) AS n');
         expect(Number(rows[0]!.n)).toBe(0);
 
-        // A database with data: the nested route, by the article's slug, is found too.
-        await db.query(`INSERT INTO users (username, email, password_hash, token) VALUES ('u', 'u@x.invalid', 'h', 't')`);
-        await db.query(`INSERT INTO articles (slug, author_id, title, description, body) SELECT 'a-slug', id, 't', 'd', 'b' FROM users`);
+        // A database with data, standing in for production too: conduit's own domain, 100 authors: exactly 90 small, 8 mid, 2 whales.
+        await seedSql({ databaseUrl: url, domain: conduitDomain(100), mapping: conduitMapping, seed: 'prod', runId: 'prod-data', ttlSeconds: 600, keep: {} });
+        await db.query('ANALYZE');
       } finally {
         await db.end();
       }
       const seeded = testInfo.outputPath('suite-seeded');
-      const r2 = await pressure('init', '--base-url', baseUrl, '--database-url', url, '--out', seeded, '--auth-scheme', 'Token');
+      const r2 = await pressure('init', '--base-url', baseUrl, '--database-url', url, '--out', seeded, '--auth-scheme', 'Token', '--shape-from', url);
+      await testInfo.attach('init (seeded database, shaped)', { body: r2.output, contentType: 'text/plain' });
       expect(r2.code, r2.output).toBe(0);
+      expect(r2.output).toMatch(/shape: 3 tables fitted from postgres:\/\/.*:\*\*\*@.*'s aggregates into shape\.ts/);
+      // The domain takes production's tiers and tails from shape.ts: conduit's 90/8/2 authors come back.
+      const { domainOf: shaped } = (await import(pathToFileURL(path.join(seeded, 'domain.ts')).href)) as { domainOf: (n: number) => Domain };
+      const d = shaped(100);
+      expect(d.entities.users!.tiers!.map((t) => [t.label, t.share])).toEqual([
+        ['small', 0.9],
+        ['mid', 0.08],
+        ['whale', 0.02],
+      ]);
+      expect(Object.keys(d.entities.comments!.perParent as object)).toContain('logNormal');
       expect(r2.output).toContain('GET/POST /articles/{slug}/comments (paged)');
       expect(readdirSync(path.join(seeded, 'tests', 'perf')).sort()).toEqual([
         'articles-deep_pagination.spec.ts',

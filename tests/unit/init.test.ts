@@ -169,6 +169,30 @@ describe('pressure init: the domain from the catalog', () => {
   });
 });
 
+describe('pressure init: shaped like production', () => {
+  it("takes a root's tiers and a child's count from shape.ts where the fit has them, and guesses only the rest", () => {
+    const m = initModel({ tables, fks }, columns);
+    const rows = { production: 100, small: 100, medium: 1000, large: 10000 };
+    const shape = {
+      from: 'postgres://u:***@h/db',
+      at: '2026-12-05T00:00:00Z',
+      skipped: [],
+      tables: [
+        { entity: 'users', table: 'public.users', rows, tiers: [{ label: 'small', share: 1, min: 0, max: 3 }], refs: [], columns: {} },
+        { entity: 'articles', table: 'public.articles', rows, parent: 'users', via: 'author_id', perParent: { byTier: { small: [0, 3] as [number, number] } }, refs: [], columns: {} },
+      ],
+    };
+    const files = initFiles({ name: 'x', baseUrl: 'http://h', databaseUrl: 'postgres://h/db', authScheme: 'Token', healthPath: '/ping', model: m, routes: [], routesFrom: 'x', at: shape.at, shape });
+    assert.match(files['shape.ts']!, /export const shape = \{/);
+    const domain = files['domain.ts']!;
+    assert.match(domain, /import \{ shape \} from '\.\/shape\.js';/);
+    assert.match(domain, /tiers: shape\.users\.tiers,/);
+    assert.match(domain, /perParent: shape\.articles\.perParent,/);
+    assert.match(domain, /perParent: \{ logNormal: \{ p50: 2, p95: 12, max: 60 \}, zero: 0\.2 \}/, 'comments: not fitted, guessed');
+    assert.doesNotMatch(domain, /const TIERS|const PER_TIER/, 'no guess left unused');
+  });
+});
+
 describe('pressure init: routes', () => {
   const model = (): InitModel => initModel({ tables, fks }, columns);
   it('maps an OpenAPI document to lists, nested lists, paging and creates with a valid body', () => {

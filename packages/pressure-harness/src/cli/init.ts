@@ -12,7 +12,8 @@ import { initModel } from '../init/model.js';
 import { OPENAPI_PATHS, routesByProbing, routesFromOpenApi, type InitRoute } from '../init/routes.js';
 import { initFiles, redact } from '../init/write.js';
 import { readColumns } from '../pg/columns.js';
-import { readCatalog } from '../pg/shape.js';
+import { readCatalog, readShape } from '../pg/shape.js';
+import { fitShape } from '../seed/fit.js';
 import { ident, SQL_MARK, tableIdent, withClient } from '../pg/url.js';
 import { type FlagSpec, parseFlags, postgresUrlFlag } from './args.js';
 
@@ -21,7 +22,7 @@ const HEALTH_PATHS = ['/healthz', '/health', '/ping', '/livez', '/readyz', '/'];
 export const init = {
   name: 'init',
   summary: 'write a suite for your backend: a domain from its catalog, scenarios and smoke tests from its routes',
-  usage: 'pressure init --base-url <url> --database-url <postgres://…> [--openapi <url or file>] [--roots <table,…>] [--out <folder>] [--auth-scheme <word>]',
+  usage: 'pressure init --base-url <url> --database-url <postgres://…> [--openapi <url or file>] [--roots <table,…>] [--out <folder>] [--auth-scheme <word>] [--shape-from <production DATABASE_URL>]',
   about:
     "Reads the database's catalog (tables, keys, foreign keys, types, nullability, lengths, unique columns, enums and one-column CHECKs; no row but one per parent table, to probe nested routes) and writes a domain with a factory per column, chosen from its type, name and constraints. Routes come from the OpenAPI document (--openapi, or found at /openapi.json, /docs/json, /swagger.json…) or, without one, from the routes seen answering: GET /<table>, GET /<parent>/<key>/<table>, limit/offset accepted, POST of an empty body. For each list route it writes a whale-against-small probe (nested routes) and a deep pagination walk (paged ones); for each create route with a schema, a write burst; for each route, correctness smoke tests; budgets with readable defaults. The backend must be running. Refuses a --out folder that exists and is not empty; writes nothing on any error.",
   example: 'npx pressure init --base-url http://127.0.0.1:3000/api --database-url "$DATABASE_URL" --out perf',
@@ -31,13 +32,18 @@ export const init = {
     openapi: { type: 'string', help: 'its OpenAPI document (JSON), a URL or a file (default: looked for at the usual paths)' },
     roots: { type: 'string', help: 'comma-separated tables everything else hangs under (default: tables that point to no other)' },
     out: { type: 'string', help: 'the folder to write the suite into (default: pressure)' },
-    'auth-scheme': { type: 'string', help: 'the word before a credential in Authorization (default: Bearer; conduit uses Token)' },
+    'auth-scheme': { type: 'string', help: "how a credential is sent, as AUTH_SCHEME takes it: Bearer, Token, header:X-Api-Key (default: the OpenAPI document's security scheme, else Bearer)" },
+    'shape-from': {
+      type: 'string',
+      help: "production's DATABASE_URL (a read replica will do): its shape fitted from aggregates only, never a row (dataset fit), written to shape.ts for the domain's tiers and tails",
+    },
   } satisfies FlagSpec,
   async run(argv: string[]): Promise<number> {
     const f = parseFlags('init', argv, init.flags, init.usage);
     if (f['base-url'] === undefined) f.problems.push('--base-url is required: where the running backend answers (http://…)');
     else if (!/^https?:\/\/[^/]+/.test(f['base-url'])) f.problems.push(`--base-url must be an http:// or https:// URL, got ${JSON.stringify(f['base-url'])}`);
     postgresUrlFlag(f.problems, 'database-url', f['database-url'], "the backend's database, which the suite seeds");
+    postgresUrlFlag(f.problems, 'shape-from', f['shape-from']);
     const roots = f.roots?.split(',').map((r) => r.trim());
     if (roots?.some((r) => !/^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)?$/.test(r))) f.problems.push(`--roots must be comma-separated table names (table or schema.table), got ${JSON.stringify(f.roots)}`);
     if (f['auth-scheme'] !== undefined && !/^[A-Za-z][\w-]*$/.test(f['auth-scheme'])) f.problems.push(`--auth-scheme must be one word (Bearer, Token), got ${JSON.stringify(f['auth-scheme'])}`);
@@ -87,14 +93,26 @@ export const init = {
       );
       routesFrom = 'the routes seen answering (no OpenAPI document found)';
     }
-    const secured = doc?.doc.components && (doc.doc.components as { securitySchemes?: Record<string, { scheme?: string }> }).securitySchemes;
-    const authScheme = f['auth-scheme'] ?? (secured && Object.values(secured).some((s) => s.scheme?.toLowerCase() === 'bearer') ? 'Bearer' : 'Bearer');
+    // The document's first security scheme a suite can send: an http scheme by its word, an API key in a header by its name.
+    const schemes = Object.values((doc?.doc.components as { securitySchemes?: Record<string, { type?: string; scheme?: string; in?: string; name?: string }> } | undefined)?.securitySchemes ?? {});
+    const declared = schemes
+      .map((x) => (x.type === 'http' && x.scheme ? x.scheme[0]!.toUpperCase() + x.scheme.slice(1).toLowerCase() : x.type === 'apiKey' && x.in === 'header' && x.name ? `header:${x.name}` : undefined))
+      .find(Boolean);
+    const authScheme = f['auth-scheme'] ?? declared ?? 'Bearer';
+    // Production's shape, from its aggregates (pg/shape.ts): the tiers and tails the domain takes.
+    const fitted = f['shape-from']
+      ? fitShape(
+          await readShape(f['shape-from']).catch((e: Error) => {
+            throw new Error(`--shape-from ${redact(f['shape-from']!)} cannot be read: ${e.message.split('\n')[0]}`);
+          }),
+        )
+      : undefined;
     const name =
       path
         .basename(out)
         .replace(/[^a-z0-9_-]/gi, '-')
         .toLowerCase() || 'suite';
-    const files = initFiles({ name, baseUrl, databaseUrl, authScheme, healthPath: health, model, routes, routesFrom, at: new Date().toISOString() });
+    const files = initFiles({ name, baseUrl, databaseUrl, authScheme, healthPath: health, model, routes, routesFrom, at: new Date().toISOString(), ...(fitted && { shape: fitted }) });
 
     // All or nothing: a temporary folder beside the target, renamed into place.
     const tmp = `${out}.init-${process.pid}`;
@@ -116,6 +134,7 @@ export const init = {
         `  domain: ${model.entities.map((e) => `${e.entity} (${e.table}${e.parent ? ` under ${e.parent}` : ', a root'}, ${e.fields.length} fields)`).join(', ')}`,
         ...(model.skipped.length ? [`  left out: ${model.skipped.map((s) => `${s.table} (${s.why})`).join('; ')}`] : []),
         `  routes, from ${routesFrom}: ${routes.map((r) => `${[r.list && 'GET', r.create && 'POST'].filter(Boolean).join('/')} ${r.path}${r.paged ? ' (paged)' : ''}${r.auth ? ' (credential)' : ''}`).join('; ') || 'none'}`,
+        ...(fitted ? [`  shape: ${fitted.tables.filter((t) => t.tiers || t.perParent).length} tables fitted from ${redact(f['shape-from']!)}'s aggregates into shape.ts`] : []),
         `  health: ${health}`,
         '',
         `Next: npx playwright test -c ${path.relative(process.cwd(), out) || '.'}/playwright.config.ts --project=correctness`,

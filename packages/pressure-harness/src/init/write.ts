@@ -3,6 +3,8 @@
  * for the suite, each file with a comment that says where it came from and what to edit. Pure:
  * a map of relative path → content (cli/init.ts writes it, all or nothing).
  */
+import type { FittedShape } from '../seed/fit.js';
+import { formatFitModule } from '../seed/fit-format.js';
 import type { InitEntity, InitModel } from './model.js';
 import type { InitRoute } from './routes.js';
 
@@ -17,6 +19,8 @@ export type InitPlan = {
   /** Where the routes were learnt: an OpenAPI document's address, or 'probing'. */
   routesFrom: string;
   at: string;
+  /** Production's shape, fitted (init --shape-from): written to shape.ts, whose tiers and tails the domain takes. */
+  shape?: FittedShape;
 };
 
 const FIELD_NAMES = ['faker', 'runId', 'path', 'time', 'values', 'parent', 'pick', 'earlier', 'index'] as const;
@@ -32,6 +36,7 @@ export function initFiles(p: InitPlan): Record<string, string> {
   const files: Record<string, string> = {};
   const header = (what: string) => `/**\n * ${what}\n *\n * Written by \`pressure init\` on ${p.at.slice(0, 10)}; yours to edit.\n */\n`;
   files['domain.ts'] = domainFile(p, header);
+  if (p.shape) files['shape.ts'] = formatFitModule(p.shape);
   files['fixtures.ts'] = fixturesFile(p, header);
   files['playwright.config.ts'] = configFile(p, header);
   files['global-setup.ts'] =
@@ -73,20 +78,25 @@ function domainFile(p: InitPlan, header: (s: string) => string): string {
   const childrenOfRoot = new Set(e.filter((x) => x.parent && p.model.roots.includes(e.find((y) => y.entity === x.parent)!.table)).map((x) => x.entity));
   const entity = (x: InitEntity) => {
     const lines: string[] = [];
+    // The fitted entry of the table, when production's shape was read (its entity name is the fit's).
+    const fitted = p.shape?.tables.find((t) => t.table === x.table);
     lines.push(`    // ${x.table}${x.left.length ? `; left to the database: ${x.left.map((l) => `${l.column} (${l.why})`).join(', ')}` : ''}`);
     lines.push(`    ${x.entity}: {`);
     if (!x.parent) {
       lines.push('      count: roots,');
-      lines.push('      // Many small, some mid-sized, a few whales: what their children number by (tiers are inherited below).');
-      lines.push('      tiers: TIERS,');
+      if (fitted?.tiers) lines.push("      // Production's tiers (shape.ts), what their children number by (inherited below).", `      tiers: shape.${fitted.entity}.tiers,`);
+      else lines.push('      // Many small, some mid-sized, a few whales: what their children number by (tiers are inherited below).', '      tiers: TIERS,');
     } else {
       lines.push(`      parent: '${x.parent}',`);
       if (x.parentColumn) lines.push(`      parentColumn: '${x.parentColumn}',`);
-      lines.push(
-        childrenOfRoot.has(x.entity)
-          ? '      perParent: { byTier: PER_TIER },'
-          : '      // A long tail: most have a few, some many.\n      perParent: { logNormal: { p50: 2, p95: 12, max: 60 }, zero: 0.2 },',
-      );
+      if (fitted?.perParent)
+        lines.push(`      // Production's (shape.ts)${fitted.fit ? `, Kolmogorov–Smirnov error ${fitted.fit.ks.parents} over parents` : ''}.`, `      perParent: shape.${fitted.entity}.perParent,`);
+      else
+        lines.push(
+          childrenOfRoot.has(x.entity)
+            ? '      perParent: { byTier: PER_TIER },'
+            : '      // A long tail: most have a few, some many.\n      perParent: { logNormal: { p50: 2, p95: 12, max: 60 }, zero: 0.2 },',
+        );
     }
     lines.push('      fields: {');
     for (const f of x.fields) {
@@ -99,25 +109,22 @@ function domainFile(p: InitPlan, header: (s: string) => string): string {
     lines.push('    },');
     return lines.join('\n');
   };
+  const body = e.map(entity).join('\n');
   const mapping = e.map((x) => `  ${x.entity}: { table: ${q(x.table)}${x.parentColumn ? `, parentColumn: ${q(x.parentColumn)}` : ''} },`).join('\n');
   return `${header(
-    `The data this suite seeds, read from ${redact(p.databaseUrl)}'s catalog: ${e.map((x) => x.table).join(', ')}.${p.model.skipped.length ? `\n * Left out: ${p.model.skipped.map((s) => `${s.table} (${s.why})`).join('; ')}.` : ''}\n *\n * Counts are guesses: \`pressure dataset fit --from <production URL>\` measures them from production's\n * aggregates and writes a module whose tiers and tails replace TIERS, PER_TIER and logNormal below.`,
+    `The data this suite seeds, read from ${redact(p.databaseUrl)}'s catalog: ${e.map((x) => x.table).join(', ')}.${p.model.skipped.length ? `\n * Left out: ${p.model.skipped.map((s) => `${s.table} (${s.why})`).join('; ')}.` : ''}${p.shape ? "\n *\n * Tiers and tails are production's, fitted from its aggregates into shape.ts; the rest are guesses." : "\n *\n * Counts are guesses: \`pressure init --shape-from <production URL>\` (or \`pressure dataset fit\`) measures them\n * from production's aggregates into a module whose tiers and tails replace TIERS, PER_TIER and logNormal below."}`,
   )}import { createHash } from 'node:crypto';
-import { defineDomain, type SqlMapping } from 'pressure-harness/seed';
+import { defineDomain, type SqlMapping } from 'pressure-harness/seed';${p.shape ? "\nimport { shape } from './shape.js';" : ''}
 
 /** Unique values carry this: unique within the run, and across runs that share the database. */
 const tag = (runId: string, path: string) => createHash('sha256').update(\`\${runId}/\${path}\`).digest('hex').slice(0, 12);
 
-const TIERS = [
-  { label: 'small', share: 0.9, min: 0, max: 5 },
-  { label: 'mid', share: 0.08, min: 6, max: 50 },
-  { label: 'whale', share: 0.02, min: 500, max: 1000 },
-];
-const PER_TIER = { small: [0, 5], mid: [6, 50], whale: [500, 1000] } as const;
-
-export const domainOf = (roots: number) =>
+${[body.includes('TIERS,') && TIERS_DECL, body.includes('PER_TIER') && PER_TIER_DECL]
+  .filter(Boolean)
+  .map((d) => `${d}\n`)
+  .join('')}export const domainOf = (roots: number) =>
   defineDomain({
-${e.map(entity).join('\n')}
+${body}
   });
 
 /** Which table each entity is. */
@@ -139,6 +146,16 @@ export const CREDENTIAL = undefined;
 `
 }`;
 }
+
+const TIERS_DECL = `const TIERS = [
+  { label: 'small', share: 0.9, min: 0, max: 5 },
+  { label: 'mid', share: 0.08, min: 6, max: 50 },
+  { label: 'whale', share: 0.02, min: 500, max: 1000 },
+];
+`;
+const PER_TIER_DECL = `// \`default\`: for tiers of other names (a fitted root's).
+const PER_TIER = { small: [0, 5], mid: [6, 50], whale: [500, 1000], default: [0, 5] } as const;
+`;
 
 function fixturesFile(p: InitPlan, header: (s: string) => string): string {
   return `${header("The suite's `test`: the harness's fixtures, the run's dataset (seeded once by the seed project) and the credential to call the backend with.")}import { readFileSync } from 'node:fs';
