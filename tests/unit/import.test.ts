@@ -63,6 +63,18 @@ describe('anonymizing an imported subset', () => {
     assert.equal(json.who, email);
   });
 
+  it("reshapes a secret's digest kept as bytes (bytea's \\x hex form), and keeps other bytes", () => {
+    const col = (column: string) => ({ table: 'public.api_tokens', column, type: 'bytea', maxLength: null, unique: true });
+    assert.equal(detectMask(col('token_hash'), [], false).mask, 'token');
+    assert.equal(detectMask(col('content'), [], false).mask, 'keep', "a file's bytes are not a secret's");
+    const t = anonymizer('k'.repeat(32));
+    const original = '\\x' + 'ab01'.repeat(8);
+    const fake = t('token', original) as string;
+    assert.match(fake, /^\\x[0-9a-f]{32}$/, 'still bytea hex input, as long');
+    assert.notEqual(fake, original);
+    assert.equal(t('token', original), fake, 'deterministic');
+  });
+
   it('reads subset roots as the command line writes them, naming what is wrong', () => {
     assert.deepEqual(parseRoot('users=5%'), { table: 'users', share: 5 });
     assert.deepEqual(parseRoot('users=5%+whales:2'), { table: 'users', share: 5, whales: 2 });

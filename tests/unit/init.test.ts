@@ -103,7 +103,7 @@ describe('pressure init: the domain from the catalog', () => {
   });
 
   it('chooses factories from type, name and constraints', () => {
-    const ctx = { entity: 'x', hasEmail: true, earlier: ['created_at'], parentHasColumn: [] };
+    const ctx = { entity: 'x', hasEmail: true, earlier: ['created_at'], parentHasColumn: [], earlierTimes: ['created_at'] };
     assert.equal(factoryFor(col('state', 'text', { values: ["it's", 'b'] }), ctx)!.code, "faker.helpers.arrayElement(['it\\'s', 'b'])");
     assert.equal(factoryFor(col('email', 'text', { unique: true }), ctx)!.code, '`${tag(runId, path)}@${runId}.test.invalid`');
     assert.match(factoryFor(col('slug', 'character varying(16)', { unique: true, maxLength: 16 }), ctx)!.code, /_\$\{tag\(runId, path\)\}`\.slice\(-16\)$/, 'a cut keeps the tag');
@@ -211,6 +211,7 @@ describe('pressure init: routes', () => {
           },
         },
         '/articles/{slug}/comments': { get: {} },
+        '/users/{id}/articles': { get: { responses: { '200': {}, '401': {} } } },
         '/internal/test/cleanup': { post: {} },
         '/unknown': { get: {} },
       },
@@ -221,6 +222,7 @@ describe('pressure init: routes', () => {
       [
         ['/articles', 'articles', true, true, true, true, null],
         ['/articles/{slug}/comments', 'comments', true, false, false, false, 'slug'],
+        ['/users/{id}/articles', 'articles', true, false, false, true, 'id'],
       ],
     );
     const body = r[0]!.create!.body as { title: string };

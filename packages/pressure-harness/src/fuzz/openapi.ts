@@ -40,7 +40,19 @@ export type Mutation = { kind: string; where: 'body' | 'query' | 'params' | 'non
 export type GeneratedRequest = { op: Operation; method: string; path: string; query: Record<string, string>; headers: Record<string, string>; body?: string; mutation: Mutation };
 
 export type OpenApiDoc = {
-  paths: Record<string, Record<string, { parameters?: { name: string; in: string; required?: boolean; schema?: Schema }[]; requestBody?: { content?: Record<string, { schema?: Schema }> } }>>;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        parameters?: { name: string; in: string; required?: boolean; schema?: Schema }[];
+        requestBody?: { content?: Record<string, { schema?: Schema }> };
+        responses?: Record<string, unknown>;
+        security?: unknown[];
+      }
+    >
+  >;
+  security?: unknown[];
 };
 
 /** Every operation of the document, or those `keep` lets through. */

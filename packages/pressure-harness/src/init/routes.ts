@@ -37,7 +37,7 @@ export function entityOfSegment(segment: string, entities: readonly InitEntity[]
 }
 
 /** Routes from an OpenAPI document: GETs of collections, POSTs with a JSON body, mapped to entities. */
-export function routesFromOpenApi(doc: OpenApiDoc & { components?: unknown; security?: unknown[] }, entities: readonly InitEntity[]): InitRoute[] {
+export function routesFromOpenApi(doc: OpenApiDoc & { components?: unknown }, entities: readonly InitEntity[]): InitRoute[] {
   const routes = new Map<string, InitRoute>();
   for (const op of operationsOf(doc)) {
     if (/^\/(internal|metrics|health|livez|readyz|openapi|docs)/i.test(op.path)) continue;
@@ -57,8 +57,9 @@ export function routesFromOpenApi(doc: OpenApiDoc & { components?: unknown; secu
       parent = { entity: pe.entity, param, column: [pe.key, ...pe.naturalKeys].find((c) => c === param) ?? pe.key ?? param };
     }
     const r = routes.get(op.path) ?? { path: op.path, entity: e.entity, ...(parent && { parent }), list: false, auth: false, from: 'openapi' as const };
-    const raw = (doc.paths[op.path] as Record<string, { security?: unknown[] }>)[op.method.toLowerCase()];
-    r.auth ||= Boolean((raw?.security ?? doc.security ?? []).length);
+    // A credential: asked for by a security requirement, or said by a 401 or 403 among the answers.
+    const raw = doc.paths[op.path]![op.method.toLowerCase()];
+    r.auth ||= Boolean((raw?.security ?? doc.security ?? []).length) || Object.keys(raw?.responses ?? {}).some((code) => code === '401' || code === '403');
     if (op.method === 'GET') {
       r.list = true;
       const q = Object.keys(op.query);

@@ -17,7 +17,10 @@ export type Column = {
   /** GENERATED ALWAYS (identity or stored expression): the column must be left out. */
   generated: boolean;
   maxLength: number | null;
-  /** A unique index or constraint on this column alone. */
+  /**
+   * In a unique index or constraint, alone or with others (a tag's name unique per account): a
+   * generated value is made unique on its own, which satisfies both.
+   */
   unique: boolean;
   /** An enum's labels, or the values a CHECK lists. */
   values?: string[];
@@ -47,7 +50,7 @@ export async function readColumns(c: pg.ClientBase, tables: readonly string[]): 
       `SELECT ${SQL_MARK} a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable,
               (a.atthasdef OR a.attidentity = 'd') AS has_default, (a.attgenerated <> '' OR a.attidentity = 'a') AS generated,
               CASE WHEN a.atttypid IN ('varchar'::regtype, 'bpchar'::regtype) AND a.atttypmod > 4 THEN a.atttypmod - 4 END AS len,
-              EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique AND i.indnatts = 1 AND i.indkey[0] = a.attnum) AS is_unique,
+              EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique AND a.attnum = ANY(i.indkey::int2[])) AS is_unique,
               (SELECT array_agg(e.enumlabel ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = a.atttypid) AS labels,
               (SELECT array_agg(pg_get_constraintdef(k.oid)) FROM pg_constraint k
                 WHERE k.conrelid = a.attrelid AND k.contype = 'c' AND k.conkey = ARRAY[a.attnum]::int2[]) AS checks

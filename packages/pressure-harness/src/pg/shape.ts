@@ -14,6 +14,7 @@
  *   timestamps the span in days between the oldest and the newest, both computed by the server.
  */
 import type pg from 'pg';
+import { RUN_COLUMN } from '../contract/protocol.js';
 import { ident, readOnly, redactUrl, SQL_MARK, tableIdent } from './url.js';
 
 /** How many parents have n children: [n, parents] pairs. */
@@ -71,25 +72,30 @@ const SYSTEM = ['pg_catalog', 'information_schema', 'pg_toast', 'pgboss'];
 export const readShape = (url: string, o: ShapeOptions = {}): Promise<DataShape> =>
   readOnly(url, (c) => shapeOf(c, url, o), { applicationName: 'pressure-harness dataset fit', timeoutMs: o.timeoutMs ?? 60_000 });
 
-/** A single-column foreign key: the child's column and the parent's (multi-column ones have `columns` > 1). */
+/**
+ * A foreign key: the child's column and the parent's. Multi-column ones have `columns` > 1, but
+ * for the contract's run column beside a key ((account_id, test_run_id) → (id, test_run_id)): a
+ * backend that keys its rows per run relates them by the first column alone.
+ */
 export type ForeignKey = { child: string; column: string; parent: string; parentColumn: string; columns: number };
 export type CatalogTable = { name: string; rows: number; key: string | null };
 
 /**
  * The tables chosen (every one outside the system's schemas and pressure's own, or those named),
- * their rows (an exact count where never analysed) and single-column primary keys, and every
+ * their rows (an exact count where never analysed) and single-column primary keys (a key beside the contract's run column counts as its own), and every
  * foreign key among them. Throws naming a table asked for that does not exist.
  */
 export async function readCatalog(c: pg.ClientBase, o: { schemas?: string[]; tables?: string[] } = {}): Promise<{ tables: CatalogTable[]; fks: ForeignKey[] }> {
   const tables = await c.query<{ name: string; rows: number; analysed: boolean; key: string | null }>(
     `SELECT ${SQL_MARK} n.nspname || '.' || t.relname AS name, t.reltuples::float8 AS rows, t.reltuples >= 0 AS analysed,
-            (SELECT a.attname FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
-              WHERE k.conrelid = t.oid AND k.contype = 'p' AND cardinality(k.conkey) = 1) AS key
+            (SELECT a.attname FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = ANY(k.conkey)
+              WHERE k.conrelid = t.oid AND k.contype = 'p' AND a.attname <> $3
+                AND cardinality(k.conkey) = 1 + (SELECT count(*) FROM pg_attribute r WHERE r.attrelid = k.conrelid AND r.attnum = ANY(k.conkey) AND r.attname = $3)) AS key
        FROM pg_class t JOIN pg_namespace n ON n.oid = t.relnamespace
       WHERE t.relkind IN ('r', 'p') AND NOT t.relispartition AND n.nspname <> ALL($1) AND n.nspname NOT LIKE 'pg_temp%'
         AND t.relname NOT LIKE 'pressure\\_%' AND ($2::text[] IS NULL OR n.nspname = ANY($2))
       ORDER BY 1`,
-    [SYSTEM, o.schemas ?? null],
+    [SYSTEM, o.schemas ?? null, RUN_COLUMN],
   );
   const wanted = (name: string) => !o.tables?.length || o.tables.some((t) => t === name || t === name.split('.')[1]);
   const missing = (o.tables ?? []).filter((t) => !tables.rows.some((r) => r.name === t || r.name.split('.')[1] === t));
@@ -106,7 +112,8 @@ export async function readCatalog(c: pg.ClientBase, o: { schemas?: string[]; tab
   // one set per tenant or run) is its partitioned roots' relation: named by the roots, once.
   const fks = await c.query<{ child: string; column: string; parent: string; parent_column: string; columns: number }>(
     `SELECT DISTINCT ${SQL_MARK} cn.nspname || '.' || ct.relname AS child, ca.attname AS column, pn.nspname || '.' || pt.relname AS parent,
-            pa.attname AS parent_column, cardinality(k.conkey) AS columns
+            pa.attname AS parent_column,
+            cardinality(k.conkey) - (SELECT count(*) FROM pg_attribute r WHERE r.attrelid = k.conrelid AND r.attnum = ANY(k.conkey[2:]) AND r.attname = $1)::int AS columns
        FROM pg_constraint k
        JOIN pg_class ct ON ct.oid = coalesce(pg_partition_root(k.conrelid), k.conrelid) JOIN pg_namespace cn ON cn.oid = ct.relnamespace
        JOIN pg_class pt ON pt.oid = coalesce(pg_partition_root(k.confrelid), k.confrelid) JOIN pg_namespace pn ON pn.oid = pt.relnamespace
@@ -114,6 +121,7 @@ export async function readCatalog(c: pg.ClientBase, o: { schemas?: string[]; tab
        JOIN pg_attribute pa ON pa.attrelid = pt.oid AND pa.attname = (SELECT attname FROM pg_attribute WHERE attrelid = k.confrelid AND attnum = k.confkey[1])
       WHERE k.contype = 'f'
       ORDER BY 1, 2`,
+    [RUN_COLUMN],
   );
   return {
     tables: chosen,

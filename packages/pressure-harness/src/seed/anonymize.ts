@@ -43,6 +43,8 @@ const TEXTUAL = /^(text|character varying|character|varchar|citext)/;
 export function detectMask(col: ColumnInfo, values: readonly unknown[], tableHasEmail: boolean): MaskChoice {
   if (/^jsonb?$/.test(col.type)) return { mask: 'json', why: 'JSON: every string in it by its content' };
   if (col.type === 'inet' || col.type === 'cidr') return { mask: 'ip', why: `type ${col.type}` };
+  // Bytes named like a secret (a token's digest): the same length, other bytes. Other bytes (a file's) are kept.
+  if (col.type === 'bytea' && /token|secret|password|passwd|hash|salt|api_?key|private_?key|otp/i.test(col.column)) return { mask: 'token', why: `bytes named ${col.column}` };
   if (!TEXTUAL.test(col.type)) return { mask: 'keep', why: `type ${col.type}` };
   for (const [re, mask] of BY_NAME) if (re.test(col.column)) return { mask, why: `named ${col.column}` };
   if (/^name$/i.test(col.column) && tableHasEmail) return { mask: 'name', why: 'named name, in a table with an email' };
@@ -74,7 +76,10 @@ export function anonymizer(secret: string): (mask: Mask, value: unknown, maxLeng
   };
   const fit = (s: string, max: number | null | undefined) => (max && s.length > max ? s.slice(0, max) : s);
   /** Same length and the same kind of character at each place: hex stays hex, a digit a digit. */
-  const reshape = (v: string) => {
+  const reshape = (v: string): string => {
+    // bytea's hex form (\x…): the bytes reshaped, the prefix kept, so that it still reads as bytes.
+    const bytes = /^\\x([0-9a-f]+)$/.exec(v);
+    if (bytes) return `\\x${reshape(bytes[1]!)}`;
     // As many keyed bytes as the value has characters: HMAC blocks, counted.
     const d = Buffer.concat(Array.from({ length: Math.ceil(v.length / 32) || 1 }, (_, k) => digest('token', `${v}\0${k}`)));
     let i = 0;

@@ -29,7 +29,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -91,15 +91,21 @@ async function inspect(c: pg.Client, domain: Domain, mapping: SqlMapping, absent
     );
     const columns = new Set(cols.rows.map((r) => r.name));
     const runTagged = columns.has(RUN_COLUMN) && columns.has(EXPIRY_COLUMN);
+    // A key beside the run column ((id, test_run_id): a backend keying its rows per run) is the key alone: the adapter writes the run column itself.
+    if (runTagged && pk.rows.length === 2 && pk.rows.some((r) => r.name === RUN_COLUMN)) pk.rows = pk.rows.filter((r) => r.name !== RUN_COLUMN);
 
     // The column that holds the parent: the one foreign key to the parent's table, or the one named.
     let parentColumn: string | undefined;
     if (decl.parent) {
       const parentTable = mapping[decl.parent]?.table;
+      // Declared on the table, or on its partitions only (one set per run, each referencing its
+      // parent's partition): the same relation. Beside the run column, a key is its first column.
       const fks = await c.query<{ col: string }>(
         `SELECT ${SQL_MARK} a.attname AS col FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
-          WHERE k.contype = 'f' AND k.conrelid = to_regclass($1) AND k.confrelid = to_regclass($2) AND array_length(k.conkey, 1) = 1 ORDER BY a.attnum`,
-        [m.table, parentTable ?? ''],
+          WHERE k.contype = 'f' AND coalesce(pg_partition_root(k.conrelid), k.conrelid) = to_regclass($1) AND coalesce(pg_partition_root(k.confrelid), k.confrelid) = to_regclass($2)
+            AND (array_length(k.conkey, 1) = 1 OR (array_length(k.conkey, 1) = 2 AND (SELECT attname FROM pg_attribute WHERE attrelid = k.conrelid AND attnum = k.conkey[2]) = $3))
+          GROUP BY a.attname ORDER BY min(a.attnum)`,
+        [m.table, parentTable ?? '', RUN_COLUMN],
       );
       const found = fks.rows.map((r) => r.col);
       if (m.parentColumn) {
@@ -160,6 +166,49 @@ async function inspect(c: pg.Client, domain: Domain, mapping: SqlMapping, absent
   }
   if (problems.length) throw new Error(`SQL seeding: the domain does not fit the schema (${problems.length} problem${problems.length === 1 ? '' : 's'})\n  - ${problems.join('\n  - ')}`);
   return info;
+}
+
+/**
+ * A table partitioned by the contract's run column (LIST (test_run_id): a backend that keeps each
+ * run's rows apart and drops them whole) takes a run's rows only into a partition for that run.
+ * `create` makes one per such table, <table>_pr_<hash of the run>, unless a partition for the run
+ * exists already (the backend's own: PostgreSQL refuses the overlap, 42P17); `drop` removes the
+ * run's (runId null: every one of them left empty, as a reap finds them). Partitions the backend
+ * made are never dropped here.
+ */
+async function runPartitions(c: pg.Client, info: Map<string, TableInfo>, runId: string | null, action: 'create' | 'drop'): Promise<void> {
+  const suffix = runId === null ? null : `_pr_${createHash('sha256').update(runId).digest('hex').slice(0, 12)}`;
+  for (const t of new Set([...info.values()].filter((x) => x.runTagged).map((x) => x.table))) {
+    const { rows } = await c.query<{ schema: string; name: string; col: string | null; strat: string }>(
+      `SELECT ${SQL_MARK} n.nspname AS schema, r.relname AS name, p.partstrat AS strat,
+              (SELECT attname FROM pg_attribute WHERE attrelid = p.partrelid AND attnum = p.partattrs[0]) AS col
+         FROM pg_partitioned_table p JOIN pg_class r ON r.oid = p.partrelid JOIN pg_namespace n ON n.oid = r.relnamespace
+        WHERE p.partrelid = to_regclass($1)`,
+      [t],
+    );
+    const part = rows[0];
+    if (!part || part.strat !== 'l' || part.col !== RUN_COLUMN) continue;
+    const stem = `${part.name.slice(0, 44)}_pr_`;
+    if (action === 'create') {
+      try {
+        await c.query(
+          `CREATE ${SQL_MARK} TABLE IF NOT EXISTS ${ident(part.schema)}.${ident(stem + suffix!.slice(4))} PARTITION OF ${tableIdent(`${part.schema}.${part.name}`)} FOR VALUES IN (${pg.escapeLiteral(runId!)})`,
+        );
+      } catch (e) {
+        if ((e as { code?: string }).code !== '42P17') throw e;
+      }
+      continue;
+    }
+    const { rows: mine } = await c.query<{ name: string }>(
+      `SELECT ${SQL_MARK} k.relname AS name FROM pg_inherits i JOIN pg_class k ON k.oid = i.inhrelid WHERE i.inhparent = to_regclass($1) AND k.relname LIKE $2`,
+      [`${part.schema}.${part.name}`, suffix ? stem.replace(/_/g, '\\_') + suffix.slice(4) : `${stem.replace(/_/g, '\\_')}%`],
+    );
+    for (const { name } of mine) {
+      const p = `${ident(part.schema)}.${ident(name)}`;
+      if (runId === null && (await c.query(`SELECT ${SQL_MARK} 1 FROM ${p} LIMIT 1`)).rowCount) continue;
+      await c.query(`DROP ${SQL_MARK} TABLE IF EXISTS ${p}`);
+    }
+  }
 }
 
 /**
@@ -231,6 +280,8 @@ export async function seedSql(o: SqlSeedOptions): Promise<SqlSeedResult> {
   try {
     const info = await inspect(main, o.domain, o.mapping);
     await main.query(LEDGER_DDL);
+    wrote = true; // from here on a failure cleans up: a partition made for the run is the run's
+    await runPartitions(main, info, o.runId, 'create');
     for (const [entity, t] of info) if (t.key.kind === 'sequence') t.key = { kind: 'sequence', ranges: await reserveKeys(main, t.sequence!, plan.rows[entity] ?? 0) };
     const tables = Object.fromEntries(info);
     gen = await chunkSource(o, { seed: o.seed, runId: o.runId, expires, tables, ...(o.keep && { keep: o.keep }) });
@@ -496,6 +547,8 @@ export function sqlResources(o: {
         if ('runId' in which) await c.query(`DELETE ${SQL_MARK} FROM ${LEDGER} WHERE run_id = $1`, [which.runId]);
         else await c.query(`DELETE ${SQL_MARK} FROM ${LEDGER} WHERE expires_at < now()`);
         await c.query('COMMIT');
+        // The partitions made for the run (or, reaping, those left empty by expired runs) go with its rows.
+        await runPartitions(c, info, 'runId' in which ? which.runId : null, 'drop');
         return n;
       } catch (e) {
         await c.query('ROLLBACK');
