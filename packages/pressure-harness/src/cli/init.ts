@@ -10,11 +10,11 @@ import { request } from 'undici';
 import type { OpenApiDoc } from '../fuzz/openapi.js';
 import { initModel } from '../init/model.js';
 import { OPENAPI_PATHS, routesByProbing, routesFromOpenApi, type InitRoute } from '../init/routes.js';
-import { initFiles, redact } from '../init/write.js';
+import { initFiles } from '../init/write.js';
 import { readColumns } from '../pg/columns.js';
 import { readCatalog, readShape } from '../pg/shape.js';
 import { fitShape } from '../seed/fit.js';
-import { ident, SQL_MARK, tableIdent, withClient } from '../pg/url.js';
+import { ident, redactUrl, SQL_MARK, tableIdent, withClient } from '../pg/url.js';
 import { type FlagSpec, parseFlags, postgresUrlFlag } from './args.js';
 
 const HEALTH_PATHS = ['/healthz', '/health', '/ping', '/livez', '/readyz', '/'];
@@ -69,9 +69,9 @@ export const init = {
         ),
       };
     }).catch((e: Error) => {
-      throw new Error(`the database at ${redact(databaseUrl)} cannot be read: ${e.message.split('\n')[0]}`);
+      throw new Error(`the database at ${redactUrl(databaseUrl)} cannot be read: ${e.message.split('\n')[0]}`);
     });
-    if (!catalog.tables.length) throw new Error(`the database at ${redact(databaseUrl)} has no tables: run the backend's migrations first`);
+    if (!catalog.tables.length) throw new Error(`the database at ${redactUrl(databaseUrl)} has no tables: run the backend's migrations first`);
     const model = initModel(catalog, columns, roots ? { roots } : {});
     if (!model.entities.length) throw new Error(`no table can be generated: ${model.skipped.map((s) => `${s.table}: ${s.why}`).join('; ')}`);
 
@@ -103,7 +103,7 @@ export const init = {
     const fitted = f['shape-from']
       ? fitShape(
           await readShape(f['shape-from']).catch((e: Error) => {
-            throw new Error(`--shape-from ${redact(f['shape-from']!)} cannot be read: ${e.message.split('\n')[0]}`);
+            throw new Error(`--shape-from ${redactUrl(f['shape-from']!)} cannot be read: ${e.message.split('\n')[0]}`);
           }),
         )
       : undefined;
@@ -134,7 +134,7 @@ export const init = {
         `  domain: ${model.entities.map((e) => `${e.entity} (${e.table}${e.parent ? ` under ${e.parent}` : ', a root'}, ${e.fields.length} fields)`).join(', ')}`,
         ...(model.skipped.length ? [`  left out: ${model.skipped.map((s) => `${s.table} (${s.why})`).join('; ')}`] : []),
         `  routes, from ${routesFrom}: ${routes.map((r) => `${[r.list && 'GET', r.create && 'POST'].filter(Boolean).join('/')} ${r.path}${r.paged ? ' (paged)' : ''}${r.auth ? ' (credential)' : ''}`).join('; ') || 'none'}`,
-        ...(fitted ? [`  shape: ${fitted.tables.filter((t) => t.tiers || t.perParent).length} tables fitted from ${redact(f['shape-from']!)}'s aggregates into shape.ts`] : []),
+        ...(fitted ? [`  shape: ${fitted.tables.filter((t) => t.tiers || t.perParent).length} tables fitted from ${redactUrl(f['shape-from']!)}'s aggregates into shape.ts`] : []),
         `  health: ${health}`,
         '',
         `Next: npx playwright test -c ${path.relative(process.cwd(), out) || '.'}/playwright.config.ts --project=correctness`,

@@ -3,6 +3,7 @@
  * for the suite, each file with a comment that says where it came from and what to edit. Pure:
  * a map of relative path → content (cli/init.ts writes it, all or nothing).
  */
+import { redactUrl } from '../pg/url.js';
 import type { FittedShape } from '../seed/fit.js';
 import { formatFitModule } from '../seed/fit-format.js';
 import type { InitEntity, InitModel } from './model.js';
@@ -112,7 +113,7 @@ function domainFile(p: InitPlan, header: (s: string) => string): string {
   const body = e.map(entity).join('\n');
   const mapping = e.map((x) => `  ${x.entity}: { table: ${q(x.table)}${x.parentColumn ? `, parentColumn: ${q(x.parentColumn)}` : ''} },`).join('\n');
   return `${header(
-    `The data this suite seeds, read from ${redact(p.databaseUrl)}'s catalog: ${e.map((x) => x.table).join(', ')}.${p.model.skipped.length ? `\n * Left out: ${p.model.skipped.map((s) => `${s.table} (${s.why})`).join('; ')}.` : ''}${p.shape ? "\n *\n * Tiers and tails are production's, fitted from its aggregates into shape.ts; the rest are guesses." : "\n *\n * Counts are guesses: \`pressure init --shape-from <production URL>\` (or \`pressure dataset fit\`) measures them\n * from production's aggregates into a module whose tiers and tails replace TIERS, PER_TIER and logNormal below."}`,
+    `The data this suite seeds, read from ${redactUrl(p.databaseUrl)}'s catalog: ${e.map((x) => x.table).join(', ')}.${p.model.skipped.length ? `\n * Left out: ${p.model.skipped.map((s) => `${s.table} (${s.why})`).join('; ')}.` : ''}${p.shape ? "\n *\n * Tiers and tails are production's, fitted from its aggregates into shape.ts; the rest are guesses." : "\n *\n * Counts are guesses: \`pressure init --shape-from <production URL>\` (or \`pressure dataset fit\`) measures them\n * from production's aggregates into a module whose tiers and tails replace TIERS, PER_TIER and logNormal below."}`,
   )}import { createHash } from 'node:crypto';
 import { defineDomain, type SqlMapping } from 'pressure-harness/seed';${p.shape ? "\nimport { shape } from './shape.js';" : ''}
 
@@ -482,7 +483,7 @@ ${b.join('\n')}
 function readme(p: InitPlan): string {
   return `# ${p.name}: a pressure suite
 
-Written by \`pressure init\` on ${p.at.slice(0, 10)} from ${redact(p.databaseUrl)}'s catalog and ${p.routesFrom}. Every file is yours to edit.
+Written by \`pressure init\` on ${p.at.slice(0, 10)} from ${redactUrl(p.databaseUrl)}'s catalog and ${p.routesFrom}. Every file is yours to edit.
 
 \`\`\`sh
 npx playwright test -c ${'<this folder>'}/playwright.config.ts --project=correctness   # pull requests
@@ -498,6 +499,3 @@ npx playwright test -c ${'<this folder>'}/playwright.config.ts --project=perf   
 Routes found: ${p.routes.map((r) => `${r.list ? 'GET' : ''}${r.list && r.create ? '/' : ''}${r.create ? 'POST' : ''} ${r.path}${r.auth ? ' (needs a credential)' : ''}`).join('; ') || 'none'}.
 `;
 }
-
-/** A URL with its password hidden: what is printed and written into comments. */
-export const redact = (url: string) => url.replace(/(\/\/[^:/@]+:)[^@]*@/, '$1***@');
