@@ -79,7 +79,8 @@ test.describe('pressure init', () => {
       expect(r.output).not.toContain(`:${new URL(url).password}@`);
       const domain = readFileSync(path.join(out, 'domain.ts'), 'utf8');
       expect(domain).toMatch(/author_id: \(\{ pick \}\) => pick\('users'\)/);
-      expect(domain).toMatch(/CREDENTIAL = \{ entity: 'users', column: 'token' \}/);
+      expect(domain).toMatch(/CREDENTIAL = \{ entity: 'users', of: credentialOf \}/);
+      expect(domain).toMatch(/token: \(\{ runId, path \}\) => credentialOf\(runId, path\)/);
       expect(readdirSync(path.join(out, 'tests', 'perf')).sort()).toEqual(['articles-deep_pagination.spec.ts']);
       // Again into the same folder: refused, the suite untouched.
       const again = await pressure('init', '--base-url', baseUrl, '--database-url', url, '--out', out);

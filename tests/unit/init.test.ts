@@ -3,7 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { factoryFor, initFiles, initModel, routesByProbing, routesFromOpenApi, type InitModel } from 'pressure-harness/init';
+import { factoryFor, initFiles, initModel, parseCredential, routesByProbing, routesFromOpenApi, type InitModel } from 'pressure-harness/init';
 import { checksOf, type Column, type CatalogTable, type ForeignKey } from 'pressure-harness/pg';
 import { generateDomain, type Domain } from 'pressure-harness/seed';
 
@@ -74,9 +74,50 @@ describe('pressure init: the domain from the catalog', () => {
     assert.equal(comments.fields.find((f) => f.column === 'author_id')?.code, "pick('users')");
     assert.ok(comments.left.some((l) => l.column === 'article_id' && /parent/.test(l.why)));
     const users = m.entities[0]!;
-    assert.equal(users.token, 'token', 'a unique text column named token of a root is a credential');
+    assert.deepEqual(users.credential, { column: 'token', template: '{token}', hash: null }, 'a unique text column named token of a root is a credential');
+    assert.equal(users.fields.find((f) => f.column === 'token')?.code, 'credentialOf(runId, path)');
     assert.deepEqual(users.naturalKeys, ['username', 'email']);
     assert.ok(users.left.some((l) => l.column === 'bio' && l.why === 'has a default'));
+  });
+
+  it("names a credential's column and form, a digest of it, and a tenant column's own root", () => {
+    assert.deepEqual(parseCredential('api_tokens.token_hash=sha256:pst_{token}'), { table: 'api_tokens', column: 'token_hash', template: 'pst_{token}', hash: 'sha256' });
+    assert.match(parseCredential('api_tokens.token_hash=pst_') as string, /--credential must be <table>\.<column>=\[sha256:\]<form with \{token\}>/);
+    assert.match(parseCredential('t.c=`${process.exit()}{token}`') as string, /--credential must be/, 'nothing but a plain form');
+    const withTokens = {
+      tables: [...tables, { name: 'public.api_tokens', rows: 0, key: 'id' }],
+      fks: [...fks, { child: 'public.api_tokens', column: 'user_id', parent: 'public.users', parentColumn: 'id', columns: 1 }],
+    };
+    const cols = new Map([...columns, ['public.api_tokens', [col('id', 'bigint', { hasDefault: true, unique: true }), col('user_id', 'bigint'), col('token_hash', 'bytea')]]]);
+    const m = initModel(withTokens, cols, { credential: { table: 'api_tokens', column: 'token_hash', template: 'pst_{token}', hash: 'sha256' } });
+    const tokens = m.entities.find((e) => e.entity === 'api_tokens')!;
+    assert.equal(tokens.fields.find((f) => f.column === 'token_hash')?.code, '`\\\\x${sha256(credentialOf(runId, path))}`');
+    assert.equal(m.entities.find((e) => e.entity === 'users')!.credential, undefined, 'the one named, not the guessed');
+    assert.throws(
+      () => initModel(withTokens, cols, { credential: { table: 'api_tokens', column: 'secret', template: '{token}', hash: null } }),
+      /--credential: public\.api_tokens has no column "secret"; its columns: id, user_id, token_hash/,
+    );
+    const files = initFiles({
+      name: 'x',
+      baseUrl: 'http://h',
+      databaseUrl: 'postgres://h/db',
+      authScheme: 'Bearer',
+      healthPath: '/',
+      model: m,
+      routes: [],
+      routesFrom: 'x',
+      at: '2026-12-05T00:00:00Z',
+    });
+    assert.match(files['domain.ts']!, /export const credentialOf = \(runId: string, path: string\) => `pst_\$\{tag\(runId, `\$\{path\}\/credential`\)\}/);
+    assert.match(files['domain.ts']!, /perParent: \{ byTier: \{ default: \[1, 2\] \} \}/, 'every root has a credential');
+    // A tenant column names the row's own root; another reference to the root picks one.
+    const tenant = initModel(
+      { tables, fks: [...fks, { child: 'public.comments', column: 'account_id', parent: 'public.users', parentColumn: 'id', columns: 1 }] },
+      new Map([...columns, ['public.comments', [...columns.get('public.comments')!, col('account_id', 'bigint')]]]),
+    );
+    const comments = tenant.entities.find((e) => e.entity === 'comments')!;
+    assert.equal(comments.fields.find((f) => f.column === 'account_id')?.code, 'ownRoot(path)');
+    assert.equal(comments.fields.find((f) => f.column === 'author_id')?.code, "pick('users')");
   });
 
   it('refuses, naming it, a root that is not a table; leaves out a table whose required reference it cannot fill', () => {

@@ -8,21 +8,22 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import path from 'node:path';
 import { request } from 'undici';
 import type { OpenApiDoc } from '../fuzz/openapi.js';
-import { initModel } from '../init/model.js';
+import { initModel, parseCredential } from '../init/model.js';
 import { OPENAPI_PATHS, routesByProbing, routesFromOpenApi, type InitRoute } from '../init/routes.js';
 import { initFiles } from '../init/write.js';
 import { readColumns } from '../pg/columns.js';
 import { readCatalog, readShape } from '../pg/shape.js';
 import { fitShape } from '../seed/fit.js';
 import { ident, redactUrl, SQL_MARK, tableIdent, withClient } from '../pg/url.js';
-import { type FlagSpec, parseFlags, postgresUrlFlag } from './args.js';
+import { type FlagSpec, parseFlags, postgresUrlFlag, UsageError } from './args.js';
 
 const HEALTH_PATHS = ['/healthz', '/health', '/ping', '/livez', '/readyz', '/'];
 
 export const init = {
   name: 'init',
   summary: 'write a suite for your backend: a domain from its catalog, scenarios and smoke tests from its routes',
-  usage: 'pressure init --base-url <url> --database-url <postgres://…> [--openapi <url or file>] [--roots <table,…>] [--out <folder>] [--auth-scheme <word>] [--shape-from <production DATABASE_URL>]',
+  usage:
+    'pressure init --base-url <url> --database-url <postgres://…> [--openapi <url or file>] [--roots <table,…>] [--out <folder>] [--auth-scheme <word>] [--credential <table>.<column>=[sha256:]<form>] [--shape-from <production DATABASE_URL>]',
   about:
     "Reads the database's catalog (tables, keys, foreign keys, types, nullability, lengths, unique columns, enums and one-column CHECKs; no row but one per parent table, to probe nested routes) and writes a domain with a factory per column, chosen from its type, name and constraints. Routes come from the OpenAPI document (--openapi, or found at /openapi.json, /docs/json, /swagger.json…) or, without one, from the routes seen answering: GET /<table>, GET /<parent>/<key>/<table>, limit/offset accepted, POST of an empty body. For each list route it writes a whale-against-small probe (nested routes) and a deep pagination walk (paged ones); for each create route with a schema, a write burst; for each route, correctness smoke tests; budgets with readable defaults. The backend must be running. Refuses a --out folder that exists and is not empty; writes nothing on any error.",
   example: 'npx pressure init --base-url http://127.0.0.1:3000/api --database-url "$DATABASE_URL" --out perf',
@@ -33,6 +34,10 @@ export const init = {
     roots: { type: 'string', help: 'comma-separated tables everything else hangs under (default: tables that point to no other)' },
     out: { type: 'string', help: 'the folder to write the suite into (default: pressure)' },
     'auth-scheme': { type: 'string', help: "how a credential is sent, as AUTH_SCHEME takes it: Bearer, Token, header:X-Api-Key (default: the OpenAPI document's security scheme, else Bearer)" },
+    credential: {
+      type: 'string',
+      help: "the column a credential is checked against and its form: <table>.<column>=[sha256:]<form with {token}>, such as api_tokens.token_hash=sha256:pst_{token} (default: a root's unique token/api_key column, the credential itself)",
+    },
     'shape-from': {
       type: 'string',
       help: "production's DATABASE_URL (a read replica will do): its shape fitted from aggregates only, never a row (dataset fit), written to shape.ts for the domain's tiers and tails",
@@ -44,6 +49,8 @@ export const init = {
     else if (!/^https?:\/\/[^/]+/.test(f['base-url'])) f.problems.push(`--base-url must be an http:// or https:// URL, got ${JSON.stringify(f['base-url'])}`);
     postgresUrlFlag(f.problems, 'database-url', f['database-url'], "the backend's database, which the suite seeds");
     postgresUrlFlag(f.problems, 'shape-from', f['shape-from']);
+    const credential = f.credential === undefined ? undefined : parseCredential(f.credential);
+    if (typeof credential === 'string') f.problems.push(credential);
     const roots = f.roots?.split(',').map((r) => r.trim());
     if (roots?.some((r) => !/^[A-Za-z_][\w$]*(\.[A-Za-z_][\w$]*)?$/.test(r))) f.problems.push(`--roots must be comma-separated table names (table or schema.table), got ${JSON.stringify(f.roots)}`);
     if (f['auth-scheme'] !== undefined && !/^[A-Za-z][\w-]*$/.test(f['auth-scheme'])) f.problems.push(`--auth-scheme must be one word (Bearer, Token), got ${JSON.stringify(f['auth-scheme'])}`);
@@ -72,7 +79,13 @@ export const init = {
       throw new Error(`the database at ${redactUrl(databaseUrl)} cannot be read: ${e.message.split('\n')[0]}`);
     });
     if (!catalog.tables.length) throw new Error(`the database at ${redactUrl(databaseUrl)} has no tables: run the backend's migrations first`);
-    const model = initModel(catalog, columns, roots ? { roots } : {});
+    let model: ReturnType<typeof initModel>;
+    try {
+      model = initModel(catalog, columns, { ...(roots && { roots }), ...(credential && typeof credential !== 'string' && { credential }) });
+    } catch (e) {
+      // A table or column the flags name that the catalog does not have: a bad flag, said as one.
+      throw new UsageError('init', [(e as Error).message], init.usage);
+    }
     if (!model.entities.length) throw new Error(`no table can be generated: ${model.skipped.map((s) => `${s.table}: ${s.why}`).join('; ')}`);
 
     const doc = await openApi(baseUrl, f.openapi, probe);

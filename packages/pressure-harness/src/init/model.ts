@@ -27,19 +27,45 @@ export type InitEntity = {
   fields: Field[];
   /** Columns left to the database, with why. */
   left: { column: string; why: string }[];
-  /** A unique text column of a root that the backend may accept as a credential (conduit's users.token). */
-  token?: string;
+  /**
+   * The column that holds what the backend checks a credential against: the credential itself
+   * (conduit's users.token: a root's unique text column named like one), or its sha256 (app/'s
+   * api_tokens.token_hash, named with --credential). `template`: the credential's form, `{token}`
+   * standing for a value made from the row's place (the domain's credentialOf).
+   */
+  credential?: Credential;
   /** Unique text columns: what routes may name a row by (a slug, a username), beside its key. */
   naturalKeys: string[];
   key: string | null;
 };
+export type Credential = { column: string; template: string; hash: 'sha256' | null };
 export type InitModel = { entities: InitEntity[]; skipped: { table: string; why: string }[]; roots: string[] };
 
+/**
+ * `--credential <table>.<column>=[sha256:]<template>`: the column, whether it holds the
+ * credential's sha256, and its form (`pst_{token}`); a message naming what is wrong otherwise.
+ */
+export function parseCredential(text: string): { table: string; column: string; template: string; hash: 'sha256' | null } | string {
+  const m = /^([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)?)\.([A-Za-z_][\w]*)=(sha256:)?([A-Za-z0-9_.:-]*\{token\}[A-Za-z0-9_.:-]*)$/.exec(text);
+  if (!m) return `--credential must be <table>.<column>=[sha256:]<form with {token}>, such as api_tokens.token_hash=sha256:pst_{token} or users.token={token}, got ${JSON.stringify(text)}`;
+  return { table: m[1]!, column: m[2]!, template: m[4]!, hash: m[3] ? 'sha256' : null };
+}
+
 const TIME = /^(timestamp|date)/;
+/**
+ * A reference to the row's own root named like a tenant (app/'s items.account_id beside
+ * items.project_id): a denormalised owner, which must be the tenant the row belongs to, not any.
+ * Named otherwise (conduit's comments.author_id), it is another row of the root: picked.
+ */
+const TENANT = /^(account|tenant|org|organi[sz]ation|workspace|team|company|customer)_?id$/i;
 const TEXT = /^(text|character varying|varchar|character|citext)/;
 
 /** The model of the tables under `roots` (names as `table` or `schema.table`; default: tables that point to no other). */
-export function initModel(catalog: { tables: CatalogTable[]; fks: ForeignKey[] }, columns: ReadonlyMap<string, Column[]>, o: { roots?: string[] } = {}): InitModel {
+export function initModel(
+  catalog: { tables: CatalogTable[]; fks: ForeignKey[] },
+  columns: ReadonlyMap<string, Column[]>,
+  o: { roots?: string[]; credential?: { table: string; column: string; template: string; hash: 'sha256' | null } } = {},
+): InitModel {
   const names = catalog.tables.map((t) => t.name);
   const resolve = (n: string) => names.find((t) => t === n || t.split('.')[1] === n);
   const unknown = (o.roots ?? []).filter((r) => !resolve(r));
@@ -51,6 +77,10 @@ export function initModel(catalog: { tables: CatalogTable[]; fks: ForeignKey[] }
   const roots = o.roots?.length ? o.roots.map((r) => resolve(r)!) : names.filter((t) => !outgoing(t).length && incoming(t));
   const parents = parentEdges(names, catalog.fks, new Map(catalog.tables.map((t) => [t.name, t.rows])));
   const skipped: InitModel['skipped'] = [];
+  const credentialTable = o.credential && resolve(o.credential.table);
+  if (o.credential && !credentialTable) throw new Error(`--credential: no table "${o.credential.table}"; the tables are ${names.join(', ')}`);
+  if (o.credential && !(columns.get(credentialTable!) ?? []).some((c) => c.name === o.credential!.column))
+    throw new Error(`--credential: ${credentialTable} has no column "${o.credential.column}"; its columns: ${(columns.get(credentialTable!) ?? []).map((c) => c.name).join(', ')}`);
 
   // Tables reachable from the roots, parents first.
   const chosen: string[] = [...roots];
@@ -81,17 +111,32 @@ export function initModel(catalog: { tables: CatalogTable[]; fks: ForeignKey[] }
     const fields: Field[] = [];
     const left: InitEntity['left'] = [];
     let refused: string | undefined;
+    // The credential: named, or a root's unique text column named like one.
+    const credential: Credential | undefined =
+      credentialTable === t
+        ? { column: o.credential!.column, template: o.credential!.template, hash: o.credential!.hash }
+        : !o.credential && roots.includes(t)
+          ? ((c) => (c ? { column: c.name, template: '{token}', hash: null } : undefined))(cols.find((c) => c.unique && TEXT.test(c.type) && /^(api_?)?(token|access_?token|api_?key)$/i.test(c.name)))
+          : undefined;
     const fkOf = (c: string) => catalog.fks.find((f) => f.child === t && f.column === c && f.columns === 1);
     for (const col of cols) {
       const fk = fkOf(col.name);
-      if (col.generated) left.push({ column: col.name, why: 'generated by the database' });
+      if (credential?.column === col.name)
+        fields.push({
+          column: col.name,
+          code: credential.hash ? (col.type === 'bytea' ? '`\\\\x${sha256(credentialOf(runId, path))}`' : 'sha256(credentialOf(runId, path))') : 'credentialOf(runId, path)',
+          why: `the credential${credential.hash ? "'s sha256" : ''}: credentialOf(runId, path) is what the suite sends`,
+        });
+      else if (col.generated) left.push({ column: col.name, why: 'generated by the database' });
       else if (col.name === RUN_COLUMN || col.name === EXPIRY_COLUMN) left.push({ column: col.name, why: "the run's tag: the SQL adapter writes it" });
       else if (col.name === table.key) left.push({ column: col.name, why: 'the key: the SQL adapter assigns it' });
       else if (parentEdge && col.name === parentEdge.column) left.push({ column: col.name, why: `the parent (${parentEdge.parent}): the SQL adapter fills it` });
       else if (fk && fk.parent === t) {
         if (col.nullable) fields.push({ column: col.name, code: 'earlier()', why: `a reference to an earlier ${entityOf.get(t)} under the same parent (or none)` });
         else refused = `${col.name} must reference another row of ${t}, which a generated row cannot be sure of`;
-      } else if (fk && roots.includes(fk.parent) && entityOf.has(fk.parent)) fields.push({ column: col.name, code: `pick('${entityOf.get(fk.parent)}')`, why: `one of the ${fk.parent} rows` });
+      } else if (fk && fk.parent === rootOf(t) && TENANT.test(col.name))
+        fields.push({ column: col.name, code: 'ownRoot(path)', why: `its tenant: the ${fk.parent} row it belongs to through its parents` });
+      else if (fk && roots.includes(fk.parent) && entityOf.has(fk.parent)) fields.push({ column: col.name, code: `pick('${entityOf.get(fk.parent)}')`, why: `one of the ${fk.parent} rows` });
       else if (fk && col.nullable) left.push({ column: col.name, why: `a reference to ${fk.parent}, neither parent nor root: left null` });
       else if (fk) refused = `${col.name} must reference ${fk.parent}, which is neither its parent nor a root (name it in --roots)`;
       else if (col.hasDefault && !TIME.test(col.type)) left.push({ column: col.name, why: 'has a default' });
@@ -117,7 +162,6 @@ export function initModel(catalog: { tables: CatalogTable[]; fks: ForeignKey[] }
       skipped.push({ table: t, why: 'no column to generate' });
       continue;
     }
-    const token = roots.includes(t) ? cols.find((c) => c.unique && TEXT.test(c.type) && /^(api_?)?(token|access_?token|api_?key)$/i.test(c.name))?.name : undefined;
     entities.push({
       entity: entityOf.get(t)!,
       table: t,
@@ -125,12 +169,21 @@ export function initModel(catalog: { tables: CatalogTable[]; fks: ForeignKey[] }
       ...(parentEdge && catalog.fks.filter((f) => f.child === t && f.parent === parentEdge.parent).length > 1 && { parentColumn: parentEdge.column }),
       fields,
       left,
-      ...(token && { token }),
-      naturalKeys: cols.filter((c) => c.unique && TEXT.test(c.type) && c.name !== token).map((c) => c.name),
+      ...(credential && { credential }),
+      naturalKeys: cols.filter((c) => c.unique && TEXT.test(c.type) && c.name !== credential?.column).map((c) => c.name),
       key: table.key,
     });
   }
   return { entities, skipped, roots: roots.filter((r) => entities.some((e) => e.table === r)) };
+
+  /** The root a table's rows belong to, through their parents. */
+  function rootOf(t: string, seen = new Set<string>()): string | undefined {
+    if (roots.includes(t)) return t;
+    const p = parents.get(t)?.parent;
+    if (!p || seen.has(t)) return undefined;
+    seen.add(t);
+    return rootOf(p, seen);
+  }
 
   function parentColumnsOf(parent: string | undefined): string[] {
     return parent ? (columns.get(parent) ?? []).map((c) => c.name) : [];

@@ -76,6 +76,7 @@ const specName = (r: InitRoute) => `${r.entity}${r.parent ? `-by-${r.parent.enti
 
 function domainFile(p: InitPlan, header: (s: string) => string): string {
   const e = p.model.entities;
+  const cred = e.find((x) => x.credential);
   const childrenOfRoot = new Set(e.filter((x) => x.parent && p.model.roots.includes(e.find((y) => y.entity === x.parent)!.table)).map((x) => x.entity));
   const entity = (x: InitEntity) => {
     const lines: string[] = [];
@@ -90,7 +91,8 @@ function domainFile(p: InitPlan, header: (s: string) => string): string {
     } else {
       lines.push(`      parent: '${x.parent}',`);
       if (x.parentColumn) lines.push(`      parentColumn: '${x.parentColumn}',`);
-      if (fitted?.perParent)
+      if (x.credential) lines.push('      // One or two each: every root has a credential its rows are called with.', '      perParent: { byTier: { default: [1, 2] } },');
+      else if (fitted?.perParent)
         lines.push(`      // Production's (shape.ts)${fitted.fit ? `, Kolmogorov–Smirnov error ${fitted.fit.ks.parents} over parents` : ''}.`, `      perParent: shape.${fitted.entity}.perParent,`);
       else
         lines.push(
@@ -115,11 +117,25 @@ function domainFile(p: InitPlan, header: (s: string) => string): string {
   return `${header(
     `The data this suite seeds, read from ${redactUrl(p.databaseUrl)}'s catalog: ${e.map((x) => x.table).join(', ')}.${p.model.skipped.length ? `\n * Left out: ${p.model.skipped.map((s) => `${s.table} (${s.why})`).join('; ')}.` : ''}${p.shape ? "\n *\n * Tiers and tails are production's, fitted from its aggregates into shape.ts; the rest are guesses." : "\n *\n * Counts are guesses: \`pressure init --shape-from <production URL>\` (or \`pressure dataset fit\`) measures them\n * from production's aggregates into a module whose tiers and tails replace TIERS, PER_TIER and logNormal below."}`,
   )}import { createHash } from 'node:crypto';
-import { defineDomain, type SqlMapping } from 'pressure-harness/seed';${p.shape ? "\nimport { shape } from './shape.js';" : ''}
+import { defineDomain, ${body.includes('ownRoot(') ? 'type Ref, ' : ''}type SqlMapping } from 'pressure-harness/seed';${p.shape ? "\nimport { shape } from './shape.js';" : ''}
 
 /** Unique values carry this: unique within the run, and across runs that share the database. */
 const tag = (runId: string, path: string) => createHash('sha256').update(\`\${runId}/\${path}\`).digest('hex').slice(0, 12);
-
+${
+  body.includes('ownRoot(')
+    ? `
+/** The root a row belongs to (its path's first two steps): its tenant, for a denormalised owner column. */
+const ownRoot = (path: string): Ref => ({ $ref: path.split('/').slice(0, 2).join('/') });
+`
+    : ''
+}${
+    cred
+      ? `
+/** A seeded row's credential, from the run and the row's place: the same in the seed and in the tests that send it. */
+export const credentialOf = (runId: string, path: string) => \`${cred.credential!.template.replace('{token}', '${tag(runId, `${path}/credential`)}${tag(runId, `${path}/credential/2`)}')}\`;
+${cred.credential!.hash ? "const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');\n" : ''}`
+      : ''
+  }
 ${[body.includes('TIERS,') && TIERS_DECL, body.includes('PER_TIER') && PER_TIER_DECL]
   .filter(Boolean)
   .map((d) => `${d}\n`)
@@ -133,13 +149,13 @@ export const sqlMapping: SqlMapping = {
 ${mapping}
 };
 
-/** Columns worth keeping per seeded row (what routes name a row by, and credentials). */
-export const KEPT_COLUMNS: Record<string, string[]> = ${json(Object.fromEntries(e.map((x) => [x.entity, [...x.naturalKeys, ...(x.token ? [x.token] : [])]])))};
+/** Columns worth keeping per seeded row: what routes name a row by. */
+export const KEPT_COLUMNS: Record<string, string[]> = ${json(Object.fromEntries(e.map((x) => [x.entity, x.naturalKeys])))};
 ${
-  e.find((x) => x.token)
+  cred
     ? `
-/** A seeded ${e.find((x) => x.token)!.entity}'s ${e.find((x) => x.token)!.token} is a credential the backend accepts. */
-export const CREDENTIAL = { entity: '${e.find((x) => x.token)!.entity}', column: '${e.find((x) => x.token)!.token}' } as const;
+/** The credential a seeded ${cred.entity} row holds${cred.credential!.hash ? ' (its sha256, in ' : ' (in '}${cred.table}.${cred.credential!.column}), made from the row's place. */
+export const CREDENTIAL = { entity: '${cred.entity}', of: credentialOf } as const;
 `
     : `
 /** No seeded column is a credential: AUTH_TOKEN (in .env) is sent where a route asks for one. */
@@ -162,7 +178,7 @@ function fixturesFile(p: InitPlan, header: (s: string) => string): string {
   return `${header("The suite's `test`: the harness's fixtures, the run's dataset (seeded once by the seed project) and the credential to call the backend with.")}import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { harnessTest } from 'pressure-harness/fixtures';
+import { authHeaders, harnessTest } from 'pressure-harness/fixtures';
 import { sqlResources } from 'pressure-harness/seed';
 import { CREDENTIAL, domainOf, sqlMapping } from './domain.js';
 
@@ -176,15 +192,34 @@ export const datasetFile = (runId: string) => path.join(here, '.run', \`dataset-
 /** Where this run's rows are recorded, and how they are removed. */
 export const resources = (databaseUrl: string, roots: number) => sqlResources({ databaseUrl, domain: domainOf(roots), mapping: sqlMapping });
 
-export const test = harnessTest.extend<{ credential: string | null }, { roots: number; authToken: string | undefined; dataset: Dataset }>({
+type Fixtures = {
+  /** The credential of the root a row belongs to (the first root's without a row), else AUTH_TOKEN, else none. */
+  credentialFor: (row?: Row) => string | null;
+  /** The first root's credential. */
+  credential: string | null;
+  /** The headers that send a row's credential (none without one). */
+  authFor: (row?: Row) => Record<string, string>;
+};
+
+export const test = harnessTest.extend<Fixtures, { roots: number; authToken: string | undefined; dataset: Dataset }>({
   roots: [60, { option: true, scope: 'worker' }],
   authToken: [undefined, { option: true, scope: 'worker' }],
   dataset: [async ({ run }, use) => use(JSON.parse(readFileSync(datasetFile(run.runId), 'utf8')) as Dataset), { scope: 'worker', title: 'dataset (seeded by the seed project)' }],
-  // A seeded row's credential where the schema has one, else AUTH_TOKEN, else none.
-  credential: async ({ dataset, authToken }, use) => {
-    const row = CREDENTIAL && dataset.rows.find((r) => r.entity === CREDENTIAL.entity && r.values[CREDENTIAL.column]);
-    await use(row ? row.values[CREDENTIAL!.column]! : (authToken ?? null));
+  credentialFor: async ({ dataset, run, authToken }, use) => {
+    await use((row) => {
+      if (!CREDENTIAL) return authToken ?? null;
+      // A tenant's rows are read with that tenant's credential: the one under the same root.
+      const root = (row ?? dataset.rows[0]!).path.split('/').slice(0, 2).join('/');
+      const holder = dataset.rows.find((r) => r.entity === CREDENTIAL.entity && (r.path === root || r.path.startsWith(\`\${root}/\`)));
+      return holder ? CREDENTIAL.of(run.runId, holder.path) : (authToken ?? null);
+    });
   },
+  credential: async ({ credentialFor }, use) => use(credentialFor()),
+  authFor: async ({ credentialFor, authScheme }, use) =>
+    use((row) => {
+      const c = credentialFor(row);
+      return c ? authHeaders(authScheme, c) : {};
+    }),
 });
 export { expect } from 'pressure-harness/fixtures';
 
@@ -291,12 +326,12 @@ const valueOfLine = (p: InitPlan, r: InitRoute) => {
 const uses = (body: string, names: string[]) => `{ ${names.filter((n) => new RegExp(`\\b${n}\\b`).test(body)).join(', ')} }`;
 
 function correctnessSpec(p: InitPlan, r: InitRoute, header: (s: string) => string): string | undefined {
-  const who = r.auth ? 'credential' : 'null';
+  const who = !r.auth ? 'null' : r.parent ? 'credentialFor(parent)' : 'credential';
   const parentLine = (tier?: string) => (r.parent ? `    const parent = ${tier ? `rowsOf(dataset, '${r.parent.entity}', '${tier}')[0] ?? ` : ''}rowsOf(dataset, '${r.parent.entity}')[0]!;\n` : '');
   const tests: string[] = [];
   // A route that needs a credential, where no seeded column is one: skipped, saying what to set, until AUTH_TOKEN is.
-  const gate = r.auth && !p.model.entities.some((e) => e.token) ? "    test.skip(!credential, 'needs a credential: set AUTH_TOKEN in .env');\n" : '';
-  const t = (title: string, body: string) => tests.push(`  test(${q(title)}, async (${uses(gate + body, ['apiFor', 'dataset', 'credential'])}) => {\n${gate}${body}  });\n`);
+  const gate = r.auth && !p.model.entities.some((e) => e.credential) ? "    test.skip(!credential, 'needs a credential: set AUTH_TOKEN in .env');\n" : '';
+  const t = (title: string, body: string) => tests.push(`  test(${q(title)}, async (${uses(gate + body, ['apiFor', 'dataset', 'credential', 'credentialFor'])}) => {\n${gate}${body}  });\n`);
   if (r.list) {
     t(
       `should list ${r.entity} as JSON with 200`,
@@ -358,12 +393,12 @@ import { ${fixtures.join(', ')}${/\bRow\b/.test(body) ? ', type Row' : ''} } fro
 `;
   };
   const file = (doc: string, body: string) => `${header(doc)}${imports(body)}\n${body}`;
-  const gateOf = (r: InitRoute) => (r.auth && !p.model.entities.some((e) => e.token) ? "  test.skip(!credential, 'needs a credential: set AUTH_TOKEN in .env');\n" : '');
-  const args = (body: string) => uses(body, ['perf', 'dataset', 'authScheme', 'credential']);
+  const gateOf = (r: InitRoute) => (r.auth && !p.model.entities.some((e) => e.credential) ? "  test.skip(!credential, 'needs a credential: set AUTH_TOKEN in .env');\n" : '');
+  const args = (body: string) => uses(body, ['perf', 'dataset', 'credential', 'authFor']);
   const directChild = (entity: string) => p.model.roots.includes(p.model.entities.find((e) => e.entity === p.model.entities.find((x) => x.entity === entity)?.parent)?.table ?? '');
   for (const r of p.routes.filter((x) => x.list)) {
     const valueOf = r.parent ? valueOfLine(p, r) : '';
-    const headers = r.auth ? 'headers: credential ? authHeaders(authScheme, credential) : {}' : 'headers: {}';
+    const headers = r.auth ? `headers: authFor(${r.parent ? 'parent' : ''})` : 'headers: {}';
     if (r.parent) {
       const id = scenarioId(r.entity, `whale_vs_small_${r.parent.entity}`);
       const inner = `${gateOf(r)}  const pair = whaleAndSmall(dataset, '${r.parent.entity}', '${r.entity}') ?? whaleAndSmall(dataset, '${r.parent.entity}');
@@ -433,7 +468,7 @@ import { ${fixtures.join(', ')}${/\bRow\b/.test(body) ? ', type Row' : ''} } fro
           route: 'POST ${r.path}',
           method: 'POST',
           path: ${pathFor(r)},
-          headers: { ${r.auth ? '...(credential ? authHeaders(authScheme, credential) : {}), ' : ''}'content-type': 'application/json' },
+          headers: { ${r.auth ? `...authFor(${r.parent ? 'parent' : ''}), ` : ''}'content-type': 'application/json' },
           body: JSON.stringify(BODY),
         }),
       }),
