@@ -99,6 +99,7 @@ describe('pressure init: the domain from the catalog', () => {
     );
     const files = initFiles({
       name: 'x',
+      dir: 'perf',
       baseUrl: 'http://h',
       databaseUrl: 'postgres://h/db',
       authScheme: 'Bearer',
@@ -165,6 +166,7 @@ describe('pressure init: the domain from the catalog', () => {
     const m = initModel({ tables, fks }, columns);
     const files = initFiles({
       name: 'conduit',
+      dir: 'perf',
       baseUrl: 'http://127.0.0.1:1/api',
       databaseUrl: 'postgres://u:secret@127.0.0.1:1/db',
       authScheme: 'Token',
@@ -223,7 +225,19 @@ describe('pressure init: shaped like production', () => {
         { entity: 'articles', table: 'public.articles', rows, parent: 'users', via: 'author_id', perParent: { byTier: { small: [0, 3] as [number, number] } }, refs: [], columns: {} },
       ],
     };
-    const files = initFiles({ name: 'x', baseUrl: 'http://h', databaseUrl: 'postgres://h/db', authScheme: 'Token', healthPath: '/ping', model: m, routes: [], routesFrom: 'x', at: shape.at, shape });
+    const files = initFiles({
+      name: 'x',
+      dir: 'x',
+      baseUrl: 'http://h',
+      databaseUrl: 'postgres://h/db',
+      authScheme: 'Token',
+      healthPath: '/ping',
+      model: m,
+      routes: [],
+      routesFrom: 'x',
+      at: shape.at,
+      shape,
+    });
     assert.match(files['shape.ts']!, /export const shape = \{/);
     const domain = files['domain.ts']!;
     assert.match(domain, /import \{ shape \} from '\.\/shape\.js';/);

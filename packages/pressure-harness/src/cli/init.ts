@@ -125,7 +125,19 @@ export const init = {
         .basename(out)
         .replace(/[^a-z0-9_-]/gi, '-')
         .toLowerCase() || 'suite';
-    const files = initFiles({ name, baseUrl, databaseUrl, authScheme, healthPath: health, model, routes, routesFrom, at: new Date().toISOString(), ...(fitted && { shape: fitted }) });
+    const files = initFiles({
+      name,
+      dir: path.relative(process.cwd(), out) || '.',
+      baseUrl,
+      databaseUrl,
+      authScheme,
+      healthPath: health,
+      model,
+      routes,
+      routesFrom,
+      at: new Date().toISOString(),
+      ...(fitted && { shape: fitted }),
+    });
 
     // All or nothing: a temporary folder beside the target, renamed into place.
     const tmp = `${out}.init-${process.pid}`;

@@ -11,6 +11,8 @@ import type { InitRoute } from './routes.js';
 
 export type InitPlan = {
   name: string;
+  /** The suite's folder as the user named it (relative to where they run commands): what its README's commands say. */
+  dir: string;
   baseUrl: string;
   databaseUrl: string;
   authScheme: string;
@@ -521,8 +523,8 @@ function readme(p: InitPlan): string {
 Written by \`pressure init\` on ${p.at.slice(0, 10)} from ${redactUrl(p.databaseUrl)}'s catalog and ${p.routesFrom}. Every file is yours to edit.
 
 \`\`\`sh
-npx playwright test -c ${'<this folder>'}/playwright.config.ts --project=correctness   # pull requests
-npx playwright test -c ${'<this folder>'}/playwright.config.ts --project=perf          # nightly
+npx playwright test -c ${p.dir}/playwright.config.ts --project=correctness   # pull requests
+npx playwright test -c ${p.dir}/playwright.config.ts --project=perf          # nightly
 \`\`\`
 
 - \`domain.ts\`: the data seeded for each run (${p.model.entities.map((e) => `${e.entity} → ${e.table}`).join(', ')}), every row recorded under the run's ID and removed after it.${p.model.skipped.length ? ` Left out: ${p.model.skipped.map((s) => `${s.table} (${s.why})`).join('; ')}.` : ''}
