@@ -8,12 +8,12 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { adminQuery, withDatabase } from 'pressure-harness/pg';
 import { seedSql, sqlResources } from 'pressure-harness/seed';
 import { domainOf, sqlMapping } from '../../examples/conduit/suite/domain';
 import { expect, test } from '../../fixtures';
 import { pressure as cli } from '../support/pressure-cli';
+import { query } from '../support/scratch-db';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
 const pressure = (...args: string[]) => cli('dataset', 'import', ...args);
@@ -28,15 +28,6 @@ test.describe('importing an anonymized subset of production', () => {
     const dsName = `imported_${tag}`;
     const [prod, dest] = [withDatabase(verifyDatabaseUrl!, prodDb), withDatabase(verifyDatabaseUrl!, testDb)];
     const schema = readFileSync(path.join(ROOT, 'examples', 'conduit', 'schema.sql'), 'utf8');
-    const query = async (url: string, sql: string, params: unknown[] = []) => {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      try {
-        return (await c.query(sql, params)).rows;
-      } finally {
-        await c.end();
-      }
-    };
     try {
       for (const db of [prodDb, testDb]) await adminQuery(verifyDatabaseUrl!, `CREATE DATABASE ${db}`);
       for (const url of [prod, dest]) await query(url, schema);

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect, test } from '../../fixtures';
-import { runLoad } from 'pressure-harness/load';
+import { runBurst } from 'pressure-harness/load';
 import { timelineOf } from 'pressure-harness/load';
 import { sampleSignals } from 'pressure-harness/load';
 
@@ -22,13 +22,10 @@ test(ID, async ({ perf, createAccount, seedClient }) => {
     const signals = sampleSignals(perf.baseUrl, { everyMs: 500, path: perf.metricsPath, names: ['queue_depth', 'jobs_completed_total', 'jobs_failed_attempts_total', 'db_pool_waiting_clients'] });
     let n = 0;
     const run = await test.step(`${ID} burst`, () =>
-      runLoad({
+      runBurst({
         baseUrl: perf.baseUrl,
-        connections: 8,
-        shape: { model: 'open', rate: RATE, durationMs: SECONDS * 1000 },
-        // The guard sits well above the rate: at the rate itself, its 25 ms window margin would hold
-        // sends back and the client's own queue would count as the backend's latency.
-        guards: { maxRps: RATE * 2, maxConcurrency: 32, maxRequests: RATE * SECONDS, maxRuntimeMs: SECONDS * 1000 + 10_000 },
+        rate: RATE,
+        seconds: SECONDS,
         next: () => ({
           route: 'POST /v1/projects/:id/items',
           method: 'POST',

@@ -24,3 +24,14 @@ export async function withScratchDatabase<T>(serverUrl: string, name: string, fn
     await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   }
 }
+
+/** One statement on a connection of its own to `url`, its rows returned. */
+export async function query<T extends pg.QueryResultRow = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(sql, params)).rows;
+  } finally {
+    await c.end();
+  }
+}

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it } from 'node:test';
-import { runLoad, StallError } from 'pressure-harness/load';
+import { runBurst, runLoad, StallError } from 'pressure-harness/load';
 import { percentileMs } from 'pressure-harness/load';
 import { maxInWindow, type Probe, probe, probeServer, roomy } from '../support/probe-server.js';
 
@@ -30,6 +30,13 @@ describe('load engine', () => {
     );
     // Stopped before the backend came back: nothing was sent after the four users got stuck.
     assert.ok(server.arrivals.length <= 43, `${server.arrivals.length} arrivals`);
+  });
+
+  it('sends a burst of rate × seconds requests at most, none refused by its own guards', async () => {
+    server.reset();
+    const r = await runBurst({ baseUrl: server.url, rate: 40, seconds: 1, next: () => probe });
+    assert.equal(server.arrivals.length, r.routes[probe.route]!.requests);
+    assert.ok(server.arrivals.length <= 40 && server.arrivals.length >= 30, `${server.arrivals.length} arrivals`);
   });
 
   it('never passes its requests-per-second or concurrency guard, as the server counts them', async () => {

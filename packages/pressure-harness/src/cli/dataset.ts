@@ -274,10 +274,7 @@ async function restore(suite: Suite, server: string, name: string, as: string | 
 async function save(suite: Suite, server: string, name: string, project: string, force: boolean): Promise<number> {
   const target = dsDatabase(name);
   const building = `${target}_building`;
-  if (!force && (await existing(server)).some((d) => d.database === target)) {
-    console.error(`dataset: "${name}" exists (database ${target}); pass --force to replace it once the new one is complete, or pressure dataset drop --name ${name}`);
-    return 1;
-  }
+  if (await refuseExisting(server, name, force)) return 1;
   if (!suite.projects.includes(project))
     throw new UsageError(
       'dataset',
@@ -320,10 +317,7 @@ async function save(suite: Suite, server: string, name: string, project: string,
     await adminQuery(server, `ALTER DATABASE ${pg.escapeIdentifier(databaseOf(kept!))} RENAME TO ${pg.escapeIdentifier(building)}`);
     kept = withDatabase(server, building);
     const meta: Meta = { name, runId, config: suite.configFile, commit: commitOf(suite.root), savedAt: new Date().toISOString(), seconds: +seconds.toFixed(1), rows };
-    await adminQuery(server, `COMMENT ON DATABASE ${pg.escapeIdentifier(building)} IS ${pg.escapeLiteral(JSON.stringify(meta))}`);
-    // Only now does the new dataset replace the old one.
-    await adminQuery(server, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(target)} WITH (FORCE)`);
-    await adminQuery(server, `ALTER DATABASE ${pg.escapeIdentifier(building)} RENAME TO ${pg.escapeIdentifier(target)}`);
+    await publish(server, building, target, meta);
     kept = undefined;
     const total = Object.values(rows).reduce((a, b) => a + b, 0);
     console.log(
@@ -341,6 +335,21 @@ async function save(suite: Suite, server: string, name: string, project: string,
   }
 }
 
+/** An existing dataset of the name, kept unless --force says replace it: says so and returns true. */
+async function refuseExisting(server: string, name: string, force: boolean): Promise<boolean> {
+  const target = dsDatabase(name);
+  if (force || !(await existing(server)).some((d) => d.database === target)) return false;
+  console.error(`dataset: "${name}" exists (database ${target}); pass --force to replace it once the new one is complete, or pressure dataset drop --name ${name}`);
+  return true;
+}
+
+/** A complete dataset, built in `building`, described and only now put in place of an older one of its name. */
+async function publish(server: string, building: string, target: string, meta: Meta): Promise<void> {
+  await adminQuery(server, `COMMENT ON DATABASE ${pg.escapeIdentifier(building)} IS ${pg.escapeLiteral(JSON.stringify(meta))}`);
+  await adminQuery(server, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(target)} WITH (FORCE)`);
+  await adminQuery(server, `ALTER DATABASE ${pg.escapeIdentifier(building)} RENAME TO ${pg.escapeIdentifier(target)}`);
+}
+
 /**
  * import --name: the subset saved as a dataset like the others. The database loaded into is copied
  * first (its schema, and whatever reference data it holds; CREATE DATABASE … TEMPLATE, which
@@ -352,10 +361,7 @@ async function save(suite: Suite, server: string, name: string, project: string,
 async function saveImport(to: string, name: string, force: boolean, load: (into: string) => Promise<number>, runId: string, from: string): Promise<number> {
   const target = dsDatabase(name);
   const building = `${target}_building`;
-  if (!force && (await existing(to)).some((d) => d.database === target)) {
-    console.error(`dataset: "${name}" exists (database ${target}); pass --force to replace it once the new one is complete, or pressure dataset drop --name ${name}`);
-    return 1;
-  }
+  if (await refuseExisting(to, name, force)) return 1;
   const t0 = performance.now();
   await adminQuery(to, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(building)} WITH (FORCE)`);
   try {
@@ -372,9 +378,7 @@ async function saveImport(to: string, name: string, force: boolean, load: (into:
     if (code !== 0) return code;
     const rows = await settle(withDatabase(to, building), runId);
     const meta: Meta = { name, runId, config: `dataset import from ${redactUrl(from)}`, commit: null, savedAt: new Date().toISOString(), seconds: +((performance.now() - t0) / 1000).toFixed(1), rows };
-    await adminQuery(to, `COMMENT ON DATABASE ${pg.escapeIdentifier(building)} IS ${pg.escapeLiteral(JSON.stringify(meta))}`);
-    await adminQuery(to, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(target)} WITH (FORCE)`);
-    await adminQuery(to, `ALTER DATABASE ${pg.escapeIdentifier(building)} RENAME TO ${pg.escapeIdentifier(target)}`);
+    await publish(to, building, target, meta);
     done = true;
     console.log(`dataset: saved the imported subset as ${name} (database ${target}, run ${runId}); restore a copy for a run: npx pressure dataset restore --name ${name}`);
     return 0;

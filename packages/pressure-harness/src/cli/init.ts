@@ -218,16 +218,13 @@ async function openApi(baseUrl: string, given: string | undefined, probe: Probe)
     if (!usable(doc)) throw new Error(`--openapi ${given}: not an OpenAPI document (JSON with "paths")`);
     return { doc, from: given };
   }
+  // At the origin too, when the API has a prefix (/api): documents are often served at the root.
   const origin = new URL(baseUrl).origin;
-  for (const p of OPENAPI_PATHS) {
-    const got = await probe('GET', p);
-    if (got.status === 200 && usable(got.json)) return { doc: got.json as OpenApiDoc, from: `${baseUrl}${p}` };
-    // At the origin too, when the API has a prefix (/api): documents are often served at the root.
-    if (origin !== baseUrl) {
-      const res = await request(`${origin}${p}`, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
-      const d = res && res.statusCode === 200 ? await res.body.json().catch(() => undefined) : (await res?.body.dump(), undefined);
-      if (usable(d)) return { doc: d, from: `${origin}${p}` };
+  const places = [{ at: baseUrl, probe }, ...(origin !== baseUrl ? [{ at: origin, probe: prober(origin) }] : [])];
+  for (const p of OPENAPI_PATHS)
+    for (const place of places) {
+      const got = await place.probe('GET', p);
+      if (got.status === 200 && usable(got.json)) return { doc: got.json, from: `${place.at}${p}` };
     }
-  }
   return undefined;
 }

@@ -190,7 +190,8 @@ export function initModel(
   }
 }
 
-const q = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+/** A TypeScript string literal of `s`, single-quoted as the written files quote. */
+export const q = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /**
  * A column's factory as an expression of the FieldContext (faker, runId, path, time, values…).

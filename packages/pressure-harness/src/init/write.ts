@@ -6,7 +6,7 @@
 import { redactUrl } from '../pg/url.js';
 import type { FittedShape } from '../seed/fit.js';
 import { formatFitModule } from '../seed/fit-format.js';
-import type { InitEntity, InitModel } from './model.js';
+import { type InitEntity, type InitModel, q } from './model.js';
 import type { InitRoute } from './routes.js';
 
 export type InitPlan = {
@@ -27,7 +27,6 @@ export type InitPlan = {
 };
 
 const FIELD_NAMES = ['faker', 'runId', 'path', 'time', 'values', 'parent', 'pick', 'earlier', 'index'] as const;
-const q = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 const json = (v: unknown) => JSON.stringify(v, null, 2);
 /** A property name as TypeScript wants it: bare when it can be. */
 const prop = (k: string) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : q(k));
@@ -389,7 +388,7 @@ function perfSpecs(p: InitPlan, header: (s: string) => string): [string, string]
   // Only what the file uses, as a person would import it.
   const imports = (body: string) => {
     const fixtures = ['rowsOf', 'test', 'whaleAndSmall'].filter((n) => n === 'test' || new RegExp(`\\b${n}\\(`).test(body));
-    const load = ['runLoad', 'runVariants', 'timelineOf'].filter((n) => new RegExp(`\\b${n}\\(`).test(body));
+    const load = ['runBurst', 'runVariants', 'timelineOf'].filter((n) => new RegExp(`\\b${n}\\(`).test(body));
     return `${/authHeaders\(/.test(body) ? "import { authHeaders } from 'pressure-harness/fixtures';\n" : ''}import { ${load.join(', ')} } from 'pressure-harness/load';
 import { ${fixtures.join(', ')}${/\bRow\b/.test(body) ? ', type Row' : ''} } from '../../fixtures.js';
 `;
@@ -460,12 +459,10 @@ import { ${fixtures.join(', ')}${/\bRow\b/.test(body) ? ', type Row' : ''} } fro
     const id = scenarioId(r.entity, 'burst_writes');
     const inner = `${gateOf(r)}${r.parent ? `  const parent = rowsOf(dataset, '${r.parent.entity}', 'small')[0] ?? rowsOf(dataset, '${r.parent.entity}')[0]!;\n` : ''}  await perf.scenario(ID, async () => {
     const run = await test.step(ID, () =>
-      runLoad({
+      runBurst({
         baseUrl: perf.baseUrl,
-        connections: 8,
-        shape: { model: 'open', rate: RATE, durationMs: SECONDS * 1000 },
-        // Well above the rate: a guard at the rate itself would queue sends in the client.
-        guards: { maxRps: RATE * 2, maxConcurrency: 32, maxRequests: RATE * SECONDS, maxRuntimeMs: SECONDS * 1000 + 10_000 },
+        rate: RATE,
+        seconds: SECONDS,
         next: () => ({
           route: 'POST ${r.path}',
           method: 'POST',

@@ -31,3 +31,32 @@ export async function runVariants(variants: Record<string, () => Omit<RequestSpe
     },
   });
 }
+
+export type BurstOptions = {
+  baseUrl: string;
+  /** Requests a second, started on schedule whatever the backend answers (open model). */
+  rate: number;
+  seconds: number;
+  /** Sockets to send them on. Default 8. */
+  connections?: number;
+  next: () => RequestSpec;
+  observe?: Parameters<typeof runLoad>[0]['observe'];
+};
+
+/**
+ * A burst of writes at a fixed rate: latency counted from each request's intended start, so a
+ * backend that falls behind shows it. The guards follow from the rate: rate × seconds requests at
+ * most, within seconds + 10 s; and a rate guard at twice the rate, because one at the rate itself
+ * holds sends back by its 25 ms window margin, and the client's own queue would count as the
+ * backend's latency.
+ */
+export function runBurst(o: BurstOptions): Promise<RunResult> {
+  return runLoad({
+    baseUrl: o.baseUrl,
+    connections: o.connections ?? 8,
+    shape: { model: 'open', rate: o.rate, durationMs: o.seconds * 1000 },
+    guards: { maxRps: o.rate * 2, maxConcurrency: 32, maxRequests: o.rate * o.seconds, maxRuntimeMs: o.seconds * 1000 + 10_000 },
+    next: o.next,
+    ...(o.observe && { observe: o.observe }),
+  });
+}

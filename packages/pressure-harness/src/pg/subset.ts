@@ -7,12 +7,13 @@
  * inside it. Bounded: past `maxRows` it stops and says so, having read no more than that.
  */
 import type pg from 'pg';
+import { type Column, readColumns } from './columns.js';
 import { type ForeignKey, parentEdges, readCatalog } from './shape.js';
 import { ident, readOnly, SQL_MARK, tableIdent } from './url.js';
 
 export type SubsetRoot = { table: string; share?: number; where?: string; whales?: number };
 
-export type SubsetColumn = { name: string; type: string; maxLength: number | null; unique: boolean; nullable: boolean; generated: boolean };
+export type SubsetColumn = Pick<Column, 'name' | 'type' | 'maxLength' | 'unique' | 'nullable' | 'generated'>;
 export type SubsetTable = { name: string; key: string; keyType: string; columns: SubsetColumn[]; rows: Record<string, string | null>[] };
 export type Subset = {
   tables: SubsetTable[];
@@ -69,25 +70,12 @@ async function subsetOf(c: pg.ClientBase, o: { roots: SubsetRoot[]; maxRows: num
     return depthOf(p, seen) + 1;
   };
 
-  // Columns: type, length limit, uniqueness.
+  // Columns: type, length limit, uniqueness (pg/columns.ts).
   const columns = new Map<string, SubsetColumn[]>();
   const keyTypes = new Map<string, string>();
-  for (const t of keyed.keys()) {
-    const [schema, table] = t.split('.') as [string, string];
-    const { rows } = await c.query<{ name: string; type: string; len: number | null; is_unique: boolean; nullable: boolean; generated: boolean }>(
-      `SELECT ${SQL_MARK} a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type, NOT a.attnotnull AS nullable,
-              (a.attgenerated <> '' OR a.attidentity = 'a') AS generated,
-              CASE WHEN a.atttypid IN ('varchar'::regtype, 'bpchar'::regtype) AND a.atttypmod > 4 THEN a.atttypmod - 4 END AS len,
-              EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisunique AND i.indnatts = 1 AND i.indkey[0] = a.attnum) AS is_unique
-         FROM pg_attribute a JOIN pg_class r ON r.oid = a.attrelid JOIN pg_namespace n ON n.oid = r.relnamespace
-        WHERE n.nspname = $1 AND r.relname = $2 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
-      [schema, table],
-    );
-    columns.set(
-      t,
-      rows.map((r) => ({ name: r.name, type: r.type, maxLength: r.len, unique: r.is_unique, nullable: r.nullable, generated: r.generated })),
-    );
-    keyTypes.set(t, rows.find((r) => r.name === keyed.get(t))!.type);
+  for (const [t, cols] of await readColumns(c, [...keyed.keys()])) {
+    columns.set(t, cols);
+    keyTypes.set(t, cols.find((r) => r.name === keyed.get(t))!.type);
   }
 
   const rows = new Map<string, Map<string, Record<string, string | null>>>();

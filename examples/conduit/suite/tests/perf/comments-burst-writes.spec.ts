@@ -1,6 +1,6 @@
 /** comments.burst_writes: comments posted at a fixed rate (open model: latency from each intended start) on a small author's article. */
 import { authHeaders } from 'pressure-harness/fixtures';
-import { runLoad } from 'pressure-harness/load';
+import { runBurst } from 'pressure-harness/load';
 import { timelineOf } from 'pressure-harness/load';
 import { test } from '../../fixtures.js';
 
@@ -12,12 +12,10 @@ test(ID, async ({ perf, dataset, authScheme }) => {
   let n = 0;
   await perf.scenario(ID, async () => {
     const run = await test.step(ID, () =>
-      runLoad({
+      runBurst({
         baseUrl: perf.baseUrl,
-        connections: 8,
-        shape: { model: 'open', rate: RATE, durationMs: SECONDS * 1000 },
-        // Well above the rate: a guard at the rate itself would queue sends in the client.
-        guards: { maxRps: RATE * 2, maxConcurrency: 32, maxRequests: RATE * SECONDS, maxRuntimeMs: SECONDS * 1000 + 10_000 },
+        rate: RATE,
+        seconds: SECONDS,
         next: () => ({
           route: 'POST /articles/:slug/comments',
           method: 'POST',
